@@ -1,0 +1,150 @@
+"""Who may see and do what: roles and scopes, checked here and only here.
+
+Référents, tuteurs and cotuteurs act within their establishments; a
+gestionnaire acts on the tasks routed to their structure and sees the
+instances of its territory; process owners see everything and act on nothing
+they hold no role for.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from engine.models import Establishment, Person, ProcessInstance, Structure, TaskRow
+
+LANE_ROLES = {
+    "referent": ("referent",),
+    "tuteur": ("tuteur", "cotuteur"),
+    "gestionnaire": ("gestionnaire",),
+}
+
+
+class Forbidden(Exception):
+    """The user may not see or do this; the message is French and safe to show."""
+
+
+@dataclass
+class Principal:
+    """A logged-in person with the scopes of their roles."""
+
+    person_id: int
+    name: str
+    establishments: dict[str, set[int]] = field(default_factory=dict)
+    structures: set[str] = field(default_factory=set)
+    national: bool = False
+    departments: set[str] = field(default_factory=set)
+    process_owner: bool = False
+
+    @classmethod
+    def of(cls, person: Person) -> Principal:
+        """Build the principal of a person from their role assignments."""
+        principal = cls(person_id=person.id, name=person.full_name)
+        for assignment in person.roles:
+            if assignment.role == "process_owner":
+                principal.process_owner = True
+            elif assignment.role == "gestionnaire" and assignment.structure is not None:
+                principal.structures.add(assignment.structure.code)
+                principal.national |= assignment.structure.kind == "fnogec"
+                principal.departments.update(assignment.structure.departments)
+            elif assignment.establishment_id is not None:
+                principal.establishments.setdefault(assignment.role, set()).add(assignment.establishment_id)
+        return principal
+
+    def establishments_for(self, lane: str | None) -> set[int]:
+        """Establishments where this person may act in a lane."""
+        ids: set[int] = set()
+        for role in LANE_ROLES.get(lane or "", ()):
+            ids |= self.establishments.get(role, set())
+        return ids
+
+    @property
+    def all_establishments(self) -> set[int]:
+        """Every establishment where this person holds a role."""
+        return set().union(*self.establishments.values()) if self.establishments else set()
+
+    @property
+    def is_gestionnaire(self) -> bool:
+        """Whether this person manages Service Civique for a structure."""
+        return bool(self.structures)
+
+    @property
+    def sees_many_instances(self) -> bool:
+        """Whether this person follows instances beyond one school (monitoring lists)."""
+        return self.process_owner or self.is_gestionnaire
+
+
+def can_act(principal: Principal, task: TaskRow) -> bool:
+    """Whether the principal may complete a task."""
+    if task.lane == "gestionnaire":
+        return task.structure_code in principal.structures
+    return task.establishment_id is not None and task.establishment_id in principal.establishments_for(task.lane)
+
+
+def require_act(principal: Principal, task: TaskRow) -> None:
+    """Raise `Forbidden` unless the principal may complete the task."""
+    if not can_act(principal, task):
+        raise Forbidden("Cette tâche ne vous est pas attribuée.")
+
+
+def inbox_filter(principal: Principal):
+    """SQL condition selecting the tasks a principal may complete."""
+    clauses = []
+    for lane in ("referent", "tuteur"):
+        ids = principal.establishments_for(lane)
+        if ids:
+            clauses.append(and_(TaskRow.lane == lane, TaskRow.establishment_id.in_(ids)))
+    if principal.structures:
+        clauses.append(and_(TaskRow.lane == "gestionnaire", TaskRow.structure_code.in_(principal.structures)))
+    return or_(*clauses) if clauses else false()
+
+
+def instance_filter(principal: Principal):
+    """SQL condition selecting the instances a principal may see."""
+    if principal.process_owner or principal.national:
+        return ProcessInstance.id.is_not(None)
+    clauses = []
+    if principal.all_establishments:
+        clauses.append(ProcessInstance.establishment_id.in_(principal.all_establishments))
+    if principal.departments:
+        clauses.append(ProcessInstance.department.in_(principal.departments))
+    if principal.structures:
+        clauses.append(ProcessInstance.structure_code.in_(principal.structures))
+    return or_(*clauses) if clauses else false()
+
+
+def can_view(session: Session, principal: Principal, instance: ProcessInstance) -> bool:
+    """Whether the principal may see an instance."""
+    found = session.scalar(
+        select(ProcessInstance.id).where(ProcessInstance.id == instance.id, instance_filter(principal))
+    )
+    return found is not None
+
+
+def require_view(session: Session, principal: Principal, instance: ProcessInstance) -> None:
+    """Raise `Forbidden` unless the principal may see the instance."""
+    if not can_view(session, principal, instance):
+        raise Forbidden("Ce dossier ne relève pas de votre périmètre.")
+
+
+def can_start(principal: Principal, process_id: str, establishment: Establishment | None,
+              structure: Structure | None) -> bool:
+    """Whether the principal may start a process for an establishment or a structure."""
+    if process_id == "hosting_project":
+        return establishment is not None and establishment.id in principal.establishments.get("referent", set())
+    if process_id == "training":
+        return structure is not None and structure.code in principal.structures
+    return False
+
+
+def viewable_establishments(principal: Principal):
+    """SQL condition on establishments a principal may see."""
+    if principal.process_owner or principal.national:
+        return Establishment.id.is_not(None)
+    clauses = []
+    if principal.all_establishments:
+        clauses.append(Establishment.id.in_(principal.all_establishments))
+    if principal.departments:
+        clauses.append(Establishment.department.in_(principal.departments))
+    return or_(*clauses) if clauses else false()

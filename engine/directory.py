@@ -1,0 +1,140 @@
+"""The directory as handlers and pages read it: establishments, structures, people, contracts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.models import Establishment, Person, RoleAssignment, Structure, VolunteerContract
+from engine.models.directory import ROLE_LABELS
+
+
+def establishment_file(establishment: Establishment) -> dict:
+    """The school file as a plain dict."""
+    return {
+        "id": establishment.id,
+        "uai": establishment.uai,
+        "name": establishment.name,
+        "ogec_name": establishment.ogec_name,
+        "address": establishment.address,
+        "postal_code": establishment.postal_code,
+        "city": establishment.city,
+        "department": establishment.department,
+        "siret": establishment.siret,
+        "phone": establishment.phone,
+        "network": establishment.network,
+        "pupil_count": establishment.pupil_count,
+        "pupil_count_year": establishment.pupil_count_year,
+    }
+
+
+def person_card(person: Person, role: str) -> dict:
+    """What handlers and documents need to know of a person holding a role."""
+    return {
+        "id": person.id,
+        "name": person.full_name,
+        "email": person.email,
+        "phone": person.phone,
+        "role": role,
+        "role_label": ROLE_LABELS.get(role, role),
+    }
+
+
+def structures_covering(session: Session, department: str) -> list[Structure]:
+    """Structures whose territory includes a department, Fnogec included."""
+    return [s for s in session.scalars(select(Structure)) if s.covers(department)]
+
+
+class SqlDirectory:
+    """Directory read from the database, as given to handlers."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def establishment(self, establishment_id: int) -> dict | None:
+        """The establishment's file, or None."""
+        establishment = self.session.get(Establishment, establishment_id)
+        return establishment_file(establishment) if establishment is not None else None
+
+    def reviewers_for(self, department: str) -> dict:
+        """Codes of the Udogec, Urogec and Fnogec covering a department (None where absent)."""
+        found = {"udogec": None, "urogec": None, "fnogec": None}
+        for structure in structures_covering(self.session, department):
+            found[structure.kind] = found[structure.kind] or structure.code
+        return found
+
+    def people(self, establishment_id: int, roles: tuple[str, ...]) -> list[dict]:
+        """People holding one of `roles` in an establishment."""
+        rows = self.session.execute(
+            select(Person, RoleAssignment.role)
+            .join(RoleAssignment)
+            .where(RoleAssignment.establishment_id == establishment_id, RoleAssignment.role.in_(roles),
+                   Person.active.is_(True))
+            .order_by(RoleAssignment.role, Person.last_name)
+        )
+        return [person_card(person, role) for person, role in rows]
+
+    def people_in_territory(self, structure_code: str, roles: tuple[str, ...]) -> list[dict]:
+        """People holding one of `roles` in the establishments a structure covers."""
+        ids = establishment_ids_of(self.session, structure_code)
+        rows = self.session.execute(
+            select(Person, RoleAssignment.role)
+            .join(RoleAssignment)
+            .where(RoleAssignment.establishment_id.in_(ids), RoleAssignment.role.in_(roles))
+            .order_by(Person.last_name)
+        )
+        seen, people = set(), []
+        for person, role in rows:
+            if person.id not in seen:
+                seen.add(person.id)
+                people.append(person_card(person, role))
+        return people
+
+
+def establishment_ids_of(session: Session, structure_code: str) -> list[int]:
+    """Ids of the establishments in a structure's territory."""
+    structure = session.scalar(select(Structure).where(Structure.code == structure_code))
+    if structure is None:
+        return []
+    query = select(Establishment.id)
+    if structure.kind != "fnogec":
+        query = query.where(Establishment.department.in_(structure.departments))
+    return list(session.scalars(query))
+
+
+class SqlContracts:
+    """Register of contracts, as given to handlers for one instance."""
+
+    def __init__(self, session: Session, instance_id: int | None, today: date):
+        self.session = session
+        self.instance_id = instance_id
+        self.today = today
+
+    def active_for(self, first_name: str, last_name: str, birth_date: str) -> list[dict]:
+        """Contracts of other instances still running for the same person."""
+        rows = self.session.scalars(
+            select(VolunteerContract).where(
+                func.lower(VolunteerContract.first_name) == first_name.strip().lower(),
+                func.lower(VolunteerContract.last_name) == last_name.strip().lower(),
+                VolunteerContract.birth_date == birth_date,
+                VolunteerContract.end_date >= self.today.isoformat(),
+                VolunteerContract.instance_id != (self.instance_id or 0),
+            )
+        )
+        return [{"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date} for c in rows]
+
+    def record(self, contract: dict) -> None:
+        """Record the contract of the current instance."""
+        self.session.add(VolunteerContract(instance_id=self.instance_id, created_at=datetime.now(), **contract))
+
+    def volunteers_in_territory(self, structure_code: str) -> list[dict]:
+        """Volunteers under contract in the establishments a structure covers."""
+        ids = establishment_ids_of(self.session, structure_code)
+        rows = self.session.scalars(
+            select(VolunteerContract).where(
+                VolunteerContract.establishment_id.in_(ids),
+                VolunteerContract.end_date >= self.today.isoformat(),
+            )
+        )
+        return [{"name": f"{c.first_name} {c.last_name}", "email": c.email} for c in rows]

@@ -1,0 +1,222 @@
+"""User-task forms: JSON Schema files read, turned into typed data, and validated in French."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Mapping
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+FORM_LEVEL = "__form__"
+_FORMAT_CHECKER = FormatChecker()
+_TYPE_NAMES = {
+    "string": "un texte",
+    "integer": "un nombre entier",
+    "number": "un nombre",
+    "boolean": "oui ou non",
+    "array": "une liste",
+    "object": "un objet",
+}
+_FORMAT_MESSAGES = {
+    "date": "Date invalide : indiquez une date au format JJ/MM/AAAA.",
+    "email": "Adresse électronique invalide (exemple : prenom.nom@exemple.fr).",
+    "uri": "Adresse web invalide : elle doit commencer par https://.",
+}
+
+
+@dataclass
+class Field:
+    """One field of a form, as the page renders it."""
+
+    name: str
+    title: str
+    kind: str
+    required: bool
+    description: str | None = None
+    help: str | None = None
+    placeholder: str | None = None
+    input_type: str = "text"
+    options: list[tuple[Any, str]] = field(default_factory=list)
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    default: Any = None
+
+
+@dataclass
+class Form:
+    """A task's form: its JSON Schema and optional UI hints."""
+
+    schema: dict
+    ui: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """Title of the form."""
+        return self.schema.get("title", "")
+
+    @property
+    def properties(self) -> dict:
+        """The schema's properties."""
+        return self.schema.get("properties", {})
+
+    def fields(self) -> list[Field]:
+        """Fields in display order, with widget and choices."""
+        required = set(self.schema.get("required", []))
+        order = self.ui.get("ui:order") or list(self.properties)
+        names = [n for n in order if n in self.properties] + [n for n in self.properties if n not in order]
+        return [self._field(name, self.properties[name], name in required) for name in names]
+
+    def _field(self, name: str, prop: dict, required: bool) -> Field:
+        hints = self.ui.get(name, {})
+        widget = hints.get("ui:widget")
+        options = choices(prop)
+        kind, input_type = "input", "text"
+        if prop.get("type") == "array":
+            kind, options = "checkboxes", choices(prop.get("items", {}))
+        elif prop.get("type") == "boolean" and not options:
+            kind = "checkbox"
+        elif options:
+            kind = "radio" if widget == "radio" or prop.get("type") == "boolean" else "select"
+        elif widget == "textarea":
+            kind = "textarea"
+        elif prop.get("type") in ("integer", "number"):
+            input_type = "number"
+        else:
+            input_type = {"date": "date", "email": "email", "uri": "url"}.get(prop.get("format"), "text")
+            if "phone" in name:
+                input_type = "tel"
+        return Field(
+            name=name,
+            title=prop.get("title", name),
+            kind=kind,
+            required=required,
+            description=prop.get("description"),
+            help=hints.get("ui:help"),
+            placeholder=hints.get("ui:placeholder"),
+            input_type=input_type,
+            options=options,
+            minimum=prop.get("minimum"),
+            maximum=prop.get("maximum"),
+            max_length=prop.get("maxLength"),
+            default=prop.get("default"),
+        )
+
+    def label_of(self, name: str, value: Any) -> str:
+        """Human-readable form of a submitted value (choice titles, oui/non)."""
+        prop = self.properties.get(name, {})
+        options = choices(prop.get("items", {}) if prop.get("type") == "array" else prop)
+        if prop.get("format") == "date" and isinstance(value, str):
+            try:
+                return date.fromisoformat(value).strftime("%d/%m/%Y")
+            except ValueError:
+                return value
+        if isinstance(value, list):
+            return ", ".join(_label(options, v) for v in value)
+        return _label(options, value)
+
+
+def _label(options: list[tuple[Any, str]], value: Any) -> str:
+    # 1 == True in Python: compare types too, or a count of 1 would read "Oui".
+    for option, label in options:
+        if option == value and type(option) is type(value):
+            return label
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    return str(value)
+
+
+def choices(prop: dict) -> list[tuple[Any, str]]:
+    """(value, label) pairs of an enumeration, from `oneOf` const/title or `enum`."""
+    if "oneOf" in prop:
+        return [(item["const"], item.get("title", str(item["const"]))) for item in prop["oneOf"] if "const" in item]
+    if "enum" in prop:
+        return [(value, str(value)) for value in prop["enum"]]
+    return []
+
+
+def data_from_web_form(form: Form, submitted: Mapping) -> dict:
+    """Turn browser form input (strings) into data of the schema's types.
+
+    Values that cannot be converted are kept as typed text so that validation
+    reports them and the page shows them back unchanged.
+    """
+    data: dict[str, Any] = {}
+    for name, prop in form.properties.items():
+        kind = prop.get("type")
+        if kind == "array":
+            values = [v for v in submitted.getlist(name) if v != ""] if hasattr(submitted, "getlist") else submitted.get(name, [])
+            data[name] = values
+            continue
+        raw = submitted.get(name)
+        if kind == "boolean" and not choices(prop):
+            data[name] = raw in ("on", "true", "1", "oui")
+            continue
+        if raw is None or str(raw).strip() == "":
+            continue
+        data[name] = _convert(str(raw).strip(), kind)
+    return data
+
+
+def _convert(text: str, kind: str | None) -> Any:
+    try:
+        if kind == "integer":
+            return int(text.replace(" ", "").replace("\u202f", ""))
+        if kind == "number":
+            return float(text.replace(" ", "").replace("\u202f", "").replace(",", "."))
+    except ValueError:
+        return text
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text, text)
+    return text
+
+
+def validate(form: Form, data: dict) -> dict[str, list[str]]:
+    """Validate data against the form's schema; return French messages keyed by field name."""
+    errors: dict[str, list[str]] = {}
+    validator = Draft202012Validator(form.schema, format_checker=_FORMAT_CHECKER)
+    for error in validator.iter_errors(data):
+        for name, message in _french(error, form):
+            messages = errors.setdefault(name, [])
+            if message not in messages:
+                messages.append(message)
+    return errors
+
+
+def _french(error, form: Form) -> list[tuple[str, str]]:
+    path = [p for p in error.absolute_path if isinstance(p, str)]
+    name = path[0] if path else FORM_LEVEL
+    kind, expected = error.validator, error.validator_value
+    if kind == "required":
+        missing = [p for p in expected if isinstance(error.instance, dict) and p not in error.instance]
+        return [(p, "Ce champ est obligatoire.") for p in missing]
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(form.properties))
+        return [(FORM_LEVEL, "Champ inconnu : " + ", ".join(extra) + ".")]
+    if kind == "type":
+        return [(name, f"Valeur attendue : {_TYPE_NAMES.get(expected, expected)}.")]
+    if kind == "format":
+        return [(name, _FORMAT_MESSAGES.get(expected, "Format invalide."))]
+    if kind == "pattern":
+        hint = form.ui.get(name, {}).get("ui:patternMessage")
+        return [(name, hint or "Le format de cette valeur n'est pas valide.")]
+    if kind == "minLength":
+        return [(name, f"Saisissez au moins {expected} caractères.")]
+    if kind == "maxLength":
+        return [(name, f"Saisissez au plus {expected} caractères.")]
+    if kind in ("minimum", "exclusiveMinimum"):
+        return [(name, f"La valeur doit être supérieure {'ou égale ' if kind == 'minimum' else ''}à {_number(expected)}.")]
+    if kind in ("maximum", "exclusiveMaximum"):
+        return [(name, f"La valeur doit être inférieure {'ou égale ' if kind == 'maximum' else ''}à {_number(expected)}.")]
+    if kind in ("enum", "const", "oneOf", "anyOf"):
+        return [(name, "Choisissez une des valeurs proposées.")]
+    if kind == "uniqueItems":
+        return [(name, "Une même valeur est choisie plusieurs fois.")]
+    if kind in ("minItems", "maxItems"):
+        return [(name, f"Choisissez {'au moins' if kind == 'minItems' else 'au plus'} {expected} valeur(s).")]
+    return [(name, "Valeur non valide.")]
+
+
+def _number(value: float) -> str:
+    text = f"{value:,}".replace(",", "\u202f").replace(".", ",")
+    return text

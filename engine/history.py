@@ -1,0 +1,80 @@
+"""An instance's history and documents as people read them: labelled, in order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.deployment import ProcessBundle, bundle_for
+from engine.forms import Form
+from engine.models import AuditEvent, Document, Person, ProcessInstance, TaskRow
+from engine.tasks import spiff_form
+
+EVENT_LABELS = {
+    "started": "Démarrage",
+    "completed": "Tâche accomplie",
+    "incident": "Incident",
+    "retried": "Relance",
+}
+
+
+@dataclass
+class HistoryEntry:
+    """One event of an instance with its submitted data labelled by the form."""
+
+    event: AuditEvent
+    actor: str | None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """Kind of event, in French."""
+        return EVENT_LABELS.get(self.event.kind, self.event.kind)
+
+
+def form_of_spec(bundle: ProcessBundle, spec_id: str | None) -> Form | None:
+    """The form of a user task of a deployment, found by the task's id."""
+    if spec_id is None:
+        return None
+    for process_id, spec in bundle.specs.items():
+        for candidate in [spec, *bundle.subprocess_specs.get(process_id, {}).values()]:
+            task_spec = candidate.task_specs.get(spec_id)
+            if task_spec is not None:
+                return spiff_form(bundle, task_spec)
+    return None
+
+
+def instance_history(session: Session, instance: ProcessInstance) -> list[HistoryEntry]:
+    """Events of an instance, oldest first, with labelled data."""
+    bundle = bundle_for(instance.deployment)
+    rows = session.execute(
+        select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.actor_id)
+        .where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.at, AuditEvent.id)
+    )
+    entries = []
+    for event, person in rows:
+        entry = HistoryEntry(event=event, actor=person.full_name if person else None)
+        form = form_of_spec(bundle, event.spec_id)
+        if event.data and form is not None:
+            for name, value in event.data.items():
+                if value in (None, "", []):
+                    continue
+                title = form.properties.get(name, {}).get("title", name)
+                entry.fields.append((title, form.label_of(name, value)))
+        entries.append(entry)
+    return entries
+
+
+def instance_documents(session: Session, instance_id: int) -> list[Document]:
+    """Documents of an instance, newest first."""
+    return list(session.scalars(
+        select(Document).where(Document.instance_id == instance_id).order_by(Document.created_at.desc())
+    ))
+
+
+def open_tasks(session: Session, instance_id: int) -> list[TaskRow]:
+    """Ready tasks of an instance."""
+    return list(session.scalars(
+        select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == "ready").order_by(TaskRow.created_at)
+    ))

@@ -1,0 +1,104 @@
+"""The Isidoor directory as the platform keeps it: structures, establishments, people, roles."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base
+
+ROLES = ("referent", "tuteur", "cotuteur", "gestionnaire", "process_owner")
+ROLE_LABELS = {
+    "referent": "Référent",
+    "tuteur": "Tuteur",
+    "cotuteur": "Cotuteur",
+    "gestionnaire": "Gestionnaire",
+    "process_owner": "Responsable de processus",
+}
+STRUCTURE_KINDS = {"fnogec": "Fnogec", "urogec": "Urogec", "udogec": "Udogec"}
+
+
+class Structure(Base):
+    """A federation body: Fnogec (national), an Urogec (region) or an Udogec (department)."""
+
+    __tablename__ = "structure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    # Department codes covered; empty for Fnogec, which covers the whole country.
+    departments: Mapped[list] = mapped_column(JSON, default=list)
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+    def covers(self, department: str | None) -> bool:
+        """Tell whether this structure's territory includes `department`."""
+        return self.kind == "fnogec" or (department is not None and department in self.departments)
+
+
+class Establishment(Base):
+    """A school and its OGEC, as its file must be filled before a project is submitted."""
+
+    __tablename__ = "establishment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uai: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    ogec_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postal_code: Mapped[str | None] = mapped_column(String(5))
+    city: Mapped[str | None] = mapped_column(String(120))
+    department: Mapped[str] = mapped_column(String(3), index=True)
+    siret: Mapped[str | None] = mapped_column(String(14))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    network: Mapped[str] = mapped_column(String(10))
+    pupil_count: Mapped[int | None] = mapped_column(Integer)
+    pupil_count_year: Mapped[str | None] = mapped_column(String(9))
+
+
+class Person(Base):
+    """Someone who logs in: school staff, union staff or a process owner."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(200), unique=True)
+    isidoor_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    gabriel_id: Mapped[str | None] = mapped_column(String(60))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, as shown to other users."""
+        return f"{self.first_name} {self.last_name}"
+
+
+class RoleAssignment(Base):
+    """A role held by a person, scoped to an establishment or a structure."""
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("person_id", "role", "establishment_id", "structure_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"), index=True)
+    structure_id: Mapped[int | None] = mapped_column(ForeignKey("structure.id"), index=True)
+    # The head of school is référent by right; others are named by them in Isidoor.
+    head_of_school: Mapped[bool] = mapped_column(default=False)
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+    establishment: Mapped[Establishment | None] = relationship(lazy="joined")
+    structure: Mapped[Structure | None] = relationship(lazy="joined")

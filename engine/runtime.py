@@ -1,0 +1,226 @@
+"""Starting and advancing instances: one transaction per start or completion.
+
+A completion loads the instance (with its version for optimistic locking),
+checks role and scope, validates the form (JSON Schema and handler rules),
+completes the SpiffWorkflow task, runs the engine steps (service tasks call
+handlers, business rule tasks evaluate DMN) and writes the state, the task
+table, documents and an audit event in one commit. A failing handler leaves
+an incident on the instance; the user's input is kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+import handlers
+from engine import forms
+from engine.access import Principal, require_act
+from engine.deployment import ProcessBundle, bundle_for, current_deployment
+from engine.directory import SqlContracts, SqlDirectory
+from engine.documents import DocumentStore, InstanceDocuments
+from engine.mail import Mailer
+from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
+from engine.scripting import CampaignScriptEngine
+from engine.tasks import instance_status, spiff_form, sync_task_rows
+from handlers.context import HandlerContext
+
+
+class NotFound(Exception):
+    """No such task or instance."""
+
+
+class Conflict(Exception):
+    """The task is no longer ready, or someone else changed the instance meanwhile."""
+
+
+class StartRefused(Exception):
+    """An instance cannot be started; the message says why, in French."""
+
+
+@dataclass
+class FormInvalid(Exception):
+    """Submitted data fails the form's schema or rules; messages keyed by field."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+class ProcessRuntime:
+    """Runs the campaign's processes against one database session."""
+
+    def __init__(self, session: Session, storage_dir: Path, clock: Callable[[], datetime] = datetime.now,
+                 settings: dict | None = None):
+        self.session = session
+        self.store = DocumentStore(storage_dir)
+        self.clock = clock
+        self.settings = settings or {}
+
+    def start(self, process_id: str, principal: Principal | None, *, establishment: Establishment | None = None,
+              structure: Structure | None = None, campaign: str | None = None) -> ProcessInstance:
+        """Start a process for an establishment (or a structure, for trainings) and run it to its first task."""
+        deployment = current_deployment(self.session)
+        if deployment is None:
+            raise StartRefused("Aucun processus n'est déployé.")
+        bundle = bundle_for(deployment)
+        if process_id not in bundle.specs:
+            raise StartRefused(f"Le processus « {process_id} » n'existe pas dans la version déployée.")
+        now = self.clock()
+        data = {"campaign": campaign}
+        if establishment is not None:
+            data["establishment_id"] = establishment.id
+            data["establishment"] = {
+                "uai": establishment.uai, "name": establishment.name, "ogec_name": establishment.ogec_name,
+                "department": establishment.department, "network": establishment.network,
+            }
+        if structure is not None:
+            data["structure_code"] = structure.code
+        subject = establishment.name if establishment is not None else (structure.name if structure else "")
+        instance = ProcessInstance(
+            deployment_id=deployment.id, process_id=process_id,
+            title=f"{bundle.process_name(process_id)} — {subject}",
+            establishment_id=establishment.id if establishment is not None else None,
+            department=establishment.department if establishment is not None else None,
+            structure_code=structure.code if structure is not None else None,
+            campaign=campaign, status="running", state="", created_at=now, updated_at=now,
+            started_by_id=principal.person_id if principal else None,
+        )
+        self.session.add(instance)
+        self.session.flush()
+        workflow = BpmnWorkflow(bundle.specs[process_id], bundle.subprocess_specs[process_id],
+                                script_engine=self._script_engine(instance, None))
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        self._advance(workflow, instance)
+        self._record(instance, None, "started", f"Démarrage : {bundle.process_name(process_id)}", principal, None)
+        self._save(workflow, instance, bundle, principal)
+        return instance
+
+    def load(self, instance: ProcessInstance) -> tuple[BpmnWorkflow, ProcessBundle]:
+        """Restore an instance's workflow with the restricted script engine set again."""
+        bundle = bundle_for(instance.deployment)
+        workflow = bundle.serializers[instance.process_id].loads(instance.state)
+        # Deserialising restores SpiffWorkflow's unrestricted default engine.
+        workflow.script_engine = self._script_engine(instance, None)
+        return workflow, bundle
+
+    def ready_task(self, task_id: str, principal: Principal) -> tuple[TaskRow, BpmnWorkflow, object, ProcessBundle]:
+        """Return a task the principal may complete, with its live engine task; raise otherwise."""
+        row = self.session.get(TaskRow, task_id)
+        if row is None:
+            raise NotFound("Cette tâche n'existe pas.")
+        require_act(principal, row)
+        if row.state != "ready":
+            raise Conflict("Cette tâche a déjà été traitée.")
+        workflow, bundle = self.load(row.instance)
+        task = workflow.get_task_from_id(UUID(row.id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("Cette tâche n'est plus à traiter.")
+        return row, workflow, task, bundle
+
+    def validate(self, row: TaskRow, task, bundle: ProcessBundle, data: dict) -> dict[str, list[str]]:
+        """Errors of submitted data against the task's form and its handler rules."""
+        form = spiff_form(bundle, task.task_spec)
+        errors = forms.validate(form, data)
+        if errors:
+            return errors
+        context = self._handler_context(row.instance, row.id)
+        for rule in handlers.FORM_RULES.get(row.spec_id, []):
+            for name, message in rule(context, data, task.data):
+                errors.setdefault(name or forms.FORM_LEVEL, []).append(message)
+        return errors
+
+    def complete(self, task_id: str, principal: Principal, data: dict) -> ProcessInstance:
+        """Complete a user task with submitted data, run the process on, and commit."""
+        row, workflow, task, bundle = self.ready_task(task_id, principal)
+        errors = self.validate(row, task, bundle, data)
+        if errors:
+            raise FormInvalid(errors)
+        instance = row.instance
+        workflow.script_engine = self._script_engine(instance, row.id)
+        task.task_spec.add_data_from_form(task, data)
+        task.run()
+        self._advance(workflow, instance)
+        self._record(instance, row, "completed", row.title, principal, data)
+        self._save(workflow, instance, bundle, principal, completed={row.id})
+        return instance
+
+    def retry(self, instance: ProcessInstance, principal: Principal) -> ProcessInstance:
+        """Run again the tasks of an instance in incident (after the cause was fixed)."""
+        workflow, bundle = self.load(instance)
+        for task in workflow.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+        instance.incident = None
+        self._advance(workflow, instance)
+        self._record(instance, None, "retried", "Relance après incident", principal, None)
+        self._save(workflow, instance, bundle, principal)
+        return instance
+
+    def _advance(self, workflow: BpmnWorkflow, instance: ProcessInstance) -> None:
+        try:
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as error:
+            failed = getattr(error, "task", None)
+            where = failed.task_spec.bpmn_name or failed.task_spec.bpmn_id if failed is not None else "?"
+            instance.incident = f"{where} : {error}"
+
+    def _save(self, workflow: BpmnWorkflow, instance: ProcessInstance, bundle: ProcessBundle,
+              principal: Principal | None, completed: set[str] = frozenset()) -> None:
+        now = self.clock()
+        instance.state = bundle.serializers[instance.process_id].dumps(workflow)
+        instance.status, instance.outcome = instance_status(workflow, instance.incident)
+        instance.updated_at = now
+        titles = sync_task_rows(self.session, workflow, instance, now, completed,
+                                principal.person_id if principal else None)
+        instance.current_step = ", ".join(titles)[:500] or None
+        try:
+            self.session.commit()
+        except StaleDataError as error:
+            self.session.rollback()
+            raise Conflict("Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page et recommencez.") from error
+
+    def _record(self, instance: ProcessInstance, row: TaskRow | None, kind: str, summary: str,
+                principal: Principal | None, data: dict | None) -> None:
+        self.session.add(AuditEvent(
+            instance_id=instance.id, task_id=row.id if row else None, spec_id=row.spec_id if row else None,
+            kind=kind, summary=summary[:500], actor_id=principal.person_id if principal else None,
+            data=data, at=self.clock(),
+        ))
+        if instance.incident:
+            self.session.add(AuditEvent(
+                instance_id=instance.id, kind="incident", summary=instance.incident[:500], at=self.clock(),
+            ))
+
+    def _handler_context(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
+        today: date = self.clock().date()
+        return HandlerContext(
+            directory=SqlDirectory(self.session),
+            contracts=SqlContracts(self.session, instance.id, today),
+            documents=InstanceDocuments(self.store, self.session, instance.id, task_id),
+            mailer=Mailer(self.session, instance.id),
+            today=today,
+            instance_id=instance.id,
+            settings=self.settings,
+        )
+
+    def _script_engine(self, instance: ProcessInstance, task_id: str | None) -> CampaignScriptEngine:
+        def call_service(name: str, params: dict, _task_data: dict) -> dict:
+            handler = handlers.HANDLERS.get(name)
+            if handler is None:
+                raise handlers.context.HandlerError(f"Aucun gestionnaire nommé « {name} » n'est enregistré.")
+            return handler(self._handler_context(instance, task_id), **params)
+
+        return CampaignScriptEngine(call_service)
+
+
+def find_task_rows(session: Session, instance_id: int, state: str = "ready") -> list[TaskRow]:
+    """Task rows of an instance in a given state."""
+    return list(session.scalars(select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == state)))

@@ -1,0 +1,46 @@
+"""What a task page shows: the form, instructions rendered from instance data, prefilled values."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.forms import Form
+from engine.models import TaskRow
+from engine.tasks import spiff_form
+
+# Instructions are templates written by analysts: sandboxed, and escaped by the page that shows them.
+_INSTRUCTIONS = SandboxedEnvironment(autoescape=False)
+
+
+@dataclass
+class TaskView:
+    """A ready task as its page presents it."""
+
+    row: TaskRow
+    form: Form
+    instructions: str
+    values: dict
+
+
+def render_instructions(template: str | None, data: dict) -> str:
+    """Render a task's instructions with the instance data; a broken template shows as is."""
+    if not template:
+        return ""
+    try:
+        return _INSTRUCTIONS.from_string(template).render(**data).strip()
+    except TemplateError:
+        return template
+
+
+def build_task_view(row: TaskRow, task, bundle) -> TaskView:
+    """Assemble the page of a ready engine task: form, instructions, values already given."""
+    spec = task.task_spec
+    previous = task.data.get(spec.variable) if getattr(spec, "variable", None) else None
+    return TaskView(
+        row=row,
+        form=spiff_form(bundle, spec),
+        instructions=render_instructions(spec.extensions.get("instructionsForEndUser"), task.data),
+        values=dict(previous) if isinstance(previous, dict) else {},
+    )

@@ -1,0 +1,19 @@
+"""Routing a project to its reviewing structure, and the review's own rule."""
+from __future__ import annotations
+
+from handlers.context import HandlerContext
+
+
+def locate_reviewers(context: HandlerContext, department: str) -> dict:
+    """Service task: the Udogec, Urogec and Fnogec that cover the establishment's department."""
+    return context.directory.reviewers_for(department)
+
+
+def places_within_quota(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
+    """Rule of the review form: the places granted cannot exceed the quota."""
+    quota = task_data.get("quota")
+    granted = form_data.get("places_granted")
+    if form_data.get("decision") == "accept" and quota is not None and isinstance(granted, int) and granted > quota:
+        return [("places_granted", f"Le quota de cet établissement est de {quota} volontaire(s) : "
+                                   f"vous ne pouvez pas accorder {granted} places.")]
+    return []

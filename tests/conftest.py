@@ -1,0 +1,144 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL with TEST_DATABASE_URL), demo data, app, client."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from engine.access import Principal
+from engine.db import Base, make_engine, make_session_factory, upgrade_database
+from engine.demo import DEMO_PASSWORD, load_demo_data
+from engine.deployment import deploy, read_definition_files
+from engine.models import Person
+from engine.runtime import ProcessRuntime
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = json.loads((Path(__file__).parent / "form_samples.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """URL of a fresh database migrated to head, dropped at the end."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        upgrade_database(url)
+        yield url
+        return
+    name = f"sc_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    upgrade_database(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url):
+    """Engine of the test database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(db_engine):
+    """Session factory on a database emptied, then filled with the deployed processes and demo data."""
+    with db_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    factory = make_session_factory(db_engine)
+    with factory() as session:
+        deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
+        load_demo_data(session)
+    return factory
+
+
+@pytest.fixture
+def session(sessions):
+    """A session on the prepared database."""
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def runtime(session, tmp_path):
+    """The process runtime on the test session, with documents in a temporary directory."""
+    return ProcessRuntime(session, tmp_path / "documents", clock=lambda: datetime(2027, 3, 15, 10, 0))
+
+
+def principal_of(session, login: str) -> Principal:
+    """Scopes of a demo account."""
+    return Principal.of(session.scalar(select(Person).where(Person.login == login)))
+
+
+@pytest.fixture
+def app(database_url, sessions, tmp_path):
+    """The web app on the test database."""
+    from webapp import create_app
+
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "STORAGE_DIR": tmp_path / "documents",
+        "SECRET_KEY": "test",
+        "CAMPAIGN": "2027-2028",
+    })
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/connexion") -> str:
+    """The CSRF token a page gives, as a browser would read it."""
+    page = client.get(path)
+    match = CSRF.search(page.get_data(as_text=True))
+    assert match, f"pas de jeton CSRF sur {path}"
+    return match.group(1)
+
+
+class Browser:
+    """A test client used as a person would: log in, open pages, submit forms with their token."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, login: str, password: str = DEMO_PASSWORD):
+        """Log in with the login form."""
+        self.client.get("/connexion")
+        token = csrf_token(self.client)
+        return self.client.post("/connexion", data={"login": login, "password": password, "csrf_token": token})
+
+    def logout(self):
+        """Log out with the button of every page."""
+        token = csrf_token(self.client, "/")
+        return self.client.post("/deconnexion", data={"csrf_token": token})
+
+    def post_form(self, path: str, data: dict, page: str | None = None):
+        """Submit a form found on `page` (default: `path`) with its CSRF token."""
+        token = csrf_token(self.client, page or path)
+        return self.client.post(path, data={**data, "csrf_token": token})
+
+
+@pytest.fixture
+def browser(client):
+    """A person at the keyboard."""
+    return Browser(client)

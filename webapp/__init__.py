@@ -1,0 +1,31 @@
+"""The Flask web app: inboxes, task forms, instances and school files, in French."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from webapp import auth, cli, database, documents, errors, establishments, inbox, instances, tasks
+from webapp.config import settings_from_environment
+from webapp.formatting import register_filters
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the app."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    database.init_app(app)
+    csrf.init_app(app)
+    auth.init_app(app)
+    register_filters(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    for module in (auth, inbox, tasks, instances, documents, establishments):
+        app.register_blueprint(module.bp)
+    return app

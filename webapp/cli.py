@@ -1,0 +1,54 @@
+"""Command-line tasks: prepare the database, deploy processes, load demo data."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from engine.db import upgrade_database
+from engine.demo import load_demo_data
+from engine.deployment import DeploymentError, deploy, read_definition_files
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+    app.cli.add_command(setup_command)
+    app.cli.add_command(processes)
+
+
+def _sessions():
+    return current_app.extensions["db_sessions"]
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", default=True, help="Charger les données de démonstration.")
+def setup_command(demo: bool) -> None:
+    """Migrate the database, deploy the processes and load the demo data (idempotent)."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo("Base de données à jour.")
+    _deploy()
+    if demo:
+        with _sessions()() as session:
+            load_demo_data(session)
+        click.echo("Données de démonstration chargées.")
+
+
+@click.group("processes")
+def processes() -> None:
+    """Manage the process definitions."""
+
+
+@processes.command("deploy")
+def deploy_command() -> None:
+    """Deploy processes/ and forms/ as a new version if they changed."""
+    _deploy()
+
+
+def _deploy() -> None:
+    files = read_definition_files(current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"])
+    with _sessions()() as session:
+        try:
+            deployment = deploy(session, files, actor="cli")
+        except DeploymentError as error:
+            raise click.ClickException(f"Déploiement impossible : {error}") from error
+        session.commit()
+        click.echo(f"Processus déployés : version {deployment.id} ({', '.join(deployment.process_ids)}).")

@@ -1,0 +1,35 @@
+"""Settings read from the environment, with defaults that make the demo run as is."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    # Kept in a file so that every worker of one machine, and every restart, shares it.
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def settings_from_environment(instance_path: Path) -> dict:
+    """Configuration mapping of the app, from environment variables."""
+    project_root = Path(__file__).resolve().parent.parent
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(instance_path),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'campagne.db'}",
+        "STORAGE_DIR": Path(os.environ.get("STORAGE_DIR") or instance_path / "documents"),
+        "SMTP_URL": os.environ.get("SMTP_URL"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Service Civique <service-civique@example.org>"),
+        "PROCESSES_DIR": Path(os.environ.get("PROCESSES_DIR") or project_root / "processes"),
+        "FORMS_DIR": Path(os.environ.get("FORMS_DIR") or project_root / "forms"),
+        "CAMPAIGN": os.environ.get("CAMPAIGN"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    }

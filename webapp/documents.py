@@ -1,0 +1,28 @@
+"""Downloading an instance's documents, for those who may see the instance."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, send_file
+from flask_login import login_required
+
+from engine.access import require_view
+from engine.documents import DocumentStore
+from engine.models import Document, ProcessInstance
+from webapp.auth import principal
+from webapp.database import db_session
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+
+@bp.route("/<int:document_id>")
+@login_required
+def download(document_id: int):
+    """Send a document's file after checking the user may see its instance."""
+    session = db_session()
+    document = session.get(Document, document_id)
+    if document is None:
+        abort(404)
+    require_view(session, principal(), session.get(ProcessInstance, document.instance_id))
+    path = DocumentStore(current_app.config["STORAGE_DIR"]).path_of(document)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=document.content_type, as_attachment=True, download_name=document.filename)

@@ -1,0 +1,128 @@
+"""Instances: the list a gestionnaire or process owner follows, one instance's page, starting one."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from engine.access import Forbidden, can_act, can_start, instance_filter, require_view
+from engine.deployment import bundle_for
+from engine.history import instance_documents, instance_history, open_tasks
+from engine.models import Establishment, ProcessInstance, Structure
+from engine.models.runtime import INSTANCE_STATUSES
+from engine.runtime import ProcessRuntime, StartRefused
+from webapp.auth import principal
+from webapp.database import db_session
+from webapp.inbox import campaign
+
+bp = Blueprint("instances", __name__, url_prefix="/dossiers")
+PAGE_SIZE = 50
+PROCESS_LABELS = {"hosting_project": "Projet d'accueil", "training": "Session de formation"}
+
+
+def runtime() -> ProcessRuntime:
+    """The process runtime bound to this request's session."""
+    return ProcessRuntime(db_session(), current_app.config["STORAGE_DIR"], settings=current_app.config)
+
+
+@bp.route("/")
+@login_required
+def index():
+    """List the instances within the user's scope, with filters."""
+    session = db_session()
+    query = (select(ProcessInstance, Establishment)
+             .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+             .where(instance_filter(principal())))
+    process = request.args.get("processus", "")
+    status = request.args.get("statut", "")
+    if process in PROCESS_LABELS:
+        query = query.where(ProcessInstance.process_id == process)
+    if status in INSTANCE_STATUSES:
+        query = query.where(ProcessInstance.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = session.execute(query.order_by(ProcessInstance.updated_at.desc())
+                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("instances/index.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           process=process, status=status, processes=PROCESS_LABELS, statuses=INSTANCE_STATUSES)
+
+
+@bp.route("/<int:instance_id>")
+@login_required
+def show(instance_id: int):
+    """Show an instance: status, current tasks, history with data, documents."""
+    session = db_session()
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        abort(404)
+    require_view(session, principal(), instance)
+    establishment = session.get(Establishment, instance.establishment_id) if instance.establishment_id else None
+    return render_template(
+        "instances/show.html", instance=instance, establishment=establishment,
+        process_name=bundle_for(instance.deployment).process_name(instance.process_id),
+        history=instance_history(session, instance), documents=instance_documents(session, instance.id),
+        tasks=open_tasks(session, instance.id), statuses=INSTANCE_STATUSES,
+    )
+
+
+@bp.route("/projet-accueil", methods=("POST",))
+@login_required
+def start_hosting_project():
+    """Start the hosting project of an establishment for the current campaign."""
+    session = db_session()
+    establishment = session.get(Establishment, request.form.get("establishment_id", type=int) or 0)
+    if establishment is None:
+        abort(404)
+    if not can_start(principal(), "hosting_project", establishment, None):
+        raise Forbidden("Seuls les référents de l'établissement peuvent démarrer son projet d'accueil.")
+    existing = session.scalar(select(ProcessInstance).where(
+        ProcessInstance.establishment_id == establishment.id, ProcessInstance.process_id == "hosting_project",
+        ProcessInstance.campaign == campaign(), ProcessInstance.status.in_(("running", "completed", "incident"))))
+    if existing is not None:
+        flash("Un projet d'accueil existe déjà pour cette campagne.", "info")
+        return redirect(url_for("instances.show", instance_id=existing.id))
+    return _start("hosting_project", establishment=establishment)
+
+
+@bp.route("/formation", methods=("POST",))
+@login_required
+def start_training():
+    """Start planning a training session for one of the gestionnaire's structures."""
+    session = db_session()
+    structure = session.scalar(select(Structure).where(Structure.code == request.form.get("structure", "")))
+    if structure is None:
+        abort(404)
+    if not can_start(principal(), "training", None, structure):
+        raise Forbidden("Seuls les gestionnaires de la structure peuvent organiser ses formations.")
+    return _start("training", structure=structure)
+
+
+@bp.route("/<int:instance_id>/relance", methods=("POST",))
+@login_required
+def retry(instance_id: int):
+    """Run again an instance in incident (process owners)."""
+    session = db_session()
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        abort(404)
+    if not principal().process_owner:
+        raise Forbidden("Seuls les responsables de processus peuvent relancer un dossier.")
+    runtime().retry(instance, principal())
+    flash("Le dossier a été relancé." if not instance.incident else "L'incident persiste : " + instance.incident,
+          "success" if not instance.incident else "warning")
+    return redirect(url_for("instances.show", instance_id=instance.id))
+
+
+def _start(process_id: str, **scope):
+    try:
+        instance = runtime().start(process_id, principal(), campaign=campaign(), **scope)
+    except StartRefused as error:
+        flash(str(error), "error")
+        return redirect(url_for("inbox.home"))
+    flash(f"« {instance.title} » est démarré.", "success")
+    tasks = open_tasks(db_session(), instance.id)
+    mine = [t for t in tasks if can_act(principal(), t)]
+    if mine:
+        return redirect(url_for("tasks.task", task_id=mine[0].id))
+    return redirect(url_for("instances.show", instance_id=instance.id))
+

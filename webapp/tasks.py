@@ -1,0 +1,51 @@
+"""Task pages: the form of a ready task, validated on the server and completed."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from engine import forms
+from engine.runtime import Conflict, FormInvalid, ProcessRuntime
+from engine.task_view import build_task_view
+from webapp.auth import principal
+from webapp.database import db_session
+
+bp = Blueprint("tasks", __name__, url_prefix="/taches")
+
+
+def runtime() -> ProcessRuntime:
+    """The process runtime bound to this request's session."""
+    return ProcessRuntime(db_session(), current_app.config["STORAGE_DIR"], settings=current_app.config)
+
+
+@bp.route("/<task_id>", methods=("GET", "POST"))
+@login_required
+def task(task_id: str):
+    """Show a task's form; on submission validate it and complete the task."""
+    engine = runtime()
+    try:
+        row, _workflow, spiff_task, bundle = engine.ready_task(task_id, principal())
+    except Conflict as error:
+        flash(str(error), "warning")
+        return redirect(url_for("inbox.home"))
+    view = build_task_view(row, spiff_task, bundle)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data = forms.data_from_web_form(view.form, request.form)
+        try:
+            instance = engine.complete(task_id, principal(), data)
+        except FormInvalid as invalid:
+            db_session().rollback()
+            errors, view.values = invalid.errors, data
+        except Conflict as error:
+            flash(str(error), "warning")
+            return redirect(url_for("inbox.home"))
+        else:
+            flash(f"« {row.title} » est enregistré.", "success")
+            if instance.incident:
+                flash("Le dossier a rencontré un incident après votre saisie ; elle est conservée et les "
+                      "gestionnaires du processus sont prévenus.", "warning")
+            return redirect(url_for("inbox.home"))
+    status = 422 if errors else 200
+    return render_template("tasks/task.html", view=view, errors=errors,
+                           form_errors=errors.get(forms.FORM_LEVEL, [])), status
