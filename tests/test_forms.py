@@ -1,0 +1,80 @@
+"""Form data from the browser turned into typed data, and validated with French messages."""
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from engine.forms import Form, data_from_web_form, validate
+
+SCHEMA = {
+    "type": "object",
+    "required": ["decision", "hours", "start"],
+    "additionalProperties": False,
+    "properties": {
+        "decision": {"title": "Décision", "type": "string",
+                     "oneOf": [{"const": "accept", "title": "Accepter"}, {"const": "refuse", "title": "Refuser"}]},
+        "comment": {"title": "Commentaire", "type": "string", "maxLength": 10},
+        "hours": {"title": "Heures", "type": "integer", "minimum": 24, "maximum": 48},
+        "amount": {"title": "Montant", "type": "number", "minimum": 0},
+        "start": {"title": "Début", "type": "string", "format": "date"},
+        "email": {"title": "Courriel", "type": "string", "format": "email"},
+        "minor": {"title": "Mineur", "type": "boolean"},
+        "agree": {"title": "Accord", "type": "boolean",
+                  "oneOf": [{"const": True, "title": "Oui"}, {"const": False, "title": "Non"}]},
+        "days": {"title": "Jours", "type": "array", "uniqueItems": True,
+                 "items": {"type": "string", "enum": ["lundi", "mardi"]}},
+    },
+    "allOf": [{"if": {"properties": {"decision": {"const": "refuse"}}, "required": ["decision"]},
+               "then": {"required": ["comment"]}}],
+}
+FORM = Form(SCHEMA, {"ui:order": ["decision", "comment"]})
+
+
+def test_browser_strings_become_typed_data():
+    submitted = MultiDict([("decision", "accept"), ("hours", " 30 "), ("amount", "114,85"), ("start", "2027-09-01"),
+                           ("minor", "true"), ("agree", "false"), ("days", "lundi"), ("days", "mardi"),
+                           ("comment", "   ")])
+    data = data_from_web_form(FORM, submitted)
+    assert data == {"decision": "accept", "hours": 30, "amount": 114.85, "start": "2027-09-01", "minor": True,
+                    "agree": False, "days": ["lundi", "mardi"]}
+    assert validate(FORM, data) == {}
+
+
+def test_an_unticked_checkbox_is_false_and_bad_numbers_are_kept_for_the_message():
+    data = data_from_web_form(FORM, MultiDict([("hours", "trente")]))
+    assert data["minor"] is False and data["hours"] == "trente"
+    assert validate(FORM, data)["hours"] == ["Valeur attendue : un nombre entier."]
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"hours": 30, "start": "2027-09-01"}, "decision", "Ce champ est obligatoire."),
+    ({"decision": "maybe", "hours": 30, "start": "2027-09-01"}, "decision", "Choisissez une des valeurs proposées."),
+    ({"decision": "accept", "hours": 60, "start": "2027-09-01"}, "hours", "La valeur doit être inférieure ou égale à 48."),
+    ({"decision": "accept", "hours": 10, "start": "2027-09-01"}, "hours", "La valeur doit être supérieure ou égale à 24."),
+    ({"decision": "accept", "hours": 30, "start": "2027-02-31"}, "start",
+     "Date invalide : indiquez une date au format JJ/MM/AAAA."),
+    ({"decision": "accept", "hours": 30, "start": "2027-09-01", "email": "nobody"}, "email",
+     "Adresse électronique invalide (exemple : prenom.nom@exemple.fr)."),
+    ({"decision": "refuse", "hours": 30, "start": "2027-09-01"}, "comment", "Ce champ est obligatoire."),
+    ({"decision": "accept", "hours": 30, "start": "2027-09-01", "comment": "x" * 11}, "comment",
+     "Saisissez au plus 10 caractères."),
+    ({"decision": "accept", "hours": 30, "start": "2027-09-01", "extra": 1}, "__form__", "Champ inconnu : extra."),
+])
+def test_errors_are_in_french_on_the_right_field(data, field, message):
+    assert message in validate(FORM, data)[field]
+
+
+def test_fields_follow_the_ui_order_and_pick_widgets():
+    fields = FORM.fields()
+    assert [f.name for f in fields][:2] == ["decision", "comment"]
+    kinds = {f.name: f.kind for f in fields}
+    assert kinds == {"decision": "select", "comment": "input", "hours": "input", "amount": "input", "start": "input",
+                     "email": "input", "minor": "checkbox", "agree": "radio", "days": "checkboxes"}
+    assert {f.name: f.input_type for f in fields}["start"] == "date"
+
+
+def test_submitted_values_read_with_their_labels():
+    assert FORM.label_of("decision", "refuse") == "Refuser"
+    assert FORM.label_of("agree", False) == "Non"
+    assert FORM.label_of("hours", 1) == "1"
+    assert FORM.label_of("start", "2027-09-01") == "01/09/2027"
