@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from engine.french import number_fr
+
 FORM_LEVEL = "__form__"
 _FORMAT_CHECKER = FormatChecker()
 _TYPE_NAMES = {
@@ -41,6 +43,7 @@ class Field:
     maximum: float | None = None
     max_length: int | None = None
     default: Any = None
+    step: str = "1"
 
 
 @dataclass
@@ -100,6 +103,7 @@ class Form:
             maximum=prop.get("maximum"),
             max_length=prop.get("maxLength"),
             default=prop.get("default"),
+            step="any" if prop.get("type") == "number" else "1",
         )
 
     def label_of(self, name: str, value: Any) -> str:
@@ -205,9 +209,9 @@ def _french(error, form: Form) -> list[tuple[str, str]]:
     if kind == "maxLength":
         return [(name, f"Saisissez au plus {expected} caractères.")]
     if kind in ("minimum", "exclusiveMinimum"):
-        return [(name, f"La valeur doit être supérieure {'ou égale ' if kind == 'minimum' else ''}à {_number(expected)}.")]
+        return [(name, f"La valeur doit être supérieure {'ou égale ' if kind == 'minimum' else ''}à {number_fr(expected)}.")]
     if kind in ("maximum", "exclusiveMaximum"):
-        return [(name, f"La valeur doit être inférieure {'ou égale ' if kind == 'maximum' else ''}à {_number(expected)}.")]
+        return [(name, f"La valeur doit être inférieure {'ou égale ' if kind == 'maximum' else ''}à {number_fr(expected)}.")]
     if kind in ("enum", "const", "oneOf", "anyOf"):
         return [(name, "Choisissez une des valeurs proposées.")]
     if kind == "uniqueItems":
@@ -217,6 +221,3 @@ def _french(error, form: Form) -> list[tuple[str, str]]:
     return [(name, "Valeur non valide.")]
 
 
-def _number(value: float) -> str:
-    text = f"{value:,}".replace(",", "\u202f").replace(".", ",")
-    return text

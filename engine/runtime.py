@@ -100,7 +100,7 @@ class ProcessRuntime:
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         self._advance(workflow, instance)
-        self._record(instance, None, "started", f"Démarrage : {bundle.process_name(process_id)}", principal, None)
+        self._record(instance, None, "started", bundle.process_name(process_id), principal, None)
         self._save(workflow, instance, bundle, principal)
         return instance
 

@@ -7,11 +7,13 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.forms import Form
+from engine.french import date_fr
 from engine.models import TaskRow
 from engine.tasks import spiff_form
 
 # Instructions are templates written by analysts: sandboxed, and escaped by the page that shows them.
 _INSTRUCTIONS = SandboxedEnvironment(autoescape=False)
+_INSTRUCTIONS.filters["date_fr"] = date_fr
 
 
 @dataclass

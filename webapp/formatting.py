@@ -1,44 +1,18 @@
 """French formats for dates, numbers and phone numbers in templates."""
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from flask import Flask
 
+from engine.french import date_fr, datetime_fr, number_fr
 from handlers.identifiers import display_phone
 
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
 
-
-def date_fr(value: date | datetime | str | None) -> str:
-    """A date as « 28 novembre 2026 »."""
-    if value in (None, ""):
-        return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def datetime_fr(value: datetime | None) -> str:
-    """A moment as « 28 novembre 2026 à 14 h 05 »."""
-    if value is None:
-        return ""
-    return f"{date_fr(value)} à {value.hour} h {value.minute:02d}"
-
-
-def number_fr(value: float | int | None) -> str:
-    """A number with French separators: 12 345,5."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{int(value):,}".replace(",", "\u202f")
+def capitalize_first(text: str) -> str:
+    """Upper-case the first letter only (Jinja's `capitalize` lowers the rest, names included)."""
+    return text[:1].upper() + text[1:] if text else ""
 
 
 def register_filters(app: Flask) -> None:
     """Make the French formats available to templates."""
-    app.jinja_env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, number_fr=number_fr, phone=display_phone)
+    app.jinja_env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, number_fr=number_fr, phone=display_phone,
+                                 capitalize_first=capitalize_first)
