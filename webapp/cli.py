@@ -7,12 +7,14 @@ from flask import Flask, current_app
 from engine.db import upgrade_database
 from engine.demo import load_demo_data
 from engine.deployment import DeploymentError, deploy, read_definition_files
+from engine.mail import deliver_pending
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     app.cli.add_command(setup_command)
     app.cli.add_command(processes)
+    app.cli.add_command(notifications)
 
 
 def _sessions():
@@ -52,3 +54,18 @@ def _deploy() -> None:
             raise click.ClickException(f"Déploiement impossible : {error}") from error
         session.commit()
         click.echo(f"Processus déployés : version {deployment.id} ({', '.join(deployment.process_ids)}).")
+
+
+@click.group("notifications")
+def notifications() -> None:
+    """Manage outgoing messages."""
+
+
+@notifications.command("send")
+def send_notifications_command() -> None:
+    """Send the queued messages through SMTP_URL."""
+    if not current_app.config["SMTP_URL"]:
+        raise click.ClickException("SMTP_URL n'est pas défini : les messages restent en file d'attente.")
+    with _sessions()() as session:
+        sent = deliver_pending(session, current_app.config["SMTP_URL"], current_app.config["MAIL_SENDER"])
+    click.echo(f"{sent} message(s) envoyé(s).")
