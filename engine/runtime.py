@@ -138,9 +138,12 @@ class ProcessRuntime:
                 errors.setdefault(name or forms.FORM_LEVEL, []).append(message)
         return errors
 
-    def complete(self, task_id: str, principal: Principal, data: dict) -> ProcessInstance:
-        """Complete a user task with submitted data, run the process on, and commit."""
-        row, workflow, task, bundle = self.ready_task(task_id, principal)
+    def complete(self, task_id: str, principal: Principal, data: dict, loaded: tuple | None = None) -> ProcessInstance:
+        """Complete a user task with submitted data, run the process on, and commit.
+
+        `loaded` is what `ready_task` returned for this task in the same request, to avoid loading twice.
+        """
+        row, workflow, task, bundle = loaded or self.ready_task(task_id, principal)
         errors = self.validate(row, task, bundle, data)
         if errors:
             raise FormInvalid(errors)

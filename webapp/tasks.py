@@ -24,16 +24,17 @@ def task(task_id: str):
     """Show a task's form; on submission validate it and complete the task."""
     engine = runtime()
     try:
-        row, _workflow, spiff_task, bundle = engine.ready_task(task_id, principal())
+        loaded = engine.ready_task(task_id, principal())
     except Conflict as error:
         flash(str(error), "warning")
         return redirect(url_for("inbox.home"))
+    row, _workflow, spiff_task, bundle = loaded
     view = build_task_view(row, spiff_task, bundle)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         data = forms.data_from_web_form(view.form, request.form)
         try:
-            instance = engine.complete(task_id, principal(), data)
+            instance = engine.complete(task_id, principal(), data, loaded)
         except FormInvalid as invalid:
             db_session().rollback()
             errors, view.values = invalid.errors, data
