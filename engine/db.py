@@ -47,7 +47,7 @@ def alembic_config(url: str):
     return config
 
 
-def upgrade_database(url: str, revision: str = "head") -> None:
+def upgrade_database(url: str, revision: str = "heads") -> None:
     """Bring the schema of the database at `url` to `revision`."""
     from alembic import command
 
