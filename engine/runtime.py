@@ -17,6 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -33,6 +34,9 @@ from engine.models import AuditEvent, Establishment, ProcessInstance, Structure,
 from engine.scripting import CampaignScriptEngine
 from engine.tasks import instance_status, spiff_form, sync_task_rows
 from handlers.context import HandlerContext
+
+
+CONCURRENT_CHANGE = "Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page et recommencez."
 
 
 class NotFound(Exception):
@@ -178,17 +182,23 @@ class ProcessRuntime:
     def _save(self, workflow: BpmnWorkflow, instance: ProcessInstance, bundle: ProcessBundle,
               principal: Principal | None, completed: set[str] = frozenset()) -> None:
         now = self.clock()
-        instance.state = bundle.serializers[instance.process_id].dumps(workflow)
-        instance.status, instance.outcome = instance_status(workflow, instance.incident)
-        instance.updated_at = now
-        titles = sync_task_rows(self.session, workflow, instance, now, completed,
-                                principal.person_id if principal else None)
-        instance.current_step = ", ".join(titles)[:500] or None
         try:
+            instance.state = bundle.serializers[instance.process_id].dumps(workflow)
+            instance.status, instance.outcome = instance_status(workflow, instance.incident)
+            instance.updated_at = now
+            titles = sync_task_rows(self.session, workflow, instance, now, completed,
+                                    principal.person_id if principal else None)
+            instance.current_step = ", ".join(titles)[:500] or None
             self.session.commit()
         except StaleDataError as error:
             self.session.rollback()
-            raise Conflict("Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page et recommencez.") from error
+            raise Conflict(CONCURRENT_CHANGE) from error
+        except OperationalError as error:
+            # SQLite refuses to upgrade a read snapshot that another writer made stale.
+            self.session.rollback()
+            if "locked" not in str(error).lower():
+                raise
+            raise Conflict(CONCURRENT_CHANGE) from error
 
     def _record(self, instance: ProcessInstance, row: TaskRow | None, kind: str, summary: str,
                 principal: Principal | None, data: dict | None) -> None:
