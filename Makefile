@@ -19,8 +19,9 @@ $(BIN)/activate: pyproject.toml
 setup: $(BIN)/activate
 	$(FLASK) setup
 
+# DEMO=1: the demo is served over plain HTTP, so its session cookie cannot be marked Secure.
 run: setup
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(BIN)/activate
 	$(MAKE) test-sqlite

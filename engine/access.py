@@ -148,3 +148,32 @@ def viewable_establishments(principal: Principal):
     if principal.departments:
         clauses.append(Establishment.department.in_(principal.departments))
     return or_(*clauses) if clauses else false()
+
+
+def require_view_establishment(session: Session, principal: Principal, establishment: Establishment) -> None:
+    """Raise `Forbidden` unless the principal may see an establishment's school file."""
+    found = session.scalar(select(Establishment.id).where(Establishment.id == establishment.id,
+                                                           viewable_establishments(principal)))
+    if found is None:
+        raise Forbidden("Cet établissement ne relève pas de votre périmètre.")
+
+
+def require_process_owner(principal: Principal) -> None:
+    """Raise `Forbidden` unless the principal is a process owner (incidents, administration)."""
+    if not principal.process_owner:
+        raise Forbidden("Seuls les responsables de processus peuvent faire cette action.")
+
+
+def can_administer(principal: Principal) -> bool:
+    """Whether the principal administers the platform: campaigns and directory imports (process owners)."""
+    return principal.process_owner
+
+
+def can_reopen_submission(principal: Principal, establishment: Establishment) -> bool:
+    """Whether the principal may let a school submit after the deadline: a gestionnaire of its territory."""
+    return principal.is_gestionnaire and (principal.national or establishment.department in principal.departments)
+
+
+def can_name_referent(principal: Principal, establishment: Establishment) -> bool:
+    """Whether the principal may name another référent of an establishment: one of its référents."""
+    return establishment.id in principal.establishments.get("referent", set())

@@ -22,6 +22,10 @@ def hash_password(password: str) -> str:
 
 def authenticate(session: Session, login: str, password: str) -> Person | None:
     """Return the active person with this login (or email) and password, or None."""
+    if "\x00" in login:
+        # PostgreSQL refuses NUL in text: such a login cannot exist, and must not reach the database.
+        _verify(_DUMMY_HASH, password)
+        return None
     person = session.scalar(select(Person).where(func.lower(Person.login) == login.strip().lower()))
     if person is None:
         person = session.scalar(select(Person).where(func.lower(Person.email) == login.strip().lower()))
@@ -33,6 +37,8 @@ def authenticate(session: Session, login: str, password: str) -> Person | None:
     if _HASHER.check_needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
     person.last_login_at = datetime.now()
+    # The directory's next sync after this moment makes the person's roles count (engine.directory.eligible_tutors).
+    person.first_login_at = person.first_login_at or person.last_login_at
     session.commit()
     return person
 

@@ -8,6 +8,15 @@ from sqlalchemy.orm import Session
 
 from engine.models import Establishment, Person, RoleAssignment, Structure, VolunteerContract
 from engine.models.directory import ROLE_LABELS
+from handlers.identifiers import email_problem, phone_problem
+
+TUTOR_ROLES = ("tuteur", "cotuteur")
+# Shown wherever tuteurs are chosen, so that nobody wonders why a newly named person is missing.
+TUTOR_CHOICE_RULE = (
+    "Une personne nommée tuteur ou cotuteur dans Isidoor n'apparaît dans les choix qu'une fois son adresse "
+    "électronique et son téléphone renseignés, après sa première connexion à la plateforme puis la "
+    "synchronisation suivante de l'annuaire (au plus 24 heures plus tard)."
+)
 
 
 def establishment_file(establishment: Establishment) -> dict:
@@ -138,3 +147,49 @@ class SqlContracts:
             )
         )
         return [{"name": f"{c.first_name} {c.last_name}", "email": c.email} for c in rows]
+
+
+def profile_problems(person: Person) -> list[str]:
+    """What a person must complete in Isidoor: a valid email address and phone number (French)."""
+    return [problem for problem in (email_problem(person.email), phone_problem(person.phone)) if problem]
+
+
+def tutor_ineligibility(person: Person, assignment: RoleAssignment) -> str | None:
+    """Why a tuteur or cotuteur cannot be chosen yet, in French, or None when they can."""
+    problems = profile_problems(person)
+    if problems:
+        return "profil incomplet dans Isidoor : " + ", ".join(problems)
+    if person.first_login_at is None:
+        return "ne s'est pas encore connecté(e) à la plateforme"
+    if assignment.synced_at is None or assignment.synced_at < person.first_login_at:
+        return "en attente de la prochaine synchronisation de l'annuaire (au plus 24 heures)"
+    return None
+
+
+def tutor_statuses(session: Session, establishment_id: int) -> list[dict]:
+    """Every active tuteur and cotuteur of an establishment, each with whether they can be chosen and why not."""
+    rows = session.execute(
+        select(Person, RoleAssignment).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+        .where(RoleAssignment.establishment_id == establishment_id, RoleAssignment.role.in_(TUTOR_ROLES),
+               Person.active.is_(True))
+        .order_by(RoleAssignment.role.desc(), Person.last_name, Person.first_name)
+    )
+    statuses = []
+    for person, assignment in rows:
+        reason = tutor_ineligibility(person, assignment)
+        statuses.append({**person_card(person, assignment.role), "eligible": reason is None, "reason": reason})
+    return statuses
+
+
+def eligible_tutors(session: Session, establishment_id: int) -> list[dict]:
+    """Tuteurs and cotuteurs of an establishment who may be chosen for a volunteer.
+
+    A person qualifies when their email address and phone number are present
+    and valid, they have logged in to the platform once (`Person.first_login_at`),
+    and the directory was synchronised after that login
+    (`RoleAssignment.synced_at` later than the first login): Isidoor passes new
+    role holders on only after their first login, up to 24 hours later.
+    Each item is a person card (`id`, `name`, `email`, `phone`, `role`,
+    `role_label`); `TUTOR_CHOICE_RULE` is the sentence to show beside the choice.
+    """
+    return [status for status in tutor_statuses(session, establishment_id) if status["eligible"]]

@@ -178,6 +178,10 @@ def _convert(text: str, kind: str | None) -> Any:
 def validate(form: Form, data: dict) -> dict[str, list[str]]:
     """Validate data against the form's schema; return French messages keyed by field name."""
     errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        # PostgreSQL stores no NUL character; refusing it here keeps such input from failing the save.
+        if any("\x00" in text for text in _texts(name, value)):
+            errors.setdefault(name, []).append("Ce texte contient un caractère non autorisé.")
     validator = Draft202012Validator(form.schema, format_checker=_FORMAT_CHECKER)
     for error in validator.iter_errors(data):
         for name, message in _french(error, form):
@@ -185,6 +189,18 @@ def validate(form: Form, data: dict) -> dict[str, list[str]]:
             if message not in messages:
                 messages.append(message)
     return errors
+
+
+def _texts(name, value):
+    yield str(name)
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key, item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts("", item)
 
 
 def _french(error, form: Form) -> list[tuple[str, str]]:

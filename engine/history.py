@@ -16,6 +16,7 @@ EVENT_LABELS = {
     "completed": "Tâche accomplie",
     "incident": "Incident",
     "retried": "Relance",
+    "anonymised": "Anonymisation",
 }
 
 

@@ -26,6 +26,8 @@ from SpiffWorkflow.util.task import TaskState
 import handlers
 from engine import forms
 from engine.access import Principal, require_act
+from engine.campaigns import campaign_context
+from engine.decisions import BundleDecisions
 from engine.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.directory import SqlContracts, SqlDirectory
 from engine.documents import DocumentStore, InstanceDocuments
@@ -222,6 +224,9 @@ class ProcessRuntime:
             today=today,
             instance_id=instance.id,
             settings=self.settings,
+            campaign=(campaign_context(self.session, instance.campaign, instance.establishment_id, today)
+                      if instance.process_id == "hosting_project" else None),
+            decisions=BundleDecisions(bundle_for(instance.deployment)),
         )
 
     def _script_engine(self, instance: ProcessInstance, task_id: str | None) -> CampaignScriptEngine:

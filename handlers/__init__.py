@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from handlers.campaign import submission_rules
 from handlers.contract import contract_terms_rules, generate_contract
 from handlers.eligibility import check_eligibility, volunteer_file_rules
 from handlers.notifications import notify_referents
@@ -28,7 +29,7 @@ HANDLERS: dict[str, Callable[..., dict]] = {
 }
 
 FORM_RULES: dict[str, list[Callable[..., list[tuple]]]] = {
-    "design_project": [require_complete_school_file],
+    "design_project": [require_complete_school_file, submission_rules],
     "review_project": [places_within_quota],
     "volunteer_file": [volunteer_file_rules],
     "draw_up_contract": [contract_terms_rules],

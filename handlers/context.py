@@ -46,6 +46,13 @@ class Documents(Protocol):
         """Store a document; return its description (id, filename)."""
 
 
+class Decisions(Protocol):
+    """The DMN decision tables of the instance's deployed version."""
+
+    def decide(self, decision_id: str, data: dict) -> dict:
+        """Evaluate a decision on `data`; return its outputs by name."""
+
+
 class Mailer(Protocol):
     """Sends messages by email and keeps a record of them."""
 
@@ -64,6 +71,10 @@ class HandlerContext:
     today: date
     instance_id: int | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # The instance's campaign (school year, deadline, mission start dates, whether the school may still
+    # submit); None for trainings and for instances of campaigns the platform has no record of.
+    campaign: dict[str, Any] | None = None
+    decisions: Decisions | None = None
 
 
 class HandlerError(Exception):

@@ -1,4 +1,8 @@
-"""French identifiers: SIRET, UAI (RNE), phone numbers, postal codes."""
+"""French identifiers: SIRET, UAI (RNE), phone numbers, emails, postal codes, departments.
+
+Each `*_problem` function returns why a value is not valid, in French, or None
+when it is; `normalise_*` functions return the stored form of a valid value.
+"""
 from __future__ import annotations
 
 import re
@@ -6,6 +10,10 @@ import re
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 LA_POSTE_SIREN = "356000000"
 _PHONE = re.compile(r"^(?:(?:\+33|0033)[1-9]|0[1-9])\d{8}$")
+# Deliberately simple: one @, no spaces, a dot in the domain; what a mail server accepts is its business.
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+_SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+OVERSEAS_DEPARTMENTS = ("971", "972", "973", "974", "976")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -21,9 +29,14 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def normalise_siret(siret: str | None) -> str:
+    """SIRET without the spaces or dots people type between its groups of digits."""
+    return re.sub(r"[\s.]", "", siret or "")
+
+
 def siret_problem(siret: str | None) -> str | None:
     """Why a SIRET is not valid, in French, or None when it is."""
-    value = (siret or "").replace(" ", "")
+    value = normalise_siret(siret)
     if not value:
         return "SIRET absent"
     if not value.isdigit() or len(value) != 14:
@@ -55,6 +68,9 @@ def uai_problem(uai: str | None) -> str | None:
 def normalise_phone(phone: str | None) -> str | None:
     """Phone number in +33 form, or None when it is not a French number."""
     value = re.sub(r"[\s.\-()]", "", phone or "")
+    if value.startswith(("+330", "00330")):
+        # "+33 (0)1 23 45 67 89": the bracketed trunk 0 is not dialled from abroad.
+        value = value.replace("330", "33", 1)
     if not _PHONE.match(value):
         return None
     if value.startswith("0033"):
@@ -71,3 +87,81 @@ def display_phone(phone: str | None) -> str:
         return phone or ""
     national = "0" + normalised[3:]
     return " ".join(national[i : i + 2] for i in range(0, 10, 2))
+
+
+def phone_problem(phone: str | None) -> str | None:
+    """Why a phone number is not a valid French number, in French, or None when it is."""
+    if not (phone or "").strip():
+        return "numéro de téléphone absent"
+    if normalise_phone(phone) is None:
+        return "numéro de téléphone non valide (10 chiffres commençant par 0, ou +33 suivi de 9 chiffres)"
+    return None
+
+
+def normalise_email(email: str | None) -> str:
+    """Email address as stored: trimmed, with its domain in lower case."""
+    value = (email or "").strip()
+    local, at, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}" if at else value
+
+
+def email_problem(email: str | None) -> str | None:
+    """Why an email address is not valid, in French, or None when it is."""
+    value = (email or "").strip()
+    if not value:
+        return "adresse électronique absente"
+    if len(value) > 254 or not _EMAIL.match(value) or ".." in value:
+        return "adresse électronique non valide"
+    return None
+
+
+def normalise_department(department: str | None) -> str:
+    """Department code as stored: upper case, two digits for metropolitan France ("1" → "01")."""
+    value = (department or "").strip().upper()
+    return value.zfill(2) if value.isdigit() and len(value) == 1 else value
+
+
+def department_problem(department: str | None) -> str | None:
+    """Why a department code is not valid (01–95 without 20, 2A, 2B, 971–976), or None."""
+    value = normalise_department(department)
+    if not value:
+        return "département absent"
+    if value in ("2A", "2B") or value in OVERSEAS_DEPARTMENTS:
+        return None
+    if len(value) == 2 and value.isdigit() and 1 <= int(value) <= 95 and value != "20":
+        return None
+    if value == "20":
+        return "la Corse est divisée en 2A (Corse-du-Sud) et 2B (Haute-Corse)"
+    return f"département « {value} » inconnu"
+
+
+def postal_code_problem(postal_code: str | None, department: str | None = None) -> str | None:
+    """Why a postal code is not valid, in French, or None when it is.
+
+    The first two digits do not always give the department (a commune may be
+    served by a neighbouring department's post office), so only the shape is
+    checked, and Corsica: its codes start with 20 while its departments are 2A
+    and 2B; a Corsican school with a mainland code is flagged.
+    """
+    value = (postal_code or "").strip()
+    if not value:
+        return "code postal absent"
+    if len(value) != 5 or not value.isdigit():
+        return "le code postal doit compter 5 chiffres"
+    prefix = int(value[:2])
+    if prefix == 0 or prefix == 96 or prefix > 98:
+        return "code postal inexistant"
+    corsica = normalise_department(department) in ("2A", "2B")
+    if corsica and prefix != 20:
+        return "un code postal de Corse commence par 20"
+    if department and not corsica and prefix == 20:
+        return "un code postal commençant par 20 est celui d'une commune de Corse"
+    return None
+
+
+def school_year_problem(school_year: str | None) -> str | None:
+    """Why a school year is not written like 2027-2028, in French, or None."""
+    match = _SCHOOL_YEAR.match((school_year or "").strip())
+    if match is None or int(match.group(2)) != int(match.group(1)) + 1:
+        return "année scolaire attendue sous la forme 2027-2028"
+    return None

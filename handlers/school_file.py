@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from handlers.context import HandlerContext, HandlerError
-from handlers.identifiers import normalise_phone, siret_problem, uai_problem
+from handlers.identifiers import phone_problem, postal_code_problem, siret_problem, uai_problem
 from handlers.rules import SCHOOL_FILE_FIX
 
 FIELD_LABELS = {
@@ -15,35 +15,56 @@ FIELD_LABELS = {
 }
 
 
-def school_file_problems(establishment: dict) -> list[dict]:
-    """Items of the school file that are missing or invalid, each with who fixes it."""
+def school_file_problems(establishment: dict, pupil_count_year: str | None = None) -> list[dict]:
+    """Items of the school file that are missing or invalid, each with who fixes it.
+
+    `pupil_count_year` is the school year whose pupil count the campaign uses:
+    a count of another year is flagged as to be updated. Each item has the
+    field, a French label, whether the value is absent or present but wrong
+    (`state`: "missing", "invalid" or "outdated") and who fixes it.
+    """
     problems = []
 
-    def flag(field: str, detail: str | None = None) -> None:
+    def flag(field: str, state: str, detail: str | None = None) -> None:
         label = FIELD_LABELS[field] + (f" : {detail}" if detail else " : non renseigné")
-        problems.append({"field": field, "label": label, "fix": SCHOOL_FILE_FIX})
+        problems.append({"field": field, "label": label, "state": state, "fix": SCHOOL_FILE_FIX})
 
-    if not establishment.get("ogec_name"):
-        flag("ogec_name")
-    if not all(establishment.get(k) for k in ("address", "postal_code", "city")):
-        flag("address", "adresse, code postal ou commune manquant")
+    if not (establishment.get("ogec_name") or "").strip():
+        flag("ogec_name", "missing")
+    if not all((establishment.get(k) or "").strip() for k in ("address", "postal_code", "city")):
+        flag("address", "missing", "adresse, code postal ou commune manquant")
+    else:
+        problem = postal_code_problem(establishment["postal_code"], establishment.get("department"))
+        if problem is not None:
+            flag("address", "invalid", f"{problem} (« {establishment['postal_code']} »)")
     siret = establishment.get("siret")
-    problem = siret_problem(siret)
-    if problem is not None:
-        flag("siret", None if not siret else problem)
-    if not establishment.get("phone"):
-        flag("phone")
-    elif normalise_phone(establishment["phone"]) is None:
-        flag("phone", "numéro non valide")
+    if not siret:
+        flag("siret", "missing")
+    elif (problem := siret_problem(siret)) is not None:
+        flag("siret", "invalid", f"{problem} (« {siret} »)")
+    phone = establishment.get("phone")
+    if not phone:
+        flag("phone", "missing")
+    elif phone_problem(phone) is not None:
+        flag("phone", "invalid", f"numéro non valide (« {phone} »)")
     problem = uai_problem(establishment.get("uai"))
     if problem is not None:
-        flag("uai", problem)
+        flag("uai", "missing" if not establishment.get("uai") else "invalid", problem)
     pupils = establishment.get("pupil_count")
+    year = establishment.get("pupil_count_year")
     if pupils is None:
-        flag("pupil_count")
+        flag("pupil_count", "missing")
     elif pupils <= 0:
-        flag("pupil_count", "l'effectif doit être positif")
+        flag("pupil_count", "invalid", "l'effectif doit être positif")
+    elif pupil_count_year and year != pupil_count_year:
+        flag("pupil_count", "outdated",
+             f"à mettre à jour (effectif de l'année {year or 'non précisée'}, "
+             f"la campagne retient l'année {pupil_count_year})")
     return problems
+
+
+def _campaign_year(context: HandlerContext) -> str | None:
+    return context.campaign["pupil_count_year"] if context.campaign else None
 
 
 def check_school_file(context: HandlerContext, establishment_id: int) -> dict:
@@ -51,11 +72,12 @@ def check_school_file(context: HandlerContext, establishment_id: int) -> dict:
     establishment = context.directory.establishment(establishment_id)
     if establishment is None:
         raise HandlerError(f"Établissement {establishment_id} introuvable dans l'annuaire.")
-    missing = school_file_problems(establishment)
+    missing = school_file_problems(establishment, _campaign_year(context))
     return {
         "complete": not missing,
         "missing": missing,
         "pupil_count": establishment.get("pupil_count"),
+        "pupil_count_year": establishment.get("pupil_count_year"),
         "department": establishment["department"],
         "checked_on": context.today.isoformat(),
     }
@@ -64,9 +86,9 @@ def check_school_file(context: HandlerContext, establishment_id: int) -> dict:
 def require_complete_school_file(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
     """Rule of the project form: a project cannot be submitted while the school file is incomplete."""
     establishment = context.directory.establishment(task_data["establishment_id"])
-    missing = school_file_problems(establishment or {})
+    missing = school_file_problems(establishment or {}, _campaign_year(context))
     if not missing:
         return []
     items = " ; ".join(item["label"] for item in missing)
     return [(None, f"Le dossier de l'établissement est incomplet ({items}) : {SCHOOL_FILE_FIX}. "
-                   "Le projet ne peut pas être déposé tant qu'il n'est pas complet.")]
+                   "Le projet ne peut pas être déposé tant qu'il n'est pas complet ; votre saisie est conservée.")]

@@ -51,9 +51,8 @@ def db_engine(database_url):
     engine.dispose()
 
 
-@pytest.fixture
-def sessions(db_engine):
-    """Session factory on a database emptied, then filled with the deployed processes and demo data."""
+def prepare_database(db_engine):
+    """Empty the database, deploy the processes, load the demo data; return a session factory."""
     with db_engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
@@ -62,6 +61,12 @@ def sessions(db_engine):
         deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
         load_demo_data(session)
     return factory
+
+
+@pytest.fixture
+def sessions(db_engine):
+    """Session factory on a database emptied, then filled with the deployed processes and demo data."""
+    return prepare_database(db_engine)
 
 
 @pytest.fixture
@@ -142,3 +147,38 @@ class Browser:
 def browser(client):
     """A person at the keyboard."""
     return Browser(client)
+
+
+class ApiClient:
+    """A program using the JSON API: one bearer token per login, JSON in and out."""
+
+    def __init__(self, client):
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def token(self, login: str) -> str:
+        """A token for a demo account, asked once."""
+        if login not in self.tokens:
+            response = self.client.post("/api/v1/auth/token", json={"login": login, "password": DEMO_PASSWORD})
+            assert response.status_code == 200, response.get_data(as_text=True)
+            self.tokens[login] = response.json["token"]
+        return self.tokens[login]
+
+    def call(self, method: str, path: str, login: str | None = None, **kwargs):
+        """Send a request as `login` (anonymous when None)."""
+        headers = {"Authorization": f"Bearer {self.token(login)}"} if login else {}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, login: str | None = None, **kwargs):
+        """GET as `login`."""
+        return self.call("GET", path, login, **kwargs)
+
+    def post(self, path: str, login: str | None = None, json=None, **kwargs):
+        """POST JSON as `login`."""
+        return self.call("POST", path, login, json=json, **kwargs)
+
+
+@pytest.fixture
+def api(client):
+    """A JSON API client."""
+    return ApiClient(client)

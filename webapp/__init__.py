@@ -6,7 +6,21 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from webapp import auth, cli, database, documents, errors, establishments, inbox, instances, tasks
+from webapp import (
+    admin,
+    api,
+    auth,
+    cli,
+    database,
+    documents,
+    errors,
+    establishments,
+    helpdesk,
+    inbox,
+    instances,
+    security,
+    tasks,
+)
 from webapp.config import settings_from_environment
 from webapp.formatting import register_filters
 
@@ -21,11 +35,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     database.init_app(app)
+    security.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     register_filters(app)
     errors.init_app(app)
     cli.init_app(app)
-    for module in (auth, inbox, tasks, instances, documents, establishments):
+    for module in (auth, inbox, tasks, instances, documents, establishments, admin, helpdesk):
         app.register_blueprint(module.bp)
+    api.init_app(app, csrf)
     return app

@@ -8,6 +8,7 @@ from engine.db import upgrade_database
 from engine.demo import load_demo_data
 from engine.deployment import DeploymentError, deploy, read_definition_files
 from engine.mail import deliver_pending
+from webapp import directory_cli, privacy_cli
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +16,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(processes)
     app.cli.add_command(notifications)
+    app.cli.add_command(privacy_cli.gdpr)
+    app.cli.add_command(privacy_cli.tokens)
+    app.cli.add_command(directory_cli.directory)
 
 
 def _sessions():

@@ -27,9 +27,26 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Service Civique <service-civique@example.org>"),
         "PROCESSES_DIR": Path(os.environ.get("PROCESSES_DIR") or project_root / "processes"),
         "FORMS_DIR": Path(os.environ.get("FORMS_DIR") or project_root / "forms"),
-        "CAMPAIGN": os.environ.get("CAMPAIGN"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        "DEMO": _flag("DEMO", False),
+        # Cookies travel over HTTPS only, except in the demo, which `make run` serves over plain HTTP.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not _flag("DEMO", False)),
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "FORCE_HTTPS": _flag("FORCE_HTTPS", False),
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
+        # Counters shared by every worker need a shared store (redis://…); memory:// is per process.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS") or "30 per minute;300 per hour",
+        "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS") or 8),
+        "GDPR_RETENTION_DAYS": int(os.environ.get("GDPR_RETENTION_DAYS") or 365),
     }
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.lower() in ("1", "true", "yes", "oui")

@@ -1,11 +1,14 @@
 """Downloading an instance's documents, for those who may see the instance."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, current_app, send_file
 from flask_login import login_required
 
 from engine.access import require_view
 from engine.documents import DocumentStore
+from engine.gdpr import record_access
 from engine.models import Document, ProcessInstance
 from webapp.auth import principal
 from webapp.database import db_session
@@ -21,8 +24,10 @@ def download(document_id: int):
     document = session.get(Document, document_id)
     if document is None:
         abort(404)
-    require_view(session, principal(), session.get(ProcessInstance, document.instance_id))
+    instance = session.get(ProcessInstance, document.instance_id)
+    require_view(session, principal(), instance)
     path = DocumentStore(current_app.config["STORAGE_DIR"]).path_of(document)
     if not path.is_file():
         abort(404)
+    record_access(session, principal(), instance, "document", "web", datetime.now())
     return send_file(path, mimetype=document.content_type, as_attachment=True, download_name=document.filename)

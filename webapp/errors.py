@@ -5,9 +5,11 @@ import logging
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from engine.access import Forbidden
 from engine.runtime import Conflict, NotFound
+from webapp.api.errors import is_api_request, json_error
 
 log = logging.getLogger(__name__)
 
@@ -18,20 +20,32 @@ MESSAGES = {
     405: ("Action impossible", "Cette action n'est pas possible à cette adresse."),
     409: ("Conflit", "Cette action n'est plus possible : la situation a changé entre-temps."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    429: ("Trop de tentatives", "Trop de tentatives de connexion : réessayez dans quelques minutes."),
     500: ("Erreur interne", "Une erreur inattendue s'est produite. Votre saisie n'a pas été enregistrée ; réessayez dans un instant."),
 }
 
 
-def error_page(status: int, detail: str | None = None):
-    """Render the French error page for a status."""
+def error_page(status: int, detail: str | None = None, headers: dict | None = None):
+    """Render the French error page for a status (a JSON error for the API)."""
+    if is_api_request():
+        response = json_error(status, detail)
+        response.headers.update(headers or {})
+        return response
     title, message = MESSAGES.get(status, MESSAGES[500])
-    return render_template("errors/error.html", title=title, message=detail or message, status=status), status
+    page = render_template("errors/error.html", title=title, message=detail or message, status=status)
+    return page, status, headers or {}
+
+
+def _headers_of(error: HTTPException) -> dict:
+    # Keep what the error tells the client (Allow on 405, Retry-After on 429), not its HTML content type.
+    return {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
 
 
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     for status in MESSAGES:
-        app.register_error_handler(status, lambda error, status=status: error_page(status))
+        app.register_error_handler(status, lambda error, status=status: error_page(status, headers=_headers_of(error)))
+    app.register_error_handler(HTTPException, _other_http_error)
     app.register_error_handler(Forbidden, lambda error: error_page(403, str(error)))
     app.register_error_handler(NotFound, lambda error: error_page(404, str(error)))
     app.register_error_handler(Conflict, lambda error: error_page(409, str(error)))
@@ -39,3 +53,10 @@ def init_app(app: Flask) -> None:
         CSRFError,
         lambda error: error_page(400, "Le formulaire a expiré ou n'est pas valide : rechargez la page et recommencez."),
     )
+
+
+def _other_http_error(error: HTTPException):
+    # Statuses without a page of their own keep Werkzeug's response, except in the API, which answers JSON.
+    if is_api_request():
+        return error_page(error.code or 500, headers=_headers_of(error))
+    return error

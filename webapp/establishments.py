@@ -1,33 +1,73 @@
-"""School files: what the platform knows of an establishment, and what is missing."""
+"""School files: what the platform knows of an establishment, what is missing, its people and their roles."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_login import login_required
-from sqlalchemy import select
+from datetime import date, datetime
 
-from engine.access import Forbidden, viewable_establishments
-from engine.directory import SqlDirectory, establishment_file
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from engine.access import require_view_establishment
+from engine.campaigns import CampaignRefused, current_campaign, reopen_submission
+from engine.directory import TUTOR_CHOICE_RULE
+from engine.french import date_fr
 from engine.models import Establishment
-from handlers.school_file import FIELD_LABELS, school_file_problems
+from engine.school_files import NamingRefused, establishment_page, name_referent
+from handlers.school_file import FIELD_LABELS
 from webapp.auth import principal
 from webapp.database import db_session
 
 bp = Blueprint("establishments", __name__, url_prefix="/etablissements")
 
 
+def _establishment(establishment_id: int) -> Establishment:
+    establishment = db_session().get(Establishment, establishment_id)
+    if establishment is None:
+        abort(404)
+    require_view_establishment(db_session(), principal(), establishment)
+    return establishment
+
+
 @bp.route("/<int:establishment_id>")
 @login_required
 def show(establishment_id: int):
-    """Show a school file with its completeness and its people."""
-    session = db_session()
-    establishment = session.get(Establishment, establishment_id)
-    if establishment is None:
-        abort(404)
-    visible = session.scalar(select(Establishment.id).where(Establishment.id == establishment_id,
-                                                             viewable_establishments(principal())))
-    if visible is None:
-        raise Forbidden("Cet établissement ne relève pas de votre périmètre.")
-    people = SqlDirectory(session).people(establishment.id, ("referent", "tuteur", "cotuteur"))
-    return render_template("establishments/show.html", establishment=establishment,
-                           problems=school_file_problems(establishment_file(establishment)),
-                           labels=FIELD_LABELS, people=people)
+    """Show a school file with its completeness, its people and whether they can be chosen as tuteur."""
+    establishment = _establishment(establishment_id)
+    campaign = current_campaign(db_session())
+    page = establishment_page(db_session(), principal(), establishment, campaign, date.today())
+    return render_template("establishments/show.html", establishment=establishment, campaign=campaign,
+                           labels=FIELD_LABELS, tutor_rule=TUTOR_CHOICE_RULE, today=date.today(), **page)
+
+
+@bp.route("/<int:establishment_id>/referents", methods=("POST",))
+@login_required
+def add_referent(establishment_id: int):
+    """A référent names another person of the school référent."""
+    establishment = _establishment(establishment_id)
+    try:
+        person = name_referent(db_session(), principal(), establishment,
+                               request.form.get("person_id", type=int) or 0, datetime.now())
+    except NamingRefused as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{person.full_name} est désormais référent(e) de l'établissement.", "success")
+    return redirect(url_for("establishments.show", establishment_id=establishment.id))
+
+
+@bp.route("/<int:establishment_id>/reouverture", methods=("POST",))
+@login_required
+def reopen(establishment_id: int):
+    """A gestionnaire lets the school submit its project after the deadline."""
+    establishment = _establishment(establishment_id)
+    campaign = current_campaign(db_session())
+    if campaign is None:
+        flash("Aucune campagne n'est ouverte.", "error")
+        return redirect(url_for("establishments.show", establishment_id=establishment.id))
+    try:
+        reopening = reopen_submission(db_session(), principal(), campaign, establishment,
+                                      request.form.get("until", ""), request.form.get("reason", ""), datetime.now())
+    except CampaignRefused as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Le dépôt du projet d'accueil est rouvert pour {establishment.name} jusqu'au "
+              f"{date_fr(reopening.until)}.", "success")
+    return redirect(url_for("establishments.show", establishment_id=establishment.id))

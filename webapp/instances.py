@@ -1,19 +1,23 @@
 """Instances: the list a gestionnaire or process owner follows, one instance's page, starting one."""
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from engine.access import Forbidden, can_act, can_start, instance_filter, require_view
+from engine.access import Forbidden, can_act, can_start, instance_filter, require_process_owner, require_view
 from engine.deployment import bundle_for
+from engine.gdpr import record_access
 from engine.history import instance_documents, instance_history, open_tasks
 from engine.models import Establishment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
+from engine import campaigns
+from engine.campaigns import CampaignRefused, ProjectExists, current_campaign
 from engine.runtime import ProcessRuntime, StartRefused
 from webapp.auth import principal
 from webapp.database import db_session
-from webapp.inbox import campaign
 
 bp = Blueprint("instances", __name__, url_prefix="/dossiers")
 PAGE_SIZE = 50
@@ -56,6 +60,7 @@ def show(instance_id: int):
     if instance is None:
         abort(404)
     require_view(session, principal(), instance)
+    record_access(session, principal(), instance, "dossier", "web", datetime.now())
     establishment = session.get(Establishment, instance.establishment_id) if instance.establishment_id else None
     return render_template(
         "instances/show.html", instance=instance, establishment=establishment,
@@ -73,15 +78,15 @@ def start_hosting_project():
     establishment = session.get(Establishment, request.form.get("establishment_id", type=int) or 0)
     if establishment is None:
         abort(404)
-    if not can_start(principal(), "hosting_project", establishment, None):
-        raise Forbidden("Seuls les référents de l'établissement peuvent démarrer son projet d'accueil.")
-    existing = session.scalar(select(ProcessInstance).where(
-        ProcessInstance.establishment_id == establishment.id, ProcessInstance.process_id == "hosting_project",
-        ProcessInstance.campaign == campaign(), ProcessInstance.status.in_(("running", "completed", "incident"))))
-    if existing is not None:
-        flash("Un projet d'accueil existe déjà pour cette campagne.", "info")
-        return redirect(url_for("instances.show", instance_id=existing.id))
-    return _start("hosting_project", establishment=establishment)
+    try:
+        instance = campaigns.start_hosting_project(runtime(), principal(), establishment, date.today())
+    except ProjectExists as exists:
+        flash(str(exists), "info")
+        return redirect(url_for("instances.show", instance_id=exists.instance.id))
+    except (CampaignRefused, StartRefused) as error:
+        flash(str(error), "error")
+        return redirect(url_for("inbox.home"))
+    return _started(instance)
 
 
 @bp.route("/formation", methods=("POST",))
@@ -94,7 +99,15 @@ def start_training():
         abort(404)
     if not can_start(principal(), "training", None, structure):
         raise Forbidden("Seuls les gestionnaires de la structure peuvent organiser ses formations.")
-    return _start("training", structure=structure)
+    # A training belongs to the open campaign, whose end decides when its personal data is anonymised.
+    campaign = current_campaign(session)
+    try:
+        instance = runtime().start("training", principal(), structure=structure,
+                                   campaign=campaign.school_year if campaign else None)
+    except StartRefused as error:
+        flash(str(error), "error")
+        return redirect(url_for("inbox.home"))
+    return _started(instance)
 
 
 @bp.route("/<int:instance_id>/relance", methods=("POST",))
@@ -105,20 +118,14 @@ def retry(instance_id: int):
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         abort(404)
-    if not principal().process_owner:
-        raise Forbidden("Seuls les responsables de processus peuvent relancer un dossier.")
+    require_process_owner(principal())
     runtime().retry(instance, principal())
     flash("Le dossier a été relancé." if not instance.incident else "L'incident persiste : " + instance.incident,
           "success" if not instance.incident else "warning")
     return redirect(url_for("instances.show", instance_id=instance.id))
 
 
-def _start(process_id: str, **scope):
-    try:
-        instance = runtime().start(process_id, principal(), campaign=campaign(), **scope)
-    except StartRefused as error:
-        flash(str(error), "error")
-        return redirect(url_for("inbox.home"))
+def _started(instance: ProcessInstance):
     flash(f"« {instance.title} » est démarré.", "success")
     tasks = open_tasks(db_session(), instance.id)
     mine = [t for t in tasks if can_act(principal(), t)]

@@ -1,10 +1,13 @@
 """Task pages: the form of a ready task, validated on the server and completed."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from engine import forms
+from engine.gdpr import record_access
 from engine.runtime import Conflict, FormInvalid, ProcessRuntime
 from engine.task_view import build_task_view
 from webapp.auth import principal
@@ -29,6 +32,8 @@ def task(task_id: str):
         flash(str(error), "warning")
         return redirect(url_for("inbox.home"))
     row, _workflow, spiff_task, bundle = loaded
+    if request.method == "GET":
+        record_access(db_session(), principal(), row.instance, "tâche", "web", datetime.now())
     view = build_task_view(row, spiff_task, bundle)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":

@@ -1,5 +1,6 @@
 """Persisted models: the directory (who and where) and the runtime (instances, tasks)."""
-from engine.models.directory import Establishment, Person, RoleAssignment, Structure
+from engine.models.campaign import Campaign, CampaignReopening
+from engine.models.directory import DirectoryImport, Establishment, Person, RoleAssignment, Structure
 from engine.models.runtime import (
     AuditEvent,
     Deployment,
@@ -9,14 +10,20 @@ from engine.models.runtime import (
     TaskRow,
     VolunteerContract,
 )
+from engine.models.security import ApiToken, PersonalDataAccess
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
+    "Campaign",
+    "CampaignReopening",
     "Deployment",
+    "DirectoryImport",
     "Document",
     "Establishment",
     "Notification",
     "Person",
+    "PersonalDataAccess",
     "ProcessInstance",
     "RoleAssignment",
     "Structure",

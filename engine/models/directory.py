@@ -48,11 +48,12 @@ class Establishment(Base):
     name: Mapped[str] = mapped_column(String(200))
     ogec_name: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(300))
-    postal_code: Mapped[str | None] = mapped_column(String(5))
+    # Identifiers are kept as the directory gives them, even when invalid, so that the file shows what to fix.
+    postal_code: Mapped[str | None] = mapped_column(String(10))
     city: Mapped[str | None] = mapped_column(String(120))
     department: Mapped[str] = mapped_column(String(3), index=True)
-    siret: Mapped[str | None] = mapped_column(String(14))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    siret: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))
     network: Mapped[str] = mapped_column(String(10))
     pupil_count: Mapped[int | None] = mapped_column(Integer)
     pupil_count_year: Mapped[str | None] = mapped_column(String(9))
@@ -70,10 +71,12 @@ class Person(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # New role holders reach the tuteur choices only after a first login and a later directory sync.
+    first_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
@@ -98,7 +101,29 @@ class RoleAssignment(Base):
     structure_id: Mapped[int | None] = mapped_column(ForeignKey("structure.id"), index=True)
     # The head of school is référent by right; others are named by them in Isidoor.
     head_of_school: Mapped[bool] = mapped_column(default=False)
+    # "isidoor" for roles the directory import manages; "platform" for référents named on the platform,
+    # which an import never withdraws.
+    source: Mapped[str] = mapped_column(String(10), default="isidoor")
+    # Last directory sync that carried this role after the person's first login (or created it).
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     person: Mapped[Person] = relationship(back_populates="roles")
     establishment: Mapped[Establishment | None] = relationship(lazy="joined")
     structure: Mapped[Structure | None] = relationship(lazy="joined")
+
+
+class DirectoryImport(Base):
+    """One import of an Isidoor directory file: when, by whom, what it changed and what it rejected."""
+
+    __tablename__ = "directory_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    # Counts by kind of record and outcome, e.g. {"establishment": {"created": 3, "rejected": 1}}.
+    counts: Mapped[dict] = mapped_column(JSON)
+    # Entries of the report other than "unchanged" (capped), each with its kind, key, outcome and reasons.
+    entries: Mapped[list] = mapped_column(JSON)
+    file_error: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,78 @@
+"""Read models for lists: a person's actionable tasks, and the instances they may follow, filtered."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.access import Principal, inbox_filter, instance_filter
+from engine.models import Establishment, ProcessInstance, Structure, TaskRow
+
+# Statuses under which an establishment's hosting project of a campaign counts as existing.
+LIVE_STATUSES = ("running", "completed", "incident")
+
+
+@dataclass
+class InstanceSearch:
+    """Filters of the instance list; None means no filter."""
+
+    process: str | None = None
+    status: str | None = None
+    step: str | None = None
+    establishment_uai: str | None = None
+    territory: str | None = None
+
+
+def actionable_tasks(session: Session,
+                     principal: Principal) -> list[tuple[TaskRow, ProcessInstance, Establishment | None]]:
+    """Ready tasks the principal may complete, oldest first, with their instance and establishment."""
+    return list(session.execute(
+        select(TaskRow, ProcessInstance, Establishment)
+        .join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
+        .outerjoin(Establishment, Establishment.id == TaskRow.establishment_id)
+        .where(TaskRow.state == "ready", inbox_filter(principal))
+        .order_by(TaskRow.created_at, TaskRow.id)
+    ).all())
+
+
+def search_instances(session: Session, principal: Principal, search: InstanceSearch, page: int,
+                     per_page: int) -> tuple[list[tuple[ProcessInstance, Establishment | None]], int]:
+    """One page of the instances the principal may see that match the filters, and the total count."""
+    query = (select(ProcessInstance, Establishment)
+             .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+             .where(instance_filter(principal)))
+    if search.process:
+        query = query.where(ProcessInstance.process_id == search.process)
+    if search.status:
+        query = query.where(ProcessInstance.status == search.status)
+    if search.step:
+        query = query.where(ProcessInstance.id.in_(
+            select(TaskRow.instance_id).where(TaskRow.state == "ready", TaskRow.spec_id == search.step)))
+    if search.establishment_uai:
+        query = query.where(Establishment.uai == search.establishment_uai.upper())
+    if search.territory:
+        query = query.where(_territory_clause(session, search.territory))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(query.order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def _territory_clause(session: Session, territory: str):
+    # A territory is a structure's code (its departments, or the whole country for Fnogec) or a department.
+    structure = session.scalar(select(Structure).where(func.upper(Structure.code) == territory.upper()))
+    if structure is None:
+        return ProcessInstance.department == territory.upper()
+    if structure.kind == "fnogec":
+        return ProcessInstance.id.is_not(None)
+    return (ProcessInstance.department.in_(structure.departments)
+            | (ProcessInstance.structure_code == structure.code))
+
+
+def live_project(session: Session, establishment_id: int, campaign: str) -> ProcessInstance | None:
+    """The hosting project an establishment already has for a campaign, if any."""
+    return session.scalar(select(ProcessInstance).where(
+        ProcessInstance.establishment_id == establishment_id, ProcessInstance.process_id == "hosting_project",
+        ProcessInstance.campaign == campaign, ProcessInstance.status.in_(LIVE_STATUSES),
+    ).order_by(ProcessInstance.id.desc()).limit(1))

@@ -1,0 +1,60 @@
+"""Bearer tokens of the JSON API: issued after a password check, kept only as a hash, revocable."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.models import ApiToken, Person
+
+DEFAULT_LIFETIME = timedelta(hours=8)
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a token: what the database keeps, so a leaked table gives no usable token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, person: Person, now: datetime,
+                lifetime: timedelta = DEFAULT_LIFETIME) -> tuple[str, ApiToken]:
+    """Create a token for a person and commit; return the token itself (shown once) and its record."""
+    token = secrets.token_urlsafe(32)
+    record = ApiToken(person_id=person.id, token_hash=token_digest(token), created_at=now,
+                      expires_at=now + lifetime)
+    session.add(record)
+    session.commit()
+    return token, record
+
+
+def person_for_token(session: Session, token: str, now: datetime) -> Person | None:
+    """The active person a token belongs to, unless it is unknown, expired or revoked."""
+    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    person = session.get(Person, record.person_id)
+    if person is None or not person.active:
+        return None
+    return person
+
+
+def revoke_token(session: Session, token: str, now: datetime) -> bool:
+    """Revoke a token and commit; tell whether it was still valid."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.commit()
+    return result.rowcount > 0
+
+
+def revoke_person_tokens(session: Session, person_id: int, now: datetime) -> int:
+    """Revoke every token of a person (account closed or compromised) and commit; return how many."""
+    result = session.execute(
+        update(ApiToken).where(ApiToken.person_id == person_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    session.commit()
+    return result.rowcount

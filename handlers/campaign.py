@@ -1,0 +1,42 @@
+"""Rules of the campaign on a submitted hosting project: deadline, mission start dates, quota."""
+from __future__ import annotations
+
+from datetime import date
+
+from handlers.context import HandlerContext
+
+QUOTA_DECISION = "volunteer_quota"
+
+
+def _date_fr(value: str) -> str:
+    day = date.fromisoformat(value)
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+              "octobre", "novembre", "décembre"]
+    return f"{'1er' if day.day == 1 else day.day} {months[day.month - 1]} {day.year}"
+
+
+def submission_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
+    """Rule of the project form: within the deadline, start dates of the campaign, places within the quota."""
+    errors = []
+    campaign = context.campaign
+    if campaign is not None:
+        # A project sent back by the gestionnaire for changes may be resubmitted after the deadline.
+        if not campaign["submission_open"] and "review" not in task_data:
+            errors.append((None, f"La date limite de dépôt des projets de la campagne {campaign['school_year']} "
+                                 f"était le {_date_fr(campaign['submission_deadline'])} : le dépôt n'est plus "
+                                 "possible, sauf si votre gestionnaire le rouvre pour votre établissement. "
+                                 "Votre saisie est conservée."))
+        start = form_data.get("desired_start_date")
+        if isinstance(start, str) and not campaign["earliest_start"] <= start <= campaign["latest_start"]:
+            errors.append(("desired_start_date",
+                           f"Les missions de la campagne {campaign['school_year']} commencent entre le "
+                           f"{_date_fr(campaign['earliest_start'])} et le {_date_fr(campaign['latest_start'])}."))
+    requested = form_data.get("places_requested")
+    pupils = (context.directory.establishment(task_data["establishment_id"]) or {}).get("pupil_count")
+    if context.decisions is not None and isinstance(requested, int) and isinstance(pupils, int):
+        quota = context.decisions.decide(QUOTA_DECISION, {"school_file": {"pupil_count": pupils}}).get("quota")
+        if isinstance(quota, int) and requested > quota:
+            errors.append(("places_requested",
+                           f"Avec {pupils} élèves, le quota de l'établissement est de {quota} volontaire"
+                           f"{'s' if quota > 1 else ''} : vous ne pouvez pas demander {requested} places."))
+    return errors

@@ -1,0 +1,317 @@
+"""Authorisation matrix: every role × every route × its own and another establishment or territory.
+
+Each route is tried by every demo role (and anonymously) against a Rennes
+(35) and a Brest (29) target. The expected audience of each target is
+written here from the rules, independently of `engine.access`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
+
+import pytest
+from sqlalchemy import select
+
+from conftest import SAMPLES, prepare_database, principal_of
+from engine.directory_import import record_file_error
+from engine.documents import DocumentStore
+from engine.models import Campaign, Establishment, Person, Structure, TaskRow
+from engine.runtime import ProcessRuntime
+from engine.tokens import issue_token
+
+PLACES = {"rennes": {"uai": "0350781J", "department": "35"}, "brest": {"uai": "0291652N", "department": "29"}}
+ACTORS = [None, "pilote", "gestionnaire.fnogec", "gestionnaire.urogec", "gestionnaire.udogec35", "gestionnaire.udogec29",
+          *[f"{role}.{place}" for place in PLACES for role in ("referent", "tuteur", "cotuteur")]]
+ALL_USERS = set(ACTORS) - {None}
+
+
+def school(place: str) -> set[str]:
+    """Référent, tuteur and cotuteur of a school."""
+    return {f"referent.{place}", f"tuteur.{place}", f"cotuteur.{place}"}
+
+
+def viewers(place: str) -> set[str]:
+    """Who sees a school's instances and file: its staff, the gestionnaires covering it, process owners."""
+    return school(place) | {f"gestionnaire.udogec{PLACES[place]['department']}", "gestionnaire.urogec",
+                            "gestionnaire.fnogec", "pilote"}
+
+
+def training_viewers(place: str) -> set[str]:
+    """Who sees a training of a place's Udogec: its gestionnaires, national ones, process owners."""
+    return {f"gestionnaire.udogec{PLACES[place]['department']}", "gestionnaire.fnogec", "pilote"}
+
+
+def task_actors(place: str, lane: str) -> set[str]:
+    """Who may complete a task of a lane in a school's project (reviews go to the Udogec)."""
+    return {"referent": {f"referent.{place}"}, "tuteur": {f"tuteur.{place}", f"cotuteur.{place}"},
+            "gestionnaire": {f"gestionnaire.udogec{PLACES[place]['department']}"}}[lane]
+
+
+@dataclass
+class Scenario:
+    """Targets of one place: instances, tasks by lane, a document, the establishment, a training."""
+
+    establishment_id: int
+    uai: str
+    structure: str
+    project_id: int
+    tasks: dict[str, str]
+    document_id: int
+    training_id: int
+    training_task: str
+    old_campaign_id: int = 0
+    import_id: int = 0
+
+
+def advance(runtime, session, instance, login: str, data: dict) -> None:
+    row = session.scalar(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")
+                         .order_by(TaskRow.created_at, TaskRow.id))
+    runtime.complete(row.id, principal_of(session, login), data)
+
+
+def build(runtime, session, tmp_path, place: str) -> Scenario:
+    """Three projects of earlier campaigns waiting on each lane, a document, a training of the Udogec."""
+    establishment = session.scalar(select(Establishment).where(Establishment.uai == PLACES[place]["uai"]))
+    udogec = f"gestionnaire.udogec{PLACES[place]['department']}"
+    structure = session.scalar(select(Structure).where(Structure.code == f"UDOGEC-{PLACES[place]['department']}"))
+    referent = principal_of(session, f"referent.{place}")
+    projects = [runtime.start("hosting_project", referent, establishment=establishment, campaign=campaign)
+                for campaign in ("2024-2025", "2025-2026", "2026-2027")]
+    advance(runtime, session, projects[1], f"referent.{place}", SAMPLES["design_project"])
+    for login, sample in ((f"referent.{place}", "design_project"), (udogec, "review_project"),
+                          (f"referent.{place}", "publish_offer"), (f"referent.{place}", "select_volunteer")):
+        advance(runtime, session, projects[2], login, SAMPLES[sample])
+    tasks = {}
+    for project, lane in zip(projects, ("referent", "gestionnaire", "tuteur"), strict=True):
+        tasks[lane] = session.scalar(select(TaskRow.id).where(TaskRow.instance_id == project.id,
+                                                              TaskRow.state == "ready", TaskRow.lane == lane))
+    document = DocumentStore(tmp_path / "documents").save(session, projects[2].id, None, "contract", "Contrat",
+                                                          "contrat.pdf", "application/pdf", b"%PDF-1.4 test")
+    session.commit()
+    training = runtime.start("training", principal_of(session, udogec), structure=structure, campaign="2026-2027")
+    training_task = session.scalar(select(TaskRow.id).where(TaskRow.instance_id == training.id))
+    # A campaign of no project here, for process owners to close.
+    old_campaign = session.scalar(select(Campaign).where(Campaign.school_year == "2020-2021"))
+    if old_campaign is None:
+        old_campaign = Campaign(school_year="2020-2021", pupil_count_year="2020-2021", opened_at=datetime.now(),
+                                submission_deadline=date(2020, 5, 31), earliest_start=date(2020, 9, 1),
+                                latest_start=date(2021, 1, 31))
+        session.add(old_campaign)
+        session.commit()
+    directory_import = record_file_error(session, "annuaire.json", None, "Le fichier n'est pas un JSON valide.")
+    return Scenario(establishment.id, establishment.uai, structure.code, projects[2].id, tasks, document.id,
+                    training.id, training_task, old_campaign.id, directory_import.id)
+
+
+@dataclass
+class Check:
+    """One route: how to call it on a place's targets, and who is allowed."""
+
+    endpoint: str
+    call: Callable
+    allowed: Callable[[str], set[str]]
+
+
+WEB_LOGIN = "/connexion"
+
+
+def web_outcome(response) -> str:
+    """What a page answer means: allowed, forbidden, or sent to log in."""
+    if response.status_code == 302 and response.headers["Location"].startswith(WEB_LOGIN + "?next="):
+        return "unauthenticated"
+    if response.status_code == 403:
+        return "forbidden"
+    assert response.status_code in (200, 302, 422), (response.status_code, response.request.path)
+    return "allowed"
+
+
+def api_outcome(response) -> str:
+    """What an API answer means."""
+    if response.status_code == 401:
+        return "unauthenticated"
+    if response.status_code == 403:
+        return "forbidden"
+    assert response.status_code in (200, 201, 204, 409, 422), (response.status_code, response.get_data(as_text=True))
+    return "allowed"
+
+
+def listed(ids_of: Callable, target: Callable) -> Callable:
+    """A list call judged by its content: allowed when the place's target is listed, forbidden when not."""
+    def call(agent, s: Scenario):
+        response = ids_of(agent)
+        if response in ("unauthenticated",):
+            return response
+        return "allowed" if target(s) in response else "forbidden"
+    return call
+
+
+def web(method: str, path: Callable[[Scenario], str], data: Callable[[Scenario], dict] | None = None) -> Callable:
+    def call(agent, s: Scenario):
+        response = agent.web.open(path(s), method=method, data=data(s) if data else None)
+        response.close()
+        return web_outcome(response)
+    return call
+
+
+def api(method: str, path: Callable[[Scenario], str], body: Callable[[Scenario], dict] | None = None) -> Callable:
+    def call(agent, s: Scenario):
+        response = agent.api.open(path(s), method=method, headers=agent.headers, json=body(s) if body else None)
+        response.close()
+        return api_outcome(response)
+    return call
+
+
+def web_listing(agent) -> set | str:
+    response = agent.web.get("/dossiers/?page=1")
+    if web_outcome(response) != "allowed":
+        return web_outcome(response)
+    return response.get_data(as_text=True)
+
+
+def api_ids(path: str, key: str) -> Callable:
+    def fetch(agent):
+        response = agent.api.get(path, headers=agent.headers)
+        if api_outcome(response) != "allowed":
+            return api_outcome(response)
+        return {item[key] for item in response.json["items"]}
+    return fetch
+
+
+def everyone(_place: str) -> set[str]:
+    return set(ACTORS)
+
+
+def users(_place: str) -> set[str]:
+    return set(ALL_USERS)
+
+
+CHECKS = [
+    Check("static", web("GET", lambda s: "/static/style.css"), everyone),
+    Check("auth.login", web("GET", lambda s: "/connexion"), everyone),
+    Check("auth.logout", web("POST", lambda s: "/deconnexion"), users),
+    Check("inbox.home", web("GET", lambda s: "/"), users),
+    Check("instances.index", listed(web_listing, lambda s: f'href="/dossiers/{s.project_id}"'), viewers),
+    Check("instances.show", web("GET", lambda s: f"/dossiers/{s.project_id}"), viewers),
+    Check("instances.show", web("GET", lambda s: f"/dossiers/{s.training_id}"), training_viewers),
+    *[Check("tasks.task", web(method, lambda s, lane=lane: f"/taches/{s.tasks[lane]}", lambda s: {}),
+            lambda place, lane=lane: task_actors(place, lane))
+      for lane in ("referent", "gestionnaire", "tuteur") for method in ("GET", "POST")],
+    Check("tasks.task", web("GET", lambda s: f"/taches/{s.training_task}"),
+          lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
+    Check("instances.start_hosting_project",
+          web("POST", lambda s: "/dossiers/projet-accueil", lambda s: {"establishment_id": s.establishment_id}),
+          lambda place: {f"referent.{place}"}),
+    Check("instances.start_training",
+          web("POST", lambda s: "/dossiers/formation", lambda s: {"structure": s.structure}),
+          lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
+    Check("instances.retry", web("POST", lambda s: f"/dossiers/{s.project_id}/relance"), lambda place: {"pilote"}),
+    Check("documents.download", web("GET", lambda s: f"/documents/{s.document_id}"), viewers),
+    Check("establishments.show", web("GET", lambda s: f"/etablissements/{s.establishment_id}"), viewers),
+    Check("establishments.add_referent",
+          web("POST", lambda s: f"/etablissements/{s.establishment_id}/referents", lambda s: {"person_id": "0"}),
+          lambda place: {f"referent.{place}"}),
+    Check("establishments.reopen",
+          web("POST", lambda s: f"/etablissements/{s.establishment_id}/reouverture", lambda s: {"until": "bientôt"}),
+          lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}", "gestionnaire.urogec",
+                         "gestionnaire.fnogec"}),
+    Check("help.show", web("GET", lambda s: "/aide/"), users),
+    Check("admin.campaigns", web("GET", lambda s: "/administration/campagnes"), lambda place: {"pilote"}),
+    Check("admin.campaigns", web("POST", lambda s: "/administration/campagnes", lambda s: {"school_year": "x"}),
+          lambda place: {"pilote"}),
+    Check("admin.close", web("POST", lambda s: f"/administration/campagnes/{s.old_campaign_id}/fermeture"),
+          lambda place: {"pilote"}),
+    Check("admin.directory", web("GET", lambda s: "/administration/annuaire"), lambda place: {"pilote"}),
+    Check("admin.directory", web("POST", lambda s: "/administration/annuaire", lambda s: {}), lambda place: {"pilote"}),
+    Check("admin.directory_import", web("GET", lambda s: f"/administration/annuaire/{s.import_id}"),
+          lambda place: {"pilote"}),
+    Check("api_public.openapi_document", api("GET", lambda s: "/api/v1/openapi.json"), everyone),
+    Check("api_public.create_token", lambda agent, s: agent.login_outcome(), users),
+    Check("api_public.delete_token", api("DELETE", lambda s: "/api/v1/auth/token"), users),
+    *[Check("api.list_tasks", listed(api_ids("/api/v1/tasks", "id"), lambda s, lane=lane: s.tasks[lane]),
+            lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
+    *[Check("api.show_task", api("GET", lambda s, lane=lane: f"/api/v1/tasks/{s.tasks[lane]}"),
+            lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
+    *[Check("api.complete_task", api("POST", lambda s, lane=lane: f"/api/v1/tasks/{s.tasks[lane]}/complete",
+                                     lambda s: {}),
+            lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
+    Check("api.list_instances", listed(api_ids("/api/v1/instances?per_page=100", "id"), lambda s: s.project_id),
+          viewers),
+    Check("api.list_instances", listed(api_ids("/api/v1/instances?per_page=100", "id"), lambda s: s.training_id),
+          training_viewers),
+    Check("api.show_instance", api("GET", lambda s: f"/api/v1/instances/{s.project_id}"), viewers),
+    Check("api.show_instance", api("GET", lambda s: f"/api/v1/instances/{s.training_id}"), training_viewers),
+    Check("api.start_instance",
+          api("POST", lambda s: "/api/v1/instances", lambda s: {"process": "hosting_project", "establishment": s.uai}),
+          lambda place: {f"referent.{place}"}),
+    Check("api.start_instance",
+          api("POST", lambda s: "/api/v1/instances", lambda s: {"process": "training", "structure": s.structure}),
+          lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
+    Check("api.list_documents", api("GET", lambda s: f"/api/v1/instances/{s.project_id}/documents"), viewers),
+    Check("api.download_document",
+          api("GET", lambda s: f"/api/v1/instances/{s.project_id}/documents/{s.document_id}"), viewers),
+    Check("api.show_establishment", api("GET", lambda s: f"/api/v1/establishments/{s.uai}"), viewers),
+]
+
+
+class Agent:
+    """One actor: a logged-in browser session and an API token (none when anonymous)."""
+
+    def __init__(self, app, session, login: str | None):
+        self.login = login
+        self.web = app.test_client()
+        self.api = app.test_client()
+        self.headers = {}
+        if login is not None:
+            person = session.scalar(select(Person).where(Person.login == login))
+            with self.web.session_transaction() as cookie:
+                cookie["_user_id"] = str(person.id)
+                cookie["_fresh"] = True
+            self.headers = {"Authorization": f"Bearer {issue_token(session, person, datetime.now())[0]}"}
+
+    def login_outcome(self) -> str:
+        """Ask a token with this actor's password (a wrong one when anonymous)."""
+        from engine.demo import DEMO_PASSWORD
+
+        body = {"login": self.login or "referent.rennes", "password": DEMO_PASSWORD if self.login else "faux"}
+        return api_outcome(self.api.post("/api/v1/auth/token", json=body))
+
+
+@pytest.fixture(scope="module")
+def world(database_url, db_engine, tmp_path_factory):
+    """Targets of both places, and a way to get fresh agents (logging out or revoking ends one).
+
+    Built once for the module: what the checks change (a new project, a relaunch) leaves every target as it
+    was. CSRF is tested elsewhere.
+    """
+    from webapp import create_app
+
+    tmp_path = tmp_path_factory.mktemp("matrix")
+    factory = prepare_database(db_engine)
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "STORAGE_DIR": tmp_path / "documents",
+                      "SECRET_KEY": "test", "CAMPAIGN": "2027-2028", "WTF_CSRF_ENABLED": False})
+    with factory() as session:
+        runtime = ProcessRuntime(session, tmp_path / "documents", clock=lambda: datetime(2027, 3, 15, 10, 0))
+        scenarios = {place: build(runtime, session, tmp_path, place) for place in PLACES}
+        yield app, scenarios, lambda: [Agent(app, session, login) for login in ACTORS]
+    app.extensions["db_engine"].dispose()
+
+
+def test_every_route_of_the_app_is_in_the_matrix(world):
+    endpoints = {rule.endpoint for rule in world[0].url_map.iter_rules()}
+    assert endpoints == {check.endpoint for check in CHECKS}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[f"{i:02d}-{c.endpoint}" for i, c in enumerate(CHECKS)])
+def test_route_allows_exactly_its_audience(world, check):
+    _app, scenarios, new_agents = world
+    # Actors allowed last: a start or a relaunch changes what the next allowed actor would see.
+    for place, scenario in scenarios.items():
+        allowed = check.allowed(place)
+        for agent in sorted(new_agents(), key=lambda a: a.login in allowed):
+            outcome = check.call(agent, scenario)
+            if agent.login in allowed:
+                expected = "allowed"
+            else:
+                expected = "unauthenticated" if agent.login is None else "forbidden"
+            assert outcome == expected, f"{agent.login or 'anonyme'} sur {check.endpoint} ({place})"

@@ -1,0 +1,163 @@
+"""Volunteers' personal data: reads logged, a person's export, anonymisation after the campaign."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from conftest import SAMPLES, principal_of
+from engine.documents import DocumentStore
+from engine.models import (
+    AuditEvent,
+    Document,
+    Establishment,
+    Notification,
+    PersonalDataAccess,
+    ProcessInstance,
+    Structure,
+    TaskRow,
+    VolunteerContract,
+)
+
+STEPS = [("referent.rennes", "design_project"), ("gestionnaire.udogec35", "review_project"),
+         ("referent.rennes", "publish_offer"), ("referent.rennes", "select_volunteer"),
+         ("tuteur.rennes", "confirm_selection"), ("referent.rennes", "volunteer_file"),
+         ("gestionnaire.udogec35", "draw_up_contract")]
+
+
+OTHER_VOLUNTEER = {"first_name": "Hugo", "last_name": "Petit", "email": "hugo.petit@example.fr"}
+
+
+def run_project(runtime, session, campaign: str, steps=STEPS, volunteer: dict | None = None) -> ProcessInstance:
+    """A Rennes project of a campaign taken through the given steps (with another volunteer if given)."""
+    rennes = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
+    instance = runtime.start("hosting_project", principal_of(session, "referent.rennes"), establishment=rennes,
+                             campaign=campaign)
+    for login, spec in steps:
+        row = session.scalar(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready",
+                                                   TaskRow.spec_id == spec))
+        data = {**SAMPLES[spec], **(volunteer or {})} if spec == "volunteer_file" else SAMPLES[spec]
+        runtime.complete(row.id, principal_of(session, login), data)
+    return instance
+
+
+def reads(session) -> list[tuple[str, str, str]]:
+    from engine.models import Person
+
+    rows = session.execute(select(Person.login, PersonalDataAccess.resource, PersonalDataAccess.channel)
+                           .join(Person, Person.id == PersonalDataAccess.person_id).order_by(PersonalDataAccess.id))
+    return [tuple(row) for row in rows]
+
+
+def test_reads_by_gestionnaires_and_process_owners_are_logged(runtime, session, browser, api):
+    instance = run_project(runtime, session, "2027-2028", STEPS[:4])
+    without_volunteer = run_project(runtime, session, "2026-2027", STEPS[:1])
+    browser.login("gestionnaire.udogec35")
+    assert browser.client.get(f"/dossiers/{instance.id}").status_code == 200
+    assert browser.client.get(f"/dossiers/{without_volunteer.id}").status_code == 200
+    browser.logout()
+    browser.login("referent.rennes")
+    assert browser.client.get(f"/dossiers/{instance.id}").status_code == 200
+    assert api.get(f"/api/v1/instances/{instance.id}", "pilote").status_code == 200
+    assert api.get(f"/api/v1/instances/{instance.id}", "tuteur.rennes").status_code == 200
+    assert reads(session) == [("gestionnaire.udogec35", "dossier", "web"), ("pilote", "dossier", "api")]
+
+
+def test_document_downloads_are_logged(runtime, session, api):
+    instance = run_project(runtime, session, "2027-2028")
+    (document,) = api.get(f"/api/v1/instances/{instance.id}/documents", "gestionnaire.urogec").json["items"]
+    download = api.get(document["url"], "gestionnaire.urogec")
+    assert download.status_code == 200
+    download.close()
+    assert reads(session) == [("gestionnaire.urogec", "documents", "api"), ("gestionnaire.urogec", "document", "api")]
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+def test_export_of_a_volunteer_and_of_a_user(runtime, session, cli, api):
+    instance = run_project(runtime, session, "2027-2028")
+    api.get(f"/api/v1/instances/{instance.id}", "gestionnaire.udogec35")
+    result = cli.invoke(args=["gdpr", "export", "lea.martin@example.fr"])
+    assert result.exit_code == 0, result.output
+    export = json.loads(result.output)
+    assert {form["task"] for form in export["volunteer"]["forms"]} == {"select_volunteer", "volunteer_file"}
+    assert export["volunteer"]["contracts"][0]["birth_date"] == "2005-03-12"
+    assert "person" not in export
+
+    user = json.loads(cli.invoke(args=["gdpr", "export", "gestionnaire.udogec35"]).output)
+    assert user["person"]["last_name"] == "Rolland" and user["person"]["roles"][0]["structure"] == "UDOGEC-35"
+    assert [a["task"] for a in user["person"]["actions"]] == ["review_project", "draw_up_contract"]
+    assert user["person"]["personal_data_reads"][0]["instance_id"] == instance.id
+    assert len(user["person"]["api_tokens"]) == 1
+    assert "password" not in json.dumps(user)
+
+    unknown = cli.invoke(args=["gdpr", "export", "personne@example.fr"])
+    assert unknown.exit_code != 0 and "Aucune donnée trouvée" in unknown.output
+
+
+def test_anonymise_volunteers_of_ended_campaigns(runtime, session, cli, app, api):
+    old = run_project(runtime, session, "2023-2024")
+    recent = run_project(runtime, session, "2025-2026", volunteer=OTHER_VOLUNTEER)
+    store = DocumentStore(app.config["STORAGE_DIR"])
+    (old_document,) = session.scalars(select(Document).where(Document.instance_id == old.id)).all()
+    old_file = store.path_of(old_document)
+    assert old_file.is_file()
+
+    result = cli.invoke(args=["gdpr", "anonymise", "--older-than-days", "365"])
+    assert result.exit_code == 0, result.output
+    assert "1 dossier(s) anonymisé(s)" in result.output and str(old.id) in result.output
+    session.expire_all()
+
+    volunteer = session.scalar(select(AuditEvent).where(AuditEvent.instance_id == old.id,
+                                                        AuditEvent.spec_id == "volunteer_file"))
+    assert volunteer.data["last_name"] == "[anonymisé]" and volunteer.data["birth_date"] == "[anonymisé]"
+    assert volunteer.data["disability"] is None and volunteer.data["start_date"] == "2027-10-01"
+    contract = session.scalar(select(VolunteerContract).where(VolunteerContract.instance_id == old.id))
+    assert (contract.first_name, contract.email, contract.end_date) == ("[anonymisé]", None, "2028-05-31")
+    assert not old_file.exists() and session.scalar(select(Document).where(Document.instance_id == old.id)) is None
+    refreshed = session.get(ProcessInstance, old.id)
+    assert "Martin" not in refreshed.state and "lea.martin" not in refreshed.state
+    workflow, _bundle = runtime.load(refreshed)
+    files = [task.data["volunteer"] for task in workflow.get_tasks() if "volunteer" in task.data]
+    assert files and all(file["first_name"] == "[anonymisé]" for file in files)
+    detail = api.get(f"/api/v1/instances/{old.id}", "pilote").json
+    assert [entry["label"] for entry in detail["history"] if entry["kind"] == "anonymised"] == ["Anonymisation"]
+    assert "Petit" in session.get(ProcessInstance, recent.id).state, "a recent campaign is kept"
+
+    again = cli.invoke(args=["gdpr", "anonymise", "--older-than-days", "365"])
+    assert "0 dossier(s) anonymisé(s)" in again.output
+
+
+def test_attendance_and_invitations_of_a_training_are_anonymised(runtime, session, cli):
+    run_project(runtime, session, "2023-2024")
+    udogec = session.scalar(select(Structure).where(Structure.code == "UDOGEC-35"))
+    training = runtime.start("training", principal_of(session, "gestionnaire.udogec35"), structure=udogec,
+                             campaign="2023-2024")
+    for spec in ("plan_training", "record_attendance"):
+        row = session.scalar(select(TaskRow).where(TaskRow.instance_id == training.id, TaskRow.state == "ready"))
+        runtime.complete(row.id, principal_of(session, "gestionnaire.udogec35"), SAMPLES[spec])
+    invitation = session.scalar(select(Notification).where(Notification.instance_id == training.id))
+    assert invitation.recipient == "lea.martin@example.fr"
+
+    assert cli.invoke(args=["gdpr", "anonymise", "--older-than-days", "0"]).exit_code == 0
+    session.expire_all()
+    attendance = session.scalar(select(AuditEvent).where(AuditEvent.instance_id == training.id,
+                                                         AuditEvent.spec_id == "record_attendance"))
+    assert attendance.data["absentees"] == "[anonymisé]" and attendance.data["attendees_count"] == 27
+    assert session.get(Notification, invitation.id).recipient == "[anonymisé]"
+    state = session.get(ProcessInstance, training.id).state
+    assert "Hugo Petit" not in state and "lea.martin" not in state and "Martin" not in state
+
+
+def test_opening_a_task_that_names_the_volunteer_is_logged(runtime, session, browser, api):
+    instance = run_project(runtime, session, "2027-2028", STEPS[:6])
+    task = session.scalar(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready"))
+    assert task.spec_id == "draw_up_contract"
+    assert api.get(f"/api/v1/tasks/{task.id}", "gestionnaire.udogec35").status_code == 200
+    browser.login("gestionnaire.udogec35")
+    assert browser.client.get(f"/taches/{task.id}").status_code == 200
+    assert reads(session) == [("gestionnaire.udogec35", "tâche", "api"), ("gestionnaire.udogec35", "tâche", "web")]

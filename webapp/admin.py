@@ -1,0 +1,109 @@
+"""Administration (process owners): campaigns, and imports of the Isidoor directory."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from engine.access import require_process_owner
+from engine.campaigns import CampaignInvalid, CampaignRefused, all_campaigns, close_campaign, open_campaign
+from engine.directory_import import (
+    KIND_LABELS,
+    OUTCOME_LABELS,
+    ImportFileError,
+    import_directory,
+    read_document,
+    record_file_error,
+)
+from engine.models import Campaign, DirectoryImport, Person
+from webapp.auth import principal
+from webapp.database import db_session
+
+bp = Blueprint("admin", __name__, url_prefix="/administration")
+# The national file (7,500 establishments, 40,000 people) weighs about 20 MB; other uploads keep the app's limit.
+IMPORT_MAX_BYTES = 64 * 1024 * 1024
+
+
+@bp.record_once
+def _exempt_upload_from_early_csrf(state) -> None:
+    # The app-wide CSRF check reads the form before this view can raise the size limit for the
+    # directory file; the view checks the token itself once the limit is raised.
+    state.app.extensions["csrf"].exempt("webapp.admin.directory")
+
+
+@bp.route("/campagnes", methods=("GET", "POST"))
+@login_required
+def campaigns():
+    """List the campaigns and open a new one."""
+    require_process_owner(principal())
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            campaign = open_campaign(db_session(), principal(), request.form.to_dict(), datetime.now())
+        except CampaignInvalid as invalid:
+            errors = invalid.errors
+        else:
+            flash(f"La campagne {campaign.school_year} est ouverte.", "success")
+            return redirect(url_for("admin.campaigns"))
+    return render_template("admin/campaigns.html", campaigns=all_campaigns(db_session()), errors=errors,
+                           values=request.form if errors else {}, today=date.today()), (422 if errors else 200)
+
+
+@bp.route("/campagnes/<int:campaign_id>/fermeture", methods=("POST",))
+@login_required
+def close(campaign_id: int):
+    """Close a campaign."""
+    require_process_owner(principal())
+    campaign = db_session().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    try:
+        close_campaign(db_session(), principal(), campaign, datetime.now())
+    except CampaignRefused as error:
+        flash(str(error), "error")
+    else:
+        flash(f"La campagne {campaign.school_year} est fermée : aucun nouveau projet ne peut y être déposé.", "success")
+    return redirect(url_for("admin.campaigns"))
+
+
+@bp.route("/annuaire", methods=("GET", "POST"))
+@login_required
+def directory():
+    """Upload an Isidoor directory file and import it; list the previous imports."""
+    require_process_owner(principal())
+    session = db_session()
+    if request.method == "POST":
+        request.max_content_length = IMPORT_MAX_BYTES
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            current_app.extensions["csrf"].protect()
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("Choisissez le fichier JSON de l'annuaire à importer.", "error")
+            return redirect(url_for("admin.directory"))
+        try:
+            document = read_document(upload.read())
+        except ImportFileError as error:
+            record = record_file_error(session, upload.filename, principal().person_id, str(error))
+        else:
+            _report, record = import_directory(session, document, source=upload.filename,
+                                               actor_id=principal().person_id)
+        return redirect(url_for("admin.directory_import", import_id=record.id))
+    imports = session.execute(select(DirectoryImport, Person).outerjoin(Person, Person.id == DirectoryImport.actor_id)
+                              .order_by(DirectoryImport.id.desc()).limit(20)).all()
+    return render_template("admin/directory.html", imports=imports, max_mb=IMPORT_MAX_BYTES // (1024 * 1024),
+                           kinds=KIND_LABELS, outcomes=OUTCOME_LABELS)
+
+
+@bp.route("/annuaire/<int:import_id>")
+@login_required
+def directory_import(import_id: int):
+    """The report of one import: counts, rejected records and why, changes."""
+    require_process_owner(principal())
+    record = db_session().get(DirectoryImport, import_id)
+    if record is None:
+        abort(404)
+    return render_template("admin/directory_import.html", record=record, kinds=KIND_LABELS, outcomes=OUTCOME_LABELS,
+                           rejected=[e for e in record.entries if e["outcome"] == "rejected"],
+                           changes=[e for e in record.entries if e["outcome"] != "rejected"])

@@ -1,0 +1,189 @@
+"""Instances through the API: search, detail with history, start, documents."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from flask import current_app, jsonify, send_file, url_for
+from sqlalchemy import select
+
+from engine.access import can_act, can_start, require_view
+from engine.deployment import bundle_for
+from engine.documents import DocumentStore
+from engine.gdpr import record_access
+from engine.history import EVENT_LABELS, instance_documents, open_tasks
+from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure
+from engine.models.runtime import INSTANCE_STATUSES
+from engine.campaigns import CampaignRefused, ProjectExists, current_campaign, start_hosting_project
+from engine.queries import InstanceSearch, search_instances
+from engine.runtime import StartRefused
+from webapp.api.common import (
+    UAI,
+    bp,
+    iso,
+    json_body,
+    principal,
+    query_int,
+    query_text,
+    refuse_unknown_fields,
+    runtime,
+)
+from webapp.api.errors import ApiError
+from webapp.database import db_session
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+# Territories are department numbers or structure codes.
+CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+STARTABLE = ("hosting_project", "training")
+
+
+def instance_summary(instance: ProcessInstance, establishment: Establishment | None) -> dict:
+    """An instance as lists show it, with its establishment (None for trainings)."""
+    return {
+        "id": instance.id,
+        "process": instance.process_id,
+        "title": instance.title,
+        "status": instance.status,
+        "status_label": INSTANCE_STATUSES.get(instance.status, instance.status),
+        "outcome": instance.outcome,
+        "version": instance.version,
+        "campaign": instance.campaign,
+        "establishment": ({"id": establishment.id, "uai": establishment.uai, "name": establishment.name}
+                          if establishment is not None else None),
+        "structure": instance.structure_code,
+        "current_step": instance.current_step,
+        "incident": instance.incident,
+        "created_at": iso(instance.created_at),
+        "updated_at": iso(instance.updated_at),
+    }
+
+
+def instance_state(instance: ProcessInstance) -> dict:
+    """An instance with its active tasks, saying which ones the caller may complete."""
+    establishment = db_session().get(Establishment, instance.establishment_id) if instance.establishment_id else None
+    return {
+        **instance_summary(instance, establishment),
+        "tasks": [
+            {"id": task.id, "name": task.spec_id, "title": task.title, "role": task.lane, "place": task.place,
+             "actionable": can_act(principal(), task), "created_at": iso(task.created_at), "due_at": iso(task.due_at)}
+            for task in open_tasks(db_session(), instance.id)
+        ],
+    }
+
+
+def _history(instance: ProcessInstance) -> list[dict]:
+    rows = db_session().execute(
+        select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.actor_id)
+        .where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return [{"at": iso(event.at), "kind": event.kind, "label": EVENT_LABELS.get(event.kind, event.kind),
+             "summary": event.summary, "task": event.spec_id, "actor": person.full_name if person else None,
+             "data": event.data}
+            for event, person in rows]
+
+
+def _visible_instance(instance_id: int) -> ProcessInstance:
+    instance = db_session().get(ProcessInstance, instance_id)
+    if instance is None:
+        raise ApiError(404, "Ce dossier n'existe pas.")
+    require_view(db_session(), principal(), instance)
+    return instance
+
+
+@bp.get("/instances")
+def list_instances():
+    """Search the instances within the caller's scope, one page at a time."""
+    search = InstanceSearch(
+        process=query_text("process", IDENTIFIER),
+        status=query_text("status", choices=INSTANCE_STATUSES),
+        step=query_text("step", IDENTIFIER),
+        establishment_uai=query_text("establishment", UAI),
+        territory=query_text("territory", CODE),
+    )
+    page = query_int("page", 1, 1, 100_000)
+    per_page = query_int("per_page", 20, 1, 100)
+    rows, total = search_instances(db_session(), principal(), search, page, per_page)
+    return jsonify({"items": [instance_summary(instance, establishment) for instance, establishment in rows],
+                    "total": total, "page": page, "per_page": per_page})
+
+
+@bp.get("/instances/<int:instance_id>")
+def show_instance(instance_id: int):
+    """An instance's status, version, active tasks and history with the submitted data."""
+    instance = _visible_instance(instance_id)
+    record_access(db_session(), principal(), instance, "dossier", "api", datetime.now())
+    process_name = bundle_for(instance.deployment).process_name(instance.process_id)
+    return jsonify({**instance_state(instance), "process_name": process_name, "history": _history(instance)})
+
+
+@bp.post("/instances")
+def start_instance():
+    """Start a hosting project for an establishment (UAI) or a training for a structure."""
+    body = json_body()
+    process = body.get("process")
+    if process not in STARTABLE:
+        raise ApiError(422, None, [{"field": "process", "message": "Processus attendu : "
+                                    "« hosting_project » ou « training »."}])
+    scope_field, pattern, expected = (("establishment", UAI, "un code UAI (7 chiffres et une lettre)")
+                                      if process == "hosting_project" else ("structure", CODE, "un code de structure"))
+    refuse_unknown_fields(body, ("process", scope_field))
+    key = body.get(scope_field)
+    if not isinstance(key, str) or not pattern.match(key):
+        raise ApiError(422, None, [{"field": scope_field, "message": f"Ce champ est obligatoire : {expected}."}])
+    session = db_session()
+    if process == "hosting_project":
+        establishment = session.scalar(select(Establishment).where(Establishment.uai == key.upper()))
+        if establishment is None:
+            raise ApiError(404, f"Aucun établissement n'a l'UAI « {key[:20]} ».")
+        if not can_start(principal(), process, establishment, None):
+            raise ApiError(403, "Seuls les référents de l'établissement peuvent démarrer son projet d'accueil.")
+        try:
+            instance = start_hosting_project(runtime(), principal(), establishment, date.today())
+        except ProjectExists as exists:
+            raise ApiError(409, f"Un projet d'accueil existe déjà pour cette campagne (dossier {exists.instance.id}).") from None
+        except (CampaignRefused, StartRefused) as error:
+            raise ApiError(409, str(error)) from None
+        return jsonify({"instance": instance_state(instance)}), 201
+    structure = session.scalar(select(Structure).where(Structure.code == key.upper()))
+    if structure is None:
+        raise ApiError(404, f"Aucune structure n'a le code « {key[:40]} ».")
+    if not can_start(principal(), process, None, structure):
+        raise ApiError(403, "Seuls les gestionnaires de la structure peuvent organiser ses formations.")
+    campaign = current_campaign(session)
+    try:
+        instance = runtime().start(process, principal(), structure=structure,
+                                   campaign=campaign.school_year if campaign else None)
+    except StartRefused as error:
+        raise ApiError(409, str(error)) from None
+    return jsonify({"instance": instance_state(instance)}), 201
+
+
+def _document(document: Document) -> dict:
+    return {"id": document.id, "kind": document.kind, "title": document.title, "filename": document.filename,
+            "content_type": document.content_type, "size": document.size, "sha256": document.sha256,
+            "created_at": iso(document.created_at),
+            "url": url_for("api.download_document", instance_id=document.instance_id, document_id=document.id)}
+
+
+@bp.get("/instances/<int:instance_id>/documents")
+def list_documents(instance_id: int):
+    """Documents of an instance, newest first."""
+    instance = _visible_instance(instance_id)
+    documents = instance_documents(db_session(), instance.id)
+    if documents:
+        record_access(db_session(), principal(), instance, "documents", "api", datetime.now())
+    return jsonify({"items": [_document(document) for document in documents]})
+
+
+@bp.get("/instances/<int:instance_id>/documents/<int:document_id>")
+def download_document(instance_id: int, document_id: int):
+    """The file of a document of an instance."""
+    instance = _visible_instance(instance_id)
+    document = db_session().get(Document, document_id)
+    if document is None or document.instance_id != instance.id:
+        raise ApiError(404, "Ce document n'existe pas.")
+    path = DocumentStore(current_app.config["STORAGE_DIR"]).path_of(document)
+    if not path.is_file():
+        raise ApiError(404, "Le fichier de ce document est introuvable.")
+    record_access(db_session(), principal(), instance, "document", "api", datetime.now())
+    return send_file(path, mimetype=document.content_type, as_attachment=True, download_name=document.filename)

@@ -1,0 +1,254 @@
+"""The OpenAPI 3.1 document of API v1, written by hand and checked against the routes by the tests."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from engine.models.runtime import INSTANCE_STATUSES
+from webapp.api.common import public
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(status): {"$ref": f"#/components/responses/{status}"} for status in statuses}
+
+
+def _text(nullable: bool = False, **extra) -> dict:
+    return {"type": ["string", "null"] if nullable else "string", **extra}
+
+
+def _object(properties: dict, required: list[str] | None = None, nullable: bool = False, closed: bool = False) -> dict:
+    schema = {"type": ["object", "null"] if nullable else "object", "properties": properties,
+              "required": list(properties) if required is None else required}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+MOMENT = _text(description="Date et heure ISO 8601, heure locale du serveur.")
+MAYBE_MOMENT = _text(nullable=True, description="Date et heure ISO 8601, heure locale du serveur.")
+UAI_PATTERN = "^[0-9]{7}[A-Za-z]$"
+IDENTIFIER_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+STRUCTURE_PATTERN = "^[A-Za-z0-9-]{1,40}$"
+
+SCHEMAS = {
+    "Error": _object({
+        "status": {"type": "integer"},
+        "code": _text(description="Code stable : not_found, forbidden, invalid_data…"),
+        "message": _text(description="Message en français, à montrer tel quel."),
+        "errors": {"type": "array", "items": _ref("FieldError")},
+    }),
+    "FieldError": _object({
+        "field": _text(nullable=True, description="Champ en cause ; null pour une erreur du formulaire entier."),
+        "message": _text(),
+    }),
+    "TokenRequest": _object({"login": _text(minLength=1), "password": _text(minLength=1)}, closed=True),
+    "Token": _object({"token": _text(), "token_type": _text(enum=["Bearer"]), "expires_at": MOMENT}),
+    "EstablishmentRef": _object({"id": ID, "uai": _text(), "name": _text()}, nullable=True),
+    "TaskSummary": _object({
+        "id": _text(format="uuid"), "name": _text(description="Identifiant de la tâche dans le BPMN."),
+        "title": _text(), "process": _text(), "instance_id": ID, "instance_title": _text(),
+        "role": _text(nullable=True), "establishment": _ref("EstablishmentRef"),
+        "place": {"type": ["integer", "null"]}, "created_at": MOMENT, "due_at": MAYBE_MOMENT,
+    }),
+    "TaskList": _object({"items": {"type": "array", "items": _ref("TaskSummary")}}),
+    "TaskDetail": {"allOf": [_ref("TaskSummary"), _object({
+        "instructions": _text(),
+        "schema": {"type": "object", "description": "JSON Schema du formulaire."},
+        "ui_schema": {"type": "object", "description": "Indications d'affichage (react-jsonschema-form)."},
+        "data": {"type": "object", "description": "Valeurs déjà saisies, à proposer."},
+    })]},
+    "ActiveTask": _object({
+        "id": _text(format="uuid"), "name": _text(), "title": _text(), "role": _text(nullable=True),
+        "place": {"type": ["integer", "null"]}, "actionable": {"type": "boolean"}, "created_at": MOMENT,
+        "due_at": MAYBE_MOMENT,
+    }),
+    "InstanceSummary": _object({
+        "id": ID, "process": _text(), "title": _text(),
+        "status": _text(enum=list(INSTANCE_STATUSES)), "status_label": _text(),
+        "outcome": _text(nullable=True), "version": {"type": "integer"}, "campaign": _text(nullable=True),
+        "establishment": _ref("EstablishmentRef"), "structure": _text(nullable=True),
+        "current_step": _text(nullable=True), "incident": _text(nullable=True),
+        "created_at": MOMENT, "updated_at": MOMENT,
+    }),
+    "InstanceState": {"allOf": [_ref("InstanceSummary"), _object({
+        "tasks": {"type": "array", "items": _ref("ActiveTask")}})]},
+    "InstanceResult": _object({"instance": _ref("InstanceState")}),
+    "InstancePage": _object({
+        "items": {"type": "array", "items": _ref("InstanceSummary")},
+        "total": {"type": "integer", "minimum": 0}, "page": ID, "per_page": ID,
+    }),
+    "HistoryEntry": _object({
+        "at": MOMENT, "kind": _text(), "label": _text(), "summary": _text(), "task": _text(nullable=True),
+        "actor": _text(nullable=True), "data": {"type": ["object", "null"]},
+    }),
+    "InstanceDetail": {"allOf": [_ref("InstanceState"), _object({
+        "process_name": _text(), "history": {"type": "array", "items": _ref("HistoryEntry")}})]},
+    "StartRequest": {"oneOf": [
+        _object({"process": _text(const="hosting_project"),
+                 "establishment": _text(pattern=UAI_PATTERN, description="UAI de l'établissement.")}, closed=True),
+        _object({"process": _text(const="training"),
+                 "structure": _text(pattern=STRUCTURE_PATTERN, description="Code de la structure organisatrice.")},
+                closed=True),
+    ]},
+    "Document": _object({
+        "id": ID, "kind": _text(), "title": _text(), "filename": _text(), "content_type": _text(),
+        "size": {"type": "integer", "minimum": 0}, "sha256": _text(), "created_at": MOMENT, "url": _text(),
+    }),
+    "DocumentList": _object({"items": {"type": "array", "items": _ref("Document")}}),
+    "MissingItem": _object({"field": _text(), "label": _text(), "fix": _text()}),
+    "PersonCard": _object({"name": _text(), "role": _text(), "role_label": _text(),
+                           "email": _text(nullable=True), "phone": _text(nullable=True)}),
+    "EstablishmentFile": _object({
+        "id": ID, "uai": _text(), "name": _text(), "ogec_name": _text(nullable=True),
+        "address": _text(nullable=True), "postal_code": _text(nullable=True), "city": _text(nullable=True),
+        "department": _text(), "siret": _text(nullable=True), "phone": _text(nullable=True), "network": _text(),
+        "pupil_count": {"type": ["integer", "null"]}, "pupil_count_year": _text(nullable=True),
+        "complete": {"type": "boolean"},
+        "missing": {"type": "array", "items": _ref("MissingItem")},
+        "people": {"type": "array", "items": _ref("PersonCard")},
+    }),
+}
+
+ERROR_DESCRIPTIONS = {
+    400: "Requête illisible : JSON invalide ou paramètre hors format.",
+    401: "Jeton absent, inconnu, expiré ou révoqué.",
+    403: "Hors du périmètre de l'appelant.",
+    404: "Ressource inexistante.",
+    409: "Plus possible : tâche déjà traitée, dossier modifié entre-temps ou déjà existant.",
+    415: "Le corps n'est pas envoyé en JSON.",
+    422: "Données invalides ; `errors` dit quels champs et pourquoi.",
+    429: "Trop de tentatives de connexion.",
+}
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": _text(format="uuid")}
+INSTANCE_ID = {"name": "instance_id", "in": "path", "required": True, "schema": ID}
+DOCUMENT_ID = {"name": "document_id", "in": "path", "required": True, "schema": ID}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+PATHS = {
+    "/api/v1/openapi.json": {"get": {
+        "summary": "Ce document OpenAPI.", "operationId": "openapi", "tags": ["documentation"], "security": [],
+        "responses": {"200": _json({"type": "object"}, "Le document OpenAPI 3.1 de l'API.")},
+    }},
+    "/api/v1/auth/token": {
+        "post": {
+            "summary": "Obtenir un jeton d'accès avec un identifiant et un mot de passe.",
+            "operationId": "createToken", "tags": ["authentification"], "security": [],
+            "requestBody": _body(_ref("TokenRequest")),
+            "responses": {"200": _json(_ref("Token"), "Jeton créé (le jeton n'est montré qu'une fois)."),
+                          **_errors(400, 401, 415, 422, 429)},
+        },
+        "delete": {
+            "summary": "Révoquer le jeton utilisé pour cette requête.",
+            "operationId": "revokeToken", "tags": ["authentification"],
+            "responses": {"204": {"description": "Jeton révoqué."}, **_errors(401)},
+        },
+    },
+    "/api/v1/tasks": {"get": {
+        "summary": "Les tâches que l'appelant peut accomplir maintenant.", "operationId": "listTasks",
+        "tags": ["tâches"], "responses": {"200": _json(_ref("TaskList"), "Tâches, les plus anciennes d'abord."),
+                                          **_errors(401)},
+    }},
+    "/api/v1/tasks/{task_id}": {"get": {
+        "summary": "Une tâche à accomplir, avec son formulaire et les valeurs déjà saisies.",
+        "operationId": "getTask", "tags": ["tâches"], "parameters": [TASK_ID],
+        "responses": {"200": _json(_ref("TaskDetail"), "La tâche et son formulaire."), **_errors(401, 403, 404, 409)},
+    }},
+    "/api/v1/tasks/{task_id}/complete": {"post": {
+        "summary": "Accomplir une tâche avec les données de son formulaire.", "operationId": "completeTask",
+        "tags": ["tâches"], "parameters": [TASK_ID],
+        "requestBody": _body({"type": "object", "description": "Données conformes au JSON Schema de la tâche."}),
+        "responses": {"200": _json(_ref("InstanceResult"), "Tâche accomplie ; nouvel état du dossier."),
+                      **_errors(400, 401, 403, 404, 409, 415, 422)},
+    }},
+    "/api/v1/instances": {
+        "get": {
+            "summary": "Rechercher les dossiers du périmètre de l'appelant.", "operationId": "listInstances",
+            "tags": ["dossiers"],
+            "parameters": [
+                _query("process", _text(pattern=IDENTIFIER_PATTERN), "Processus : hosting_project, training…"),
+                _query("status", _text(enum=list(INSTANCE_STATUSES)), "Statut du dossier."),
+                _query("step", _text(pattern=IDENTIFIER_PATTERN), "Tâche en attente (identifiant BPMN)."),
+                _query("establishment", _text(pattern=UAI_PATTERN), "UAI de l'établissement."),
+                _query("territory", _text(pattern=STRUCTURE_PATTERN),
+                       "Département (35) ou code de structure (UDOGEC-35)."),
+                _query("page", {"type": "integer", "minimum": 1, "maximum": 100000}, "Page, à partir de 1."),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}, "Dossiers par page (20)."),
+            ],
+            "responses": {"200": _json(_ref("InstancePage"), "Une page de dossiers."), **_errors(400, 401)},
+        },
+        "post": {
+            "summary": "Démarrer un projet d'accueil (référent) ou une session de formation (gestionnaire).",
+            "operationId": "startInstance", "tags": ["dossiers"], "requestBody": _body(_ref("StartRequest")),
+            "responses": {"201": _json(_ref("InstanceResult"), "Dossier démarré."),
+                          **_errors(400, 401, 403, 404, 409, 415, 422)},
+        },
+    },
+    "/api/v1/instances/{instance_id}": {"get": {
+        "summary": "Un dossier : statut, version, tâches en cours, historique avec les données saisies.",
+        "operationId": "getInstance", "tags": ["dossiers"], "parameters": [INSTANCE_ID],
+        "responses": {"200": _json(_ref("InstanceDetail"), "Le dossier."), **_errors(401, 403, 404)},
+    }},
+    "/api/v1/instances/{instance_id}/documents": {"get": {
+        "summary": "Les documents d'un dossier.", "operationId": "listDocuments", "tags": ["documents"],
+        "parameters": [INSTANCE_ID],
+        "responses": {"200": _json(_ref("DocumentList"), "Documents, les plus récents d'abord."),
+                      **_errors(401, 403, 404)},
+    }},
+    "/api/v1/instances/{instance_id}/documents/{document_id}": {"get": {
+        "summary": "Télécharger un document.", "operationId": "downloadDocument", "tags": ["documents"],
+        "parameters": [INSTANCE_ID, DOCUMENT_ID],
+        "responses": {"200": {"description": "Le fichier.",
+                              "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                      **_errors(401, 403, 404)},
+    }},
+    "/api/v1/establishments/{uai}": {"get": {
+        "summary": "Le dossier d'un établissement, sa complétude et ce qui manque.",
+        "operationId": "getEstablishment", "tags": ["établissements"],
+        "parameters": [{"name": "uai", "in": "path", "required": True, "schema": _text(pattern=UAI_PATTERN),
+                        "example": "0350781J"}],
+        "responses": {"200": _json(_ref("EstablishmentFile"), "Le dossier de l'établissement."),
+                      **_errors(401, 403, 404)},
+    }},
+}
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Plateforme de campagne Service Civique — API",
+        "version": "1.0.0",
+        "description": "API JSON des référents, tuteurs, gestionnaires et responsables de processus. "
+                       "Authentification par jeton (POST /api/v1/auth/token), envoyé dans l'en-tête "
+                       "« Authorization: Bearer … ». Les erreurs ont toujours la forme `Error`, en français.",
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": SCHEMAS,
+        "responses": {str(status): _json(_ref("Error"), text) for status, text in ERROR_DESCRIPTIONS.items()},
+    },
+}
+
+
+@public.get("/openapi.json")
+def openapi_document():
+    """Serve the OpenAPI document."""
+    return jsonify(SPEC)

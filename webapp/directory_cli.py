@@ -1,0 +1,56 @@
+"""`flask directory import FILE`: import an Isidoor directory file, with progress on stderr."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from engine.directory_import import (
+    KIND_LABELS,
+    OUTCOME_LABELS,
+    ImportFileError,
+    import_directory,
+    read_document,
+    record_file_error,
+)
+from engine.french import number_fr
+
+
+@click.group("directory")
+def directory() -> None:
+    """Import the Isidoor directory."""
+
+
+def _progress(done: int, total: int) -> None:
+    percent = done * 100 // total if total else 100
+    click.echo(f"Annuaire : {number_fr(done)} / {number_fr(total)} enregistrements ({percent} %)", err=True)
+
+
+@directory.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--details", is_flag=True, help="Lister aussi les enregistrements créés, mis à jour et retirés.")
+def import_command(path: Path, details: bool) -> None:
+    """Import FILE (JSON, see docs/directory-import.md): create, update, report rejections."""
+    with current_app.extensions["db_sessions"]() as session:
+        try:
+            document = read_document(path.read_bytes())
+        except ImportFileError as error:
+            record_file_error(session, path.name, None, str(error))
+            raise click.ClickException(str(error)) from error
+        report, record = import_directory(session, document, source=path.name, progress=_progress)
+    click.echo(f"Import n° {record.id} de {path.name} terminé en "
+               f"{(record.finished_at - record.started_at).total_seconds():.1f} s.")
+    for kind, label in KIND_LABELS.items():
+        counts = report.counts.get(kind)
+        if counts:
+            parts = [f"{number_fr(counts[o])} {OUTCOME_LABELS[o]}(s)" for o in OUTCOME_LABELS if counts[o]]
+            click.echo(f"  {label} : " + ", ".join(parts))
+    for entry in report.entries:
+        if entry.outcome == "rejected" or details:
+            where = f" (position {entry.position})" if entry.position else ""
+            message = " ; ".join(entry.messages)
+            click.echo(f"  [{OUTCOME_LABELS[entry.outcome]}] {KIND_LABELS[entry.kind][:-1].lower()} {entry.key}{where}"
+                       + (f" : {message}" if message else ""))
+    if not report.changed:
+        click.echo("Aucun changement : l'annuaire était déjà à jour.")

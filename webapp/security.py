@@ -1,0 +1,96 @@
+"""Defences of the web app: rate-limited logins, security headers, the proxy in front.
+
+Login attempts are limited per client address and per account, on the login
+form and the API token endpoint together, counting failures only. The
+counters live in RATELIMIT_STORAGE_URI: `memory://` is per process, so with
+several gunicorn workers or servers use a shared store such as Redis.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from webapp import auth
+from webapp.api.common import public as api_public
+
+# No inline script or style anywhere: templates load style.css and *.js files from /static only.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in routes, bounded to the database's integers: a larger id is a 404, not a failed query."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _failed(response) -> bool:
+    # Only failures count: people who log in successfully are never slowed down.
+    return response.status_code >= 400
+
+
+def _account_key() -> str:
+    login = request.form.get("login")
+    if login is None and request.is_json:
+        body = request.get_json(silent=True)
+        login = body.get("login") if isinstance(body, dict) else None
+    return "compte:" + (login if isinstance(login, str) else "").strip().lower()[:200]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _address_limit() -> str:
+    # Higher: a school's staff may share one address behind its router.
+    return current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"]
+
+
+def _limit_logins(blueprint) -> None:
+    limiter.shared_limit(_address_limit, scope="connexion-adresse", methods=["POST"], deduct_when=_failed)(blueprint)
+    limiter.shared_limit(_account_limit, scope="connexion-compte", key_func=_account_key, methods=["POST"],
+                         deduct_when=_failed)(blueprint)
+
+
+_limit_logins(auth.bp)
+_limit_logins(api_public)
+
+
+def init_app(app: Flask) -> None:
+    """Bound route ids, trust the configured proxies, limit login attempts and send the security headers.
+
+    Call before CSRFProtect: a flood of forms with a bad token must count as failed attempts.
+    """
+    app.url_map.converters["int"] = DatabaseIdConverter
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    limiter.init_app(app)
+    Talisman(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="same-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
