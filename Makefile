@@ -7,8 +7,9 @@ HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app webapp
 # Databases the suite runs against: SQLite always, PostgreSQL when a server answers.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
 
-.PHONY: run test test-sqlite test-postgres setup clean
+.PHONY: run test test-sqlite test-postgres setup clean bench bench-quick serve-prod
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,12 @@ setup: $(BIN)/activate
 run: setup
 	DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Production-like: migrations without demo data, then gunicorn.conf.py (WEB_CONCURRENCY workers, BIND)
+# with DATABASE_URL, SECRET_KEY, STORAGE_DIR... from the environment (docs/production.md).
+serve-prod: $(BIN)/activate
+	$(FLASK) setup --no-demo
+	$(BIN)/gunicorn -c gunicorn.conf.py
+
 test: $(BIN)/activate
 	$(MAKE) test-sqlite
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
@@ -32,11 +39,25 @@ test: $(BIN)/activate
 		if [ -n "$$CI" ]; then exit 1; fi; \
 	fi
 
-test-sqlite: $(BIN)/activate
+test-sqlite: $(BIN)/activate $(OIDC_PROVIDER)
 	$(BIN)/pytest -q
 
-test-postgres: $(BIN)/activate
+test-postgres: $(BIN)/activate $(OIDC_PROVIDER)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+# The OpenID Connect provider the single sign-on tests start (npm package oidc-provider, from its lock file).
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --no-audit --no-fund
+	touch $(OIDC_PROVIDER)
+
+# Benchmarks (bench/): the full mode rewrites BENCHMARKS.md (about half an hour, by hand); the quick mode
+# runs every figure small and writes instance/BENCHMARKS-rapide.md. PostgreSQL figures need PG_TEST_URL's server.
+bench: $(BIN)/activate
+	$(BIN)/python -m bench --postgres-url $(PG_TEST_URL)
+
+bench-quick: $(BIN)/activate
+	mkdir -p instance
+	$(BIN)/python -m bench --quick --postgres-url $(PG_TEST_URL) --output instance/BENCHMARKS-rapide.md
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from engine.models import Establishment, Person, ProcessInstance, Structure, TaskRow
+from engine.models import Establishment, LoginDiscrepancy, Person, ProcessInstance, Structure, TaskRow
 
 LANE_ROLES = {
     "referent": ("referent",),
     "tuteur": ("tuteur", "cotuteur"),
+    # Who accompanies the volunteer day to day: monthly follow-up, mid-mission review, end-of-mission report.
+    "accompagnant": ("tuteur", "cotuteur", "referent"),
     "gestionnaire": ("gestionnaire",),
 }
 
@@ -76,7 +78,9 @@ class Principal:
 
 
 def can_act(principal: Principal, task: TaskRow) -> bool:
-    """Whether the principal may complete a task."""
+    """Whether the principal may complete a task (one reassigned to someone is theirs alone)."""
+    if task.assignee_id is not None and task.assignee_id != principal.person_id:
+        return False
     if task.lane == "gestionnaire":
         return task.structure_code in principal.structures
     return task.establishment_id is not None and task.establishment_id in principal.establishments_for(task.lane)
@@ -91,13 +95,15 @@ def require_act(principal: Principal, task: TaskRow) -> None:
 def inbox_filter(principal: Principal):
     """SQL condition selecting the tasks a principal may complete."""
     clauses = []
-    for lane in ("referent", "tuteur"):
+    for lane in (lane for lane in LANE_ROLES if lane != "gestionnaire"):
         ids = principal.establishments_for(lane)
         if ids:
             clauses.append(and_(TaskRow.lane == lane, TaskRow.establishment_id.in_(ids)))
     if principal.structures:
         clauses.append(and_(TaskRow.lane == "gestionnaire", TaskRow.structure_code.in_(principal.structures)))
-    return or_(*clauses) if clauses else false()
+    if not clauses:
+        return false()
+    return and_(or_(*clauses), or_(TaskRow.assignee_id.is_(None), TaskRow.assignee_id == principal.person_id))
 
 
 def instance_filter(principal: Principal):
@@ -164,6 +170,41 @@ def require_process_owner(principal: Principal) -> None:
         raise Forbidden("Seuls les responsables de processus peuvent faire cette action.")
 
 
+# Operations on an instance that gestionnaires may also do within their territory; the others (retrying an
+# incident after a technical fix, moving instances to another version) are for process owners only.
+TERRITORY_OPERATIONS = frozenset({"suspend", "resume", "terminate", "reassign"})
+
+
+def can_monitor(principal: Principal) -> bool:
+    """Whether the principal follows the dashboard: process owners (everything), gestionnaires (their territory)."""
+    return principal.process_owner or principal.is_gestionnaire
+
+
+def require_monitor(principal: Principal) -> None:
+    """Raise `Forbidden` unless the principal may follow the dashboard."""
+    if not can_monitor(principal):
+        raise Forbidden("Le suivi des dossiers est réservé aux gestionnaires et aux responsables de processus.")
+
+
+def can_operate(principal: Principal, instance: ProcessInstance, operation: str) -> bool:
+    """Whether the principal may do an operation (suspend, resume, terminate, reassign, retry, migrate)."""
+    if principal.process_owner:
+        return True
+    if operation not in TERRITORY_OPERATIONS or not principal.is_gestionnaire:
+        return False
+    return (principal.national or instance.department in principal.departments
+            or instance.structure_code in principal.structures)
+
+
+def require_operate(principal: Principal, instance: ProcessInstance, operation: str) -> None:
+    """Raise `Forbidden` unless the principal may do the operation on the instance."""
+    if not can_operate(principal, instance, operation):
+        if operation in TERRITORY_OPERATIONS:
+            raise Forbidden("Seuls les responsables de processus et les gestionnaires du territoire du dossier "
+                            "peuvent faire cette action.")
+        raise Forbidden("Seuls les responsables de processus peuvent faire cette action.")
+
+
 def can_administer(principal: Principal) -> bool:
     """Whether the principal administers the platform: campaigns and directory imports (process owners)."""
     return principal.process_owner
@@ -177,3 +218,73 @@ def can_reopen_submission(principal: Principal, establishment: Establishment) ->
 def can_name_referent(principal: Principal, establishment: Establishment) -> bool:
     """Whether the principal may name another référent of an establishment: one of its référents."""
     return establishment.id in principal.establishments.get("referent", set())
+
+
+def can_see_login_discrepancies(principal: Principal) -> bool:
+    """Whether the principal follows differences between Isidoor's claims and the directory: gestionnaires, owners."""
+    return principal.is_gestionnaire or principal.process_owner
+
+
+def require_see_login_discrepancies(principal: Principal) -> None:
+    """Raise `Forbidden` unless the principal is a gestionnaire or a process owner."""
+    if not can_see_login_discrepancies(principal):
+        raise Forbidden("Seuls les gestionnaires et les responsables de processus suivent les écarts avec Isidoor.")
+
+
+def login_discrepancy_filter(principal: Principal):
+    """SQL condition on the login discrepancies a principal may see: those of their territory or structure."""
+    if principal.process_owner or principal.national:
+        return LoginDiscrepancy.id.is_not(None)
+    clauses = []
+    if principal.departments:
+        clauses.append(LoginDiscrepancy.department.in_(principal.departments))
+    if principal.structures:
+        clauses.append(LoginDiscrepancy.structure_code.in_(principal.structures))
+    return or_(*clauses) if clauses else false()
+
+
+def can_end_mission(principal: Principal, mission) -> bool:
+    """Whether the principal may end a volunteer's mission early: a référent of its school, or a
+    gestionnaire of the structure that manages its contract."""
+    return (mission.establishment_id in principal.establishments.get("referent", set())
+            or (mission.structure_code is not None and mission.structure_code in principal.structures))
+
+
+def can_manage_training(principal: Principal, structure_code: str) -> bool:
+    """Whether the principal organises a structure's trainings (registers anyone, records attendance)."""
+    return structure_code in principal.structures
+
+
+def can_see_training(principal: Principal, structure_code: str, territory: set[str] | None,
+                     staff_departments: set[str]) -> bool:
+    """Whether the principal sees a training session.
+
+    `territory` holds the session's departments (None: the whole country);
+    `staff_departments` those of the establishments where the principal is
+    référent, tuteur or cotuteur. Organisers, process owners, national
+    gestionnaires, gestionnaires of an overlapping territory and the staff of
+    its schools see it.
+    """
+    if principal.process_owner or principal.national or can_manage_training(principal, structure_code):
+        return True
+    departments = principal.departments | staff_departments
+    return bool(departments) and (territory is None or bool(departments & territory))
+
+
+def can_register_self(principal: Principal, audience: str, territory: set[str] | None,
+                      tutor_departments: set[str]) -> bool:
+    """Whether the principal may register to a session themself: a tuteur or cotuteur of its territory,
+    to a session for tuteurs."""
+    return audience == "tutors" and bool(tutor_departments) and (
+        territory is None or bool(tutor_departments & territory))
+
+
+def can_register_volunteer(principal: Principal, structure_code: str, establishment_id: int) -> bool:
+    """Whether the principal may register a volunteer placed in an establishment: its référent, tuteur or
+    cotuteur, or the session's organiser."""
+    return can_manage_training(principal, structure_code) or establishment_id in principal.all_establishments
+
+
+def can_track_trainings(principal: Principal) -> bool:
+    """Whether the principal sees who misses which mandatory training: gestionnaires and process owners."""
+    return principal.is_gestionnaire or principal.process_owner

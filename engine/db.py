@@ -1,6 +1,8 @@
 """Database engine, sessions and schema migrations."""
 from __future__ import annotations
 
+import os
+import weakref
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -14,13 +16,30 @@ class Base(DeclarativeBase):
     """Declarative base of every persisted model."""
 
 
+# Every engine of the process, so that a forked child (gunicorn with preload_app, multiprocessing)
+# drops the connections it inherited instead of sharing their sockets with its parent.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine for `url`, with SQLite tuned for concurrent readers."""
+    """Create an engine for `url`, with SQLite tuned for concurrent readers; safe across fork."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        # A bounded connect: a health check or a request must fail, not hang, when the server is gone.
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    _ENGINES.add(engine)
+    return engine
+
+
+def forget_inherited_connections() -> None:
+    """In a forked child, give every engine a fresh pool without closing the parent's connections."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=forget_inherited_connections)
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:

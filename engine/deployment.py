@@ -127,7 +127,27 @@ def lanes_by_process(text: str) -> dict[str, dict[str, str]]:
             for ref in lane.iterfind("bpmn:flowNodeRef", BPMN_NS):
                 if ref.text:
                     nodes[ref.text.strip()] = lane.get("id")
+        # SpiffWorkflow runs an embedded subprocess as a process of its own, named by its id: its nodes lie in
+        # the lane that lists them, or else in the lane of the subprocess that holds them.
+        for subprocess in process.iterfind(".//bpmn:subProcess", BPMN_NS):
+            inner = found.setdefault(subprocess.get("id"), {})
+            for element in subprocess.iterfind("*[@id]"):
+                if element.tag == f"{{{BPMN_NS['bpmn']}}}sequenceFlow":
+                    continue
+                lane = nodes.get(element.get("id")) or _enclosing_lane(element, nodes)
+                if lane is not None:
+                    inner[element.get("id")] = lane
     return found
+
+
+def _enclosing_lane(element, nodes: dict[str, str]) -> str | None:
+    """Lane of the nearest enclosing subprocess listed in a lane."""
+    parent = element.getparent()
+    while parent is not None and parent.tag == f"{{{BPMN_NS['bpmn']}}}subProcess":
+        if parent.get("id") in nodes:
+            return nodes[parent.get("id")]
+        parent = parent.getparent()
+    return None
 
 
 def deploy(session: Session, files: dict[str, str], actor: str | None = None, now: datetime | None = None) -> Deployment:

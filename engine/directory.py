@@ -42,6 +42,7 @@ def person_card(person: Person, role: str) -> dict:
     """What handlers and documents need to know of a person holding a role."""
     return {
         "id": person.id,
+        "login": person.login,
         "name": person.full_name,
         "email": person.email,
         "phone": person.phone,
@@ -100,6 +101,27 @@ class SqlDirectory:
                 people.append(person_card(person, role))
         return people
 
+    def gestionnaires(self, structure_code: str) -> list[dict]:
+        """The active gestionnaires of a structure."""
+        rows = self.session.scalars(
+            select(Person).join(RoleAssignment).join(Structure, Structure.id == RoleAssignment.structure_id)
+            .where(Structure.code == structure_code, RoleAssignment.role == "gestionnaire", Person.active.is_(True))
+            .order_by(Person.last_name, Person.first_name)
+        )
+        return [person_card(person, "gestionnaire") for person in rows]
+
+    def tutors(self, establishment_id: int) -> list[dict]:
+        """Tuteurs and cotuteurs of an establishment, each saying whether they can be chosen and why not."""
+        return tutor_statuses(self.session, establishment_id)
+
+    def structure(self, code: str) -> dict | None:
+        """A structure (code, kind, name, email, phone), or None."""
+        structure = self.session.scalar(select(Structure).where(Structure.code == code))
+        if structure is None:
+            return None
+        return {"code": structure.code, "kind": structure.kind, "name": structure.name, "email": structure.email,
+                "phone": structure.phone}
+
 
 def establishment_ids_of(session: Session, structure_code: str) -> list[int]:
     """Ids of the establishments in a structure's territory."""
@@ -120,22 +142,29 @@ class SqlContracts:
         self.instance_id = instance_id
         self.today = today
 
-    def active_for(self, first_name: str, last_name: str, birth_date: str) -> list[dict]:
-        """Contracts of other instances still running for the same person."""
+    def active_for(self, first_name: str, last_name: str, birth_date: str, place: int | None = None) -> list[dict]:
+        """Contracts still running for the same person, except the one of this instance's `place`."""
         rows = self.session.scalars(
             select(VolunteerContract).where(
                 func.lower(VolunteerContract.first_name) == first_name.strip().lower(),
                 func.lower(VolunteerContract.last_name) == last_name.strip().lower(),
                 VolunteerContract.birth_date == birth_date,
                 VolunteerContract.end_date >= self.today.isoformat(),
-                VolunteerContract.instance_id != (self.instance_id or 0),
             )
         )
-        return [{"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date} for c in rows]
+        return [{"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date} for c in rows
+                if (c.instance_id, c.place) != (self.instance_id, place)]
 
     def record(self, contract: dict) -> None:
-        """Record the contract of the current instance."""
-        self.session.add(VolunteerContract(instance_id=self.instance_id, created_at=datetime.now(), **contract))
+        """Record the contract of a place of the current instance, replacing the one drawn up before."""
+        existing = self.session.scalar(select(VolunteerContract).where(
+            VolunteerContract.instance_id == self.instance_id, VolunteerContract.place == contract.get("place")))
+        if existing is None:
+            self.session.add(VolunteerContract(instance_id=self.instance_id, created_at=datetime.now(), **contract))
+            return
+        for name, value in contract.items():
+            setattr(existing, name, value)
+        existing.created_at = datetime.now()
 
     def volunteers_in_territory(self, structure_code: str) -> list[dict]:
         """Volunteers under contract in the establishments a structure covers."""

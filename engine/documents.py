@@ -1,15 +1,25 @@
-"""Documents produced or uploaded for an instance, stored as files under STORAGE_DIR."""
+"""Documents produced or uploaded for an instance, stored as files under STORAGE_DIR.
+
+Files are written under generated names (`YYYY/MM/<random hex>`): nothing a user
+typed reaches the file system. Successive versions of one document (a contract
+generated again, a new signed copy) share a series, are numbered from 1, and
+older versions are kept.
+"""
 from __future__ import annotations
 
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.models import Document
+
+CONTENT_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 
 
 class DocumentStore:
@@ -23,14 +33,19 @@ class DocumentStore:
         return self.root / document.storage_key
 
     def save(self, session: Session, instance_id: int, task_id: str | None, kind: str, title: str,
-             filename: str, content_type: str, content: bytes) -> Document:
-        """Write the content to disk and add its row to the session (the caller commits)."""
+             filename: str, content_type: str, content: bytes, series: str | None = None,
+             place: int | None = None) -> Document:
+        """Write the content to disk and add its row to the session (the caller commits).
+
+        A document of a `series` gets the next version number of that series in the instance.
+        """
         key = f"{datetime.now():%Y/%m}/{secrets.token_hex(16)}"
         path = self.root / key
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".part")
         temporary.write_bytes(content)
         os.replace(temporary, path)
+        version = next_version(session, instance_id, series) if series is not None else None
         document = Document(
             instance_id=instance_id,
             task_id=task_id,
@@ -42,10 +57,20 @@ class DocumentStore:
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
             created_at=datetime.now(),
+            series=series,
+            version=version,
+            place=place,
         )
         session.add(document)
         session.flush()
         return document
+
+
+def next_version(session: Session, instance_id: int, series: str) -> int:
+    """The version number the next document of a series of an instance gets (1 for the first)."""
+    latest = session.scalar(select(func.max(Document.version))
+                            .where(Document.instance_id == instance_id, Document.series == series))
+    return (latest or 0) + 1
 
 
 class InstanceDocuments:
@@ -57,8 +82,39 @@ class InstanceDocuments:
         self.instance_id = instance_id
         self.task_id = task_id
 
-    def store(self, kind: str, title: str, filename: str, content_type: str, content: bytes) -> dict:
-        """Store a document of the instance and describe it."""
+    def store(self, kind: str, title: str, filename: str, content_type: str, content: bytes,
+              series: str | None = None, place: int | None = None) -> dict:
+        """Store a document of the instance (a new version when its series has one) and describe it."""
         document = self.backend.save(self.session, self.instance_id, self.task_id, kind, title,
-                                           filename, content_type, content)
-        return {"id": document.id, "filename": document.filename}
+                                     filename, content_type, content, series=series, place=place)
+        return {"id": document.id, "filename": document.filename, "version": document.version}
+
+    def next_version(self, series: str) -> int:
+        """The version number the next document of `series` will get."""
+        return next_version(self.session, self.instance_id, series)
+
+
+@dataclass
+class ListedDocument:
+    """A document as lists show it: whether a later version replaced it, its format in words."""
+
+    document: Document
+    current: bool
+
+    @property
+    def format_label(self) -> str:
+        """PDF, JPEG or PNG."""
+        return CONTENT_LABELS.get(self.document.content_type, self.document.content_type)
+
+
+def list_documents(session: Session, instance_id: int, place: int | None = None) -> list[ListedDocument]:
+    """Documents of an instance (of one place when given), newest first, each saying if it is the latest version."""
+    query = select(Document).where(Document.instance_id == instance_id)
+    if place is not None:
+        query = query.where(Document.place == place)
+    documents = list(session.scalars(query.order_by(Document.created_at.desc(), Document.id.desc())))
+    latest: dict[str, int] = {}
+    for document in documents:
+        if document.series is not None:
+            latest[document.series] = max(latest.get(document.series, 0), document.version or 0)
+    return [ListedDocument(d, d.series is None or d.version == latest[d.series]) for d in documents]

@@ -1,6 +1,7 @@
 """User-task forms: JSON Schema files read, turned into typed data, and validated in French."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
@@ -24,6 +25,24 @@ _FORMAT_MESSAGES = {
     "email": "Adresse électronique invalide (exemple : prenom.nom@exemple.fr).",
     "uri": "Adresse web invalide : elle doit commencer par https://.",
 }
+# A file field (react-jsonschema-form's convention) holds, once received, the reference of a stored document.
+FILE_FORMAT = "data-url"
+FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
+DOCUMENT_REFERENCE = {
+    "type": "object",
+    "required": ["document_id"],
+    "properties": {
+        "document_id": {"type": "integer"},
+        "filename": {"type": "string"},
+        "content_type": {"type": "string"},
+        "size": {"type": "integer"},
+        "version": {"type": ["integer", "null"]},
+    },
+    "additionalProperties": False,
+}
+# Choices computed when the form is shown (the school's tuteurs): `"x-options-from": "<source>"` on a property
+# names a provider of `handlers.CHOICES`.
+CHOICES_KEYWORD = "x-options-from"
 
 
 @dataclass
@@ -44,6 +63,7 @@ class Field:
     max_length: int | None = None
     default: Any = None
     step: str = "1"
+    accept: str | None = None
 
 
 @dataclass
@@ -63,6 +83,41 @@ class Form:
         """The schema's properties."""
         return self.schema.get("properties", {})
 
+    def file_fields(self) -> list[str]:
+        """Names of the fields holding a file."""
+        return [name for name, prop in self.properties.items() if prop.get("format") == FILE_FORMAT]
+
+    def choice_sources(self) -> dict[str, str]:
+        """Fields whose choices are computed when the form is shown, with the name of their provider."""
+        return {name: prop[CHOICES_KEYWORD] for name, prop in self.properties.items() if CHOICES_KEYWORD in prop}
+
+    def with_choices(self, resolved: dict[str, list[dict]]) -> Form:
+        """A copy of the form whose computed fields offer the given choices (`value`, `label` items).
+
+        With no choice at all, the field accepts nothing, so that the rule beside it explains why.
+        """
+        schema = copy.deepcopy(self.schema)
+        for name, items in resolved.items():
+            prop = schema["properties"][name]
+            prop.pop("oneOf", None)
+            prop.pop("enum", None)
+            if items:
+                prop["oneOf"] = [{"const": item["value"], "title": item["label"]} for item in items]
+            else:
+                prop["enum"] = []
+        return Form(schema=schema, ui=self.ui)
+
+    def validation_schema(self) -> dict:
+        """The schema that submitted data are checked against: file fields hold document references."""
+        files = self.file_fields()
+        if not files:
+            return self.schema
+        schema = copy.deepcopy(self.schema)
+        for name in files:
+            prop = schema["properties"][name]
+            schema["properties"][name] = {**DOCUMENT_REFERENCE, "title": prop.get("title", name)}
+        return schema
+
     def fields(self) -> list[Field]:
         """Fields in display order, with widget and choices."""
         required = set(self.schema.get("required", []))
@@ -75,7 +130,9 @@ class Form:
         widget = hints.get("ui:widget")
         options = choices(prop)
         kind, input_type = "input", "text"
-        if prop.get("type") == "array":
+        if prop.get("format") == FILE_FORMAT:
+            kind = "file"
+        elif prop.get("type") == "array":
             kind, options = "checkboxes", choices(prop.get("items", {}))
         elif prop.get("type") == "boolean" and not options:
             kind = "checkbox"
@@ -104,11 +161,14 @@ class Form:
             max_length=prop.get("maxLength"),
             default=prop.get("default"),
             step="any" if prop.get("type") == "number" else "1",
+            accept=FILE_ACCEPT if kind == "file" else None,
         )
 
     def label_of(self, name: str, value: Any) -> str:
         """Human-readable form of a submitted value (choice titles, oui/non)."""
         prop = self.properties.get(name, {})
+        if prop.get("format") == FILE_FORMAT and isinstance(value, dict):
+            return str(value.get("filename", ""))
         options = choices(prop.get("items", {}) if prop.get("type") == "array" else prop)
         if prop.get("format") == "date" and isinstance(value, str):
             try:
@@ -139,15 +199,27 @@ def choices(prop: dict) -> list[tuple[Any, str]]:
     return []
 
 
-def data_from_web_form(form: Form, submitted: Mapping) -> dict:
-    """Turn browser form input (strings) into data of the schema's types.
+def data_from_web_form(form: Form, submitted: Mapping, files: Mapping | None = None) -> dict:
+    """Turn browser form input (strings, uploaded files) into data of the schema's types.
 
     Values that cannot be converted are kept as typed text so that validation
-    reports them and the page shows them back unchanged.
+    reports them and the page shows them back unchanged. A file field gives the
+    uploaded file (`engine.uploads.Upload`) or, when none was chosen, the
+    document already attached (its id sent back by the page).
     """
+    from engine.uploads import Upload
+
     data: dict[str, Any] = {}
     for name, prop in form.properties.items():
         kind = prop.get("type")
+        if prop.get("format") == FILE_FORMAT:
+            uploaded = files.get(name) if files is not None else None
+            kept = str(submitted.get(name) or "").strip()
+            if uploaded is not None and getattr(uploaded, "filename", ""):
+                data[name] = Upload(filename=uploaded.filename, content=uploaded.read())
+            elif kept.isdigit():
+                data[name] = {"document_id": int(kept)}
+            continue
         if kind == "array":
             values = [v for v in submitted.getlist(name) if v != ""] if hasattr(submitted, "getlist") else submitted.get(name, [])
             data[name] = values
@@ -182,7 +254,7 @@ def validate(form: Form, data: dict) -> dict[str, list[str]]:
         # PostgreSQL stores no NUL character; refusing it here keeps such input from failing the save.
         if any("\x00" in text for text in _texts(name, value)):
             errors.setdefault(name, []).append("Ce texte contient un caractère non autorisé.")
-    validator = Draft202012Validator(form.schema, format_checker=_FORMAT_CHECKER)
+    validator = Draft202012Validator(form.validation_schema(), format_checker=_FORMAT_CHECKER)
     for error in validator.iter_errors(data):
         for name, message in _french(error, form):
             messages = errors.setdefault(name, [])

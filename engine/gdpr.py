@@ -30,8 +30,10 @@ REDACTED = "[anonymisé]"
 # Personal fields of each user task's form (audit events keep the submitted form).
 PERSONAL_FIELDS_BY_TASK = {
     "select_volunteer": ("candidate_first_name", "candidate_last_name", "candidate_email", "candidate_phone"),
-    "volunteer_file": ("first_name", "last_name", "birth_date", "nationality_status", "email", "phone", "address",
-                       "postal_code", "city", "education_level", "disability", "social_criteria"),
+    "volunteer_file": ("first_name", "last_name", "birth_date", "birth_place", "nationality_status", "email", "phone",
+                       "address", "postal_code", "city", "education_level", "disability", "social_criteria",
+                       "social_criteria_proof", "guardian_name", "guardian_phone", "identity_document"),
+    "upload_signed_contract": ("signed_contract",),
     "record_attendance": ("absentees",),
 }
 # Personal fields of the instance variables holding those forms, and of what handlers derive from them.
@@ -39,12 +41,13 @@ PERSONAL_FIELDS_BY_VARIABLE = {
     "selection": PERSONAL_FIELDS_BY_TASK["select_volunteer"],
     "volunteer": PERSONAL_FIELDS_BY_TASK["volunteer_file"],
     "attendance": PERSONAL_FIELDS_BY_TASK["record_attendance"],
+    "signature": PERSONAL_FIELDS_BY_TASK["upload_signed_contract"],
     "contract": ("filename",),
     "invitations": ("invited",),
 }
 # Completing one of these tasks puts volunteers' data in the instance (planning a training invites them).
 REVEALING_TASKS = (*PERSONAL_FIELDS_BY_TASK, "plan_training")
-VOLUNTEER_DOCUMENT_KINDS = ("contract",)
+VOLUNTEER_DOCUMENT_KINDS = ("contract", "identity_document", "social_criteria_proof", "signed_contract")
 
 
 def holds_volunteer_data(session: Session, instance_id: int) -> bool:

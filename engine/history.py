@@ -16,7 +16,14 @@ EVENT_LABELS = {
     "completed": "Tâche accomplie",
     "incident": "Incident",
     "retried": "Relance",
+    "suspended": "Suspension",
+    "resumed": "Reprise",
+    "terminated": "Interruption",
+    "reassigned": "Réaffectation",
+    "migrated": "Migration de version",
     "anonymised": "Anonymisation",
+    "timer": "Échéance atteinte",
+    "event": "Événement",
 }
 
 

@@ -1,64 +1,194 @@
-"""Outgoing mail: every message is recorded, and sent through SMTP when SMTP_URL is set."""
+"""Outgoing mail: every message is recorded with the work that caused it, then delivered after the commit.
+
+`Mailer.send` only adds a `notification` row to the current transaction: a
+rolled-back action sends nothing. Workers deliver the rows afterwards, each
+message claimed by one worker (see `engine.claims`), through SMTP (`SMTP_URL`)
+or, for the demo, as `.eml` files in a folder (`MAIL_DIR`). A message that
+fails is tried again later with a growing delay; a server that is down loses
+nothing. Users with an account also read their messages in the app.
+"""
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Callable, Protocol
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.models import Notification
+from engine.claims import claim_next
+from engine.models import Notification, Person, ProcessInstance
 
 log = logging.getLogger(__name__)
+
+# Delays before the next attempt after 1, 2, 3… failures; the last one repeats.
+RETRY_DELAYS = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2)]
+
+
+def instance_link(process_id: str | None, instance_id: int | None) -> str | None:
+    """Path of the page where a message about an instance is best followed."""
+    if instance_id is None:
+        return None
+    return f"/formations/{instance_id}" if process_id == "training" else f"/dossiers/{instance_id}"
+
+
+def task_link(task_id: str) -> str:
+    """Path of a task's page."""
+    return f"/taches/{task_id}"
 
 
 class Mailer:
     """Records messages in the notification table; they are sent once the transaction commits."""
 
-    def __init__(self, session: Session, instance_id: int | None = None):
+    def __init__(self, session: Session, instance_id: int | None = None,
+                 clock: Callable[[], datetime] = datetime.now):
         self.session = session
         self.instance_id = instance_id
+        self.clock = clock
+        self._people: dict[str, int | None] = {}
+        self._link: str | None = None
 
-    def send(self, recipient: str, subject: str, body: str) -> None:
+    def send(self, recipient: str, subject: str, body: str, link: str | None = None) -> Notification:
         """Queue one message, in the same transaction as the work that caused it."""
-        self.session.add(Notification(
-            instance_id=self.instance_id, recipient=recipient, subject=subject, body=body, created_at=datetime.now()
-        ))
+        now = self.clock()
+        notification = Notification(
+            instance_id=self.instance_id, recipient=recipient, subject=subject, body=body, created_at=now,
+            next_attempt_at=now, person_id=self._person_id(recipient), link=link or self._instance_link(),
+        )
+        self.session.add(notification)
+        return notification
+
+    def _person_id(self, email: str) -> int | None:
+        key = email.strip().lower()
+        if key not in self._people:
+            # Queuing a message must not write the caller's pending changes early.
+            with self.session.no_autoflush:
+                self._people[key] = self.session.scalar(
+                    select(Person.id).where(func.lower(Person.email) == key).order_by(Person.id).limit(1))
+        return self._people[key]
+
+    def _instance_link(self) -> str | None:
+        if self._link is None and self.instance_id is not None:
+            with self.session.no_autoflush:
+                process_id = self.session.scalar(select(ProcessInstance.process_id)
+                                                 .where(ProcessInstance.id == self.instance_id))
+            self._link = instance_link(process_id, self.instance_id)
+        return self._link
 
 
-def deliver_pending(session: Session, smtp_url: str | None, sender: str, limit: int = 100) -> int:
-    """Send queued messages through SMTP; keep a failure with its error. Return how many were sent."""
-    if not smtp_url:
+def compose(notification: Notification, sender: str, base_url: str | None) -> EmailMessage:
+    """The email of a notification: plain French text, with the link to follow when there is one."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = notification.recipient
+    message["Subject"] = notification.subject
+    message["Date"] = format_datetime(notification.created_at.astimezone())
+    message["Message-ID"] = make_msgid(idstring=f"notification-{notification.id}")
+    body = notification.body
+    if notification.link and base_url:
+        body += f"\n\nPour y accéder : {base_url.rstrip('/')}{notification.link}"
+    message.set_content(body)
+    return message
+
+
+class Transport(Protocol):
+    """Where delivered messages go."""
+
+    def deliver(self, message: EmailMessage) -> None:
+        """Hand one message over; raise `OSError` or `smtplib.SMTPException` when it cannot be."""
+
+
+@dataclass
+class SmtpTransport:
+    """Delivery through the SMTP server of `url` (smtp://user:password@host:port or smtps://…)."""
+
+    url: str
+
+    def deliver(self, message: EmailMessage) -> None:
+        """Send one message."""
+        url = urlparse(self.url)
+        client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+        port = url.port or (465 if url.scheme == "smtps" else 25)
+        with client_class(url.hostname or "localhost", port, timeout=10) as client:
+            if url.username:
+                client.login(unquote(url.username), unquote(url.password or ""))
+            client.send_message(message)
+
+
+@dataclass
+class FolderTransport:
+    """Delivery as one `.eml` file per message in a folder, for a demo without a mail server."""
+
+    folder: Path
+
+    def deliver(self, message: EmailMessage) -> None:
+        """Write the message as a file, atomically."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = message["Message-ID"].strip("<>").split("@")[0].replace("/", "-")
+        path = self.folder / f"{datetime.now():%Y%m%d-%H%M%S}-{name}.eml"
+        partial = path.with_suffix(".part")
+        partial.write_bytes(message.as_bytes())
+        os.replace(partial, path)
+
+
+def transport_from_settings(settings: dict) -> Transport | None:
+    """SMTP when `SMTP_URL` is set, else the `MAIL_DIR` folder when set, else None (messages wait)."""
+    if settings.get("SMTP_URL"):
+        return SmtpTransport(settings["SMTP_URL"])
+    if settings.get("MAIL_DIR"):
+        return FolderTransport(Path(settings["MAIL_DIR"]))
+    return None
+
+
+# A recipient refused, a message refused: trying again would fail the same way.
+PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def deliver_pending(session: Session, transport: Transport | None, sender: str, *, base_url: str | None = None,
+                    now: datetime | None = None, worker: str = "cli", limit: int = 100) -> int:
+    """Deliver queued messages due now, one transaction each; return how many went out.
+
+    A failure keeps the message with its error and schedules another attempt;
+    a permanent refusal (unknown recipient) is not tried again.
+    """
+    if transport is None:
         return 0
-    pending = session.scalars(
-        select(Notification).where(Notification.sent_at.is_(None), Notification.error.is_(None)).limit(limit)
-    ).all()
     sent = 0
-    for notification in pending:
+    for _ in range(limit):
+        moment = now or datetime.now()
+        claimed = claim_next(session, Notification, Notification.sent_at.is_(None) & (
+            Notification.next_attempt_at <= moment), Notification.next_attempt_at, worker, moment)
+        if claimed is None:
+            break
+        notification = session.get(Notification, claimed)
         try:
-            send_smtp(smtp_url, sender, notification.recipient, notification.subject, notification.body)
-            notification.sent_at = datetime.now()
-            sent += 1
+            transport.deliver(compose(notification, sender, base_url))
         except (OSError, smtplib.SMTPException) as error:
-            notification.error = str(error)
-            log.warning("Échec d'envoi du courriel à %s : %s", notification.recipient, error)
-    session.commit()
+            _failed(notification, error, moment)
+        else:
+            notification.sent_at = moment
+            notification.error = None
+            sent += 1
+        notification.attempts += 1
+        notification.claimed_by = notification.claimed_until = None
+        session.commit()
     return sent
 
 
-def send_smtp(smtp_url: str, sender: str, recipient: str, subject: str, body: str) -> None:
-    """Send one plain-text message through the server of `smtp_url` (smtp:// or smtps://)."""
-    url = urlparse(smtp_url)
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = subject
-    message.set_content(body)
-    client_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-    with client_class(url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25), timeout=10) as client:
-        if url.username:
-            client.login(unquote(url.username), unquote(url.password or ""))
-        client.send_message(message)
+def _failed(notification: Notification, error: Exception, now: datetime) -> None:
+    notification.error = str(error) or error.__class__.__name__
+    if isinstance(error, PERMANENT):
+        notification.next_attempt_at = None
+        log.error("Courriel à %s refusé définitivement : %s", notification.recipient, error)
+        return
+    delay = RETRY_DELAYS[min(notification.attempts, len(RETRY_DELAYS) - 1)]
+    notification.next_attempt_at = now + delay
+    log.warning("Échec d'envoi du courriel à %s (nouvel essai à %s) : %s", notification.recipient,
+                notification.next_attempt_at, error)

@@ -31,7 +31,8 @@ def actionable_tasks(session: Session,
         select(TaskRow, ProcessInstance, Establishment)
         .join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
         .outerjoin(Establishment, Establishment.id == TaskRow.establishment_id)
-        .where(TaskRow.state == "ready", inbox_filter(principal))
+        # A suspended instance's tasks wait out of the inbox until it resumes.
+        .where(TaskRow.state == "ready", inbox_filter(principal), ProcessInstance.status != "suspended")
         .order_by(TaskRow.created_at, TaskRow.id)
     ).all())
 
@@ -52,15 +53,16 @@ def search_instances(session: Session, principal: Principal, search: InstanceSea
     if search.establishment_uai:
         query = query.where(Establishment.uai == search.establishment_uai.upper())
     if search.territory:
-        query = query.where(_territory_clause(session, search.territory))
+        query = query.where(territory_clause(session, search.territory))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
 
 
-def _territory_clause(session: Session, territory: str):
-    # A territory is a structure's code (its departments, or the whole country for Fnogec) or a department.
+def territory_clause(session: Session, territory: str):
+    """SQL condition on instances of a territory: a structure's code (its departments, or the whole country for
+    Fnogec, and the trainings it organises) or a department number."""
     structure = session.scalar(select(Structure).where(func.upper(Structure.code) == territory.upper()))
     if structure is None:
         return ProcessInstance.department == territory.upper()

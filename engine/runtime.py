@@ -9,6 +9,7 @@ an incident on the instance; the user's input is kept.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Callable
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -27,18 +29,27 @@ import handlers
 from engine import forms
 from engine.access import Principal, require_act
 from engine.campaigns import campaign_context
+from engine.compaction import compact_workflow
 from engine.decisions import BundleDecisions
 from engine.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.directory import SqlContracts, SqlDirectory
 from engine.documents import DocumentStore, InstanceDocuments
 from engine.mail import Mailer
+from engine.missions import SqlMissions
 from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
+from engine.models.runtime import FINISHED_STATUSES
 from engine.scripting import CampaignScriptEngine
 from engine.tasks import instance_status, spiff_form, sync_task_rows
+from engine.uploads import Attachments, max_upload_bytes
+from engine.timers import WaitingTimers, engine_clock, find_task, forget_timer, sync_timers, waiting_timers
+from engine.trainings import SqlTrainings
 from handlers.context import HandlerContext
 
 
 CONCURRENT_CHANGE = "Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page et recommencez."
+SUSPENDED = "Ce dossier est suspendu par un responsable : ses tâches reprendront à la fin de la suspension."
+
+log = logging.getLogger(__name__)
 
 
 class NotFound(Exception):
@@ -55,9 +66,13 @@ class StartRefused(Exception):
 
 @dataclass
 class FormInvalid(Exception):
-    """Submitted data fails the form's schema or rules; messages keyed by field."""
+    """Submitted data fails the form's schema or rules; messages keyed by field.
+
+    `data` is the submission as received, its files replaced by the references of the stored documents.
+    """
 
     errors: dict[str, list[str]] = field(default_factory=dict)
+    data: dict | None = None
 
 
 class ProcessRuntime:
@@ -69,6 +84,12 @@ class ProcessRuntime:
         self.store = DocumentStore(storage_dir)
         self.clock = clock
         self.settings = settings or {}
+        # One handler context per instance and task in a request: rules and service tasks share its look-ups.
+        self._contexts: dict[tuple[int, str | None], HandlerContext] = {}
+        # Timers each loaded instance waited on, which its timer rows hold: saving writes only what changed.
+        self._timers: dict[int, WaitingTimers] = {}
+        # Ready task rows of an instance as `ready_task` read them; the version check guards their freshness.
+        self._ready_rows: dict[int, list[TaskRow]] = {}
 
     def start(self, process_id: str, principal: Principal | None, *, establishment: Establishment | None = None,
               structure: Structure | None = None, campaign: str | None = None) -> ProcessInstance:
@@ -116,16 +137,29 @@ class ProcessRuntime:
         workflow = bundle.serializers[instance.process_id].loads(instance.state)
         # Deserialising restores SpiffWorkflow's unrestricted default engine.
         workflow.script_engine = self._script_engine(instance, None)
+        self._timers[instance.id] = waiting_timers(workflow)
         return workflow, bundle
 
     def ready_task(self, task_id: str, principal: Principal) -> tuple[TaskRow, BpmnWorkflow, object, ProcessBundle]:
         """Return a task the principal may complete, with its live engine task; raise otherwise."""
-        row = self.session.get(TaskRow, task_id)
+        # One query reads the task, the other ready tasks of its instance (saving needs them) and the
+        # instance with its engine state, which is deferred everywhere else.
+        siblings = list(self.session.scalars(
+            select(TaskRow).options(joinedload(TaskRow.instance).undefer(ProcessInstance.state))
+            .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == task_id).scalar_subquery(),
+                   TaskRow.state == "ready")
+        ))
+        row = next((candidate for candidate in siblings if candidate.id == task_id), None)
         if row is None:
-            raise NotFound("Cette tâche n'existe pas.")
-        require_act(principal, row)
-        if row.state != "ready":
+            row = self.session.get(TaskRow, task_id)
+            if row is None:
+                raise NotFound("Cette tâche n'existe pas.")
+            require_act(principal, row)
             raise Conflict("Cette tâche a déjà été traitée.")
+        require_act(principal, row)
+        if row.instance.status == "suspended":
+            raise Conflict(SUSPENDED)
+        self._ready_rows[row.instance_id] = siblings
         workflow, bundle = self.load(row.instance)
         task = workflow.get_task_from_id(UUID(row.id))
         if task is None or task.state != TaskState.READY:
@@ -134,15 +168,26 @@ class ProcessRuntime:
 
     def validate(self, row: TaskRow, task, bundle: ProcessBundle, data: dict) -> dict[str, list[str]]:
         """Errors of submitted data against the task's form and its handler rules."""
-        form = spiff_form(bundle, task.task_spec)
+        form = self.task_form(row, task, bundle)
         errors = forms.validate(form, data)
         if errors:
             return errors
-        context = self._handler_context(row.instance, row.id)
-        for rule in handlers.FORM_RULES.get(row.spec_id, []):
+        rules = handlers.FORM_RULES.get(row.spec_id, [])
+        context = self._handler_context(row.instance, row.id) if rules else None
+        for rule in rules:
             for name, message in rule(context, data, task.data):
                 errors.setdefault(name or forms.FORM_LEVEL, []).append(message)
         return errors
+
+    def task_form(self, row: TaskRow, task, bundle: ProcessBundle) -> forms.Form:
+        """The task's form, with the choices computed for its instance (the school's tuteurs)."""
+        form = spiff_form(bundle, task.task_spec)
+        sources = form.choice_sources()
+        if not sources:
+            return form
+        context = self._handler_context(row.instance, row.id)
+        return form.with_choices({name: handlers.CHOICES[source](context, task.data)
+                                  for name, source in sources.items()})
 
     def complete(self, task_id: str, principal: Principal, data: dict, loaded: tuple | None = None) -> ProcessInstance:
         """Complete a user task with submitted data, run the process on, and commit.
@@ -150,9 +195,12 @@ class ProcessRuntime:
         `loaded` is what `ready_task` returned for this task in the same request, to avoid loading twice.
         """
         row, workflow, task, bundle = loaded or self.ready_task(task_id, principal)
-        errors = self.validate(row, task, bundle, data)
+        # Files are stored (and committed) first, so that a mistake elsewhere in the form does not lose them.
+        attachments = Attachments(self.session, self.store, row, max_upload_bytes(self.settings))
+        data, upload_errors = attachments.receive(spiff_form(bundle, task.task_spec), data)
+        errors = {**self.validate(row, task, bundle, data), **upload_errors}
         if errors:
-            raise FormInvalid(errors)
+            raise FormInvalid(errors, data)
         instance = row.instance
         workflow.script_engine = self._script_engine(instance, row.id)
         task.task_spec.add_data_from_form(task, data)
@@ -160,6 +208,7 @@ class ProcessRuntime:
         self._advance(workflow, instance)
         self._record(instance, row, "completed", row.title, principal, data)
         self._save(workflow, instance, bundle, principal, completed={row.id})
+        log.info("Tâche %s accomplie", row.spec_id, extra={"instance_id": instance.id, "task_id": row.id})
         return instance
 
     def retry(self, instance: ProcessInstance, principal: Principal) -> ProcessInstance:
@@ -168,31 +217,82 @@ class ProcessRuntime:
         for task in workflow.get_tasks(state=TaskState.ERROR):
             task._set_state(TaskState.READY)
         instance.incident = None
+        instance.incident_node = None
         self._advance(workflow, instance)
         self._record(instance, None, "retried", "Relance après incident", principal, None)
         self._save(workflow, instance, bundle, principal)
         return instance
 
+    def fire_timers(self, instance: ProcessInstance, task_id: str) -> ProcessInstance:
+        """Let the instance's timers due by the runtime's clock fire, run the process on, and commit.
+
+        `task_id` is the engine task of the timer row that was due; a row whose task no longer waits is removed
+        and nothing else happens.
+        """
+        workflow, bundle = self.load(instance)
+        if task_id not in self._timers[instance.id]:
+            # The timer went with a change committed after it was claimed: only its row is left to remove.
+            forget_timer(self.session, instance.id, task_id)
+            self.session.commit()
+            return instance
+        timer = find_task(workflow, task_id)
+        summary = timer.task_spec.bpmn_name or timer.task_spec.bpmn_id
+        with engine_clock(self.clock):
+            workflow.refresh_timers()
+        self._advance(workflow, instance)
+        self._record(instance, None, "timer", summary, None, None)
+        self._save(workflow, instance, bundle, None)
+        return instance
+
+    def send_event(self, instance: ProcessInstance, event_for: Callable[[BpmnWorkflow], BpmnEvent | None],
+                   principal: Principal, summary: str, data: dict) -> ProcessInstance:
+        """Deliver the event `event_for` builds from the loaded workflow (a message, a signal), and commit.
+
+        Raise `Conflict` when the instance waits on no such event any more.
+        """
+        workflow, bundle = self.load(instance)
+        event = event_for(workflow)
+        if event is None:
+            raise Conflict("Ce dossier n'attend plus cet événement : rechargez la page.")
+        workflow.send_event(event)
+        self._advance(workflow, instance)
+        self._record(instance, None, "event", summary, principal, data)
+        self._save(workflow, instance, bundle, principal)
+        return instance
+
     def _advance(self, workflow: BpmnWorkflow, instance: ProcessInstance) -> None:
         try:
-            workflow.do_engine_steps()
+            with engine_clock(self.clock):
+                workflow.do_engine_steps()
         except SpiffWorkflowException as error:
             failed = getattr(error, "task", None)
             where = failed.task_spec.bpmn_name or failed.task_spec.bpmn_id if failed is not None else "?"
             instance.incident = f"{where} : {error}"
+            # The element in its own process (a call activity's child may fail): where the diagram marks it.
+            instance.incident_node = (f"{failed.workflow.spec.name}:{failed.task_spec.bpmn_id}"
+                                      if failed is not None else None)
 
     def _save(self, workflow: BpmnWorkflow, instance: ProcessInstance, bundle: ProcessBundle,
               principal: Principal | None, completed: set[str] = frozenset()) -> None:
         now = self.clock()
+        instance_id = instance.id  # read now: a failed flush expires the instance's attributes
+        compact_workflow(workflow)
         try:
-            instance.state = bundle.serializers[instance.process_id].dumps(workflow)
-            instance.status, instance.outcome = instance_status(workflow, instance.incident)
-            instance.updated_at = now
-            titles = sync_task_rows(self.session, workflow, instance, now, completed,
-                                    principal.person_id if principal else None)
-            instance.current_step = ", ".join(titles)[:500] or None
+            # Without autoflush the instance row is written once, with its state and current step together.
+            with self.session.no_autoflush:
+                instance.state = bundle.serializers[instance.process_id].dumps(workflow)
+                instance.status, instance.outcome = instance_status(workflow, instance.incident)
+                instance.updated_at = now
+                if instance.status in FINISHED_STATUSES and instance.ended_at is None:
+                    instance.ended_at = now
+                titles = sync_task_rows(self.session, workflow, instance, now, completed,
+                                        principal.person_id if principal else None,
+                                        ready_rows=self._ready_rows.pop(instance.id, None))
+                instance.current_step = ", ".join(titles)[:500] or None
+                sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
             self.session.commit()
         except StaleDataError as error:
+            log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})
             self.session.rollback()
             raise Conflict(CONCURRENT_CHANGE) from error
         except OperationalError as error:
@@ -200,6 +300,7 @@ class ProcessRuntime:
             self.session.rollback()
             if "locked" not in str(error).lower():
                 raise
+            log.warning("Conflit : base occupée par une autre écriture", extra={"instance_id": instance_id})
             raise Conflict(CONCURRENT_CHANGE) from error
 
     def _record(self, instance: ProcessInstance, row: TaskRow | None, kind: str, summary: str,
@@ -215,18 +316,26 @@ class ProcessRuntime:
             ))
 
     def _handler_context(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
+        key = (instance.id, task_id)
+        if key not in self._contexts:
+            self._contexts[key] = self._new_handler_context(instance, task_id)
+        return self._contexts[key]
+
+    def _new_handler_context(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
         today: date = self.clock().date()
         return HandlerContext(
             directory=SqlDirectory(self.session),
             contracts=SqlContracts(self.session, instance.id, today),
             documents=InstanceDocuments(self.store, self.session, instance.id, task_id),
-            mailer=Mailer(self.session, instance.id),
+            mailer=Mailer(self.session, instance.id, self.clock),
             today=today,
             instance_id=instance.id,
             settings=self.settings,
             campaign=(campaign_context(self.session, instance.campaign, instance.establishment_id, today)
                       if instance.process_id == "hosting_project" else None),
             decisions=BundleDecisions(bundle_for(instance.deployment)),
+            missions=SqlMissions(self.session, instance.id, self.clock),
+            trainings=SqlTrainings(self.session, instance.id, self.clock),
         )
 
     def _script_engine(self, instance: ProcessInstance, task_id: str | None) -> CampaignScriptEngine:

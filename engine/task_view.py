@@ -1,11 +1,12 @@
 """What a task page shows: the form, instructions rendered from instance data, prefilled values."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+import handlers
 from engine.forms import Form
 from engine.french import date_fr
 from engine.models import TaskRow
@@ -24,6 +25,8 @@ class TaskView:
     form: Form
     instructions: str
     values: dict
+    # The instance data the task sees, for the panels some task pages show (the offer to publish).
+    data: dict = field(default_factory=dict)
 
 
 def render_instructions(template: str | None, data: dict) -> str:
@@ -36,13 +39,23 @@ def render_instructions(template: str | None, data: dict) -> str:
         return template
 
 
-def build_task_view(row: TaskRow, task, bundle) -> TaskView:
-    """Assemble the page of a ready engine task: form, instructions, values already given."""
+def build_task_view(row: TaskRow, task, bundle, form: Form | None = None) -> TaskView:
+    """Assemble the page of a ready engine task: form, instructions, values already given.
+
+    `form` is the task's form with its computed choices, when the caller resolved them. A task shown for
+    the first time is prefilled by its handler prefill (`handlers.FORM_PREFILL`) from the instance data.
+    """
     spec = task.task_spec
     previous = task.data.get(spec.variable) if getattr(spec, "variable", None) else None
+    if isinstance(previous, dict):
+        values = dict(previous)
+    else:
+        prefill = handlers.FORM_PREFILL.get(spec.bpmn_id)
+        values = prefill(task.data) if prefill is not None else {}
     return TaskView(
         row=row,
-        form=spiff_form(bundle, spec),
+        form=form or spiff_form(bundle, spec),
         instructions=render_instructions(spec.extensions.get("instructionsForEndUser"), task.data),
-        values=dict(previous) if isinstance(previous, dict) else {},
+        values=values,
+        data=task.data,
     )

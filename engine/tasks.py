@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.deployment import ProcessBundle
+from engine.due_dates import due_date
 from engine.forms import Form
 from engine.models import ProcessInstance, TaskRow
 
@@ -37,16 +38,19 @@ def task_structure(task) -> str | None:
 
 
 def sync_task_rows(session: Session, workflow: BpmnWorkflow, instance: ProcessInstance, now: datetime,
-                   completed: set[str], actor_id: int | None) -> list[str]:
-    """Make the instance's ready task rows match the engine's ready user tasks; return their titles."""
+                   completed: set[str], actor_id: int | None, ready_rows: list[TaskRow] | None = None) -> list[str]:
+    """Make the instance's ready task rows match the engine's ready user tasks; return their titles.
+
+    `ready_rows` are the instance's ready rows when the caller already read them in this transaction.
+    """
     from engine.deployment import bundle_for
 
     bundle = bundle_for(instance.deployment)
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    rows = {
-        row.id: row
-        for row in session.scalars(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready"))
-    }
+    if ready_rows is None:
+        ready_rows = list(session.scalars(
+            select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")))
+    rows = {row.id: row for row in ready_rows}
     for task_id, row in rows.items():
         if task_id not in ready:
             row.state = "completed" if task_id in completed else "cancelled"
@@ -71,6 +75,7 @@ def sync_task_rows(session: Session, workflow: BpmnWorkflow, instance: ProcessIn
             place=place.get("number") if isinstance(place, dict) else None,
             state="ready",
             created_at=now,
+            due_at=due_date(task.task_spec, now),
         ))
     return titles
 
@@ -79,12 +84,15 @@ def instance_status(workflow: BpmnWorkflow, incident: str | None) -> tuple[str, 
     """Status and outcome (the end event reached) of an instance.
 
     An end event whose id ends in `_refused` marks a refusal, one ending in
-    `_terminated` an interruption; any other end is a completion.
+    `_terminated` an interruption; any other end is a completion. A workflow
+    cancelled by a process owner (not successful) is an interruption too.
     """
     if incident:
         return "incident", None
     if not workflow.completed:
         return "running", None
+    if not workflow.success:
+        return "terminated", None
     ends = [
         t.task_spec.bpmn_id
         for t in workflow.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)

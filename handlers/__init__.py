@@ -3,20 +3,25 @@
 A service task's `operator` names a handler here; a user task's id names the
 rules that its submitted form must also pass. Handlers receive a
 `HandlerContext` and their parameters as keyword arguments and return JSON-safe
-dicts.
+dicts. A form property `"x-options-from": "<name>"` takes its choices from
+`CHOICES[name]`; a user task's id may name a prefill in `FORM_PREFILL`, which
+proposes the values of a form shown for the first time.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 from handlers.campaign import submission_rules
+from handlers.certificate import generate_certificate
 from handlers.contract import contract_terms_rules, generate_contract
 from handlers.eligibility import check_eligibility, volunteer_file_rules
+from handlers.follow_up import end_mission_early, plan_follow_up, prepare_follow_up, remind_overdue_follow_up
 from handlers.notifications import notify_referents
 from handlers.offer import prepare_mission_offer
 from handlers.review import locate_reviewers, places_within_quota
 from handlers.school_file import check_school_file, require_complete_school_file
-from handlers.training import invite_participants
+from handlers.training import attendance_rules, close_training_session, invite_participants, plan_training_rules
+from handlers.volunteer import contract_terms_prefill, school_tutors, volunteer_file_prefill
 
 HANDLERS: dict[str, Callable[..., dict]] = {
     "check_school_file": check_school_file,
@@ -26,6 +31,12 @@ HANDLERS: dict[str, Callable[..., dict]] = {
     "generate_contract": generate_contract,
     "notify_referents": notify_referents,
     "invite_participants": invite_participants,
+    "close_training_session": close_training_session,
+    "plan_follow_up": plan_follow_up,
+    "prepare_follow_up": prepare_follow_up,
+    "remind_overdue_follow_up": remind_overdue_follow_up,
+    "end_mission_early": end_mission_early,
+    "generate_certificate": generate_certificate,
 }
 
 FORM_RULES: dict[str, list[Callable[..., list[tuple]]]] = {
@@ -33,4 +44,17 @@ FORM_RULES: dict[str, list[Callable[..., list[tuple]]]] = {
     "review_project": [places_within_quota],
     "volunteer_file": [volunteer_file_rules],
     "draw_up_contract": [contract_terms_rules],
+    "plan_training": [plan_training_rules],
+    "record_attendance": [attendance_rules],
+}
+
+# Choices computed when a form is shown: (context, task data) → [{"value", "label"}].
+CHOICES: dict[str, Callable[..., list[dict]]] = {
+    "school_tutors": school_tutors,
+}
+
+# Values proposed for a form shown for the first time: (task data) → form data.
+FORM_PREFILL: dict[str, Callable[[dict], dict]] = {
+    "volunteer_file": volunteer_file_prefill,
+    "draw_up_contract": contract_terms_prefill,
 }

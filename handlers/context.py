@@ -25,15 +25,24 @@ class Directory(Protocol):
     def people_in_territory(self, structure_code: str, roles: tuple[str, ...]) -> list[dict]:
         """People holding one of `roles` in the establishments a structure covers."""
 
+    def gestionnaires(self, structure_code: str) -> list[dict]:
+        """The gestionnaires of a structure (Udogec, Urogec, Fnogec)."""
+
+    def tutors(self, establishment_id: int) -> list[dict]:
+        """Tuteurs and cotuteurs of an establishment: person card (with `login`), `eligible` and why not (`reason`)."""
+
+    def structure(self, code: str) -> dict | None:
+        """A structure (code, kind, name, email, phone), or None."""
+
 
 class Contracts(Protocol):
     """The register of Service Civique contracts drawn up on the platform."""
 
-    def active_for(self, first_name: str, last_name: str, birth_date: str) -> list[dict]:
-        """Contracts of other instances still running for the same person."""
+    def active_for(self, first_name: str, last_name: str, birth_date: str, place: int | None = None) -> list[dict]:
+        """Contracts still running for the same person, except the one of this instance's `place`."""
 
     def record(self, contract: dict) -> None:
-        """Record the contract of the current instance."""
+        """Record the contract of a place of the current instance (`place` in `contract`), replacing an earlier one."""
 
     def volunteers_in_territory(self, structure_code: str) -> list[dict]:
         """Volunteers under contract in the establishments a structure covers."""
@@ -42,8 +51,12 @@ class Contracts(Protocol):
 class Documents(Protocol):
     """Storage of documents produced for the current instance."""
 
-    def store(self, kind: str, title: str, filename: str, content_type: str, content: bytes) -> dict:
-        """Store a document; return its description (id, filename)."""
+    def store(self, kind: str, title: str, filename: str, content_type: str, content: bytes,
+              series: str | None = None, place: int | None = None) -> dict:
+        """Store a document (the next version of `series` when given); return its id, filename and version."""
+
+    def next_version(self, series: str) -> int:
+        """The version number the next document of `series` will get (1 for the first)."""
 
 
 class Decisions(Protocol):
@@ -58,6 +71,38 @@ class Mailer(Protocol):
 
     def send(self, recipient: str, subject: str, body: str) -> None:
         """Send one message."""
+
+
+class Missions(Protocol):
+    """The register of volunteers' missions under follow-up, for the current instance."""
+
+    def open(self, place: int, volunteer: dict, start_date: str, end_date: str, structure_code: str | None) -> None:
+        """Record that the mission of a place is under follow-up."""
+
+    def close(self, place: int, status: str, ended_on: str | None = None, termination: dict | None = None) -> None:
+        """Record that the mission of a place ended: completed, or terminated early."""
+
+    def mandatory_trainings(self, place: int) -> list[dict]:
+        """The mandatory trainings of the place's volunteer: kind, label, done, date."""
+
+
+class Trainings(Protocol):
+    """Training sessions and their registrations."""
+
+    def open_session(self, structure_code: str, session: dict) -> int:
+        """Record a planned session of the current instance; return its id."""
+
+    def covers(self, structure_code: str, department: str) -> bool:
+        """Whether a department lies in a structure's territory."""
+
+    def invitees(self, session_id: int) -> list[dict]:
+        """Who the session is for: volunteers under contract or tuteurs of its territory (name, email)."""
+
+    def unrecorded(self, session_id: int) -> list[str]:
+        """Names of the registered people whose attendance is not recorded yet."""
+
+    def close_session(self, session_id: int) -> dict:
+        """Close the session; return how many were registered and how many attended."""
 
 
 @dataclass
@@ -75,6 +120,8 @@ class HandlerContext:
     # submit); None for trainings and for instances of campaigns the platform has no record of.
     campaign: dict[str, Any] | None = None
     decisions: Decisions | None = None
+    missions: Missions | None = None
+    trainings: Trainings | None = None
 
 
 class HandlerError(Exception):

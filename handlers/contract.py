@@ -1,76 +1,105 @@
-"""The Service Civique engagement contract, produced as a PDF."""
+"""The Service Civique engagement contract (step 6), produced as a PDF from an editable template.
+
+The template is `handlers/templates/contract.html`, a Jinja HTML file that a
+non-developer may edit (see docs/contrat.md for the variables it receives). It
+is rendered in a sandbox, then turned into a PDF by WeasyPrint. Each generation
+is stored as a new version of the place's contract; earlier versions are kept.
+"""
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import FileSystemLoader, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.context import HandlerContext, HandlerError
-from handlers.eligibility import months_between
+from handlers.eligibility import age_on, age_problems, campaign_problems, duration_problems
+from handlers.formats import french_amount, french_date, long_date
 from handlers.identifiers import display_phone
-from handlers.rules import ELIGIBILITY, INDEMNITY
+from handlers.offer import DOMAINS
+from handlers.rules import ELIGIBILITY, FEDERATION, INDEMNITY
 
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
+__all__ = ["contract_terms_rules", "french_date", "generate_contract", "render_contract_html", "contract_pdf"]
 
-
-def french_date(value: str | date) -> str:
-    """A date as 28/11/2026."""
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return day.strftime("%d/%m/%Y")
-
-
-def french_amount(value: float) -> str:
-    """An amount as 1 234,56 €."""
-    return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+_TEMPLATES = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
+_TEMPLATES.filters.update(french_date=french_date, long_date=long_date, french_amount=french_amount,
+                          phone=display_phone)
+SOCIAL_CRITERIA = {"grant_level_5": "boursier de l'enseignement supérieur (échelon 5 ou plus)",
+                   "rsa": "membre d'un foyer bénéficiaire du RSA"}
 
 
-_TEMPLATES.filters["french_date"] = french_date
-_TEMPLATES.filters["french_amount"] = french_amount
-_TEMPLATES.filters["phone"] = display_phone
+def indemnities(volunteer: dict, terms: dict) -> dict:
+    """Monthly amounts of the contract: State indemnity, social increase, host complement, total."""
+    increase = (INDEMNITY["social_criteria_increase_monthly"]
+                if volunteer.get("social_criteria") not in (None, "none", False) else 0.0)
+    host = float(terms.get("host_complement_amount") or INDEMNITY["host_complement_min_monthly"])
+    return {"state": INDEMNITY["state_monthly"], "increase": increase, "host": host,
+            "host_in_kind": bool(terms.get("host_complement_in_kind")),
+            "total": round(INDEMNITY["state_monthly"] + increase + host, 2),
+            "social_criteria": SOCIAL_CRITERIA.get(volunteer.get("social_criteria"))}
 
 
 def render_contract_html(volunteer: dict, terms: dict, establishment: dict, tutors: list[dict], today: date,
-                         mission: dict | None = None) -> str:
-    """HTML of the contract, from the volunteer file, the terms and the directory."""
-    indemnity = INDEMNITY["state_monthly"]
-    increase = INDEMNITY["social_criteria_increase_monthly"] if volunteer.get("social_criteria") else 0.0
+                         mission: dict | None = None, structure: dict | None = None, version: int = 1) -> str:
+    """HTML of the contract, from the volunteer file, the terms, the project and the directory."""
+    start = terms.get("contract_start_date") or volunteer["start_date"]
+    age = age_on(date.fromisoformat(volunteer["birth_date"]), date.fromisoformat(start))
+    mission = dict(mission or {})
+    mission["theme_label"] = DOMAINS.get(volunteer.get("mission_theme") or mission.get("theme"), "")
     return _TEMPLATES.get_template("contract.html").render(
-        volunteer=volunteer,
-        terms=terms,
-        establishment=establishment,
-        tutors=tutors,
-        mission=mission or {},
-        indemnity=indemnity,
-        increase=increase,
-        today=today,
+        federation=FEDERATION, structure=structure, establishment=establishment, volunteer=volunteer, terms=terms,
+        tutors=tutors, mission=mission, amounts=indemnities(volunteer, terms), minor=age < ELIGIBILITY["adult_age"],
+        age=age, today=today, version=version,
     )
 
 
-def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: dict, establishment_id: int,
-                      project: dict | None = None) -> dict:
-    """Service task: produce the contract PDF, store it and record the contract."""
-    from weasyprint import HTML  # imported here: loading pango takes a moment and only this task needs it
+def contract_pdf(html: str) -> bytes:
+    """The PDF of a rendered contract."""
+    from weasyprint import HTML  # imported here: loading pango takes a moment and only documents need it
 
+    return HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf()
+
+
+def chosen_tutors(context: HandlerContext, establishment_id: int, volunteer: dict) -> list[dict]:
+    """The tuteur and cotuteur chosen in the volunteer file, as the directory knows them now."""
+    people = {person["login"]: person for person in context.directory.tutors(establishment_id)}
+    chosen = []
+    for name, label in (("tutor", "Tuteur"), ("cotutor", "Cotuteur")):
+        login = volunteer.get(name)
+        if login and login in people:
+            chosen.append({**people[login], "role_label": label})
+    if not chosen or chosen[0]["role_label"] != "Tuteur":
+        raise HandlerError("Le tuteur choisi dans le dossier du volontaire n'est plus tuteur ou cotuteur de "
+                           "l'établissement dans l'annuaire : le contrat ne peut pas être établi.")
+    return chosen
+
+
+def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: dict, establishment_id: int,
+                      project: dict | None = None, place: dict | None = None,
+                      structure_code: str | None = None) -> dict:
+    """Service task: produce the contract PDF as a new version of the place's contract, and record the contract."""
     establishment = context.directory.establishment(establishment_id)
     if establishment is None:
         raise HandlerError(f"Établissement {establishment_id} introuvable dans l'annuaire.")
-    tutors = context.directory.people(establishment_id, ("tuteur", "cotuteur"))
-    if not tutors:
-        raise HandlerError("Aucun tuteur n'est désigné pour cet établissement dans l'annuaire : "
-                           "le contrat ne peut pas être établi.")
-    html = render_contract_html(volunteer, contract_terms, establishment, tutors, context.today, project)
-    pdf = HTML(string=html).write_pdf()
-    filename = f"contrat-{volunteer['last_name']}-{volunteer['first_name']}.pdf".lower().replace(" ", "-")
+    tutors = chosen_tutors(context, establishment_id, volunteer)
+    structure = context.directory.structure(structure_code) if structure_code else None
+    number = place.get("number") if isinstance(place, dict) else None
+    series = f"contract/place-{number}" if number is not None else "contract"
+    # The version is known once stored; render with the next one, then store under it.
+    version = context.documents.next_version(series)
+    html = render_contract_html(volunteer, contract_terms, establishment, tutors, context.today, project,
+                                structure, version)
+    name = f"{volunteer['last_name']}-{volunteer['first_name']}".lower().replace(" ", "-")
     stored = context.documents.store(
         "contract",
         f"Contrat d'engagement de Service Civique — {volunteer['first_name']} {volunteer['last_name']}",
-        filename,
+        f"contrat-{name}-v{version}.pdf",
         "application/pdf",
-        pdf,
+        contract_pdf(html),
+        series=series,
+        place=number,
     )
     context.contracts.record({
         "first_name": volunteer["first_name"],
@@ -80,23 +109,25 @@ def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: 
         "establishment_id": establishment_id,
         "start_date": contract_terms["contract_start_date"],
         "end_date": contract_terms["contract_end_date"],
+        "place": number,
     })
-    return {"document_id": stored["id"], "filename": stored["filename"], "generated_on": context.today.isoformat()}
+    age = age_on(date.fromisoformat(volunteer["birth_date"]), date.fromisoformat(contract_terms["contract_start_date"]))
+    return {"document_id": stored["id"], "filename": stored["filename"], "version": stored.get("version") or version,
+            "generated_on": context.today.isoformat(), "minor": age < ELIGIBILITY["adult_age"]}
 
 
 def contract_terms_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
-    """Rule of the contract form: dates in order, length and host complement within the rules."""
-    problems = []
+    """Rules of the contract terms: the eligibility rules on the contract's dates, and the host complement."""
     try:
         start = date.fromisoformat(form_data["contract_start_date"])
         end = date.fromisoformat(form_data["contract_end_date"])
-    except (KeyError, ValueError):
-        return problems
-    if end <= start:
-        problems.append(("contract_end_date", "La fin du contrat doit être postérieure à son début."))
-    elif not ELIGIBILITY["min_duration_months"] - 0.01 <= months_between(start, end) <= ELIGIBILITY["max_duration_months"] + 0.01:
-        problems.append(("contract_end_date", f"Le contrat doit durer entre {ELIGIBILITY['min_duration_months']} "
-                                              f"et {ELIGIBILITY['max_duration_months']} mois."))
+        birth = date.fromisoformat(task_data["volunteer"]["birth_date"])
+    except (KeyError, TypeError, ValueError):
+        return []
+    fields = {"birth_date": "contract_start_date", "start_date": "contract_start_date", "end_date": "contract_end_date"}
+    problems = [(fields[name], message) for name, message in
+                [*age_problems(task_data["volunteer"], birth, start), *campaign_problems(context.campaign, start),
+                  *duration_problems(start, end)]]
     amount = form_data.get("host_complement_amount")
     minimum = INDEMNITY["host_complement_min_monthly"]
     if isinstance(amount, (int, float)) and amount < minimum:

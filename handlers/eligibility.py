@@ -1,10 +1,19 @@
-"""Eligibility of the selected volunteer and of the mission terms."""
+"""Eligibility of the selected volunteer and of the mission terms (step 5).
+
+Every rule gives a French message on the field to correct. The numbers come
+from `handlers.rules.ELIGIBILITY` and the campaign's mission start window from
+the instance's campaign; none is written here.
+"""
 from __future__ import annotations
 
-from datetime import date
+import calendar
+from datetime import date, timedelta
 
 from handlers.context import HandlerContext
+from handlers.formats import long_date
 from handlers.rules import ELIGIBILITY
+
+Problem = tuple[str, str]
 
 
 def age_on(birth: date, day: date) -> int:
@@ -12,61 +21,176 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def months_between(start: date, end: date) -> float:
-    """Length of a mission in months, counting a partial month by its days."""
-    return (end.year - start.year) * 12 + (end.month - start.month) + (end.day - start.day + 1) / 30.0
-
-
-def eligibility_problems(volunteer: dict, contracts=None) -> list[tuple[str, str]]:
-    """(field, French message) for each rule the volunteer file breaks."""
-    rules = ELIGIBILITY
-    problems: list[tuple[str, str]] = []
+def birthday(birth: date, years: int) -> date:
+    """The day someone turns `years` (a 29 February birthday falls on 1 March in other years)."""
     try:
-        birth = date.fromisoformat(volunteer["birth_date"])
-        start = date.fromisoformat(volunteer["start_date"])
-        end = date.fromisoformat(volunteer["end_date"])
-    except (KeyError, ValueError):
-        return [("birth_date", "Dates de naissance, de début et de fin de mission nécessaires.")]
+        return birth.replace(year=birth.year + years)
+    except ValueError:
+        return date(birth.year + years, 3, 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the last day of that month when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def mission_end_bounds(start: date) -> tuple[date, date]:
+    """Earliest and latest last day of a mission starting on `start` (6 to 12 months by default)."""
+    one_day = timedelta(days=1)
+    return (add_months(start, ELIGIBILITY["min_duration_months"]) - one_day,
+            add_months(start, ELIGIBILITY["max_duration_months"]) - one_day)
+
+
+def _dates(volunteer: dict) -> tuple[date, date, date] | list[Problem]:
+    problems, parsed = [], {}
+    for name, label in (("birth_date", "la date de naissance"), ("start_date", "le début de mission"),
+                        ("end_date", "la fin de mission")):
+        try:
+            parsed[name] = date.fromisoformat(volunteer[name])
+        except (KeyError, TypeError, ValueError):
+            problems.append((name, f"Indiquez {label}."))
+    return problems or (parsed["birth_date"], parsed["start_date"], parsed["end_date"])
+
+
+def age_problems(volunteer: dict, birth: date, start: date) -> list[Problem]:
+    """The age rule on the first day of the mission (16 to 25, 30 with a recognised disability)."""
     age = age_on(birth, start)
-    max_age = rules["max_age_with_disability"] if volunteer.get("disability") else rules["max_age"]
-    if age < rules["min_age"]:
-        problems.append(("birth_date", f"Le volontaire aura {age} ans au début de la mission : "
-                                       f"il faut avoir au moins {rules['min_age']} ans."))
-    elif age > max_age:
-        problems.append(("birth_date", f"Le volontaire aura {age} ans au début de la mission : "
-                                       f"l'âge maximal est de {max_age} ans"
-                                       + ("." if volunteer.get("disability") else
-                                          f" ({rules['max_age_with_disability']} ans avec une reconnaissance de handicap).")))
+    minimum = ELIGIBILITY["min_age"]
+    if age < minimum:
+        return [("birth_date", f"Le volontaire aura {age} ans le {long_date(start)}, premier jour de la mission : "
+                               f"il faut avoir au moins {minimum} ans. La mission peut commencer au plus tôt le "
+                               f"{long_date(birthday(birth, minimum))}.")]
+    disability = bool(volunteer.get("disability"))
+    maximum = ELIGIBILITY["max_age_with_disability" if disability else "max_age"]
+    if age > maximum:
+        limit = birthday(birth, maximum + 1) - timedelta(days=1)
+        other = ("" if disability else f" ; jusqu'à la veille de ses {ELIGIBILITY['max_age_with_disability'] + 1} ans "
+                                       "avec une reconnaissance de handicap")
+        return [("birth_date", f"Le volontaire aura {age} ans le {long_date(start)}, premier jour de la mission : "
+                               f"l'engagement doit commencer au plus tard la veille de ses {maximum + 1} ans, le "
+                               f"{long_date(limit)}{other}.")]
+    return []
+
+
+def duration_problems(start: date, end: date) -> list[Problem]:
+    """The length rule of a mission (6 to 12 months, continuous)."""
     if end <= start:
-        problems.append(("end_date", "La fin de mission doit être postérieure à son début."))
-    else:
-        months = months_between(start, end)
-        if months < rules["min_duration_months"] - 0.01:
-            problems.append(("end_date", f"La mission doit durer au moins {rules['min_duration_months']} mois."))
-        elif months > rules["max_duration_months"] + 0.01:
-            problems.append(("end_date", f"La mission ne peut pas dépasser {rules['max_duration_months']} mois."))
+        return [("end_date", "La fin de mission doit être postérieure à son début.")]
+    earliest, latest = mission_end_bounds(start)
+    if end < earliest:
+        return [("end_date", f"La mission dure au moins {ELIGIBILITY['min_duration_months']} mois : commencée le "
+                             f"{long_date(start)}, elle finit au plus tôt le {long_date(earliest)}.")]
+    if end > latest:
+        return [("end_date", f"La mission dure au plus {ELIGIBILITY['max_duration_months']} mois, sans "
+                             f"interruption : commencée le {long_date(start)}, elle finit au plus tard le "
+                             f"{long_date(latest)}.")]
+    return []
+
+
+def _hours(volunteer: dict, age: int) -> list[Problem]:
     hours = volunteer.get("weekly_hours")
-    if isinstance(hours, int):
-        high = rules["max_weekly_hours_minor"] if age < 18 else rules["max_weekly_hours"]
-        if not rules["min_weekly_hours"] <= hours <= high:
-            problems.append(("weekly_hours", f"La durée hebdomadaire doit être comprise entre "
-                                             f"{rules['min_weekly_hours']} et {high} heures"
-                                             + (" pour un volontaire mineur." if age < 18 else ".")))
-    if contracts is not None:
-        others = contracts.active_for(volunteer.get("first_name", ""), volunteer.get("last_name", ""),
-                                      volunteer["birth_date"])
-        if others:
-            problems.append(("last_name", "Ce volontaire a déjà un contrat de Service Civique en cours : "
-                                          "on ne peut accomplir qu'un seul Service Civique."))
+    if not isinstance(hours, int) or isinstance(hours, bool):
+        return [("weekly_hours", "Indiquez la durée hebdomadaire de la mission, en heures.")]
+    low = ELIGIBILITY["min_weekly_hours"]
+    minor = age < ELIGIBILITY["adult_age"]
+    high = ELIGIBILITY["max_weekly_hours_minor" if minor else "max_weekly_hours"]
+    if low <= hours <= high:
+        return []
+    who = f"Pour un volontaire mineur ({age} ans au début de la mission), la" if minor else "La"
+    return [("weekly_hours", f"{who} durée hebdomadaire est comprise entre {low} et {high} heures "
+                             f"({hours} heures indiquées).")]
+
+
+def campaign_problems(campaign: dict | None, start: date) -> list[Problem]:
+    """The start date within the campaign's window (no rule when the campaign is unknown)."""
+    if not campaign:
+        return []
+    earliest, latest = date.fromisoformat(campaign["earliest_start"]), date.fromisoformat(campaign["latest_start"])
+    if earliest <= start <= latest:
+        return []
+    return [("start_date", f"Dans la campagne {campaign['school_year']}, les missions commencent entre le "
+                           f"{long_date(earliest)} et le {long_date(latest)}.")]
+
+
+def _situation(volunteer: dict, age: int) -> list[Problem]:
+    problems = []
+    status = volunteer.get("nationality_status")
+    if status is not None and status not in ELIGIBILITY["eligible_nationality_statuses"]:
+        problems.append(("nationality_status", "Le Service Civique est ouvert aux ressortissants français, de "
+                         "l'Union européenne ou de l'Espace économique européen, et aux étrangers titulaires d'un "
+                         "titre de séjour depuis plus d'un an, d'un titre étudiant, réfugié ou de protection "
+                         "subsidiaire, ou d'une carte de résident pluriannuelle : dans une autre situation, le "
+                         "volontaire ne peut pas être engagé."))
+    if age < ELIGIBILITY["adult_age"]:
+        for name, what in (("guardian_name", "le nom"), ("guardian_phone", "le téléphone")):
+            if not volunteer.get(name):
+                problems.append((name, f"Le volontaire sera mineur au début de la mission : indiquez {what} de son "
+                                       "représentant légal, qui signe aussi le contrat."))
+    if volunteer.get("social_criteria") not in (None, "none") and not volunteer.get("social_criteria_proof"):
+        problems.append(("social_criteria_proof", "Joignez le justificatif des critères sociaux : attestation de "
+                         "bourse de l'année (échelon 5 ou plus) ou attestation RSA de moins de 3 mois."))
     return problems
 
 
-def check_eligibility(context: HandlerContext, volunteer: dict) -> dict:
+def _tutors(volunteer: dict, tutors: list[dict]) -> list[Problem]:
+    by_login = {tutor["login"]: tutor for tutor in tutors}
+    problems = []
+    for name, label in (("tutor", "tuteur"), ("cotutor", "cotuteur")):
+        login = volunteer.get(name)
+        if not login:
+            if name == "tutor":
+                problems.append((name, "Choisissez le tuteur du volontaire parmi les tuteurs et cotuteurs de "
+                                       "l'établissement."))
+            continue
+        person = by_login.get(login)
+        if person is None:
+            problems.append((name, f"Cette personne n'est pas {label} de l'établissement dans l'annuaire."))
+        elif not person.get("email") or not person.get("phone") or not person.get("eligible", True):
+            reason = person.get("reason") or "adresse électronique ou téléphone manquant dans Isidoor"
+            problems.append((name, f"{person['name']} ne peut pas encore être {label} : {reason}."))
+    if volunteer.get("cotutor") and volunteer.get("cotutor") == volunteer.get("tutor"):
+        problems.append(("cotutor", "Le cotuteur doit être une autre personne que le tuteur."))
+    return problems
+
+
+def _other_contracts(volunteer: dict, contracts, place: int | None) -> list[Problem]:
+    if contracts is None:
+        return []
+    others = contracts.active_for(volunteer.get("first_name", ""), volunteer.get("last_name", ""),
+                                  volunteer["birth_date"], place)
+    if not others:
+        return []
+    other = others[0]
+    return [("last_name", f"{volunteer.get('first_name', '')} {volunteer.get('last_name', '')} a déjà un contrat de "
+                          f"Service Civique en cours (du {long_date(other['start_date'])} au "
+                          f"{long_date(other['end_date'])}) : on ne peut accomplir qu'un seul Service Civique.")]
+
+
+def eligibility_problems(volunteer: dict, context: HandlerContext, establishment_id: int | None,
+                         place: int | None = None) -> list[Problem]:
+    """(field, French message) for each rule the volunteer file breaks, in the order of the form."""
+    parsed = _dates(volunteer)
+    if isinstance(parsed, list):
+        return parsed
+    birth, start, end = parsed
+    age = age_on(birth, start)
+    problems = [*age_problems(volunteer, birth, start), *_situation(volunteer, age), *campaign_problems(context.campaign, start),
+                *duration_problems(start, end), *_hours(volunteer, age)]
+    if establishment_id is not None:
+        problems += _tutors(volunteer, context.directory.tutors(establishment_id))
+    return problems + _other_contracts(volunteer, context.contracts, place)
+
+
+def check_eligibility(context: HandlerContext, volunteer: dict, establishment_id: int | None = None) -> dict:
     """Service task: whether the volunteer and mission terms meet the Service Civique rules."""
-    problems = eligibility_problems(volunteer, context.contracts)
+    problems = eligibility_problems(volunteer, context, establishment_id)
     return {"eligible": not problems, "problems": [{"field": f, "message": m} for f, m in problems]}
 
 
-def volunteer_file_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
-    """Rule of the volunteer file form: refuse an ineligible file before it is submitted."""
-    return eligibility_problems(form_data, context.contracts)
+def volunteer_file_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[Problem]:
+    """Rules of the volunteer file form: refuse an ineligible file before it is submitted, saying why."""
+    place = task_data.get("place")
+    return eligibility_problems(form_data, context, task_data.get("establishment_id"),
+                                place.get("number") if isinstance(place, dict) else None)

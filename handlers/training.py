@@ -1,24 +1,64 @@
-"""Training sessions: who is invited."""
+"""Training sessions (step 8): opening a session with its invitations, attendance, closing."""
 from __future__ import annotations
 
+from datetime import date
+
 from handlers.context import HandlerContext
+from handlers.contract import french_date
+from handlers.rules import TRAININGS
 
 
 def invite_participants(context: HandlerContext, structure_code: str, session: dict) -> dict:
-    """Service task: invite the volunteers (or the tuteurs) of the organising structure's territory."""
-    if session.get("audience") == "tutors":
-        people = context.directory.people_in_territory(structure_code, ("tuteur", "cotuteur"))
-    else:
-        people = context.contracts.volunteers_in_territory(structure_code)
-    invited = []
-    subject = f"Invitation : {session['title']} le {session['session_date']}"
+    """Service task: open the session for registrations and invite the volunteers (or tuteurs) of its territory."""
+    session_id = context.trainings.open_session(structure_code, session)
+    people = context.trainings.invitees(session_id)
+    subject = f"Invitation : {session['title']} le {french_date(session['session_date'])}"
     body = (
         f"Bonjour,\n\nVous êtes invité(e) à la session « {session['title']} » "
-        f"le {session['session_date']} ({session['place']}).\n\n"
-        "Merci de confirmer votre présence auprès de votre gestionnaire Service Civique."
+        f"({TRAININGS.get(session['kind'], {}).get('label', session['kind'])}) "
+        f"le {french_date(session['session_date'])}, {session['place']}.\n\n"
+        f"La session compte {session['capacity']} places. "
+        + ("Inscrivez-vous sur la plateforme Service Civique, page « Formations »."
+           if session.get("audience") == "tutors" else
+           "Le référent ou le tuteur inscrit le volontaire sur la plateforme Service Civique, page « Formations ».")
+        + "\n\nL'équipe Service Civique de votre Ogec"
     )
+    invited = []
     for person in people:
         if person.get("email"):
             context.mailer.send(person["email"], subject, body)
         invited.append({"name": person["name"], "email": person.get("email")})
-    return {"invited": invited, "count": len(invited), "capacity": session.get("capacity")}
+    return {"session_id": session_id, "invited": invited, "count": len(invited), "capacity": session.get("capacity")}
+
+
+def close_training_session(context: HandlerContext, invitations: dict) -> dict:
+    """Service task: close the session; its registrations and attendance stay for the follow-up."""
+    return context.trainings.close_session(invitations["session_id"])
+
+
+def plan_training_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
+    """Rules of a planned session: a date ahead, a kind fit for its audience, a department of the territory."""
+    problems = []
+    try:
+        if date.fromisoformat(form_data["session_date"]) < context.today:
+            problems.append(("session_date", "La date de la session est déjà passée."))
+    except (KeyError, ValueError):
+        pass
+    expected = TRAININGS.get(form_data.get("kind"), {}).get("audience")
+    if expected and form_data.get("audience") and expected != form_data["audience"]:
+        audience = "aux tuteurs" if expected == "tutors" else "aux volontaires"
+        problems.append(("audience", f"Cette formation s'adresse {audience}."))
+    department = form_data.get("department")
+    if department and not context.trainings.covers(task_data.get("structure_code", ""), department):
+        problems.append(("department", f"Le département {department} n'appartient pas au territoire de "
+                                       "votre structure."))
+    return problems
+
+
+def attendance_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
+    """Rule of closing a session: the attendance of every registered person is recorded first."""
+    names = context.trainings.unrecorded(task_data["invitations"]["session_id"])
+    if not names:
+        return []
+    return [(None, "Indiquez d'abord la présence ou l'absence de chaque inscrit sur la page de la session "
+                   f"(menu « Formations ») : {', '.join(names)}.")]

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from conftest import SAMPLES, prepare_database, principal_of
 from engine.directory_import import record_file_error
 from engine.documents import DocumentStore
-from engine.models import Campaign, Establishment, Person, Structure, TaskRow
+from engine.models import Campaign, Establishment, LoginDiscrepancy, Person, Structure, TaskRow
 from engine.runtime import ProcessRuntime
+from engine.sign_on_discrepancies import Discrepancy, record_discrepancies
 from engine.tokens import issue_token
 
 PLACES = {"rennes": {"uai": "0350781J", "department": "35"}, "brest": {"uai": "0291652N", "department": "29"}}
@@ -62,6 +63,7 @@ class Scenario:
     training_task: str
     old_campaign_id: int = 0
     import_id: int = 0
+    discrepancy_id: int = 0
 
 
 def advance(runtime, session, instance, login: str, data: dict) -> None:
@@ -100,8 +102,15 @@ def build(runtime, session, tmp_path, place: str) -> Scenario:
         session.add(old_campaign)
         session.commit()
     directory_import = record_file_error(session, "annuaire.json", None, "Le fichier n'est pas un JSON valide.")
+    # A login through Isidoor claiming a role the directory does not grant in this school.
+    tuteur = session.scalar(select(Person).where(Person.login == f"tuteur.{place}"))
+    record_discrepancies(session, tuteur, [Discrepancy(f"role:referent:{establishment.uai}:", "role_not_granted",
+                                                       "Rôle non accordé.", {}, establishment.department)],
+                         datetime.now())
+    session.commit()
+    discrepancy = session.scalar(select(LoginDiscrepancy).where(LoginDiscrepancy.person_id == tuteur.id))
     return Scenario(establishment.id, establishment.uai, structure.code, projects[2].id, tasks, document.id,
-                    training.id, training_task, old_campaign.id, directory_import.id)
+                    training.id, training_task, old_campaign.id, directory_import.id, discrepancy.id)
 
 
 @dataclass
@@ -169,6 +178,13 @@ def web_listing(agent) -> set | str:
     return response.get_data(as_text=True)
 
 
+def discrepancy_listing(agent) -> set | str:
+    response = agent.web.get("/ecarts-isidoor")
+    if web_outcome(response) != "allowed":
+        return web_outcome(response)
+    return response.get_data(as_text=True)
+
+
 def api_ids(path: str, key: str) -> Callable:
     def fetch(agent):
         response = agent.api.get(path, headers=agent.headers)
@@ -189,7 +205,14 @@ def users(_place: str) -> set[str]:
 CHECKS = [
     Check("static", web("GET", lambda s: "/static/style.css"), everyone),
     Check("auth.login", web("GET", lambda s: "/connexion"), everyone),
+    Check("health.show", web("GET", lambda s: "/health"), everyone),
     Check("auth.logout", web("POST", lambda s: "/deconnexion"), users),
+    # Without Isidoor configured (as here), both send back to the login page; with it, tests/test_oidc.py.
+    Check("sign_on.start", web("GET", lambda s: "/auth/oidc/connexion"), everyone),
+    Check("sign_on.callback", web("GET", lambda s: "/auth/oidc/callback?state=x&code=y"), everyone),
+    Check("discrepancies.index", listed(discrepancy_listing, lambda s: f'id="ecart-{s.discrepancy_id}"'),
+          lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}", "gestionnaire.urogec",
+                         "gestionnaire.fnogec", "pilote"}),
     Check("inbox.home", web("GET", lambda s: "/"), users),
     Check("instances.index", listed(web_listing, lambda s: f'href="/dossiers/{s.project_id}"'), viewers),
     Check("instances.show", web("GET", lambda s: f"/dossiers/{s.project_id}"), viewers),

@@ -60,12 +60,14 @@ def accepted_project(runtime, session, city="rennes", places=1) -> ProcessInstan
 
 def run_volunteer_path(runtime, session, instance_id: int, city: str = "rennes", first_name: str = "Léa") -> None:
     """Run one volunteer path from selection to the end-of-mission report."""
-    volunteer = sample("volunteer_file", first_name=first_name)
+    volunteer = sample("volunteer_file", first_name=first_name, tutor=f"tuteur.{city}", cotutor=f"cotuteur.{city}")
     do(runtime, session, instance_id, f"referent.{city}", "select_volunteer", sample("select_volunteer"))
     do(runtime, session, instance_id, f"tuteur.{city}", "confirm_selection", sample("confirm_selection"))
     do(runtime, session, instance_id, f"referent.{city}", "volunteer_file", volunteer)
     reviewer = {"rennes": "gestionnaire.udogec35", "brest": "gestionnaire.udogec29"}[city]
     do(runtime, session, instance_id, reviewer, "draw_up_contract", sample("draw_up_contract"))
+    do(runtime, session, instance_id, f"referent.{city}", "upload_signed_contract", sample("upload_signed_contract"))
+    do(runtime, session, instance_id, reviewer, "confirm_contract", sample("confirm_contract"))
     do(runtime, session, instance_id, f"tuteur.{city}", "record_follow_up", sample("record_follow_up"))
     do(runtime, session, instance_id, f"cotuteur.{city}", "record_follow_up",
        sample("record_follow_up", mission_over=True))

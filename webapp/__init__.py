@@ -15,11 +15,18 @@ from webapp import (
     documents,
     errors,
     establishments,
+    health,
     helpdesk,
     inbox,
     instances,
+    logging_setup,
+    monitoring,
+    operations,
     security,
+    sign_on,
+    sign_on_discrepancies,
     tasks,
+    vendor,
 )
 from webapp.config import settings_from_environment
 from webapp.formatting import register_filters
@@ -34,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging_setup.init_app(app)
     database.init_app(app)
     security.init_app(app)
     csrf.init_app(app)
@@ -41,7 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_filters(app)
     errors.init_app(app)
     cli.init_app(app)
-    for module in (auth, inbox, tasks, instances, documents, establishments, admin, helpdesk):
+    for module in (auth, inbox, tasks, instances, documents, establishments, admin, helpdesk, health,
+                   sign_on, sign_on_discrepancies):
+        app.register_blueprint(module.bp)
+    for module in (monitoring, operations, vendor):
         app.register_blueprint(module.bp)
     api.init_app(app, csrf)
     return app

@@ -1,15 +1,16 @@
-"""Logging in and out with local accounts, and who the current user is."""
+"""Logging in with local accounts, logging out (of Isidoor too), and who the current user is."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.access import Principal
 from engine.accounts import authenticate
 from engine.models import Person
 from webapp.database import db_session
+from webapp.oidc import provider_of
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -46,35 +47,56 @@ def principal() -> Principal:
     return current_user.principal
 
 
+def render_login(error: str | None = None, status: int = 200, login_value: str = ""):
+    """The login page: Isidoor's button when configured, the local form unless switched off, and an error."""
+    page = render_template("auth/login.html", error=error, login_value=login_value,
+                           isidoor=provider_of(current_app) is not None,
+                           local_login=current_app.config["LOCAL_LOGIN_ENABLED"], next=request.args.get("next"))
+    return page, status
+
+
 @bp.route("/connexion", methods=("GET", "POST"))
 def login():
-    """Show the login form and log the user in."""
+    """Show the login page and log the user in with a local account."""
     if current_user.is_authenticated:
         return redirect(url_for("inbox.home"))
-    error = None
-    login_value = ""
-    if request.method == "POST":
-        login_value = request.form.get("login", "")
-        person = authenticate(db_session(), login_value, request.form.get("password", ""))
-        if person is None:
-            error = "Identifiant ou mot de passe incorrect."
-        else:
-            login_user(User(person))
-            flash(f"Bonjour {person.first_name} !", "success")
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", error=error, login_value=login_value), (401 if error else 200)
+    if request.method == "GET":
+        return render_login()
+    if not current_app.config["LOCAL_LOGIN_ENABLED"]:
+        return render_login(error="La connexion par identifiant et mot de passe est désactivée : "
+                                  "connectez-vous avec Isidoor.", status=403)
+    login_value = request.form.get("login", "")
+    person = authenticate(db_session(), login_value, request.form.get("password", ""))
+    if person is None:
+        return render_login(error="Identifiant ou mot de passe incorrect.", status=401, login_value=login_value)
+    session.clear()
+    login_user(User(person))
+    # Permanent: the session ends after PERMANENT_SESSION_LIFETIME without activity, cookie included.
+    session.permanent = True
+    flash(f"Bonjour {person.first_name} !", "success")
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.route("/deconnexion", methods=("POST",))
 @login_required
 def logout():
-    """Log the user out."""
+    """End the platform session and, after a login through Isidoor, Isidoor's session too."""
+    id_token = session.get("oidc_id_token")
     logout_user()
+    session.clear()
+    provider = provider_of(current_app)
+    end_session = provider.end_session_url(id_token, url_for("auth.login", _external=True)) \
+        if provider is not None and isinstance(id_token, str) else None
+    if end_session is not None:
+        flash("Vous êtes déconnecté de la plateforme ; votre session Isidoor est fermée si vous l'avez "
+              "confirmé sur sa page.", "info")
+        return redirect(end_session)
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path of this site, else the inbox."""
     # Only local paths: an open redirect would let a link send users elsewhere after login.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target

@@ -8,7 +8,7 @@ from engine.db import upgrade_database
 from engine.demo import load_demo_data
 from engine.deployment import DeploymentError, deploy, read_definition_files
 from engine.mail import deliver_pending
-from webapp import directory_cli, privacy_cli
+from webapp import directory_cli, ops_cli, privacy_cli
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(privacy_cli.gdpr)
     app.cli.add_command(privacy_cli.tokens)
     app.cli.add_command(directory_cli.directory)
+    app.cli.add_command(ops_cli.db)
 
 
 def _sessions():

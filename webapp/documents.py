@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, send_file
 from flask_login import login_required
 
-from engine.access import require_view
+from engine.access import can_view
 from engine.documents import DocumentStore
 from engine.gdpr import record_access
 from engine.models import Document, ProcessInstance
@@ -19,13 +19,13 @@ bp = Blueprint("documents", __name__, url_prefix="/documents")
 @bp.route("/<int:document_id>")
 @login_required
 def download(document_id: int):
-    """Send a document's file after checking the user may see its instance."""
+    """Send a document's file to a user who may see its instance; to anyone else it does not exist."""
     session = db_session()
     document = session.get(Document, document_id)
-    if document is None:
+    instance = session.get(ProcessInstance, document.instance_id) if document is not None else None
+    if instance is None or not can_view(session, principal(), instance):
+        # Outside one's scope a document does not exist: its address reveals nothing (404, not 403).
         abort(404)
-    instance = session.get(ProcessInstance, document.instance_id)
-    require_view(session, principal(), instance)
     path = DocumentStore(current_app.config["STORAGE_DIR"]).path_of(document)
     if not path.is_file():
         abort(404)

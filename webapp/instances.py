@@ -7,17 +7,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from engine.access import Forbidden, can_act, can_start, instance_filter, require_process_owner, require_view
+from engine.access import Forbidden, can_act, can_start, instance_filter, require_view
 from engine.deployment import bundle_for
 from engine.gdpr import record_access
-from engine.history import instance_documents, instance_history, open_tasks
+from engine.documents import list_documents
+from engine.history import instance_history, open_tasks
 from engine.models import Establishment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
 from engine import campaigns
 from engine.campaigns import CampaignRefused, ProjectExists, current_campaign
-from engine.runtime import ProcessRuntime, StartRefused
+from engine.runtime import Conflict, ProcessRuntime, StartRefused
 from webapp.auth import principal
 from webapp.database import db_session
+from webapp.instance_steering import steering_context
+from webapp.operations import operations_runtime
 
 bp = Blueprint("instances", __name__, url_prefix="/dossiers")
 PAGE_SIZE = 50
@@ -65,8 +68,9 @@ def show(instance_id: int):
     return render_template(
         "instances/show.html", instance=instance, establishment=establishment,
         process_name=bundle_for(instance.deployment).process_name(instance.process_id),
-        history=instance_history(session, instance), documents=instance_documents(session, instance.id),
+        history=instance_history(session, instance), documents=list_documents(session, instance.id),
         tasks=open_tasks(session, instance.id), statuses=INSTANCE_STATUSES,
+        **steering_context(session, principal(), instance),
     )
 
 
@@ -118,8 +122,11 @@ def retry(instance_id: int):
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         abort(404)
-    require_process_owner(principal())
-    runtime().retry(instance, principal())
+    try:
+        operations_runtime().retry_incident(instance, principal())
+    except Conflict as error:
+        flash(str(error), "error")
+        return redirect(url_for("instances.show", instance_id=instance.id))
     flash("Le dossier a été relancé." if not instance.incident else "L'incident persiste : " + instance.incident,
           "success" if not instance.incident else "warning")
     return redirect(url_for("instances.show", instance_id=instance.id))

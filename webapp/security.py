@@ -14,8 +14,9 @@ from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from webapp import auth
+from webapp import auth, sign_on
 from webapp.api.common import public as api_public
+from webapp.oidc import OidcSettings
 
 # No inline script or style anywhere: templates load style.css and *.js files from /static only.
 CONTENT_SECURITY_POLICY = {
@@ -72,6 +73,17 @@ def _limit_logins(blueprint) -> None:
 
 _limit_logins(auth.bp)
 _limit_logins(api_public)
+# Returns from Isidoor are GET requests; failed ones (bad state, refused token) count per address.
+limiter.shared_limit(_address_limit, scope="connexion-adresse", methods=["GET"], deduct_when=_failed)(sign_on.bp)
+
+
+def content_security_policy(app: Flask) -> dict:
+    """The app's CSP: with Isidoor configured, forms may also lead there (logout ends on Isidoor's page)."""
+    policy = dict(CONTENT_SECURITY_POLICY)
+    settings = OidcSettings.from_config(app.config)
+    if settings is not None:
+        policy["form-action"] = f"'self' {settings.origin}"
+    return policy
 
 
 def init_app(app: Flask) -> None:
@@ -88,7 +100,7 @@ def init_app(app: Flask) -> None:
         app,
         force_https=app.config["FORCE_HTTPS"],
         frame_options="DENY",
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=content_security_policy(app),
         referrer_policy="same-origin",
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
         session_cookie_http_only=True,

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import login_required
 
 from engine import forms
+from engine.documents import list_documents
 from engine.gdpr import record_access
 from engine.runtime import Conflict, FormInvalid, ProcessRuntime
 from engine.task_view import build_task_view
@@ -34,15 +35,16 @@ def task(task_id: str):
     row, _workflow, spiff_task, bundle = loaded
     if request.method == "GET":
         record_access(db_session(), principal(), row.instance, "tâche", "web", datetime.now())
-    view = build_task_view(row, spiff_task, bundle)
+    view = build_task_view(row, spiff_task, bundle, form=engine.task_form(row, spiff_task, bundle))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data = forms.data_from_web_form(view.form, request.form)
+        data = forms.data_from_web_form(view.form, request.form, request.files)
         try:
             instance = engine.complete(task_id, principal(), data, loaded)
         except FormInvalid as invalid:
             db_session().rollback()
-            errors, view.values = invalid.errors, data
+            # Files already received come back as stored documents, so that they need not be sent again.
+            errors, view.values = invalid.errors, invalid.data if invalid.data is not None else data
         except Conflict as error:
             flash(str(error), "warning")
             return redirect(url_for("inbox.home"))
@@ -53,5 +55,5 @@ def task(task_id: str):
                       "gestionnaires du processus sont prévenus.", "warning")
             return redirect(url_for("inbox.home"))
     status = 422 if errors else 200
-    return render_template("tasks/task.html", view=view, errors=errors,
-                           form_errors=errors.get(forms.FORM_LEVEL, [])), status
+    return render_template("tasks/task.html", view=view, errors=errors, form_errors=errors.get(forms.FORM_LEVEL, []),
+                           documents=list_documents(db_session(), row.instance_id, row.place)), status

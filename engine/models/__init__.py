@@ -1,6 +1,8 @@
 """Persisted models: the directory (who and where) and the runtime (instances, tasks)."""
+from engine.heartbeat import WorkerHeartbeat
 from engine.models.campaign import Campaign, CampaignReopening
 from engine.models.directory import DirectoryImport, Establishment, Person, RoleAssignment, Structure
+from engine.models.follow_up import Timer, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.models.runtime import (
     AuditEvent,
     Deployment,
@@ -11,6 +13,7 @@ from engine.models.runtime import (
     VolunteerContract,
 )
 from engine.models.security import ApiToken, PersonalDataAccess
+from engine.models.sign_on import LoginDiscrepancy
 
 __all__ = [
     "ApiToken",
@@ -21,6 +24,7 @@ __all__ = [
     "DirectoryImport",
     "Document",
     "Establishment",
+    "LoginDiscrepancy",
     "Notification",
     "Person",
     "PersonalDataAccess",
@@ -28,5 +32,10 @@ __all__ = [
     "RoleAssignment",
     "Structure",
     "TaskRow",
+    "Timer",
+    "TrainingRegistration",
+    "TrainingSession",
     "VolunteerContract",
+    "VolunteerMission",
+    "WorkerHeartbeat",
 ]

@@ -14,7 +14,10 @@ INSTANCE_STATUSES = {
     "refused": "Refusé",
     "terminated": "Interrompu",
     "incident": "En incident",
+    "suspended": "Suspendu",
 }
+# Statuses of an instance that has ended: nothing more happens to it.
+FINISHED_STATUSES = ("completed", "refused", "terminated")
 
 
 class Deployment(Base):
@@ -24,7 +27,8 @@ class Deployment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict] = mapped_column(JSON)
+    # Deferred: every instance load joins its deployment, but only a cold bundle cache reads the files.
+    files: Mapped[dict] = mapped_column(JSON, deferred=True)
     process_ids: Mapped[list] = mapped_column(JSON)
     deployed_at: Mapped[datetime] = mapped_column(DateTime)
     deployed_by: Mapped[str | None] = mapped_column(String(200))
@@ -34,7 +38,16 @@ class ProcessInstance(Base):
     """A running or finished process, with its serialised engine state (without the spec)."""
 
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_instance_scope", "process_id", "status", "department"),)
+    __table_args__ = (
+        Index("ix_instance_scope", "process_id", "status", "department"),
+        # The monitoring list: newest first, by territory (migration 0011_perf).
+        Index("ix_instance_updated", "updated_at", "id"),
+        Index("ix_instance_department", "department", "updated_at"),
+        Index("ix_instance_structure", "structure_code"),
+        # The dashboard: counts by process, version and status; throughput by end date (0009_monitoring).
+        Index("ix_instance_monitoring", "process_id", "deployment_id", "status"),
+        Index("ix_instance_ended", "process_id", "ended_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
@@ -48,10 +61,14 @@ class ProcessInstance(Base):
     outcome: Mapped[str | None] = mapped_column(String(100))
     current_step: Mapped[str | None] = mapped_column(String(500))
     incident: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(Text)
+    # Where the incident happened, as "<process id>:<element id>", to place it on the diagram.
+    incident_node: Mapped[str | None] = mapped_column(String(200))
+    # Deferred: lists, inboxes and task rows join instances often and never need the engine state.
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
@@ -66,6 +83,10 @@ class TaskRow(Base):
     __table_args__ = (
         Index("ix_task_inbox_establishment", "state", "lane", "establishment_id"),
         Index("ix_task_inbox_structure", "state", "lane", "structure_code"),
+        Index("ix_task_to_notify", "state", "notified_at"),
+        # The dashboard: waiting tasks by step and age, overdue tasks (0009_monitoring).
+        Index("ix_task_waiting_step", "state", "spec_id", "created_at"),
+        Index("ix_task_overdue", "state", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -83,6 +104,11 @@ class TaskRow(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # One eligible person the task was reassigned to; None: anyone of the lane and scope may do it.
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL", name="fk_task_assignee_id_person"), index=True)
+    # When the people who may do the task were told by email; the worker fills it after the commit.
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     instance: Mapped[ProcessInstance] = relationship(lazy="joined")
 
@@ -107,6 +133,7 @@ class Document(Base):
     """A document produced by a handler or uploaded, stored under STORAGE_DIR."""
 
     __tablename__ = "document"
+    __table_args__ = (Index("ix_document_series", "instance_id", "series"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
@@ -119,12 +146,18 @@ class Document(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Successive versions of one document (a regenerated contract, a new signed copy) share a series and are
+    # numbered from 1; older versions are kept. `place` is the volunteer place the document belongs to.
+    series: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int | None] = mapped_column(Integer)
+    place: Mapped[int | None] = mapped_column(Integer)
 
 
 class Notification(Base):
     """A message sent to someone by the platform, kept as a record of what was said."""
 
     __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_pending", "sent_at", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
@@ -134,6 +167,15 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    # The user the message is for, when the recipient has an account: they also read it in the app.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
+    link: Mapped[str | None] = mapped_column(String(300))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Delivery is retried with a growing delay (None once given up); a worker claims a message before sending it.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class VolunteerContract(Base):
@@ -151,3 +193,5 @@ class VolunteerContract(Base):
     start_date: Mapped[str] = mapped_column(String(10))
     end_date: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # One contract per volunteer place of an instance: regenerating it updates the row.
+    place: Mapped[int | None] = mapped_column(Integer)

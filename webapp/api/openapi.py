@@ -63,8 +63,15 @@ SCHEMAS = {
         "instructions": _text(),
         "schema": {"type": "object", "description": "JSON Schema du formulaire."},
         "ui_schema": {"type": "object", "description": "Indications d'affichage (react-jsonschema-form)."},
-        "data": {"type": "object", "description": "Valeurs déjà saisies, à proposer."},
+        "data": {"type": "object", "description": "Valeurs déjà saisies, à proposer (un fichier joint y figure "
+                                                  "par sa référence : document_id, filename…)."},
+        "documents": {"type": "array", "items": _ref("TaskDocument"),
+                      "description": "Documents du dossier (de la place de la tâche), les plus récents d'abord."},
     })]},
+    "TaskDocument": _object({
+        "id": ID, "kind": _text(), "title": _text(), "filename": _text(), "content_type": _text(),
+        "version": {"type": ["integer", "null"]}, "current": {"type": "boolean"}, "url": _text(),
+    }),
     "ActiveTask": _object({
         "id": _text(format="uuid"), "name": _text(), "title": _text(), "role": _text(nullable=True),
         "place": {"type": ["integer", "null"]}, "actionable": {"type": "boolean"}, "created_at": MOMENT,
@@ -152,7 +159,7 @@ PATHS = {
             "operationId": "createToken", "tags": ["authentification"], "security": [],
             "requestBody": _body(_ref("TokenRequest")),
             "responses": {"200": _json(_ref("Token"), "Jeton créé (le jeton n'est montré qu'une fois)."),
-                          **_errors(400, 401, 415, 422, 429)},
+                          **_errors(400, 401, 403, 415, 422, 429)},
         },
         "delete": {
             "summary": "Révoquer le jeton utilisé pour cette requête.",
@@ -173,7 +180,16 @@ PATHS = {
     "/api/v1/tasks/{task_id}/complete": {"post": {
         "summary": "Accomplir une tâche avec les données de son formulaire.", "operationId": "completeTask",
         "tags": ["tâches"], "parameters": [TASK_ID],
-        "requestBody": _body({"type": "object", "description": "Données conformes au JSON Schema de la tâche."}),
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {
+                "type": "object", "description": "Données conformes au JSON Schema de la tâche ; un champ fichier "
+                                                 "(format data-url) reçoit une URL de données base64 ou la "
+                                                 "référence {\"document_id\": …} d'un fichier déjà joint."}},
+            "multipart/form-data": {"schema": {
+                "type": "object", "description": "Les champs en JSON dans la partie « data », un fichier par "
+                                                 "partie nommée comme son champ.",
+                "properties": {"data": {"type": "string", "description": "Objet JSON des autres champs."}}}},
+        }},
         "responses": {"200": _json(_ref("InstanceResult"), "Tâche accomplie ; nouvel état du dossier."),
                       **_errors(400, 401, 403, 404, 409, 415, 422)},
     }},

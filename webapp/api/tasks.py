@@ -1,16 +1,20 @@
 """Tasks through the API: the caller's actionable tasks, one task's form, completing it."""
 from __future__ import annotations
 
+import json
+import math
 from datetime import datetime
 
-from flask import jsonify
+from flask import jsonify, request, url_for
 
 from engine import forms
+from engine.documents import list_documents
 from engine.gdpr import record_access
 from engine.models import Establishment, ProcessInstance, TaskRow
 from engine.queries import actionable_tasks
 from engine.runtime import FormInvalid
 from engine.task_view import build_task_view
+from engine.uploads import Upload
 from webapp.api.common import bp, checked_uuid, iso, json_body, principal, runtime
 from webapp.api.errors import ApiError
 from webapp.api.instances import instance_state
@@ -51,9 +55,10 @@ def list_tasks():
 @bp.get("/tasks/<task_id>")
 def show_task(task_id: str):
     """Show a ready task with its form (JSON Schema, UI hints) and the values already given."""
-    row, _workflow, spiff_task, bundle = runtime().ready_task(checked_uuid(task_id), principal())
+    engine = runtime()
+    row, _workflow, spiff_task, bundle = engine.ready_task(checked_uuid(task_id), principal())
     record_access(db_session(), principal(), row.instance, "tâche", "api", datetime.now())
-    view = build_task_view(row, spiff_task, bundle)
+    view = build_task_view(row, spiff_task, bundle, form=engine.task_form(row, spiff_task, bundle))
     establishment = db_session().get(Establishment, row.establishment_id) if row.establishment_id else None
     return jsonify({
         **task_summary(row, row.instance, establishment),
@@ -61,7 +66,40 @@ def show_task(task_id: str):
         "schema": view.form.schema,
         "ui_schema": view.form.ui,
         "data": view.values,
+        "documents": [task_document(item) for item in list_documents(db_session(), row.instance_id, row.place)],
     })
+
+
+def task_document(item) -> dict:
+    """A document of the task's instance (and place) as the task detail lists it."""
+    document = item.document
+    return {"id": document.id, "kind": document.kind, "title": document.title, "filename": document.filename,
+            "content_type": document.content_type, "version": document.version, "current": item.current,
+            "url": url_for("api.download_document", instance_id=document.instance_id, document_id=document.id)}
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"valeur non autorisée : {name}")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("nombre hors limites")
+    return number
+
+
+def multipart_body() -> dict:
+    """Form data sent as multipart/form-data: the JSON of the fields in `data`, and one part per file field."""
+    try:
+        body = json.loads(request.form.get("data") or "{}", parse_float=_finite, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "La partie « data » n'est pas du JSON valide.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "La partie « data » doit être un objet JSON.")
+    for name, file in request.files.items():
+        body[name] = Upload(filename=file.filename or name, content=file.read())
+    return body
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -69,7 +107,7 @@ def complete_task(task_id: str):
     """Validate the submitted form data and complete the task; answer the instance's new state."""
     engine = runtime()
     loaded = engine.ready_task(checked_uuid(task_id), principal())
-    data = json_body()
+    data = multipart_body() if request.mimetype == "multipart/form-data" else json_body()
     try:
         instance = engine.complete(task_id, principal(), data, loaded)
     except FormInvalid as invalid:

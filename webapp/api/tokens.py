@@ -22,6 +22,9 @@ def create_token():
               for name, value in (("login", login), ("password", password)) if not isinstance(value, str) or not value]
     if errors:
         raise ApiError(422, None, errors)
+    if not current_app.config["LOCAL_LOGIN_ENABLED"]:
+        # Passwords are switched off everywhere, here as on the login page (docs/oidc.md).
+        raise ApiError(403, "La connexion par identifiant et mot de passe est désactivée sur cette plateforme.")
     person = authenticate(db_session(), login, password)
     if person is None:
         raise ApiError(401, "Identifiant ou mot de passe incorrect.")

@@ -1,0 +1,32 @@
+"""Gunicorn settings of the benchmark server: each response says how many SQL statements it sent.
+
+Only the benchmark loads this file. The header `X-Bench-Sql` carries the count
+of statements the worker's database engine executed for the request, so that
+the load generator can report statements per completion over HTTP.
+"""
+from sqlalchemy import event
+
+worker_class = "sync"
+timeout = 120
+
+
+def post_worker_init(worker):
+    """Wrap the worker's app to count the SQL statements of each request."""
+    app = worker.wsgi
+    counted = {"statements": 0}
+
+    def seen(*_args):
+        counted["statements"] += 1
+
+    event.listen(app.extensions["db_engine"], "before_cursor_execute", seen)
+    inner = app.wsgi_app
+
+    def counting(environ, start_response):
+        counted["statements"] = 0
+
+        def start(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("X-Bench-Sql", str(counted["statements"]))], exc_info)
+
+        return inner(environ, start)
+
+    app.wsgi_app = counting

@@ -1,0 +1,228 @@
+"""Figures 5 and 6: completing tasks through the JSON API of gunicorn workers, and their memory.
+
+The server is `gunicorn 'webapp:create_app()'` on loopback with bench/gunicorn_conf.py
+(which adds the SQL statement count of each response). The load generator is
+threads of the standard library's HTTP client, each completing the tasks of
+its own hosting projects with bearer tokens, so no two clients ever touch the
+same instance: any non-2xx answer is an error. Each instance goes through the
+campaign's tasks up to the contract (its PDF is a document cost).
+"""
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from bench.measure import ROOT, Latencies, peak_rss_mb
+from bench.workload import CONTRACT_TASK, MAX_STEPS, add_schools, campaign_samples, reviewer_id, step_data
+from engine.access import Principal
+from engine.campaigns import current_campaign
+from engine.models import ApiToken, Establishment, Person, TaskRow
+from engine.runtime import ProcessRuntime
+from engine.tokens import token_digest
+
+
+def free_port() -> int:
+    """A TCP port free on loopback."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running gunicorn master on loopback."""
+
+    process: subprocess.Popen
+    port: int
+
+    def workers(self) -> list[int]:
+        """Process ids of the master's workers."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError):
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    if int(fields[1]) == self.process.pid:
+                        found.append(int(entry.name))
+        return found
+
+    def peak_worker_rss_mb(self) -> float:
+        """Largest peak resident memory among the workers, in MB."""
+        return max((peak_rss_mb(pid) for pid in self.workers()), default=0.0)
+
+
+@contextlib.contextmanager
+def serve(url: str, storage_dir: Path, workers: int = 4):
+    """Run gunicorn with `workers` workers on the database at `url` until the block ends."""
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(16),
+                   "STORAGE_DIR": str(storage_dir), "PYTHONPATH": str(ROOT)}
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "-c", str(Path(__file__).parent / "gunicorn_conf.py"), "webapp:create_app()"],
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(process, port)
+    try:
+        _wait_ready(server, log)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _wait_ready(server: Server, log, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError("gunicorn s'est arrêté : " + log.read().decode(errors="replace")[-2000:])
+        with contextlib.suppress(OSError):
+            status, _, _ = request(server.port, "GET", "/api/v1/openapi.json")
+            if status == 200 and len(server.workers()) > 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn ne répond pas.")
+
+
+def request(port: int, method: str, path: str, token: str | None = None,
+            body: dict | None = None) -> tuple[int, dict, int]:
+    """One HTTP request on a fresh connection; return the status, the JSON answer and the SQL count."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        statements = int(response.getheader("X-Bench-Sql") or -1)
+        answer = json.loads(payload) if payload and response.getheader("Content-Type", "").startswith(
+            "application/json") else {}
+        return response.status, answer, statements
+    finally:
+        connection.close()
+
+
+@dataclass
+class Walk:
+    """One hosting project walked through its tasks before the contract by one client."""
+
+    instance_id: int
+    task_id: str
+    spec_id: str
+    lane: str
+    tokens: dict[str, str]
+    samples: dict
+    steps: int = 0
+
+
+@dataclass
+class LoadResult:
+    """What a load run observed."""
+
+    completions: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies: Latencies = field(default_factory=Latencies)
+    statements: list[int] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+def prepare_walks(sessions, storage_dir: Path, count: int, first_number: int) -> list[Walk]:
+    """Start `count` hosting projects in new schools and issue the tokens of their actors."""
+    with sessions() as session:
+        schools = add_schools(session, count, first_number)
+        campaign = current_campaign(session)
+        reviewer = reviewer_id(session)
+        tokens, rows = {}, []
+        for person_id in {reviewer, *(s.referent_id for s in schools), *(s.tuteur_id for s in schools)}:
+            tokens[person_id] = secrets.token_urlsafe(24)
+            rows.append({"person_id": person_id, "token_hash": token_digest(tokens[person_id]),
+                         "created_at": datetime.now(), "expires_at": datetime.now() + timedelta(days=1)})
+        session.execute(insert(ApiToken), rows)
+        session.commit()
+        runtime = ProcessRuntime(session, storage_dir)
+        walks = []
+        for n, school in enumerate(schools):
+            principal = Principal.of(session.get(Person, school.referent_id))
+            instance = runtime.start("hosting_project", principal,
+                                     establishment=session.get(Establishment, school.establishment_id),
+                                     campaign=campaign.school_year)
+            row = session.execute(select(TaskRow.id, TaskRow.spec_id, TaskRow.lane)
+                                  .where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")).first()
+            walks.append(Walk(instance.id, row.id, row.spec_id, row.lane,
+                              {"referent": tokens[school.referent_id], "tuteur": tokens[school.tuteur_id],
+                               "gestionnaire": tokens[reviewer]},
+                              campaign_samples(campaign, first_number + n)))
+    return walks
+
+
+def complete_next(port: int, walk: Walk, result: LoadResult) -> bool:
+    """Complete the walk's current task; return whether the walk has more to do before the contract."""
+    started = time.perf_counter()
+    status, answer, statements = request(port, "POST", f"/api/v1/tasks/{walk.task_id}/complete",
+                                         walk.tokens.get(walk.lane), step_data(walk.samples, walk.spec_id))
+    elapsed = time.perf_counter() - started
+    if status != 200:
+        result.errors.append(f"{walk.spec_id} : HTTP {status} {str(answer)[:200]}")
+        return False
+    result.completions += 1
+    result.latencies.add(elapsed)
+    result.statements.append(statements)
+    walk.steps += 1
+    following = next((task for task in answer["instance"]["tasks"] if task["role"] in walk.tokens), None)
+    if following is None or following["name"] == CONTRACT_TASK or walk.steps >= MAX_STEPS:
+        return False
+    walk.task_id, walk.spec_id, walk.lane = following["id"], following["name"], following["role"]
+    return True
+
+
+def run_load(port: int, walks: list[Walk], clients: int, duration: float) -> LoadResult:
+    """Complete tasks with `clients` threads for `duration` seconds, or until the walks are done."""
+    result = LoadResult()
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+    shares = [walks[n::clients] for n in range(clients)]
+
+    def client(own: list[Walk]) -> None:
+        local = LoadResult()
+        active = list(own)
+        while active and time.monotonic() < deadline and not local.errors:
+            for walk in list(active):
+                if not complete_next(port, walk, local):
+                    active.remove(walk)
+                if time.monotonic() >= deadline or local.errors:
+                    break
+        with lock:
+            result.completions += local.completions
+            result.errors += local.errors
+            result.latencies.values += local.latencies.values
+            result.statements += local.statements
+
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.perf_counter() - started
+    return result

@@ -1,0 +1,195 @@
+"""What every benchmark shares: timings and their summary, SQL statement counts, throwaway databases.
+
+A figure is measured over repeated runs; each run gives one value (a median
+latency, a rate) and the report shows the median of those values with their
+spread (min–max). Latencies within a run are kept whole so that p95 can be
+read too.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which `fraction` of the values lie (nearest rank)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+@dataclass
+class Latencies:
+    """Durations of one kind of operation in one run, in seconds."""
+
+    values: list[float] = field(default_factory=list)
+
+    def add(self, seconds: float) -> None:
+        """Record one duration."""
+        self.values.append(seconds)
+
+    @property
+    def median_ms(self) -> float:
+        """Median in milliseconds."""
+        return statistics.median(self.values) * 1000
+
+    @property
+    def p95_ms(self) -> float:
+        """95th percentile in milliseconds."""
+        return percentile(self.values, 0.95) * 1000
+
+
+@dataclass
+class Figure:
+    """One measured quantity over repeated runs, with its unit and target."""
+
+    name: str
+    unit: str
+    runs: list[float] = field(default_factory=list)
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        """Median over runs."""
+        return statistics.median(self.runs)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """Smallest and largest run."""
+        return min(self.runs), max(self.runs)
+
+    def as_dict(self) -> dict:
+        """JSON-safe description."""
+        return {"name": self.name, "unit": self.unit, "runs": self.runs, "median": self.median,
+                "min": self.spread[0], "max": self.spread[1], "target": self.target, "met": self.met,
+                "note": self.note}
+
+
+def check(figure: Figure, at_most: float | None = None, at_least: float | None = None) -> Figure:
+    """Set whether the figure's median meets its bound, and describe the target."""
+    if at_most is not None:
+        figure.met = figure.median <= at_most
+        figure.target = figure.target or f"≤ {at_most:g} {figure.unit}"
+    if at_least is not None:
+        figure.met = figure.median >= at_least
+        figure.target = figure.target or f"≥ {at_least:g} {figure.unit}"
+    return figure
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine sends (every cursor execution)."""
+
+    def __init__(self, engine: Engine):
+        self.count = 0
+        self.engine = engine
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        """Stop counting."""
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@contextlib.contextmanager
+def timed(latencies: Latencies) -> Iterator[None]:
+    """Add the duration of the block to `latencies`."""
+    started = time.perf_counter()
+    yield
+    latencies.add(time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, postgres_url: str = DEFAULT_POSTGRES_URL) -> Iterator[str]:
+    """URL of an empty database of `kind` ("sqlite" or "postgresql"), dropped afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+        return
+    name = f"sc_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_available(postgres_url: str = DEFAULT_POSTGRES_URL) -> bool:
+    """Whether a PostgreSQL server answers at `postgres_url`."""
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means no server to benchmark
+        return False
+    finally:
+        engine.dispose()
+
+
+def machine() -> dict[str, str]:
+    """CPU model and cores, memory, Python, SQLite and PostgreSQL versions."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+        cpu = found.group(1).strip() if found else cpu
+    memory = ""
+    with contextlib.suppress(OSError, AttributeError):
+        found = re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+        memory = f"{int(found.group(1)) / 1024 / 1024:.0f} GiB"
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres_version(),
+        "os": platform.platform(terse=True),
+    }
+
+
+def postgres_version(postgres_url: str = DEFAULT_POSTGRES_URL) -> str:
+    """Version of the PostgreSQL server, or of its client tools when no server answers."""
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SHOW server_version")).scalar_one()
+    except Exception:  # noqa: BLE001 - report what can be known
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            return "non joignable (" + subprocess.run(["psql", "--version"], capture_output=True, text=True,
+                                                       check=False).stdout.strip() + ")"
+        return "non joignable"
+    finally:
+        engine.dispose()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a process, in MB."""
+    found = re.search(r"^VmHWM:\s*(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else 0.0

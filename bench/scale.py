@@ -1,0 +1,177 @@
+"""Figure 4: the inbox, an instance page and the monitoring counts with national-scale data.
+
+After the bulk seeding (bench/seed.py), each view is timed on the server side,
+in process: the engine's query alone, then the whole request through the
+Flask app (authentication, queries, rendering) without the network. The
+gestionnaire of a large territory (an Urogec of twelve departments) reads the
+inbox; the instance page is one of their instances; the counts are those of
+the monitoring dashboard when `engine.monitoring` exists, else those of the
+instance list, for the national gestionnaire (every instance).
+"""
+from __future__ import annotations
+
+import importlib.util
+import secrets
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from bench.engine_cost import Driver, campaign_run
+from bench.measure import Figure, Latencies, StatementCounter, check
+from bench.seed import seed
+from bench.workload import CONTRACT_TASK, prepare, reviewer_id
+from engine.access import Principal
+from engine.accounts import hash_password
+from engine.models import ApiToken, Person, ProcessInstance
+from engine.queries import InstanceSearch, actionable_tasks, search_instances
+from engine.tokens import token_digest
+
+PASSWORD = "banc-d-essai-mesure"
+
+
+def real_state(sessions, storage_dir: Path) -> str:
+    """The stored state of a hosting project run up to its contract, as every seeded row carries."""
+    driver = Driver(sessions, storage_dir)
+    with sessions() as session:
+        reviewer = reviewer_id(session)
+    result = campaign_run(driver, sessions, 1, 1999, reviewer, until=CONTRACT_TASK)
+    driver.counter.close()
+    with sessions() as session:
+        return session.scalar(select(ProcessInstance.state).where(ProcessInstance.id == result.instance_ids[0]))
+
+
+def counts_view():
+    """The dashboard counts function of `engine.monitoring` if that module exists, else None."""
+    if importlib.util.find_spec("engine.monitoring") is None:
+        return None
+    import engine.monitoring as monitoring
+
+    for name in ("dashboard_counts", "dashboard", "counts", "instance_counts"):
+        if callable(getattr(monitoring, name, None)):
+            return getattr(monitoring, name)
+    return None
+
+
+class Views:
+    """The requests of figure 4, each a callable giving one measurement."""
+
+    def __init__(self, url: str, sessions, storage_dir: Path, seeded):
+        from webapp import create_app
+
+        self.sessions = sessions
+        self.seeded = seeded
+        self.app = create_app({"DATABASE_URL": url, "STORAGE_DIR": storage_dir, "SECRET_KEY": secrets.token_hex(8),
+                               "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False})
+        self.tokens = {}
+        with sessions() as session:
+            for person_id in (seeded.big_gestionnaire_id, seeded.national_gestionnaire_id):
+                token = secrets.token_urlsafe(24)
+                session.execute(insert(ApiToken).values(person_id=person_id, token_hash=token_digest(token),
+                                                        created_at=datetime.now(),
+                                                        expires_at=datetime.now() + timedelta(days=1)))
+                session.execute(update(Person).where(Person.id == person_id)
+                                .values(password_hash=hash_password(PASSWORD)))
+                self.tokens[person_id] = token
+            session.commit()
+            self.logins = {pid: session.get(Person, pid).login for pid in self.tokens}
+        self.browsers = {}
+        for person_id, login in self.logins.items():
+            client = self.app.test_client()
+            response = client.post("/connexion", data={"login": login, "password": PASSWORD})
+            if response.status_code != 302:
+                raise RuntimeError(f"connexion de {login} refusée ({response.status_code})")
+            self.browsers[person_id] = client
+        self.counter = StatementCounter(self.app.extensions["db_engine"])
+        self.instance_id = seeded.sample_instance_ids[0]
+
+    def principal(self, person_id: int) -> Principal:
+        """Scopes of a seeded gestionnaire."""
+        with self.sessions() as session:
+            return Principal.of(session.get(Person, person_id))
+
+    def engine_inbox(self):
+        """The inbox query alone, for the big territory's gestionnaire."""
+        principal = self.principal(self.seeded.big_gestionnaire_id)
+        with self.sessions() as session:
+            return lambda: len(actionable_tasks(session, principal))
+
+    def engine_counts(self):
+        """The monitoring counts (or the instance list's) for the national gestionnaire."""
+        principal = self.principal(self.seeded.national_gestionnaire_id)
+        dashboard = counts_view()
+        session = self.sessions()
+        if dashboard is not None:
+            return lambda: dashboard(session, principal)
+        return lambda: search_instances(session, principal, InstanceSearch(), 1, 20)[1]
+
+    def get(self, path: str, person_id: int, api: bool):
+        """A GET request through the app, by API token or logged-in browser; fail on a non-200 answer."""
+        client = self.browsers[person_id] if api is False else self.app.test_client()
+        headers = {"Authorization": f"Bearer {self.tokens[person_id]}"} if api else {}
+
+        def call():
+            response = client.get(path, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} : HTTP {response.status_code}")
+            return len(response.data)
+        return call
+
+
+def time_calls(call, count: int) -> Latencies:
+    """Time `count` calls after two warm-up calls."""
+    call()
+    call()
+    latencies = Latencies()
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        latencies.add(time.perf_counter() - started)
+    return latencies
+
+
+def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, rounds: int, per_round: int) -> dict:
+    """Seed, then time each view in `rounds` rounds of `per_round` calls; p95 target 50 ms."""
+    sessions = prepare(url)
+    state = real_state(sessions, storage_dir)
+    started = time.perf_counter()
+    with sessions() as session:
+        seeded = seed(session, instances, completed, state)
+    seeding = time.perf_counter() - started
+    views = Views(url, sessions, storage_dir, seeded)
+    big, national = seeded.big_gestionnaire_id, seeded.national_gestionnaire_id
+    counts_label = "tableau de bord (engine.monitoring)" if counts_view() else "comptes de la liste des dossiers"
+    cases = [
+        ("Boîte de réception — requête du moteur (actionable_tasks)", views.engine_inbox(), True),
+        ("Boîte de réception — GET /api/v1/tasks", views.get("/api/v1/tasks", big, True), True),
+        ("Boîte de réception — page d'accueil HTML", views.get("/", big, False), True),
+        ("Page d'un dossier — GET /api/v1/instances/<id>",
+         views.get(f"/api/v1/instances/{views.instance_id}", big, True), True),
+        ("Page d'un dossier — HTML /dossiers/<id>", views.get(f"/dossiers/{views.instance_id}", big, False), True),
+        (f"Comptes du suivi — {counts_label}, national", views.engine_counts(), False),
+        ("Liste des dossiers — HTML /dossiers/, national", views.get("/dossiers/", national, False), False),
+    ]
+    figures, statements = [], {}
+    for label, call, targeted in cases:
+        median, p95 = Figure(f"{label} : médiane", "ms"), Figure(f"{label} : p95", "ms")
+        before = views.counter.count
+        call()
+        statements[label] = views.counter.count - before
+        for _ in range(rounds):
+            latencies = time_calls(call, per_round)
+            median.runs.append(latencies.median_ms)
+            p95.runs.append(latencies.p95_ms)
+        p95.note = f"{statements[label]} requêtes SQL par appel" if "requête du moteur" not in label else ""
+        figures += [median, check(p95, at_most=50) if targeted else p95]
+    with sessions() as session:
+        inbox_size = len(actionable_tasks(session, Principal.of(session.get(Person, big))))
+    views.counter.close()
+    views.app.extensions["db_engine"].dispose()
+    sessions.kw["bind"].dispose()
+    return {"figures": figures, "seeding_s": seeding, "inbox_size": inbox_size, "seeded": seeded,
+            "state_bytes": len(state), "statements": statements,
+            "paths": {"inbox": "/api/v1/tasks", "instance": f"/api/v1/instances/{views.instance_id}",
+                      "list": "/dossiers/", "home": "/"},
+            "tokens": {"big": views.tokens[big], "national": views.tokens[national]}}
+

@@ -1,0 +1,74 @@
+"""An instance as its page shows it to those who steer it: who is involved, who has each task, what was produced."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent, Document, Person, ProcessInstance, RoleAssignment, TaskRow
+from engine.models.directory import ROLE_LABELS
+from engine.operations import Candidate, eligible_people
+
+
+@dataclass
+class CurrentTask:
+    """A ready task with the one person it was given to, or everyone who may do it."""
+
+    row: TaskRow
+    assignee: Person | None
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass
+class Involved:
+    """Someone who took part in an instance, and how."""
+
+    person: Person
+    roles: list[str] = field(default_factory=list)
+
+
+def current_tasks(session: Session, instance: ProcessInstance) -> list[CurrentTask]:
+    """The instance's ready tasks, oldest first, each with its assignee and the people eligible for it."""
+    rows = session.scalars(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")
+                           .order_by(TaskRow.created_at, TaskRow.place))
+    return [CurrentTask(row, session.get(Person, row.assignee_id) if row.assignee_id else None,
+                        eligible_people(session, row)) for row in rows]
+
+
+def people_involved(session: Session, instance: ProcessInstance) -> list[Involved]:
+    """Who started the instance, who acted on it (with how many actions) and the staff of its establishment."""
+    found: dict[int, Involved] = {}
+
+    def note(person: Person | None, role: str) -> None:
+        if person is not None:
+            found.setdefault(person.id, Involved(person)).roles.append(role)
+
+    if instance.started_by_id:
+        note(session.get(Person, instance.started_by_id), "a démarré le dossier")
+    actions = session.execute(
+        select(Person, func.count()).join(AuditEvent, AuditEvent.actor_id == Person.id)
+        .where(AuditEvent.instance_id == instance.id).group_by(Person.id).order_by(Person.last_name))
+    for person, count in actions:
+        note(person, f"{count} action{'s' if count > 1 else ''} dans l'historique")
+    if instance.establishment_id is not None:
+        staff = session.execute(
+            select(Person, RoleAssignment.role).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(RoleAssignment.establishment_id == instance.establishment_id)
+            .order_by(RoleAssignment.role, Person.last_name))
+        for person, role in staff:
+            note(person, f"{ROLE_LABELS.get(role, role).lower()} de l'établissement")
+    assignees = session.scalars(select(Person).join(TaskRow, TaskRow.assignee_id == Person.id)
+                                .where(TaskRow.instance_id == instance.id, TaskRow.state == "ready").distinct())
+    for person in assignees:
+        note(person, "tâche confiée")
+    return sorted(found.values(), key=lambda item: (item.person.last_name, item.person.first_name))
+
+
+def documents_by_task(session: Session, instance_id: int) -> dict[str | None, list[Document]]:
+    """The instance's documents grouped by the task whose completion produced them (None: produced otherwise)."""
+    grouped: dict[str | None, list[Document]] = {}
+    for document in session.scalars(select(Document).where(Document.instance_id == instance_id)
+                                    .order_by(Document.created_at)):
+        grouped.setdefault(document.task_id, []).append(document)
+    return grouped

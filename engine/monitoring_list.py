@@ -1,0 +1,148 @@
+"""The dashboard's list of instances and its exports (CSV for any spreadsheet, XLSX for Excel).
+
+One SQL statement reads the page (or, for an export, streams every row): the
+establishment is joined, the wait at the current step and its due date come
+from correlated subqueries on the task table's index, never from loading
+instances.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.access import Principal
+from engine.models import Establishment, ProcessInstance, TaskRow
+from engine.models.runtime import INSTANCE_STATUSES
+from engine.monitoring import Filters, instance_conditions
+
+EXPORT_HEADERS = ["Dossier", "Intitulé", "Processus", "Version", "Statut", "Établissement", "UAI", "Département",
+                  "Réseau", "Campagne", "Étape en cours", "En attente depuis", "Échéance", "Démarré le", "Terminé le",
+                  "Incident"]
+# Characters that make a spreadsheet read a cell as a formula: such text is exported with a leading quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class ListedInstance:
+    """One line of the dashboard's list."""
+
+    id: int
+    title: str
+    process_id: str
+    version: int
+    status: str
+    establishment: str | None
+    uai: str | None
+    department: str | None
+    network: str | None
+    campaign: str | None
+    current_step: str | None
+    waiting_since: datetime | None
+    due_at: datetime | None
+    created_at: datetime
+    ended_at: datetime | None
+    incident: str | None
+
+    @property
+    def status_label(self) -> str:
+        """Status in French."""
+        return INSTANCE_STATUSES.get(self.status, self.status)
+
+    def overdue(self, now: datetime) -> bool:
+        """Whether the instance waits past its current step's due date."""
+        return self.due_at is not None and self.due_at < now
+
+
+def _query(session: Session, principal: Principal, filters: Filters):
+    ready = (TaskRow.instance_id == ProcessInstance.id, TaskRow.state == "ready")
+    waiting_since = select(func.min(TaskRow.created_at)).where(*ready).correlate(ProcessInstance).scalar_subquery()
+    due_at = select(func.min(TaskRow.due_at)).where(*ready).correlate(ProcessInstance).scalar_subquery()
+    return (select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.process_id,
+                   ProcessInstance.deployment_id, ProcessInstance.status, Establishment.name, Establishment.uai,
+                   ProcessInstance.department, Establishment.network, ProcessInstance.campaign,
+                   ProcessInstance.current_step, waiting_since, due_at, ProcessInstance.created_at,
+                   ProcessInstance.ended_at, ProcessInstance.incident)
+            .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+            .where(*instance_conditions(session, principal, filters))
+            .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()))
+
+
+def instance_page(session: Session, principal: Principal, filters: Filters, page: int,
+                  per_page: int) -> tuple[list[ListedInstance], int]:
+    """One page of the filtered instances, most recently changed first, and how many match."""
+    query = _query(session, principal, filters)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    return [ListedInstance(*row) for row in rows], total
+
+
+def all_instances(session: Session, principal: Principal, filters: Filters) -> Iterator[ListedInstance]:
+    """Every filtered instance, read in batches."""
+    for row in session.execute(_query(session, principal, filters).execution_options(yield_per=500)):
+        yield ListedInstance(*row)
+
+
+def _safe(value: str | None) -> str:
+    text = value or ""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _moment(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def export_values(item: ListedInstance, process_label: str) -> list:
+    """The exported cells of one instance, in the order of `EXPORT_HEADERS` (dates as datetimes)."""
+    return [item.id, _safe(item.title), _safe(process_label), item.version, item.status_label,
+            _safe(item.establishment), _safe(item.uai), _safe(item.department), _safe(item.network),
+            _safe(item.campaign), _safe(item.current_step), item.waiting_since, item.due_at, item.created_at,
+            item.ended_at, _safe(item.incident)]
+
+
+def csv_lines(items: Iterable[ListedInstance], process_label: str) -> Iterator[str]:
+    """The CSV export, line by line: UTF-8 with a byte order mark and `;` as French spreadsheets expect."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADERS)
+    yield "\ufeff" + buffer.getvalue()
+    for item in items:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_moment(v) if isinstance(v, datetime) else v for v in export_values(item, process_label)])
+        yield buffer.getvalue()
+
+
+def xlsx_bytes(items: Iterable[ListedInstance], process_label: str) -> bytes:
+    """The XLSX export: one sheet, a bold header row, real dates."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Dossiers")
+    widths = [9, 50, 22, 8, 12, 32, 10, 12, 9, 11, 36, 17, 17, 17, 17, 50]
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    header = []
+    for title in EXPORT_HEADERS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for item in items:
+        row = []
+        for value in export_values(item, process_label):
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, datetime):
+                cell.number_format = "DD/MM/YYYY HH:MM"
+            row.append(cell)
+        sheet.append(row)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

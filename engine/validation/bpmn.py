@@ -1,0 +1,155 @@
+"""BPMN semantics: lanes naming roles, exclusive gateways, reachability, scripts and conditions that compile."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from engine.access import LANE_ROLES
+from engine.validation.expressions import expression_problem, script_problem, template_problem
+from engine.validation.model import NS, Definitions, Node, Scope, local, text_of
+from engine.validation.problems import WARNING, Problem
+from engine.validation.xml_di import kind_label
+
+_CHOOSING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+
+
+def check_lanes(definitions: Definitions) -> Iterator[Problem]:
+    """Each lane names a role of the platform, and each user task lies in one (or nobody would see it)."""
+    roles = ", ".join(sorted(LANE_ROLES))
+    for scope in definitions.scopes:
+        for lane in scope.element.iterfind(".//bpmn:lane", NS):
+            if lane.get("id") not in LANE_ROLES:
+                yield Problem("lane.role", scope.file,
+                              f"le couloir ne correspond à aucun rôle connu : son identifiant doit être l'un de "
+                              f"{roles}.", lane.get("id"), lane.get("name"), lane.sourceline)
+    lanes = definitions.lane_of()
+    for scope in definitions.scopes:
+        for node in _nodes_with_lane_holder(scope):
+            holder, task = node
+            if task.kind == "userTask" and not {(scope.id, holder.id), (scope.id, task.id)} & lanes.keys():
+                yield Problem("lane.missing", scope.file,
+                              "la tâche utilisateur n'est dans aucun couloir : personne ne la verrait dans sa boîte. "
+                              "Placez-la dans le couloir du rôle qui doit la faire.", task.id, task.name, task.line)
+
+
+def _nodes_with_lane_holder(scope: Scope) -> Iterator[tuple[Node, Node]]:
+    """(node listed in a lane — itself, or the top-level subprocess holding it —, node) for every node of a process."""
+    for node in scope.nodes.values():
+        yield node, node
+    for child in scope.children:
+        holder = scope.nodes[child.id]
+        for pending in _all_nodes(child):
+            yield holder, pending
+
+
+def _all_nodes(scope: Scope) -> Iterator[Node]:
+    yield from scope.nodes.values()
+    for child in scope.children:
+        yield from _all_nodes(child)
+
+
+def check_gateways(definitions: Definitions) -> Iterator[Problem]:
+    """An exclusive (or inclusive) gateway that splits gives each outgoing flow a condition, or names a default."""
+    for scope in definitions.all_scopes():
+        for node in scope.nodes.values():
+            if node.kind not in _CHOOSING_GATEWAYS:
+                continue
+            outgoing = scope.outgoing(node.id)
+            default = node.element.get("default")
+            if default and default not in {flow.id for flow in outgoing}:
+                yield Problem("gateway.default", node.file,
+                              f"le flux par défaut « {default} » ne part pas de cette passerelle.",
+                              node.id, node.name, node.line)
+            if len(outgoing) < 2:
+                continue
+            bare = [flow for flow in outgoing if flow.id != default and _condition(flow) is None]
+            if bare:
+                names = ", ".join(f"{f.id} « {f.name} »" if f.name else f.id for f in bare)
+                yield Problem("gateway.conditions", node.file,
+                              f"la passerelle a des flux sortants sans condition ni flux par défaut ({names}) : "
+                              "donnez une condition à chacun, ou marquez l'un d'eux comme flux par défaut.",
+                              node.id, node.name, node.line)
+            elif not default:
+                yield Problem("gateway.no_default", node.file,
+                              "la passerelle n'a pas de flux par défaut : si aucune condition n'est vraie, le dossier "
+                              "passe en incident.", node.id, node.name, node.line, WARNING)
+
+
+def _condition(flow: Node) -> str | None:
+    return text_of(flow.element.find("bpmn:conditionExpression", NS)) or None
+
+
+def check_reachability(definitions: Definitions) -> Iterator[Problem]:
+    """Every element is reached by some path from a start event of its process or subprocess."""
+    for scope in definitions.scopes:
+        yield from _unreachable(scope)
+
+
+def _unreachable(scope: Scope) -> Iterator[Problem]:
+    roots = [n.id for n in scope.nodes.values() if n.kind == "startEvent"
+             or (n.kind in ("subProcess", "transaction") and n.element.get("triggeredByEvent") == "true")
+             or (n.kind == "intermediateCatchEvent" and n.element.find("bpmn:linkEventDefinition", NS) is not None)]
+    if not roots:
+        yield Problem("reach.start", scope.file, "aucun événement de début : rien ne peut démarrer ici.",
+                      scope.id, scope.element.get("name"), scope.element.sourceline)
+        return
+    reached = set(roots)
+    pending = list(roots)
+    while pending:
+        current = pending.pop()
+        following = [flow.element.get("targetRef") for flow in scope.outgoing(current)]
+        following += [n.id for n in scope.nodes.values() if n.kind == "boundaryEvent"
+                      and n.element.get("attachedToRef") == current]
+        for target in following:
+            if target in scope.nodes and target not in reached:
+                reached.add(target)
+                pending.append(target)
+    for node in scope.nodes.values():
+        if node.id not in reached:
+            yield Problem("reach.unreachable", scope.file,
+                          f"{kind_label(node.kind)} qu'aucun chemin n'atteint depuis le début du processus : "
+                          "reliez-le par un flux ou supprimez-le.", node.id, node.name, node.line)
+    for child in scope.children:
+        if child.id in reached:
+            yield from _unreachable(child)
+
+
+def check_scripts(definitions: Definitions) -> Iterator[Problem]:
+    """Scripts, conditions, parameters, timers and instructions compile as the restricted engine runs them."""
+    for scope in definitions.all_scopes():
+        for node in [*scope.nodes.values(), *scope.flows.values()]:
+            for what, text, kind in _expressions(node):
+                check = {"script": script_problem, "expression": expression_problem, "template": template_problem}
+                problem = check[kind](text)
+                if problem:
+                    yield Problem("script.compile", node.file, f"{what} ne se compile pas : {problem}.",
+                                  node.id, node.name, node.line)
+
+
+def _expressions(node: Node) -> Iterator[tuple[str, str, str]]:
+    """(what it is, in French; its text; script, expression or template) for each piece of code of an element."""
+    element = node.element
+    if node.kind == "scriptTask" and text_of(element.find("bpmn:script", NS)):
+        yield "le script", text_of(element.find("bpmn:script", NS)), "script"
+    if node.kind == "sequenceFlow" and _condition(node):
+        yield "la condition", _condition(node), "expression"
+    for tag, what in (("preScript", "le pré-script"), ("postScript", "le post-script")):
+        if text_of(node.spiff(f"spiffworkflow:{tag}")):
+            yield what, text_of(node.spiff(f"spiffworkflow:{tag}")), "script"
+    for parameter in element.iterfind(
+            "bpmn:extensionElements/spiffworkflow:serviceTaskOperator/spiffworkflow:parameters/spiffworkflow:parameter",
+            NS):
+        yield f"le paramètre « {parameter.get('id')} »", parameter.get("value") or "None", "expression"
+    for definition in element.iterfind("bpmn:timerEventDefinition", NS):
+        for timer in definition:
+            if text_of(timer):
+                yield f"l'expression de la minuterie ({local(timer)})", text_of(timer), "expression"
+    for loop in element.iterfind("bpmn:multiInstanceLoopCharacteristics", NS):
+        for tag in ("loopCardinality", "completionCondition"):
+            if text_of(loop.find(f"bpmn:{tag}", NS)):
+                yield f"l'expression « {tag} » de la boucle", text_of(loop.find(f"bpmn:{tag}", NS)), "expression"
+    for loop in element.iterfind("bpmn:standardLoopCharacteristics/bpmn:loopCondition", NS):
+        if text_of(loop):
+            yield "la condition de boucle", text_of(loop), "expression"
+    instructions = node.spiff("spiffworkflow:instructionsForEndUser")
+    if instructions is not None and (instructions.text or "").strip():
+        yield "le texte d'instructions", instructions.text, "template"

@@ -1,0 +1,97 @@
+"""Scripts and expressions checked as the engine will run them: RestrictedPython, the platform's builtins."""
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.scripting import SAFE_BUILTINS, ScriptRefused, compile_expression, compile_script
+
+_SYNTAX = re.compile(r"Line (\d+): SyntaxError: (.*?) at statement: '(.*)'", re.S)
+_UNDERSCORE = re.compile(r'Line (\d+): "([^"]+)" is an invalid (attribute|variable) name because it starts with "_"')
+# Python builtins a script would call in vain: the restricted engine does not give them.
+_MISSING_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - set(SAFE_BUILTINS)
+_TEMPLATES = SandboxedEnvironment()
+
+
+def expression_problem(text: str) -> str | None:
+    """Why an expression (condition, parameter, DMN cell) would not run, in French; None when it compiles."""
+    return _problem(text, compile_expression, "eval")
+
+
+def script_problem(text: str) -> str | None:
+    """Why a script would not run, in French; None when it compiles."""
+    return _problem(text, compile_script, "exec")
+
+
+def template_problem(text: str) -> str | None:
+    """Why a task's instructions (a Jinja template) would not render, in French; None when it parses."""
+    try:
+        _TEMPLATES.parse(text)
+    except TemplateSyntaxError as error:
+        return f"ligne {error.lineno} des instructions : syntaxe de modèle invalide ({error.message})"
+    return None
+
+
+def _problem(text: str, compile_restricted, mode: str) -> str | None:
+    try:
+        compile_restricted(text)
+    except ScriptRefused as refused:
+        return _french(str(refused).split(" : ", 1)[-1])
+    tree = ast.parse(text, mode=mode)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return f"ligne {node.lineno} : « import » est interdit dans les scripts de la plateforme"
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in _MISSING_BUILTINS:
+            return f"ligne {node.lineno} : la fonction « {node.id} » n'est pas disponible dans les scripts"
+    return None
+
+
+def _french(errors: str) -> str:
+    """RestrictedPython's messages for the two mistakes analysts make: syntax, and names starting with `_`."""
+    said = []
+    for error in errors.split(" ; "):
+        if match := _SYNTAX.match(error):
+            said.append(f"ligne {match.group(1)} : erreur de syntaxe ({match.group(2)}) dans « {match.group(3)} »")
+        elif match := _UNDERSCORE.match(error):
+            said.append(f"ligne {match.group(1)} : le nom « {match.group(2)} » commence par « _ », ce qui est interdit")
+        else:
+            said.append(error)
+    return " ; ".join(said)
+
+
+def loaded_names(expression: str) -> set[str]:
+    """Variables an expression reads (builtins and names it binds itself left out); empty when it does not parse."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return set()
+    bound = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    bound |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.Lambda) for arg in node.args.args}
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            and node.id not in bound and node.id not in SAFE_BUILTINS and node.id not in dir(builtins)}
+
+
+def assigned_names(script: str) -> set[str]:
+    """Variables a script sets at its top level (what it leaves in the instance data)."""
+    try:
+        tree = ast.parse(script, mode="exec")
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for statement in tree.body:
+        targets = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets = [statement.target]
+        elif isinstance(statement, (ast.For, ast.With)):
+            targets = [getattr(statement, "target", None)] + [item.optional_vars for item in
+                                                               getattr(statement, "items", [])]
+        for target in targets:
+            if target is not None:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names

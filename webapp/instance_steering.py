@@ -1,0 +1,57 @@
+"""What an instance's page adds for those who follow and steer it: diagram, people, assignees, operations."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.access import Principal, can_operate
+from engine.deployment import bundle_for
+from engine.diagrams import TaskDates, instance_views
+from engine.instance_detail import current_tasks, documents_by_task, people_involved
+from engine.models import Deployment, TaskRow
+from engine.version_migration import refusal_reasons
+from webapp.operations import operations_runtime
+from webapp.vendor import viewer_available
+
+log = logging.getLogger(__name__)
+OPERATIONS = ("suspend", "resume", "terminate", "reassign", "retry", "migrate")
+
+
+def _task_dates(session: Session, instance_id: int) -> TaskDates:
+    table = TaskDates()
+    rows = session.execute(select(TaskRow.id, TaskRow.process_id, TaskRow.spec_id, TaskRow.place, TaskRow.state,
+                                  TaskRow.created_at, TaskRow.completed_at)
+                           .where(TaskRow.instance_id == instance_id))
+    for task_id, process_id, spec_id, place, state, created_at, completed_at in rows:
+        if state == "completed":
+            table.dates[task_id] = completed_at
+            table.done.append((task_id, process_id, spec_id, place, completed_at))
+        elif state == "ready":
+            table.dates[task_id] = created_at
+    return table
+
+
+def steering_context(session: Session, principal: Principal, instance) -> dict:
+    """Template values of the instance page: diagrams, people involved, current tasks, allowed operations."""
+    allowed = {operation: can_operate(principal, instance, operation) for operation in OPERATIONS}
+    bundle = bundle_for(instance.deployment)
+    views, diagram_error, workflow = [], None, None
+    try:
+        workflow, _ = operations_runtime().load(instance)
+        views = instance_views(workflow, bundle.files, {p: bundle.process_name(p) for p in bundle.specs},
+                               _task_dates(session, instance.id), instance.incident_node, instance.updated_at)
+    except Exception:  # a state that cannot be read must not hide the rest of the page
+        log.exception("Diagramme du dossier %s impossible à calculer", instance.id)
+        diagram_error = "L'état de ce dossier n'a pas pu être lu : le diagramme n'est pas affiché."
+    targets = []
+    if allowed["migrate"] and workflow is not None:
+        for deployment in session.scalars(select(Deployment).where(Deployment.id > instance.deployment_id)
+                                          .order_by(Deployment.id.desc())):
+            reasons = refusal_reasons(instance, workflow, deployment, bundle_for(deployment))
+            targets.append((deployment, reasons))
+    return {"diagrams": views, "diagram_error": diagram_error, "viewer": viewer_available(),
+            "people": people_involved(session, instance), "current": current_tasks(session, instance),
+            "documents_by_task": documents_by_task(session, instance.id), "allowed": allowed,
+            "migration_targets": targets}

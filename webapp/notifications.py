@@ -1,0 +1,71 @@
+"""Notifications: each user reads the messages the platform sent them; process owners see the outbox."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select, update
+
+from engine.access import require_process_owner
+from engine.models import Notification
+from webapp.auth import principal
+from webapp.database import db_session
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+PAGE_SIZE = 50
+
+
+@bp.app_context_processor
+def unread_count() -> dict:
+    """The number of unread notifications shown in the header of every page."""
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    count = db_session().scalar(select(func.count()).select_from(Notification).where(
+        Notification.person_id == current_user.person.id, Notification.read_at.is_(None)))
+    return {"unread_notifications": count}
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The current user's messages, newest first."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(Notification).where(Notification.person_id == current_user.person.id)
+    total = db_session().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db_session().scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("notifications/index.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE)
+
+
+@bp.route("/lues", methods=("POST",))
+@login_required
+def mark_read():
+    """Mark all the current user's messages as read."""
+    session = db_session()
+    session.execute(update(Notification).where(Notification.person_id == current_user.person.id,
+                                               Notification.read_at.is_(None)).values(read_at=datetime.now()))
+    session.commit()
+    flash("Toutes vos notifications sont marquées comme lues.", "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/courriels")
+@login_required
+def outbox():
+    """Every message of the platform with its delivery state (process owners)."""
+    require_process_owner(principal())
+    status = request.args.get("statut", "")
+    query = select(Notification)
+    if status == "pending":
+        query = query.where(Notification.sent_at.is_(None), Notification.next_attempt_at.is_not(None))
+    elif status == "sent":
+        query = query.where(Notification.sent_at.is_not(None))
+    elif status == "failed":
+        query = query.where(Notification.sent_at.is_(None), Notification.error.is_not(None))
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db_session().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db_session().scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("notifications/outbox.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           status=status)

@@ -1,0 +1,93 @@
+"""Operations on an instance from its page: suspend, resume, terminate, reassign a task (audited)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import login_required
+
+from engine.models import TaskRow
+from engine.operations import InstanceOperations, OperationRefused
+from engine.runtime import Conflict
+from webapp.auth import principal
+from webapp.database import db_session
+
+bp = Blueprint("operations", __name__)
+
+
+def operations_runtime() -> InstanceOperations:
+    """The runtime with the steering operations, bound to this request's session."""
+    return InstanceOperations(db_session(), current_app.config["STORAGE_DIR"], settings=current_app.config)
+
+
+def _back(instance_id: int):
+    return redirect(url_for("instances.show", instance_id=instance_id))
+
+
+def _refused(instance_id: int, error: Exception):
+    # A refused input keeps nothing half-done: the message says what to change, the page is shown again.
+    db_session().rollback()
+    flash(str(error), "error")
+    return _back(instance_id)
+
+
+@bp.route("/dossiers/<int:instance_id>/suspension", methods=("POST",))
+@login_required
+def suspend(instance_id: int):
+    """Suspend an instance, with a reason."""
+    runtime = operations_runtime()
+    instance = runtime.instance(instance_id)
+    try:
+        runtime.suspend(instance, principal(), request.form.get("reason"))
+    except (OperationRefused, Conflict) as error:
+        return _refused(instance_id, error)
+    flash("Le dossier est suspendu : ses tâches sont retirées des boîtes de réception.", "success")
+    return _back(instance_id)
+
+
+@bp.route("/dossiers/<int:instance_id>/reprise", methods=("POST",))
+@login_required
+def resume(instance_id: int):
+    """Resume a suspended instance."""
+    runtime = operations_runtime()
+    instance = runtime.instance(instance_id)
+    try:
+        runtime.resume(instance, principal())
+    except Conflict as error:
+        return _refused(instance_id, error)
+    flash("Le dossier a repris : ses tâches sont de nouveau dans les boîtes de réception.", "success")
+    return _back(instance_id)
+
+
+@bp.route("/dossiers/<int:instance_id>/interruption", methods=("POST",))
+@login_required
+def terminate(instance_id: int):
+    """Terminate an instance for good, with a reason."""
+    runtime = operations_runtime()
+    instance = runtime.instance(instance_id)
+    try:
+        runtime.terminate(instance, principal(), request.form.get("reason"))
+    except (OperationRefused, Conflict) as error:
+        return _refused(instance_id, error)
+    flash("Le dossier est interrompu.", "success")
+    return _back(instance_id)
+
+
+@bp.route("/taches/<task_id>/reaffectation", methods=("POST",))
+@login_required
+def reassign(task_id: str):
+    """Give a ready task to another eligible person (or back to everyone of its role)."""
+    row = db_session().get(TaskRow, task_id[:36])
+    if row is None:
+        abort(404)
+    choice = request.form.get("person_id", "")
+    try:
+        if choice == "tous":
+            person_id = None
+        elif choice.isascii() and choice.isdigit() and len(choice) < 10:
+            person_id = int(choice)
+        else:
+            raise OperationRefused("Choisissez une personne dans la liste.")
+        operations_runtime().reassign(row.id, principal(), person_id)
+    except (OperationRefused, Conflict) as error:
+        return _refused(row.instance_id, error)
+    flash("La tâche a été réaffectée.", "success")
+    return _back(row.instance_id)
