@@ -8,8 +8,10 @@ FLASK := $(BIN)/flask --app webapp
 # Databases the suite runs against: SQLite always, PostgreSQL when a server answers.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+# The bpmn-js diagram viewer the app serves (package.json at the root, pinned in package-lock.json).
+NODE_VIEWER := node_modules/.package-lock.json
 
-.PHONY: run test test-sqlite test-postgres setup clean bench bench-quick serve-prod
+.PHONY: run test test-sqlite test-postgres setup clean bench bench-quick serve-prod validate scenarios
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +19,15 @@ $(BIN)/activate: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(BIN)/activate
 
-setup: $(BIN)/activate
+# Analysts: check every BPMN, DMN and form (exit 1 on errors), then play the scenarios of processes/scenarios/.
+# `make test` runs both too (tests/test_validation.py, tests/test_scenarios.py).
+validate: $(BIN)/activate
+	$(FLASK) processes validate
+
+scenarios: $(BIN)/activate
+	$(FLASK) processes test
+
+setup: $(BIN)/activate $(NODE_VIEWER)
 	$(FLASK) setup
 
 # DEMO=1: the demo is served over plain HTTP, so its session cookie cannot be marked Secure.
@@ -26,7 +36,7 @@ run: setup
 
 # Production-like: migrations without demo data, then gunicorn.conf.py (WEB_CONCURRENCY workers, BIND)
 # with DATABASE_URL, SECRET_KEY, STORAGE_DIR... from the environment (docs/production.md).
-serve-prod: $(BIN)/activate
+serve-prod: $(BIN)/activate $(NODE_VIEWER)
 	$(FLASK) setup --no-demo
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
@@ -39,16 +49,20 @@ test: $(BIN)/activate
 		if [ -n "$$CI" ]; then exit 1; fi; \
 	fi
 
-test-sqlite: $(BIN)/activate $(OIDC_PROVIDER)
+test-sqlite: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER)
 	$(BIN)/pytest -q
 
-test-postgres: $(BIN)/activate $(OIDC_PROVIDER)
+test-postgres: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 # The OpenID Connect provider the single sign-on tests start (npm package oidc-provider, from its lock file).
 $(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
 	npm ci --prefix tests/oidc_provider --no-audit --no-fund
 	touch $(OIDC_PROVIDER)
+
+$(NODE_VIEWER): package-lock.json
+	npm ci --omit=dev --no-audit --no-fund
+	touch $(NODE_VIEWER)
 
 # Benchmarks (bench/): the full mode rewrites BENCHMARKS.md (about half an hour, by hand); the quick mode
 # runs every figure small and writes instance/BENCHMARKS-rapide.md. PostgreSQL figures need PG_TEST_URL's server.

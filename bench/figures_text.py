@@ -36,7 +36,8 @@ SCALE = (
     "et {tasks} tâches accomplies, insérées en masse par des INSERT SQLAlchemy core ; chaque instance "
     "porte un état moteur réel de projet d'accueil à mi-parcours. Temps serveur mesuré dans le processus, "
     "sans réseau : la requête du moteur seule, puis la requête entière à travers l'application Flask "
-    "(authentification, requêtes, rendu). {calls} appels par vue après deux appels d'échauffement. La "
+    "(authentification, requêtes, rendu). {calls} appels par vue après deux appels d'échauffement (trois "
+    "seulement pour la page entière du tableau de bord, la plus lente). La "
     "boîte de réception est celle du gestionnaire d'une Urogec de douze départements ; la page de "
     "dossier, une de ses instances avec son historique ; les comptes, ceux du gestionnaire national "
     "(toutes les instances)."
@@ -46,10 +47,10 @@ HTTP = (
     "`gunicorn 'webapp:create_app()'` avec {workers} workers synchrones sur la boucle locale, "
     "bench/gunicorn_conf.py ajoutant à chaque réponse le nombre de requêtes SQL envoyées. Le générateur "
     "de charge (fils d'exécution et client HTTP de la bibliothèque standard, une connexion par requête) "
-    "tourne sur la même machine de deux cœurs. Chaque client complète, avec des jetons d'API, les six "
-    "premières tâches de ses propres projets d'accueil (projet, instruction, publication, sélection, "
-    "avis du tuteur, dossier du volontaire : tâches de service, DMN et scripts compris ; la tâche du "
-    "contrat et son PDF exclues) : aucune réponse autre que 200 n'est admise. Un client seul mesure la "
+    "tourne sur la même machine de deux cœurs. Chaque client complète, avec des jetons d'API, les "
+    "tâches de ses propres projets d'accueil jusqu'au contrat (projet, instruction, publication, "
+    "sélection, avis du tuteur, dossier du volontaire : tâches de service, DMN et scripts compris ; la "
+    "tâche du contrat et son PDF exclues) : aucune réponse autre que 200 n'est admise. Un client seul mesure la "
     "latence vue du client ; {clients} clients pendant {seconds:g} s mesurent le débit soutenu."
 )
 
@@ -67,19 +68,46 @@ DIRECTORY = (
 LIMITS = [
     "Ce qui limite ces chiffres, d'après les profils (cProfile) d'une complétion :",
     "",
-    "- **Rapport à SpiffWorkflow seul (cible 5×).** Une complétion coûte environ 3 à 4 fois une étape en "
-    "mémoire pour la seule désérialisation et resérialisation de l'état par le sérialiseur de SpiffWorkflow "
-    "(reconstruction de chaque tâche, de ses identifiants et de ses données par deltas), même sans la "
-    "spécification du processus dans l'état et avec un historique borné. S'y ajoutent l'ORM SQLAlchemy "
-    "(unité de travail, quatre écritures et deux lectures), la validation JSON Schema et les requêtes des "
-    "gestionnaires de tâches de service (annuaire, campagne, contrats). Descendre à 5× demanderait de ne "
-    "plus recharger l'instance entière à chaque requête (cache d'instances par worker avec contrôle de "
-    "version) ou un format d'état propre au lieu de celui de SpiffWorkflow.",
+    "- **La charge de la machine.** Les mesures partagent deux cœurs avec tout ce qui s'exécute en même "
+    "temps (voir la charge moyenne en tête) : avec une charge de 10 à 15, chaque durée est plusieurs fois "
+    "plus longue que sur une machine au repos, où une complétion par le moteur prend de l'ordre de 5 ms "
+    "sur SQLite. Les nombres de requêtes et le rapport de la figure 3 (mesuré par paires) ne dépendent pas "
+    "de la charge ; les durées absolues, si, et le rapport de la figure 2 aussi : une étape en mémoire, "
+    "brève et sans entrée-sortie, est rarement interrompue, alors qu'une complétion qui attend la base "
+    "reprend son tour dans la file de l'ordonnanceur à chaque attente.",
+    "- **Rapport à SpiffWorkflow seul (cible 5×).** La seule désérialisation puis resérialisation de l'état "
+    "par le sérialiseur de SpiffWorkflow (reconstruction de chaque tâche, de ses identifiants et de ses "
+    "données par deltas) coûte 3 à 4 fois une étape en mémoire, même sans la spécification du processus "
+    "dans l'état et avec un historique borné. S'y ajoutent l'ORM SQLAlchemy (unité de travail, écritures "
+    "et lectures), la validation JSON Schema, les listes de choix calculées (tuteurs de l'établissement), "
+    "le dépôt des pièces jointes, les minuteurs, la réservation de l'instance, et surtout les requêtes des "
+    "gestionnaires de tâches de service (annuaire, campagne, dossier de l'établissement, contrats, "
+    "notifications). Descendre à 5× demanderait de ne plus recharger l'instance entière à chaque requête "
+    "(cache d'instances par worker avec contrôle de version) ou un format d'état propre au lieu de celui "
+    "de SpiffWorkflow.",
+    "- **Requêtes SQL par complétion (cible 10).** Une tâche sans tâche de service derrière elle en fait 9 "
+    "à travers l'API : jeton, personne et rôles en une requête ; tâche, tâches prêtes et instance en une "
+    "autre ; réservation de l'instance ; événement d'audit ; instance ; tâche accomplie ; tâche suivante ; "
+    "puis l'établissement et les tâches ouvertes de la réponse. Celles que suivent des tâches de service "
+    "en font 18 à 22 : chaque gestionnaire interroge l'annuaire, la campagne ou les contrats à sa façon. "
+    "La médiane dépasse donc 10 dès que la moitié des tâches mesurées appellent des gestionnaires.",
     "- **Latence sur PostgreSQL.** Chaque requête SQL coûte un aller-retour (environ 0,3 ms sur la boucle "
     "locale, plus la vérification de connexion `pool_pre_ping` à chaque requête HTTP) et la validation de "
-    "la transaction attend l'écriture du journal sur disque (`synchronous_commit`) : pour neuf requêtes, "
-    "c'est déjà plusieurs millisecondes avant tout calcul.",
+    "la transaction attend l'écriture du journal sur disque (`synchronous_commit`) : pour une dizaine de "
+    "requêtes, c'est déjà plusieurs millisecondes avant tout calcul.",
+    "- **Grande échelle sur SQLite.** L'état moteur (près de 30 Ko par instance) est rangé dans la ligne de "
+    "l'instance, avant les colonnes ajoutées ensuite : tout parcours de la table lit ces pages. Les listes "
+    "triées passent par l'index de date de mise à jour (migration 0011_perf) ; un comptage par territoire "
+    "parcourt encore la table. Ranger l'état dans une table à part le réglerait.",
+    "- **Boîte de réception d'un grand territoire.** Plus de 300 tâches à chaque affichage, sans "
+    "pagination : trois objets ORM par ligne (tâche, instance, établissement) puis le rendu. Au repos, la "
+    "requête du moteur prend une quinzaine de millisecondes ; sous charge, la p95 dépasse la cible. "
+    "Paginer la boîte, ou ne lire que les colonnes affichées, la ramènerait sous la cible.",
+    "- **Page entière du tableau de bord (/suivi/).** À l'échelle nationale elle prend de l'ordre de la "
+    "centaine de secondes sur l'une et l'autre base : certains de ses agrégats parcourent toutes les "
+    "tâches et instances. Les comptes seuls (`status_counts`) restent de l'ordre de quelques dizaines de "
+    "millisecondes ; c'est le reste de la page qu'il faut reprendre en premier.",
     "- **Débit HTTP.** Deux cœurs partagés entre quatre workers, PostgreSQL et le générateur de charge : "
-    "le débit est borné par le temps processeur d'une complétion (moteur, sérialisation, ORM) ; il "
-    "augmente avec le nombre de cœurs, les workers étant sans état partagé.",
+    "le débit est borné par le temps processeur d'une complétion (moteur, sérialisation, ORM, gestionnaires) ; "
+    "il augmente avec le nombre de cœurs, les workers étant sans état partagé.",
 ]

@@ -82,7 +82,7 @@ def serve(url: str, storage_dir: Path, workers: int = 4):
         _wait_ready(server, log)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGINT)  # quick shutdown: the load is over
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

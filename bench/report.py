@@ -55,9 +55,12 @@ def render(sections: list[Section], machine: dict[str, str], mode: str, command:
         f"| Python | {machine['python']} |",
         f"| SQLite | {machine['sqlite']} |",
         f"| PostgreSQL | {machine['postgresql']} |",
+        f"| charge moyenne de la machine (1 min) | {machine.get('load', 'non mesurée')} |",
         "",
-        "La machine est une machine virtuelle partagée : les mesures d'une exécution à l'autre varient "
-        "(jusqu'à ±30 %), d'où les médianes sur plusieurs exécutions et les écarts affichés.",
+        "La machine est une machine virtuelle partagée : les mesures varient d'une exécution à l'autre, et "
+        "d'autant plus que d'autres processus s'y exécutent (voir la charge moyenne ci-dessus : au-delà de 2, "
+        "les deux cœurs sont partagés et les durées s'allongent d'autant). D'où les médianes sur plusieurs "
+        "exécutions et les écarts affichés.",
         "",
     ]
     for section in sections:

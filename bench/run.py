@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import re
 import statistics
 import sys
@@ -53,14 +54,17 @@ class Scale:
     pdf_renderings: int
     directory: tuple[int, int]
     directory_runs: int
+    # Whether figure 4 also serves its data through gunicorn, for the workers' memory (figure 6).
+    scale_through_http: bool = True
 
 
 SCALES = {
-    "full": Scale("complet", 40, 5, 30, 1000, 21, 3, 200, 50_000, 500_000, 5, 40, 4, 8, 20, 3, 900, 120, 5,
+    "full": Scale("complet", 40, 3, 20, 1000, 15, 1, 200, 50_000, 500_000, 5, 30, 4, 8, 20, 3, 400, 120, 5,
                   (7500, 40000), 2),
     "quick": Scale("rapide", 10, 3, 5, 100, 7, 1, 60, 5_000, 50_000, 3, 10, 4, 4, 5, 2, 150, 30, 1,
                    (500, 3000), 1),
-    "smoke": Scale("minimal", 2, 1, 1, 12, 2, 1, 12, 200, 2_000, 1, 2, 1, 1, 1, 1, 3, 3, 0, (20, 100), 1),
+    "smoke": Scale("minimal", 2, 1, 1, 12, 2, 1, 0, 100, 1_000, 1, 2, 1, 1, 1, 1, 2, 3, 0, (20, 100), 1,
+                   scale_through_http=False),
 }
 
 
@@ -136,6 +140,8 @@ def figure_3(context: Context) -> Section:
         late.note = f"état enregistré {sizes[context.scale.loop_iterations] / 1000:.1f} Ko contre " \
                     f"{sizes[10] / 1000:.1f} Ko à la 10e"
         section.figures += [early, late, check(ratio, at_most=1.5)]
+    if not context.scale.unbounded_iterations:
+        return _skipped_postgres(section, context)
     with fresh_database("sqlite") as url:
         unbounded = engine_cost.measure_loop(url, context.storage, context.scale.unbounded_iterations,
                                              samples=min(context.scale.loop_samples, 11), compact=False)
@@ -157,15 +163,17 @@ def figure_4(context: Context) -> Section:
         with fresh_database(kind, context.postgres_url) as url:
             result = scale.measure_scale(url, context.storage, s.scale_instances, s.scale_tasks, s.scale_rounds,
                                          s.scale_calls)
-            with http_load.serve(url, context.storage, s.http_workers) as server:
-                for _ in range(s.scale_calls):
+            with http_load.serve(url, context.storage, s.http_workers) if s.scale_through_http \
+                    else contextlib.nullcontext() as server:
+                for _ in range(s.scale_calls if server is not None else 0):
                     for path, token in ((result["paths"]["inbox"], result["tokens"]["big"]),
                                         (result["paths"]["instance"], result["tokens"]["big"]),
                                         ("/api/v1/instances", result["tokens"]["national"])):
                         status, _answer, _count = http_load.request(server.port, "GET", path, token)
                         if status != 200:
                             raise RuntimeError(f"{path} : HTTP {status}")
-                context.memory[f"figure 4 ({DATABASES[kind]})"] = server.peak_worker_rss_mb()
+                if server is not None:
+                    context.memory[f"figure 4 ({DATABASES[kind]})"] = server.peak_worker_rss_mb()
         for figure in result["figures"]:
             figure.name = f"{DATABASES[kind]} — {figure.name}"
             section.figures.append(figure)
@@ -267,6 +275,7 @@ def run(mode: str, numbers: list[int], output: Path | None, postgres_url: str = 
         kinds: list[str] | None = None) -> list[Section]:
     """Measure the figures `numbers` at the scale `mode`; write the report to `output` when given."""
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     note = "non demandé pour cette exécution"
     if kinds is None:
         kinds = ["sqlite"] + (["postgresql"] if postgres_available(postgres_url) else [])
@@ -279,7 +288,8 @@ def run(mode: str, numbers: list[int], output: Path | None, postgres_url: str = 
             sections.append(FIGURES[number](context))
     if output is not None:
         command = "make bench" if mode == "full" else f"make bench-{mode}"
-        write(output, render(sections, machine(), SCALES[mode].name, command, time.perf_counter() - started,
+        facts = {**machine(), "load": f"{load_before:.1f} au début, {os.getloadavg()[0]:.1f} à la fin"}
+        write(output, render(sections, facts, SCALES[mode].name, command, time.perf_counter() - started,
                              figures_text.LIMITS))
     return sections
 

@@ -44,12 +44,6 @@ class CampaignInvalid(Exception):
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def previous_school_year(school_year: str) -> str:
-    """The school year before `school_year` ("2027-2028" → "2026-2027")."""
-    first = int(school_year[:4])
-    return f"{first - 1}-{first}"
-
-
 def current_campaign(session: Session) -> Campaign | None:
     """The open campaign, in which new hosting projects start."""
     return session.scalar(select(Campaign).where(Campaign.closed_at.is_(None))

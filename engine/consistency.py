@@ -105,7 +105,8 @@ def _check_audit(session: Session, completed_rows: dict[str, int]) -> list[Probl
     for task_id, instance_id in sorted(completed_rows.items()):
         count = events.pop(task_id, 0)
         if count != 1:
-            problems.append(Problem(instance_id, task_id, f"tâche accomplie avec {count} événements d'audit au lieu d'un"))
+            problems.append(Problem(instance_id, task_id,
+                                    f"tâche accomplie avec {count} événements d'audit au lieu d'un"))
     if events:
         owners = dict(session.execute(select(AuditEvent.task_id, AuditEvent.instance_id)
                                       .where(AuditEvent.task_id.in_(list(events)))).all())

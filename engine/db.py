@@ -33,9 +33,15 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# Pools a forked child inherited: kept referenced, because collecting their connections would warn
+# (psycopg: "deleted while still open") and closing them would end the parent's sessions on the server.
+_INHERITED_POOLS: list = []
+
+
 def forget_inherited_connections() -> None:
     """In a forked child, give every engine a fresh pool without closing the parent's connections."""
     for engine in list(_ENGINES):
+        _INHERITED_POOLS.append(engine.pool)
         engine.dispose(close=False)
 
 

@@ -55,5 +55,6 @@ def volunteer_quota(session: Session, pupil_count: int | None) -> int | None:
     deployment = current_deployment(session)
     if deployment is None or pupil_count is None:
         return None
-    outputs = BundleDecisions(bundle_for(deployment)).decide("volunteer_quota", {"school_file": {"pupil_count": pupil_count}})
+    outputs = BundleDecisions(bundle_for(deployment)).decide("volunteer_quota",
+                                                             {"school_file": {"pupil_count": pupil_count}})
     return outputs.get("quota")

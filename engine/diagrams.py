@@ -164,7 +164,9 @@ def instance_views(workflow, files: dict[str, str], process_names: dict[str, str
             states[owner], taken[owner] = {}, set()
         for task in process.tasks.values():
             in_tree.add(str(task.id))
-            if _note(states[owner], task, table.dates.get(str(task.id))):
+            # An incident is dated by the instance's last change: when the failure was saved.
+            known = table.dates.get(str(task.id)) or (incident_at if task.has_state(TaskState.ERROR) else None)
+            if _note(states[owner], task, known):
                 taken[owner].update(_arrival(task))
     for task_id, process_id, spec_id, place, completed_at in table.done:
         if task_id in in_tree:
@@ -240,9 +242,11 @@ def _fill_instance_view(view: DiagramView, states: dict[str, tuple[str, datetime
     view.markers["sc-path"] = sorted(flow for flow, source, target in view.source.flows
                                      if (source, target) in taken)
     texts = {"done": "fait le {}", "current": "en cours depuis le {}", "incident": "incident le {}"}
+    short = {"done": "✓ {}", "current": "depuis le {}", "incident": "incident le {}"}
     for node, (state, moment) in sorted(marked.items()):
         detail = texts[state].format(_day(moment)) if moment else STATE_LABELS[state].lower()
-        view.overlays.append({"id": node, "text": detail, "kind": state})
+        badge = short[state].format(_day(moment)) if moment else STATE_LABELS[state].lower()
+        view.overlays.append({"id": node, "text": badge, "title": detail, "kind": state})
         view.lines.append(NodeLine(nodes[node], STATE_LABELS[state], detail))
     order = list(nodes)
     view.lines.sort(key=lambda line: order.index(line.node.id))
@@ -316,15 +320,16 @@ def _fill_heat(view: DiagramView, node: FlowNode, value: NodeHeat, peak: int) ->
         view.markers[f"sc-heat-{min(level, HEAT_LEVELS)}"].append(node.id)
         parts.append(f"{value.waiting} en attente")
         if value.median_wait:
-            parts.append(f"médiane {value.median_wait}, max {value.oldest_wait}")
+            parts.append(f"médiane {value.median_wait} · max {value.oldest_wait}")
         if value.overdue:
             parts.append(f"{value.overdue} en retard")
     if value.timers:
         parts.append(f"{value.timers} minuterie{'s' if value.timers > 1 else ''}")
+    if parts:
+        view.overlays.append({"id": node.id, "text": "\n".join(parts), "kind": "heat", "count": value.waiting})
     if value.incidents:
         view.markers["sc-incident"].append(node.id)
-        parts.append(f"{value.incidents} incident{'s' if value.incidents > 1 else ''}")
-    text = " · ".join(parts)
-    view.overlays.append({"id": node.id, "text": text, "kind": "incident" if value.incidents else "heat",
-                          "count": value.waiting})
-    view.lines.append(NodeLine(node, f"{value.waiting} en attente", text))
+        incidents = f"{value.incidents} incident{'s' if value.incidents > 1 else ''}"
+        view.overlays.append({"id": node.id, "text": incidents, "kind": "incident", "count": value.incidents})
+        parts.append(incidents)
+    view.lines.append(NodeLine(node, f"{value.waiting} en attente", " · ".join(parts)))

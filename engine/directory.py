@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.models import Establishment, Person, RoleAssignment, Structure, VolunteerContract
+from engine.models import Establishment, Person, PupilCount, RoleAssignment, Structure, VolunteerContract
 from engine.models.directory import ROLE_LABELS
 from handlers.identifiers import email_problem, phone_problem
 
@@ -38,6 +38,20 @@ def establishment_file(establishment: Establishment) -> dict:
     }
 
 
+def pupil_counts(session: Session, establishment: Establishment) -> dict[str, int]:
+    """An establishment's pupil counts by school year, as the directory gave them over the years."""
+    counts = dict(session.execute(select(PupilCount.school_year, PupilCount.pupil_count)
+                                  .where(PupilCount.establishment_id == establishment.id)).all())
+    if establishment.pupil_count is not None and establishment.pupil_count_year:
+        counts[establishment.pupil_count_year] = establishment.pupil_count
+    return counts
+
+
+def school_file(session: Session, establishment: Establishment) -> dict:
+    """The school file with `pupil_counts`, its counts by school year, as the completeness check reads it."""
+    return {**establishment_file(establishment), "pupil_counts": pupil_counts(session, establishment)}
+
+
 def person_card(person: Person, role: str) -> dict:
     """What handlers and documents need to know of a person holding a role."""
     return {
@@ -66,6 +80,11 @@ class SqlDirectory:
         """The establishment's file, or None."""
         establishment = self.session.get(Establishment, establishment_id)
         return establishment_file(establishment) if establishment is not None else None
+
+    def pupil_counts(self, establishment_id: int) -> dict[str, int]:
+        """An establishment's pupil counts by school year ("2027-2028": 420), empty when unknown."""
+        establishment = self.session.get(Establishment, establishment_id)
+        return pupil_counts(self.session, establishment) if establishment is not None else {}
 
     def reviewers_for(self, department: str) -> dict:
         """Codes of the Udogec, Urogec and Fnogec covering a department (None where absent)."""

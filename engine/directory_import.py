@@ -6,14 +6,17 @@ loaded once into dicts by natural key (structure code, UAI, Isidoor id, role
 key), and only what changed is written, in batches of `BATCH` rows with one
 transaction per batch. Should the database still refuse a batch, its rows are
 retried one at a time and only the faulty ones are rejected. Importing the
-same file twice changes nothing the second time.
+same file twice changes nothing the second time. Each establishment's pupil
+count is also kept under its school year (PupilCount), and a person listed
+in a file with a roles section keeps exactly the Isidoor roles it gives them.
 """
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -21,14 +24,17 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.directory_records import Record, describe_key, read_establishment, read_person, read_role, read_structure
-from engine.models import DirectoryImport, Establishment, Person, RoleAssignment, Structure
+from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
 
 BATCH = 1000
 SECTIONS = ("structures", "establishments", "people", "roles")
 KIND_LABELS = {"structure": "Structures", "establishment": "Établissements", "person": "Personnes", "role": "Rôles"}
 OUTCOME_LABELS = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé", "rejected": "rejeté",
                   "removed": "retiré"}
-# Entries kept in the import's record in the database: all rejections first, then changes, up to this many.
+# After a count, as in "3 créé(s), 1 mis à jour".
+OUTCOME_COUNTED = {"created": "créé(s)", "updated": "mis à jour", "unchanged": "inchangé(s)", "rejected": "rejeté(s)",
+                   "removed": "retiré(s)"}
+# Entries kept in the import's record in the database: rejections, values to correct, then changes, up to this many.
 STORED_ENTRIES = 5000
 Progress = Callable[[int, int], None]
 
@@ -46,11 +52,13 @@ class Entry:
     position: int | None
     outcome: str
     messages: list[str] = field(default_factory=list)
+    # Imported with values kept as given but invalid (SIRET, phone...): to be corrected in Isidoor.
+    flagged: bool = False
 
     def as_dict(self) -> dict:
         """The entry as stored and shown."""
         return {"kind": self.kind, "key": self.key, "position": self.position, "outcome": self.outcome,
-                "messages": self.messages}
+                "messages": self.messages, "flagged": self.flagged}
 
 
 @dataclass
@@ -60,9 +68,10 @@ class ImportReport:
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     entries: list[Entry] = field(default_factory=list)
 
-    def add(self, kind: str, key, position: int | None, outcome: str, messages: list[str] | None = None) -> Entry:
+    def add(self, kind: str, key, position: int | None, outcome: str, messages: list[str] | None = None,
+            flagged: bool = False) -> Entry:
         """Record an outcome; return its entry so a later database refusal can change it."""
-        entry = Entry(kind, describe_key(kind, key), position, outcome, list(messages or []))
+        entry = Entry(kind, describe_key(kind, key), position, outcome, list(messages or []), flagged)
         self.counts[kind][outcome] += 1
         if outcome != "unchanged":
             self.entries.append(entry)
@@ -85,8 +94,8 @@ class ImportReport:
         return any(self.total(outcome) for outcome in ("created", "updated", "removed"))
 
     def stored_entries(self) -> list[dict]:
-        """Entries to keep in the database: rejections first, capped."""
-        ordered = sorted(self.entries, key=lambda e: e.outcome != "rejected")
+        """Entries to keep in the database: rejections first, then values to correct, capped."""
+        ordered = sorted(self.entries, key=lambda e: (e.outcome != "rejected", not e.flagged))
         return [entry.as_dict() for entry in ordered[:STORED_ENTRIES]]
 
 
@@ -110,7 +119,8 @@ def read_document(content: bytes) -> dict:
         if not isinstance(document.get(section, []), list):
             raise ImportFileError(f"La section « {section} » doit être une liste.")
     if not any(document.get(section) for section in SECTIONS):
-        raise ImportFileError("Le fichier ne contient aucun enregistrement (structures, establishments, people, roles).")
+        raise ImportFileError("Le fichier ne contient aucun enregistrement (structures, establishments, people, "
+                              "roles).")
     return document
 
 
@@ -124,51 +134,63 @@ class _Importer:
         self.done = 0
         self.step = max(total // 50, 500)
 
-    def tick(self) -> None:
-        self.done += 1
-        if self.progress is not None and (self.done % self.step == 0 or self.done == self.total):
+    def advance(self, count: int = 1) -> None:
+        """Count records settled: rejected or unchanged when read, created or updated once committed."""
+        before, self.done = self.done, self.done + count
+        if self.progress is not None and (before // self.step != self.done // self.step or self.done == self.total):
             self.progress(self.done, self.total)
 
     def upsert(self, kind: str, table, key_column: str, raws: list, reader: Callable[[object], Record],
-               new_row: Callable[[Record], dict | str] | None = None) -> set[str]:
-        """Create or update the records of one section; return the keys read without rejection."""
-        existing = {row[key_column]: row for row in self.session.execute(select(table)).mappings()}
+               new_row: Callable[[Record], dict | str] | None = None) -> dict[str, Record]:
+        """Create or update the records of one section; return the records read without rejection, by key."""
+        # Keys compared as the readers fold them (codes and UAI in upper case, Isidoor ids in lower case), so
+        # that a row stored with another case is updated, not duplicated.
+        fold = str.lower if key_column == "isidoor_id" else str.upper
+        existing = {fold(row[key_column]): row for row in self.session.execute(select(table)).mappings()
+                    if row[key_column] is not None}
         seen: dict = {}
+        accepted: dict[str, Record] = {}
         inserts, updates = [], []
         for position, raw in enumerate(raws, 1):
-            self.tick()
             record = reader(raw)
             if record.errors:
                 self.report.add(kind, record.key, position, "rejected", record.errors)
+                self.advance()
                 continue
             if record.key in seen:
                 self.report.add(kind, record.key, position, "rejected",
                                 [f"en double dans le fichier (déjà lu en position {seen[record.key]})"])
+                self.advance()
                 continue
             seen[record.key] = position
+            accepted[record.key] = record
             old = existing.get(record.key)
             if old is None:
                 row = new_row(record) if new_row else {}
                 if isinstance(row, str):
                     self.report.add(kind, record.key, position, "rejected", [row])
+                    self.advance()
                     continue
-                entry = self.report.add(kind, record.key, position, "created", record.flags)
+                entry = self.report.add(kind, record.key, position, "created", record.flags + record.notes,
+                                        bool(record.flags))
                 inserts.append((entry, {key_column: record.key, **record.values, **row}))
                 continue
             changed = [column for column, value in record.values.items() if old[column] != value]
             if not changed:
                 self.report.add(kind, record.key, position, "unchanged")
+                self.advance()
                 continue
             entry = self.report.add(kind, record.key, position, "updated",
-                                    [f"modifié : {', '.join(changed)}"] + record.flags)
+                                    [f"modifié : {', '.join(changed)}"] + record.flags + record.notes,
+                                    bool(record.flags))
             updates.append((entry, {"row_id": old["id"], **record.values}))
         self.write(table, inserts, updates)
-        return set(seen)
+        return accepted
 
-    def write(self, table, inserts: list, updates: list) -> None:
-        """Insert and update rows in batches, one transaction per batch."""
+    def write(self, table, inserts: list, updates: list, counted: bool = True) -> None:
+        """Insert and update rows in batches, one transaction per batch; `counted`: rows are records of the file."""
         for start in range(0, len(inserts), BATCH):
-            self._batch(inserts[start:start + BATCH], lambda rows: self.session.execute(insert(table), rows))
+            self._batch(inserts[start:start + BATCH], lambda rows: self.session.execute(insert(table), rows), counted)
         if updates:
             columns = [c for c in updates[0][1] if c != "row_id"]
             statement = (update(table).where(table.c.id == bindparam("row_id"))
@@ -176,15 +198,20 @@ class _Importer:
             prefixed = [(entry, {"row_id": row["row_id"], **{f"new_{c}": row[c] for c in columns}})
                         for entry, row in updates]
             for start in range(0, len(prefixed), BATCH):
-                self._batch(prefixed[start:start + BATCH], lambda rows: self.session.execute(statement, rows))
+                self._batch(prefixed[start:start + BATCH], lambda rows: self.session.execute(statement, rows),
+                            counted)
 
-    def _batch(self, batch: list, execute: Callable[[list], object]) -> None:
+    def _batch(self, batch: list, execute: Callable[[list], object], counted: bool) -> None:
         try:
             execute([row for _entry, row in batch])
             self.session.commit()
-            return
         except (IntegrityError, DataError):
             self.session.rollback()
+            self._one_by_one(batch, execute)
+        if counted:
+            self.advance(len(batch))
+
+    def _one_by_one(self, batch: list, execute: Callable[[list], object]) -> None:
         # One row at a time, so that only the rows the database refuses are rejected.
         for entry, row in batch:
             try:
@@ -192,12 +219,31 @@ class _Importer:
                 self.session.commit()
             except (IntegrityError, DataError) as error:
                 self.session.rollback()
-                self.report.reject_after_write(entry, f"refusé par la base de données : {str(error.orig)[:200]}")
+                if entry is not None:
+                    self.report.reject_after_write(entry, f"refusé par la base de données : {str(error.orig)[:200]}")
+
+    def pupil_counts(self, establishments: dict[str, Record]) -> None:
+        """Keep each establishment's count under its school year, so that earlier years stay readable."""
+        table = PupilCount.__table__
+        ids = dict(self.session.execute(select(Establishment.uai, Establishment.id)).all())
+        existing = {(row.establishment_id, row.school_year): row for row in self.session.execute(
+            select(table.c.id, table.c.establishment_id, table.c.school_year, table.c.pupil_count))}
+        inserts, updates = [], []
+        for uai, record in establishments.items():
+            count, year = record.values["pupil_count"], record.values["pupil_count_year"]
+            if count is None or uai not in ids:
+                continue
+            old = existing.get((ids[uai], year))
+            if old is None:
+                inserts.append((None, {"establishment_id": ids[uai], "school_year": year, "pupil_count": count}))
+            elif old.pupil_count != count:
+                updates.append((None, {"row_id": old.id, "pupil_count": count}))
+        self.write(table, inserts, updates, counted=False)
 
     def roles(self, raws: list, listed_people: set[str], complete_for_people: bool) -> None:
         """Create, update, confirm and withdraw role assignments."""
         table = RoleAssignment.__table__
-        people = {row.isidoor_id: row for row in self.session.execute(
+        people = {row.isidoor_id.lower(): row for row in self.session.execute(
             select(Person.id, Person.isidoor_id, Person.first_login_at).where(Person.isidoor_id.is_not(None)))}
         establishments = dict(self.session.execute(select(Establishment.uai, Establishment.id)).all())
         structures = dict(self.session.execute(select(Structure.code, Structure.id)).all())
@@ -206,7 +252,6 @@ class _Importer:
         seen: dict = {}
         inserts, updates = [], []
         for position, raw in enumerate(raws, 1):
-            self.tick()
             record = read_role(raw)
             person_key, role, uai, code = record.key or (None, None, None, None)
             person = people.get(person_key)
@@ -219,11 +264,13 @@ class _Importer:
                     record.errors.append(f"structure « {code} » inconnue de l'annuaire")
             if record.errors:
                 self.report.add("role", record.key, position, "rejected", record.errors)
+                self.advance()
                 continue
             key = (person.id, role, establishments.get(uai), structures.get(code))
             if key in seen:
                 self.report.add("role", record.key, position, "rejected",
                                 [f"en double dans le fichier (déjà lu en position {seen[key]})"])
+                self.advance()
                 continue
             seen[key] = position
             old = existing.get(key)
@@ -245,6 +292,7 @@ class _Importer:
                 messages.append("synchronisé après la première connexion")
             if not messages:
                 self.report.add("role", record.key, position, "unchanged")
+                self.advance()
                 continue
             entry = self.report.add("role", record.key, position, "updated", messages)
             updates.append((entry, {"row_id": old["id"], "head_of_school": record.values["head_of_school"],
@@ -275,28 +323,41 @@ class _Importer:
 
 
 def import_directory(session: Session, document: dict, *, source: str, actor_id: int | None = None,
-                     now: datetime | None = None, progress: Progress | None = None) -> tuple[ImportReport, DirectoryImport]:
-    """Import a directory document (see `read_document`); record and return the report. Commits."""
+                     now: datetime | None = None,
+                     progress: Progress | None = None) -> tuple[ImportReport, DirectoryImport]:
+    """Import a directory document (see `read_document`); record and return the report. Commits.
+
+    `now` is the moment of the synchronisation (role confirmations are dated
+    by it); `progress(done, total)` is called about fifty times as records are
+    settled: rejected or unchanged as soon as read, created or updated once
+    their batch is committed.
+    """
     started = now or datetime.now()
+    clock = time.perf_counter()
     sections = {name: document.get(name) or [] for name in SECTIONS}
     importer = _Importer(session, started, progress, sum(len(records) for records in sections.values()))
     person_table = Person.__table__
-    logins = {login.lower(): isidoor for login, isidoor in session.execute(select(Person.login, Person.isidoor_id))}
+    logins = {login.lower(): (isidoor or "").lower()
+              for login, isidoor in session.execute(select(Person.login, Person.isidoor_id))}
 
     def new_person(record: Record) -> dict | str:
-        owner = logins.get(record.key, record.key)
-        if owner != record.key:
+        if logins.get(record.key, record.key) != record.key:
             return f"l'identifiant de connexion « {record.key} » est déjà celui d'une autre personne"
         return {"login": record.key, "password_hash": None, "last_login_at": None, "first_login_at": None}
 
     importer.upsert("structure", Structure.__table__, "code", sections["structures"], read_structure)
-    importer.upsert("establishment", Establishment.__table__, "uai", sections["establishments"], read_establishment)
+    establishments = importer.upsert("establishment", Establishment.__table__, "uai", sections["establishments"],
+                                     read_establishment)
+    importer.pupil_counts(establishments)
     listed = importer.upsert("person", person_table, "isidoor_id", sections["people"], read_person, new_person)
-    importer.roles(sections["roles"], listed, complete_for_people="roles" in document)
+    importer.roles(sections["roles"], set(listed), complete_for_people="roles" in document)
     report = importer.report
-    record = DirectoryImport(source=source[:200], actor_id=actor_id, started_at=started, finished_at=datetime.now(),
+    record = DirectoryImport(source=source[:200], actor_id=actor_id, started_at=started,
+                             finished_at=started + timedelta(seconds=time.perf_counter() - clock),
                              counts={kind: dict(counter) for kind, counter in report.counts.items()},
                              entries=report.stored_entries())
+    # Rows were written with Core statements: objects the caller's session loaded before are stale.
+    session.expire_all()
     session.add(record)
     session.commit()
     return report, record

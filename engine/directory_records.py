@@ -40,6 +40,8 @@ class Record:
     values: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    # Remarks that call for no correction (a field the platform does not know, ignored).
+    notes: list[str] = field(default_factory=list)
 
 
 class _Reader:
@@ -51,7 +53,7 @@ class _Reader:
         if not isinstance(raw, dict):
             self.record.errors.append("l'enregistrement doit être un objet JSON")
         for name in sorted(set(self.raw) - set(known)):
-            self.record.flags.append(f"champ inconnu ignoré : « {str(name)[:40]} »")
+            self.record.notes.append(f"champ inconnu ignoré : « {str(name)[:40]} »")
 
     def text(self, name: str, label: str, max_length: int, required: bool = False) -> str | None:
         """A text field, trimmed; None when absent or empty."""
@@ -91,7 +93,7 @@ def read_structure(raw) -> Record:
     record = reader.record
     code = reader.text("code", "code", 40, required=True)
     record.key = code.upper() if code else None
-    kind = (reader.text("kind", "type de structure", 10, required=True) or "").lower()
+    kind = (reader.text("kind", "type de structure", 40, required=True) or "").lower()
     if kind and kind not in STRUCTURE_KINDS:
         record.errors.append(f"type de structure « {kind} » inconnu (fnogec, urogec ou udogec)")
     departments = reader.raw.get("departments") or []
@@ -128,7 +130,7 @@ def read_establishment(raw) -> Record:
     department = normalise_department(reader.text("department", "département", 3, required=True))
     if department and (problem := department_problem(department)) is not None:
         record.errors.append(f"département : {problem}")
-    network = (reader.text("network", "réseau", 10, required=True) or "").upper()
+    network = (reader.text("network", "réseau", 40, required=True) or "").upper()
     if network and network not in NETWORKS:
         record.errors.append(f"réseau « {network} » inconnu (SGEC ou CNEAP)")
     postal_code = reader.text("postal_code", "code postal", 10)

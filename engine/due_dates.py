@@ -46,3 +46,21 @@ def due_after(value: str | None, start: datetime) -> datetime | None:
 def due_date(task_spec, start: datetime) -> datetime | None:
     """When a task of this spec that became ready at `start` is due, or None."""
     return due_after(due_duration(task_spec), start)
+
+
+UNITS = (("years", "an", "ans"), ("months", "mois", "mois"), ("weeks", "semaine", "semaines"),
+         ("days", "jour", "jours"), ("hours", "heure", "heures"), ("minutes", "minute", "minutes"))
+
+
+def duration_fr(value: str | None) -> str | None:
+    """A due duration in words: « 21 jours », « 1 mois et 2 jours »; None when absent or unreadable."""
+    parsed = parse_duration(value) if value else None
+    if parsed is None:
+        return None
+    words = []
+    for key, one, many in UNITS:
+        amount = parsed.get(key)
+        if amount:
+            amount = int(amount) if float(amount).is_integer() else amount
+            words.append(f"{amount} {one if amount == 1 else many}")
+    return " et ".join(", ".join(words).rsplit(", ", 1)) if words else None

@@ -64,6 +64,8 @@ class Field:
     default: Any = None
     step: str = "1"
     accept: str | None = None
+    # Heading shown before the field, starting a group of fields (`ui:section` in the UI schema).
+    section: str | None = None
 
 
 @dataclass
@@ -136,7 +138,8 @@ class Form:
             kind, options = "checkboxes", choices(prop.get("items", {}))
         elif prop.get("type") == "boolean" and not options:
             kind = "checkbox"
-        elif options:
+        elif options or CHOICES_KEYWORD in prop:
+            # Computed choices stay a list even when none is offered: the help beside it says why.
             kind = "radio" if widget == "radio" or prop.get("type") == "boolean" else "select"
         elif widget == "textarea":
             kind = "textarea"
@@ -162,6 +165,7 @@ class Form:
             default=prop.get("default"),
             step="any" if prop.get("type") == "number" else "1",
             accept=FILE_ACCEPT if kind == "file" else None,
+            section=hints.get("ui:section"),
         )
 
     def label_of(self, name: str, value: Any) -> str:

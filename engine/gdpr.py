@@ -23,7 +23,9 @@ from engine.models import (
     Person,
     PersonalDataAccess,
     ProcessInstance,
+    TrainingRegistration,
     VolunteerContract,
+    VolunteerMission,
 )
 
 REDACTED = "[anonymisé]"
@@ -47,7 +49,7 @@ PERSONAL_FIELDS_BY_VARIABLE = {
 }
 # Completing one of these tasks puts volunteers' data in the instance (planning a training invites them).
 REVEALING_TASKS = (*PERSONAL_FIELDS_BY_TASK, "plan_training")
-VOLUNTEER_DOCUMENT_KINDS = ("contract", "identity_document", "social_criteria_proof", "signed_contract")
+VOLUNTEER_DOCUMENT_KINDS = ("contract", "identity_document", "social_criteria_proof", "signed_contract", "certificate")
 
 
 def holds_volunteer_data(session: Session, instance_id: int) -> bool:
@@ -137,6 +139,12 @@ def _anonymise_instance(session: Session, store: DocumentStore, instance: Proces
     instance.state = json.dumps(redact_state(json.loads(instance.state)))
     for contract in session.scalars(select(VolunteerContract).where(VolunteerContract.instance_id == instance.id)):
         contract.first_name, contract.last_name, contract.birth_date, contract.email = REDACTED, REDACTED, "", None
+    for mission in session.scalars(select(VolunteerMission).where(VolunteerMission.instance_id == instance.id)):
+        mission.first_name, mission.last_name, mission.birth_date, mission.email = REDACTED, REDACTED, "", None
+        mission.termination_reason = REDACTED if mission.termination_reason else None
+        for registration in session.scalars(select(TrainingRegistration)
+                                            .where(TrainingRegistration.mission_id == mission.id)):
+            registration.name, registration.email = REDACTED, None
     for document in session.scalars(select(Document).where(Document.instance_id == instance.id,
                                                            Document.kind.in_(VOLUNTEER_DOCUMENT_KINDS))):
         store.path_of(document).unlink(missing_ok=True)

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import handlers
 from engine.deployment import ProcessBundle, bundle_for
+from engine.directory import SqlDirectory
 from engine.forms import Form
 from engine.models import AuditEvent, Document, Person, ProcessInstance, TaskRow
 from engine.tasks import spiff_form
+from handlers.context import HandlerContext
 
 EVENT_LABELS = {
     "started": "Démarrage",
@@ -61,17 +65,34 @@ def instance_history(session: Session, instance: ProcessInstance) -> list[Histor
         .where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.at, AuditEvent.id)
     )
     entries = []
+    computed: dict[str, dict[str, dict]] = {}
     for event, person in rows:
         entry = HistoryEntry(event=event, actor=person.full_name if person else None)
         form = form_of_spec(bundle, event.spec_id)
         if event.data and form is not None:
+            if event.spec_id not in computed:
+                computed[event.spec_id] = computed_labels(session, instance, form)
             for name, value in event.data.items():
                 if value in (None, "", []):
                     continue
                 title = form.properties.get(name, {}).get("title", name)
-                entry.fields.append((title, form.label_of(name, value)))
+                label = computed[event.spec_id].get(name, {}).get(value) if isinstance(value, str) else None
+                entry.fields.append((title, label or form.label_of(name, value)))
         entries.append(entry)
     return entries
+
+
+def computed_labels(session: Session, instance: ProcessInstance, form: Form) -> dict[str, dict]:
+    """Labels of the values of a form's computed choices (a tuteur's name for their login), as offered today."""
+    sources = form.choice_sources()
+    if not sources:
+        return {}
+    # Choice providers read only the directory and the instance's establishment.
+    context = HandlerContext(directory=SqlDirectory(session), contracts=None, documents=None, mailer=None,
+                             today=date.today())
+    data = {"establishment_id": instance.establishment_id}
+    return {name: {item["value"]: item["label"] for item in handlers.CHOICES[source](context, data)}
+            for name, source in sources.items() if source in handlers.CHOICES}
 
 
 def instance_documents(session: Session, instance_id: int) -> list[Document]:

@@ -29,11 +29,23 @@ class Involved:
 
 
 def current_tasks(session: Session, instance: ProcessInstance) -> list[CurrentTask]:
-    """The instance's ready tasks, oldest first, each with its assignee and the people eligible for it."""
-    rows = session.scalars(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")
-                           .order_by(TaskRow.created_at, TaskRow.place))
-    return [CurrentTask(row, session.get(Person, row.assignee_id) if row.assignee_id else None,
-                        eligible_people(session, row)) for row in rows]
+    """The instance's ready tasks, oldest first, each with its assignee and the people eligible for it.
+
+    Tasks of the same role and scope (one per volunteer place) share one look-up of eligible people.
+    """
+    rows = list(session.scalars(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")
+                                .order_by(TaskRow.created_at, TaskRow.place)))
+    assignee_ids = {row.assignee_id for row in rows if row.assignee_id}
+    assignees = ({person.id: person for person in session.scalars(select(Person).where(Person.id.in_(assignee_ids)))}
+                 if assignee_ids else {})
+    eligible: dict[tuple, list[Candidate]] = {}
+    found = []
+    for row in rows:
+        key = (row.lane, row.establishment_id, row.department, row.structure_code)
+        if key not in eligible:
+            eligible[key] = eligible_people(session, row)
+        found.append(CurrentTask(row, assignees.get(row.assignee_id), eligible[key]))
+    return found
 
 
 def people_involved(session: Session, instance: ProcessInstance) -> list[Involved]:

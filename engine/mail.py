@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,12 +20,13 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Callable, Protocol
 from urllib.parse import unquote, urlparse
+from uuid import uuid4
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.claims import claim_next
-from engine.models import Notification, Person, ProcessInstance
+from engine.models import Notification, Person, TrainingSession
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,10 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2)]
 
 
-def instance_link(process_id: str | None, instance_id: int | None) -> str | None:
-    """Path of the page where a message about an instance is best followed."""
-    if instance_id is None:
-        return None
-    return f"/formations/{instance_id}" if process_id == "training" else f"/dossiers/{instance_id}"
+def instance_link(session: Session, instance_id: int) -> str:
+    """Path of the page where a message about an instance is best followed: its page, or its training session's."""
+    session_id = session.scalar(select(TrainingSession.id).where(TrainingSession.instance_id == instance_id))
+    return f"/formations/{session_id}" if session_id is not None else f"/dossiers/{instance_id}"
 
 
 def task_link(task_id: str) -> str:
@@ -77,9 +78,7 @@ class Mailer:
     def _instance_link(self) -> str | None:
         if self._link is None and self.instance_id is not None:
             with self.session.no_autoflush:
-                process_id = self.session.scalar(select(ProcessInstance.process_id)
-                                                 .where(ProcessInstance.id == self.instance_id))
-            self._link = instance_link(process_id, self.instance_id)
+                self._link = instance_link(self.session, self.instance_id)
         return self._link
 
 
@@ -92,7 +91,8 @@ def compose(notification: Notification, sender: str, base_url: str | None) -> Em
     message["Date"] = format_datetime(notification.created_at.astimezone())
     message["Message-ID"] = make_msgid(idstring=f"notification-{notification.id}")
     body = notification.body
-    if notification.link and base_url:
+    # Only people with an account can follow a link into the platform (volunteers have none).
+    if notification.link and base_url and notification.person_id is not None:
         body += f"\n\nPour y accéder : {base_url.rstrip('/')}{notification.link}"
     message.set_content(body)
     return message
@@ -131,8 +131,8 @@ class FolderTransport:
     def deliver(self, message: EmailMessage) -> None:
         """Write the message as a file, atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = message["Message-ID"].strip("<>").split("@")[0].replace("/", "-")
-        path = self.folder / f"{datetime.now():%Y%m%d-%H%M%S}-{name}.eml"
+        number = re.search(r"notification-(\d+)", message["Message-ID"] or "")
+        path = self.folder / f"{datetime.now():%Y%m%d-%H%M%S}-{number.group(1) if number else uuid4().hex}.eml"
         partial = path.with_suffix(".part")
         partial.write_bytes(message.as_bytes())
         os.replace(partial, path)
@@ -167,7 +167,8 @@ def deliver_pending(session: Session, transport: Transport | None, sender: str, 
             Notification.next_attempt_at <= moment), Notification.next_attempt_at, worker, moment)
         if claimed is None:
             break
-        notification = session.get(Notification, claimed)
+        # Read again: the claim was written around the session, which may hold an older copy.
+        notification = session.get(Notification, claimed, populate_existing=True)
         try:
             transport.deliver(compose(notification, sender, base_url))
         except (OSError, smtplib.SMTPException) as error:

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from engine.access import Principal, instance_filter
 from engine.deployment import bundle_for
-from engine.diagrams import NodeHeat
-from engine.due_dates import due_duration, parse_duration
-from engine.models import Deployment, Establishment, ProcessInstance, TaskRow, Timer
+from engine.due_dates import due_duration, duration_fr, parse_duration
+from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.queries import territory_clause
 
@@ -136,6 +135,11 @@ class StepWait:
     due_in: str | None = None
 
     @property
+    def due_label(self) -> str | None:
+        """The due duration in words."""
+        return duration_fr(self.due_in)
+
+    @property
     def due_valid(self) -> bool:
         """Whether the step's due duration, if any, is a readable ISO 8601 duration."""
         return self.due_in is None or parse_duration(self.due_in) is not None
@@ -190,7 +194,7 @@ def _median_starts(session: Session, base) -> dict[tuple[str, str], datetime]:
         func.count().over(partition_by=partition).label("total"),
     ).subquery()
     middle = select(ranked.c.process_id, ranked.c.spec_id, ranked.c.created_at).where(
-        ranked.c.position.in_([(ranked.c.total + 1) / 2, (ranked.c.total + 2) / 2]))
+        ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2]))
     values: dict[tuple[str, str], list[datetime]] = {}
     for process_id, spec_id, created_at in session.execute(middle):
         values.setdefault((process_id, spec_id), []).append(created_at)
@@ -337,26 +341,12 @@ def wait_fr(since: datetime | None, now: datetime) -> str:
     return f"{hours} h" if hours >= 1 else "moins d'une heure"
 
 
-def node_heat(session: Session, principal: Principal, filters: Filters, now: datetime) -> dict[tuple[str, str], NodeHeat]:
-    """What waits at each element: user tasks by (process, element), incidents, and timers (by element only,
-    under the process key "*")."""
-    heat: dict[tuple[str, str], NodeHeat] = {}
-    for step in step_waits(session, principal, filters, now):
-        if step.waiting:
-            heat[(step.process_id, step.spec_id)] = NodeHeat(
-                waiting=step.waiting, median_wait=wait_fr(step.median, now), oldest_wait=wait_fr(step.oldest, now),
-                overdue=step.overdue)
-    conditions = instance_conditions(session, principal, filters)
-    incidents = session.execute(select(ProcessInstance.incident_node, func.count())
-                                .where(*conditions, ProcessInstance.status == "incident",
-                                       ProcessInstance.incident_node.is_not(None))
-                                .group_by(ProcessInstance.incident_node))
-    for node, count in incidents:
-        process_id, _, element = node.partition(":")
-        heat.setdefault((process_id, element), NodeHeat()).incidents = count
-    timers = session.execute(select(Timer.spec_id, func.count())
-                             .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-                             .where(*conditions).group_by(Timer.spec_id))
-    for element, count in timers:
-        heat.setdefault(("*", element), NodeHeat()).timers = count
-    return heat
+def wait_short(since: datetime | None, now: datetime) -> str:
+    """How long since a moment, in few characters for diagram badges: « 9 j », « 5 h », « < 1 h »."""
+    if since is None:
+        return "—"
+    elapsed = now - since
+    if elapsed >= timedelta(days=1):
+        return f"{elapsed.days} j"
+    hours = int(elapsed.total_seconds() // 3600)
+    return f"{hours} h" if hours >= 1 else "< 1 h"

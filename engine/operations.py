@@ -63,16 +63,14 @@ def eligible_people(session, row: TaskRow) -> list[Candidate]:
     with its organising structure.
     """
     if row.lane == "gestionnaire":
-        structures = [s for s in session.scalars(select(Structure).order_by(Structure.kind, Structure.code))
-                      if (s.covers(row.department) if row.department else s.code == row.structure_code)]
-        if not structures:
-            return []
+        # One query for every gestionnaire; which structures cover the department is read from their JSON list.
         found = session.execute(
-            select(Person, RoleAssignment).join(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .where(RoleAssignment.role == "gestionnaire", Person.active.is_(True),
-                   RoleAssignment.structure_id.in_([s.id for s in structures]))
-            .order_by(Person.last_name, Person.first_name)).all()
-        return [Candidate(person, "gestionnaire", assignment.structure.code) for person, assignment in found]
+            select(Person, Structure).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .join(Structure, Structure.id == RoleAssignment.structure_id)
+            .where(RoleAssignment.role == "gestionnaire", Person.active.is_(True))
+            .order_by(Person.last_name, Person.first_name, Structure.code)).all()
+        return [Candidate(person, "gestionnaire", structure.code) for person, structure in found
+                if (structure.covers(row.department) if row.department else structure.code == row.structure_code)]
     roles = LANE_ROLES.get(row.lane or "", ())
     if not roles or row.establishment_id is None:
         return []

@@ -132,9 +132,9 @@ def _read_role(raw) -> ClaimedRole | None:
     # "tuteur:0350781J", "gestionnaire:UDOGEC-35", "process_owner", or the directory file's
     # {"role": …, "establishment": …, "structure": …}.
     if isinstance(raw, str):
-        role, _, scope = raw.strip().partition(":")
-        establishment, structure = (scope.strip().upper(), None) if _UAI.match(scope.strip().upper()) else (
-            None, scope.strip().upper() or None)
+        role, _, scope = raw.partition(":")
+        scope = scope.strip().upper() or None
+        establishment, structure = (scope, None) if scope and _UAI.match(scope) else (None, scope)
     elif isinstance(raw, dict):
         role = raw.get("role")
         establishment = _text(raw.get("establishment"), 8)
@@ -156,11 +156,15 @@ def provision(session: Session, identity: Identity, now: datetime) -> Provisioni
     is deactivated, or the Isidoor id is already the login of someone else.
     """
     try:
-        return _provision(session, identity, now)
-    except IntegrityError:
-        # Two first logins of one person at once: the other recorded them; this one links to that record.
+        try:
+            return _provision(session, identity, now)
+        except IntegrityError:
+            # Two first logins of one person at once: the other recorded them; this one links to that record.
+            session.rollback()
+            return _provision(session, identity, now)
+    except ProvisioningRefused:
         session.rollback()
-        return _provision(session, identity, now)
+        raise
 
 
 def _provision(session: Session, identity: Identity, now: datetime) -> ProvisioningOutcome:

@@ -4,13 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from engine.access import Principal, inbox_filter, instance_filter
 from engine.models import Establishment, ProcessInstance, Structure, TaskRow
 
 # Statuses under which an establishment's hosting project of a campaign counts as existing.
-LIVE_STATUSES = ("running", "completed", "incident")
+# A school submits at most one project per campaign: a refused or suspended one counts; one a process owner
+# terminated (started by mistake, say) does not.
+LIVE_STATUSES = ("running", "completed", "refused", "incident", "suspended")
 
 
 @dataclass
@@ -34,6 +36,9 @@ def actionable_tasks(session: Session,
         # A suspended instance's tasks wait out of the inbox until it resumes.
         .where(TaskRow.state == "ready", inbox_filter(principal), ProcessInstance.status != "suspended")
         .order_by(TaskRow.created_at, TaskRow.id)
+        # Each row's instance is the one selected beside it: joining it a second time for the task's
+        # relationship would double the widest part of every row.
+        .options(lazyload(TaskRow.instance))
     ).all())
 
 

@@ -2,7 +2,9 @@
 
 A completion loads the instance (with its version for optimistic locking),
 checks role and scope, validates the form (JSON Schema and handler rules),
-completes the SpiffWorkflow task, runs the engine steps (service tasks call
+claims the instance's row if its version is still the one read (otherwise
+the caller gets a `Conflict` before anything runs), completes the
+SpiffWorkflow task, runs the engine steps (service tasks call
 handlers, business rule tasks evaluate DMN) and writes the state, the task
 table, documents and an audit event in one commit. A failing handler leaves
 an incident on the instance; the user's input is kept.
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -216,9 +218,11 @@ class ProcessRuntime:
         workflow, bundle = self.load(instance)
         for task in workflow.get_tasks(state=TaskState.ERROR):
             task._set_state(TaskState.READY)
-        instance.incident = None
-        instance.incident_node = None
+        # The instance row stays untouched until `_advance` has claimed it; a new failure records its own incident.
         self._advance(workflow, instance)
+        if not workflow.get_tasks(state=TaskState.ERROR):
+            instance.incident = None
+            instance.incident_node = None
         self._record(instance, None, "retried", "Relance après incident", principal, None)
         self._save(workflow, instance, bundle, principal)
         return instance
@@ -235,8 +239,10 @@ class ProcessRuntime:
             forget_timer(self.session, instance.id, task_id)
             self.session.commit()
             return instance
-        timer = find_task(workflow, task_id)
-        summary = timer.task_spec.bpmn_name or timer.task_spec.bpmn_id
+        now = self.clock()
+        due = [find_task(workflow, waiting) for waiting, (_spec, _kind, at) in self._timers[instance.id].items()
+               if at < now]
+        summary = ", ".join(t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in due if t is not None)
         with engine_clock(self.clock):
             workflow.refresh_timers()
         self._advance(workflow, instance)
@@ -261,6 +267,7 @@ class ProcessRuntime:
         return instance
 
     def _advance(self, workflow: BpmnWorkflow, instance: ProcessInstance) -> None:
+        self._claim(instance)
         try:
             with engine_clock(self.clock):
                 workflow.do_engine_steps()
@@ -271,6 +278,32 @@ class ProcessRuntime:
             # The element in its own process (a call activity's child may fail): where the diagram marks it.
             instance.incident_node = (f"{failed.workflow.spec.name}:{failed.task_spec.bpmn_id}"
                                       if failed is not None else None)
+
+    def _claim(self, instance: ProcessInstance) -> None:
+        """Hold the instance's row for this transaction, unless someone changed it since it was read.
+
+        Handlers write rows of their own (training sessions, contracts, documents) while the engine runs, and
+        flush them before the instance is saved: a concurrent change must turn this transaction away before
+        they run, as a conflict, not fail later on a duplicate row. PostgreSQL locks the row; SQLite takes
+        its single write lock. Either way the other writer waits, then finds the version changed.
+        """
+        table = ProcessInstance.__table__
+        try:
+            # Without autoflush: changes the caller already made to the instance must not be written (and its
+            # version raised) before the claim compares versions.
+            with self.session.no_autoflush:
+                claimed = self.session.execute(
+                    update(table).where(table.c.id == instance.id, table.c.version == instance.version)
+                    .values(version=table.c.version)
+                ).rowcount
+        except OperationalError as error:
+            if "locked" not in str(error).lower():
+                raise
+            claimed = 0
+        if claimed != 1:
+            log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance.id})
+            self.session.rollback()
+            raise Conflict(CONCURRENT_CHANGE)
 
     def _save(self, workflow: BpmnWorkflow, instance: ProcessInstance, bundle: ProcessBundle,
               principal: Principal | None, completed: set[str] = frozenset()) -> None:

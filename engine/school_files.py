@@ -10,10 +10,10 @@ from engine.access import Forbidden, Principal, can_name_referent, can_reopen_su
 from engine.campaigns import deadline_message, reopening_of, submission_open
 from engine.contacts import school_file_helpers
 from engine.decisions import volunteer_quota
-from engine.directory import establishment_file, profile_problems, tutor_statuses
+from engine.directory import profile_problems, school_file, tutor_statuses
 from engine.models import Campaign, Establishment, Person, RoleAssignment
 from engine.queries import live_project
-from handlers.school_file import school_file_problems
+from handlers.school_file import pupil_count_for, school_file_problems
 
 
 class NamingRefused(Exception):
@@ -21,13 +21,18 @@ class NamingRefused(Exception):
 
 
 def file_status(session: Session, establishment: Establishment, campaign: Campaign | None) -> dict:
-    """Problems of a school file for a campaign, its volunteer quota, and who helps fix it."""
-    problems = school_file_problems(establishment_file(establishment),
-                                    campaign.pupil_count_year if campaign is not None else None)
+    """Problems of a school file for a campaign, the pupil count it reads, its volunteer quota, who helps fix it."""
+    year = campaign.pupil_count_year if campaign is not None else None
+    file = school_file(session, establishment)
+    problems = school_file_problems(file, year)
+    pupils, pupils_year = pupil_count_for(file, year)
     return {
         "problems": problems,
         "complete": not problems,
-        "quota": volunteer_quota(session, establishment.pupil_count),
+        "pupil_count": pupils,
+        "pupil_count_year": pupils_year,
+        # A count of another year than the campaign's gives no quota: it must be updated first.
+        "quota": volunteer_quota(session, pupils) if year is None or pupils_year == year else None,
         "helpers": school_file_helpers(session, establishment.department),
     }
 

@@ -65,7 +65,8 @@ def end_mission(runtime: ProcessRuntime, mission: VolunteerMission, principal: P
 
     def termination_event(workflow):
         for task in workflow.get_tasks(state=TaskState.WAITING):
-            if task.task_spec.bpmn_id == TERMINATION_EVENT and task.data.get("place", {}).get("number") == mission.place:
+            place = task.data.get("place", {}).get("number")
+            if task.task_spec.bpmn_id == TERMINATION_EVENT and place == mission.place:
                 return BpmnEvent(task.task_spec.event_definition, payload=data, target=task.workflow)
         return None
 

@@ -198,8 +198,8 @@ def register(session: Session, principal: Principal, training: TrainingSession, 
         .values(registered=TrainingSession.registered + 1).execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         session.rollback()
-        raise RegistrationRefused(f"La session est complète ({training.capacity} places) : "
-                                  "plus aucune inscription n'est possible.")
+        places = f"{training.capacity} place{'s' if training.capacity > 1 else ''}"
+        raise RegistrationRefused(f"La session est complète ({places}) : plus aucune inscription n'est possible.")
     registration = TrainingRegistration(session_id=training.id, person_id=person.id if person else None,
                                         mission_id=mission.id if mission else None, name=name, email=email,
                                         registered_at=now, registered_by_id=principal.person_id)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from engine.documents import DocumentStore
 from engine.forms import Form
 from engine.models import Document, TaskRow
+from handlers.formats import slug
 
 # (leading bytes, content type, file extension) of the accepted formats.
 SIGNATURES = (
@@ -98,9 +98,7 @@ def parse_data_url(text: str) -> Upload:
 def safe_filename(name: str, extension: str) -> str:
     """A download name made of the sender's file name (letters, digits, dashes) and the real extension."""
     stem = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].rsplit(".", 1)[0]
-    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-").lower()[:80] or "document"
-    return f"{stem}.{extension}"
+    return f"{slug(stem)[:80].rstrip('-')}.{extension}"
 
 
 def reference(document: Document) -> dict:

@@ -13,7 +13,7 @@ from typing import Callable
 
 from handlers.campaign import submission_rules
 from handlers.certificate import generate_certificate
-from handlers.contract import contract_terms_rules, generate_contract
+from handlers.contract import contract_terms_rules, generate_contract, signed_contract_rules
 from handlers.eligibility import check_eligibility, volunteer_file_rules
 from handlers.follow_up import end_mission_early, plan_follow_up, prepare_follow_up, remind_overdue_follow_up
 from handlers.notifications import notify_referents
@@ -44,6 +44,7 @@ FORM_RULES: dict[str, list[Callable[..., list[tuple]]]] = {
     "review_project": [places_within_quota],
     "volunteer_file": [volunteer_file_rules],
     "draw_up_contract": [contract_terms_rules],
+    "upload_signed_contract": [signed_contract_rules],
     "plan_training": [plan_training_rules],
     "record_attendance": [attendance_rules],
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.context import HandlerContext
+from handlers.school_file import campaign_school_file, pupil_count_for
 
 QUOTA_DECISION = "volunteer_quota"
 
@@ -32,7 +33,8 @@ def submission_rules(context: HandlerContext, form_data: dict, task_data: dict) 
                            f"Les missions de la campagne {campaign['school_year']} commencent entre le "
                            f"{_date_fr(campaign['earliest_start'])} et le {_date_fr(campaign['latest_start'])}."))
     requested = form_data.get("places_requested")
-    pupils = (context.directory.establishment(task_data["establishment_id"]) or {}).get("pupil_count")
+    establishment = campaign_school_file(context, task_data["establishment_id"]) or {}
+    pupils, _year = pupil_count_for(establishment, campaign["pupil_count_year"] if campaign else None)
     if context.decisions is not None and isinstance(requested, int) and isinstance(pupils, int):
         quota = context.decisions.decide(QUOTA_DECISION, {"school_file": {"pupil_count": pupils}}).get("quota")
         if isinstance(quota, int) and requested > quota:

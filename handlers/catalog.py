@@ -87,7 +87,7 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
     HandlerDescription(
         "close_training_session", "Clôt une session de formation ; inscriptions et présences restent.",
         (Parameter("invitations", "dict", "résultat de l'invitation (`invitations`)"),),
-        "nombre d'inscrits et de présents"),
+        "`registered` (inscrits), `attended` (présents)"),
     HandlerDescription(
         "plan_follow_up", "Ouvre le suivi de la mission et calcule son calendrier (mi-mission, bilan, relances).",
         (_VOLUNTEER, _TERMS, _PLACE,

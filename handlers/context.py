@@ -16,6 +16,9 @@ class Directory(Protocol):
     def establishment(self, establishment_id: int) -> dict | None:
         """The establishment's file, or None."""
 
+    def pupil_counts(self, establishment_id: int) -> dict[str, int]:
+        """An establishment's pupil counts by school year ("2027-2028": 420), empty when unknown."""
+
     def reviewers_for(self, department: str) -> dict:
         """Codes of the Udogec, Urogec and Fnogec covering a department (None where absent)."""
 

@@ -1,7 +1,7 @@
 """The Service Civique engagement contract (step 6), produced as a PDF from an editable template.
 
 The template is `handlers/templates/contract.html`, a Jinja HTML file that a
-non-developer may edit (see docs/contrat.md for the variables it receives). It
+non-developer may edit (see docs/volontaire.md for the variables it receives). It
 is rendered in a sandbox, then turned into a PDF by WeasyPrint. Each generation
 is stored as a new version of the place's contract; earlier versions are kept.
 """
@@ -15,12 +15,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.context import HandlerContext, HandlerError
 from handlers.eligibility import age_on, age_problems, campaign_problems, duration_problems
-from handlers.formats import french_amount, french_date, long_date
+from handlers.formats import french_amount, french_date, long_date, slug
 from handlers.identifiers import display_phone
 from handlers.offer import DOMAINS
 from handlers.rules import ELIGIBILITY, FEDERATION, INDEMNITY
 
-__all__ = ["contract_terms_rules", "french_date", "generate_contract", "render_contract_html", "contract_pdf"]
+__all__ = ["contract_terms_rules", "french_date", "generate_contract", "render_contract_html", "contract_pdf",
+           "signed_contract_rules"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _TEMPLATES = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
@@ -91,7 +92,7 @@ def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: 
     version = context.documents.next_version(series)
     html = render_contract_html(volunteer, contract_terms, establishment, tutors, context.today, project,
                                 structure, version)
-    name = f"{volunteer['last_name']}-{volunteer['first_name']}".lower().replace(" ", "-")
+    name = slug(f"{volunteer['last_name']} {volunteer['first_name']}")
     stored = context.documents.store(
         "contract",
         f"Contrat d'engagement de Service Civique — {volunteer['first_name']} {volunteer['last_name']}",
@@ -134,3 +135,21 @@ def contract_terms_rules(context: HandlerContext, form_data: dict, task_data: di
         problems.append(("host_complement_amount", f"La prestation de subsistance est d'au moins "
                                                    f"{french_amount(minimum)} par mois."))
     return problems
+
+
+def signed_contract_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
+    """Rules of the signed copy: it was sent for the current version of the contract, and anew when asked."""
+    signed = form_data.get("signed_contract")
+    document_id = signed.get("document_id") if isinstance(signed, dict) else None
+    if document_id is None:
+        return []
+    contract = task_data.get("contract") or {}
+    # Document ids grow with time: a copy stored before the current contract was signed on an older version.
+    if contract.get("document_id") and document_id < contract["document_id"]:
+        return [("signed_contract", f"Déposez la copie signée de la version {contract.get('version')} du contrat : "
+                                    "le fichier joint a été déposé pour une version précédente.")]
+    review = task_data.get("contract_review") or {}
+    previous = ((task_data.get("signature") or {}).get("signed_contract") or {}).get("document_id")
+    if review.get("decision") == "resend" and document_id == previous:
+        return [("signed_contract", "Le gestionnaire a demandé une nouvelle copie signée : déposez un autre fichier.")]
+    return []

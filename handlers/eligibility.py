@@ -128,7 +128,7 @@ def _situation(volunteer: dict, age: int) -> list[Problem]:
             if not volunteer.get(name):
                 problems.append((name, f"Le volontaire sera mineur au début de la mission : indiquez {what} de son "
                                        "représentant légal, qui signe aussi le contrat."))
-    if volunteer.get("social_criteria") not in (None, "none") and not volunteer.get("social_criteria_proof"):
+    if volunteer.get("social_criteria") not in (None, "none", False) and not volunteer.get("social_criteria_proof"):
         problems.append(("social_criteria_proof", "Joignez le justificatif des critères sociaux : attestation de "
                          "bourse de l'année (échelon 5 ou plus) ou attestation RSA de moins de 3 mois."))
     return problems

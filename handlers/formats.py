@@ -1,6 +1,8 @@
 """French formats for what handlers write: dates and amounts in documents and messages."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -26,3 +28,9 @@ def long_date(value: str | date) -> str:
 def french_amount(value: float) -> str:
     """An amount as 1 234,56 €."""
     return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
+
+
+def slug(text: str) -> str:
+    """Text as a file name part: ASCII letters and digits, dashes between words (« Léa Martin » → lea-martin)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower() or "document"

@@ -13,7 +13,7 @@ _PHONE = re.compile(r"^(?:(?:\+33|0033)[1-9]|0[1-9])\d{8}$")
 # Deliberately simple: one @, no spaces, a dot in the domain; what a mail server accepts is its business.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
-OVERSEAS_DEPARTMENTS = ("971", "972", "973", "974", "976")
+OVERSEAS_DEPARTMENTS = ("971", "972", "973", "974", "975", "976")
 
 
 def luhn_valid(digits: str) -> bool:

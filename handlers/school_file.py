@@ -15,10 +15,28 @@ FIELD_LABELS = {
 }
 
 
+def pupil_count_for(establishment: dict, school_year: str | None) -> tuple[int | None, str | None]:
+    """The pupil count a campaign reads and the school year it refers to.
+
+    With `school_year`, the count of that year when the directory gave one
+    (the establishment's latest count, else its `pupil_counts` by year);
+    otherwise, or when that year is unknown, the latest count and its year, so
+    that the caller can say which year the file holds.
+    """
+    latest = (establishment.get("pupil_count"), establishment.get("pupil_count_year"))
+    if school_year is None or latest[1] == school_year:
+        return latest
+    counts = establishment.get("pupil_counts") or {}
+    if school_year in counts:
+        return counts[school_year], school_year
+    return latest
+
+
 def school_file_problems(establishment: dict, pupil_count_year: str | None = None) -> list[dict]:
     """Items of the school file that are missing or invalid, each with who fixes it.
 
     `pupil_count_year` is the school year whose pupil count the campaign uses:
+    without a count of that year (in the file or its `pupil_counts` by year),
     a count of another year is flagged as to be updated. Each item has the
     field, a French label, whether the value is absent or present but wrong
     (`state`: "missing", "invalid" or "outdated") and who fixes it.
@@ -50,8 +68,7 @@ def school_file_problems(establishment: dict, pupil_count_year: str | None = Non
     problem = uai_problem(establishment.get("uai"))
     if problem is not None:
         flag("uai", "missing" if not establishment.get("uai") else "invalid", problem)
-    pupils = establishment.get("pupil_count")
-    year = establishment.get("pupil_count_year")
+    pupils, year = pupil_count_for(establishment, pupil_count_year)
     if pupils is None:
         flag("pupil_count", "missing")
     elif pupils <= 0:
@@ -63,21 +80,31 @@ def school_file_problems(establishment: dict, pupil_count_year: str | None = Non
     return problems
 
 
+def campaign_school_file(context: HandlerContext, establishment_id: int) -> dict | None:
+    """The school file as the instance's campaign reads it, with the pupil counts by year; None if unknown."""
+    establishment = context.directory.establishment(establishment_id)
+    if establishment is None:
+        return None
+    return {**establishment, "pupil_counts": context.directory.pupil_counts(establishment_id)}
+
+
 def _campaign_year(context: HandlerContext) -> str | None:
     return context.campaign["pupil_count_year"] if context.campaign else None
 
 
 def check_school_file(context: HandlerContext, establishment_id: int) -> dict:
     """Service task: tell whether the school file is complete, and what is missing."""
-    establishment = context.directory.establishment(establishment_id)
+    establishment = campaign_school_file(context, establishment_id)
     if establishment is None:
         raise HandlerError(f"Établissement {establishment_id} introuvable dans l'annuaire.")
     missing = school_file_problems(establishment, _campaign_year(context))
+    # The quota decision reads this count: the one of the campaign's year.
+    pupils, year = pupil_count_for(establishment, _campaign_year(context))
     return {
         "complete": not missing,
         "missing": missing,
-        "pupil_count": establishment.get("pupil_count"),
-        "pupil_count_year": establishment.get("pupil_count_year"),
+        "pupil_count": pupils,
+        "pupil_count_year": year,
         "department": establishment["department"],
         "checked_on": context.today.isoformat(),
     }
@@ -85,7 +112,7 @@ def check_school_file(context: HandlerContext, establishment_id: int) -> dict:
 
 def require_complete_school_file(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
     """Rule of the project form: a project cannot be submitted while the school file is incomplete."""
-    establishment = context.directory.establishment(task_data["establishment_id"])
+    establishment = campaign_school_file(context, task_data["establishment_id"])
     missing = school_file_problems(establishment or {}, _campaign_year(context))
     if not missing:
         return []

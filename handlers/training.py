@@ -20,7 +20,7 @@ def invite_participants(context: HandlerContext, structure_code: str, session: d
         f"La session compte {session['capacity']} places. "
         + ("Inscrivez-vous sur la plateforme Service Civique, page « Formations »."
            if session.get("audience") == "tutors" else
-           "Le référent ou le tuteur inscrit le volontaire sur la plateforme Service Civique, page « Formations ».")
+           "Votre tuteur ou le référent de votre établissement vous y inscrit sur la plateforme Service Civique.")
         + "\n\nL'équipe Service Civique de votre Ogec"
     )
     invited = []

@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from conftest import principal_of
+from engine.db import make_session_factory
 from engine.models import ProcessInstance, VolunteerMission
 from engine.worker import PassReport, Worker
-from test_processes import accepted_project, ready, sample
 
 REVIEWERS = {"rennes": "gestionnaire.udogec35", "brest": "gestionnaire.udogec29"}
 
@@ -31,12 +31,18 @@ def actor(lane: str, city: str) -> str:
 
 def to_follow_up(runtime, session, city: str = "rennes", first_name: str = "Léa") -> ProcessInstance:
     """A hosting project accepted and its (single) volunteer path done up to the confirmed contract."""
+    from test_processes import accepted_project, ready, sample
+
     instance = accepted_project(runtime, session, city)
     for _ in range(20):
         if session.scalar(select(VolunteerMission.id).where(VolunteerMission.instance_id == instance.id)):
             return instance
         row = ready(session, instance.id)[0]
-        data = sample(row.spec_id, first_name=first_name) if row.spec_id == "volunteer_file" else sample(row.spec_id)
+        data = sample(row.spec_id)
+        if row.spec_id == "volunteer_file":
+            # The sample file names the tuteurs of Rennes.
+            tutors = {key: value.replace("rennes", city) for key, value in data.items() if key in ("tutor", "cotutor")}
+            data = {**data, "first_name": first_name, **tutors}
         runtime.complete(row.id, principal_of(session, actor(row.lane, city)), data)
     raise AssertionError("le parcours n'atteint pas le suivi de la mission")
 
@@ -47,4 +53,12 @@ def run_worker(sessions, tmp_path, when: datetime, session=None, name: str = "te
                     clock=lambda: when).run_once()
     if session is not None:
         session.expire_all()
+    return report
+
+
+def fire_due_timers(runtime, session, when: datetime) -> PassReport:
+    """Let a worker whose clock reads `when` fire every timer due by then, on the runtime's database and storage."""
+    report = Worker(make_session_factory(session.get_bind()), runtime.store.root, {}, name="test-timers",
+                    clock=lambda: when).run_once()
+    session.expire_all()
     return report

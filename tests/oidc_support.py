@@ -93,9 +93,13 @@ def isidoor(live, tmp_path_factory):
     log = (folder / "provider.log").open("w")
     process = subprocess.Popen(["node", str(PROVIDER_DIR / "provider.mjs"), str(config)], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=log, text=True)
+    drain = None
     try:
         line = process.stdout.readline()
         assert line, f"le fournisseur OpenID Connect n'a pas démarré : {(folder / 'provider.log').read_text()}"
+        # Whatever else it prints goes on being read, so that a full pipe never blocks it.
+        drain = threading.Thread(target=process.stdout.read, daemon=True)
+        drain.start()
         yield Isidoor(json.loads(line)["issuer"], key, accounts)
     finally:
         process.stdin.close()
@@ -104,6 +108,8 @@ def isidoor(live, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if drain is not None:
+            drain.join(timeout=10)
         process.stdout.close()
         log.close()
 

@@ -1,9 +1,12 @@
 """The whole campaign through the JSON API only, each step by its role."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from jsonschema import Draft202012Validator
 
 from conftest import SAMPLES
+from follow_up_support import run_worker
 from webapp.api.openapi import SPEC
 
 RENNES = "0350781J"
@@ -31,7 +34,7 @@ def do_task(api, login: str, name: str, data: dict) -> dict:
     return documented(response, "/api/v1/tasks/{task_id}/complete", "post").json["instance"]
 
 
-def test_full_campaign_through_the_api(api):
+def test_full_campaign_through_the_api(api, sessions, tmp_path):
     started = api.post("/api/v1/instances", "referent.rennes",
                        json={"process": "hosting_project", "establishment": RENNES})
     assert started.status_code == 201, started.json
@@ -46,9 +49,14 @@ def test_full_campaign_through_the_api(api):
     do_task(api, "tuteur.rennes", "confirm_selection", SAMPLES["confirm_selection"])
     do_task(api, "referent.rennes", "volunteer_file", SAMPLES["volunteer_file"])
     do_task(api, "gestionnaire.udogec35", "draw_up_contract", SAMPLES["draw_up_contract"])
+    do_task(api, "referent.rennes", "upload_signed_contract", SAMPLES["upload_signed_contract"])
+    do_task(api, "gestionnaire.udogec35", "confirm_contract", SAMPLES["confirm_contract"])
+    # Late May 2028: the worker has opened every monthly follow-up and the mid-mission review, then the report.
+    run_worker(sessions, tmp_path, datetime(2028, 5, 20, 10, 0))
     do_task(api, "tuteur.rennes", "record_follow_up", SAMPLES["record_follow_up"])
-    do_task(api, "cotuteur.rennes", "record_follow_up", {**SAMPLES["record_follow_up"], "mission_over": True})
-    last = do_task(api, "tuteur.rennes", "end_of_mission_report", SAMPLES["end_of_mission_report"])
+    do_task(api, "referent.rennes", "mid_mission_review", SAMPLES["mid_mission_review"])
+    run_worker(sessions, tmp_path, datetime(2028, 5, 20, 10, 0))
+    last = do_task(api, "cotuteur.rennes", "end_of_mission_report", SAMPLES["end_of_mission_report"])
     assert last["status"] == "completed" and last["tasks"] == []
 
     detail = documented(api.get(f"/api/v1/instances/{instance_id}", "referent.rennes"),
@@ -62,8 +70,10 @@ def test_full_campaign_through_the_api(api):
 
     documents = documented(api.get(f"/api/v1/instances/{instance_id}/documents", "referent.rennes"),
                            "/api/v1/instances/{instance_id}/documents").json["items"]
-    assert [d["kind"] for d in documents] == ["contract"]
-    download = api.get(documents[0]["url"], "referent.rennes")
+    assert {"contract", "identity_document", "signed_contract"} <= {d["kind"] for d in documents}
+    assert "certificate" in {d["kind"] for d in documents}, "the end-of-mission certificate"
+    contract = next(d for d in documents if d["kind"] == "contract")
+    download = api.get(contract["url"], "referent.rennes")
     assert download.status_code == 200 and download.data.startswith(b"%PDF")
     assert download.headers["Content-Type"] == "application/pdf"
     download.close()

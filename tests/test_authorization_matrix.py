@@ -64,6 +64,12 @@ class Scenario:
     old_campaign_id: int = 0
     import_id: int = 0
     discrepancy_id: int = 0
+    follow_up_id: int = 0
+    training_session_id: int = 0
+    tutor_session_id: int = 0
+    registration: Callable[[], int] | None = None
+    unregistered: Callable[[], int] | None = None
+    staged_id: int = 0
 
 
 def advance(runtime, session, instance, login: str, data: dict) -> None:
@@ -111,6 +117,58 @@ def build(runtime, session, tmp_path, place: str) -> Scenario:
     discrepancy = session.scalar(select(LoginDiscrepancy).where(LoginDiscrepancy.person_id == tuteur.id))
     return Scenario(establishment.id, establishment.uai, structure.code, projects[2].id, tasks, document.id,
                     training.id, training_task, old_campaign.id, directory_import.id, discrepancy.id)
+
+
+def add_staged_upload(session, scenario: Scenario) -> None:
+    """Definition files uploaded by a process owner, identical to the deployed ones (deploying them changes nothing)."""
+    from engine.deployment import current_deployment
+    from engine.staging import stage_files
+
+    text = current_deployment(session).files["processes/training.bpmn"]
+    scenario.staged_id = stage_files(session, principal_of(session, "pilote"), [("training.bpmn", text.encode())],
+                                     datetime.now()).id
+
+
+def add_follow_up_targets(runtime, session, place: str, scenario: Scenario) -> None:
+    """A volunteer of the place under follow-up, and two sessions of its Udogec: for volunteers, for tuteurs."""
+    from follow_up_support import to_follow_up
+    from engine.models import TrainingRegistration, TrainingSession, VolunteerMission
+    from engine.trainings import register, unregister
+
+    scenario.follow_up_id = to_follow_up(runtime, session, place, first_name={"rennes": "Léa"}.get(place, "Yann")).id
+    udogec = f"gestionnaire.udogec{PLACES[place]['department']}"
+    structure = session.scalar(select(Structure).where(Structure.code == scenario.structure))
+    for field, changes in (("training_session_id", {}), ("tutor_session_id", {"kind": "tutor_training",
+                                                                               "audience": "tutors"})):
+        training = runtime.start("training", principal_of(session, udogec), structure=structure, campaign="2027-2028")
+        advance(runtime, session, training, udogec, {**SAMPLES["plan_training"], **changes})
+        setattr(scenario, field, session.scalar(select(TrainingSession.id)
+                                                .where(TrainingSession.instance_id == training.id)))
+    mission = session.scalar(select(VolunteerMission).where(VolunteerMission.instance_id == scenario.follow_up_id))
+
+    def registration_of() -> int | None:
+        session.rollback()
+        return session.scalar(select(TrainingRegistration.id).where(
+            TrainingRegistration.session_id == scenario.training_session_id, TrainingRegistration.mission_id == mission.id))
+
+    def registration() -> int:
+        """The volunteer's registration to the session, made again by the organiser when a check cancelled it."""
+        found = registration_of()
+        if found is not None:
+            return found
+        training = session.get(TrainingSession, scenario.training_session_id)
+        return register(session, principal_of(session, udogec), training, datetime(2027, 3, 15), mission=mission).id
+
+    def unregistered() -> int:
+        """The volunteer's mission id, its registration to the session cancelled by the organiser if any."""
+        found = registration_of()
+        if found is not None:
+            training = session.get(TrainingSession, scenario.training_session_id)
+            unregister(session, principal_of(session, udogec), training, session.get(TrainingRegistration, found))
+        return mission.id
+
+    scenario.registration = registration
+    scenario.unregistered = unregistered
 
 
 @dataclass
@@ -163,6 +221,15 @@ def web(method: str, path: Callable[[Scenario], str], data: Callable[[Scenario],
     return call
 
 
+def web_hidden(method: str, path: Callable[[Scenario], str]) -> Callable:
+    """A page that does not exist for those outside its scope: 404 means forbidden."""
+    def call(agent, s: Scenario):
+        response = agent.web.open(path(s), method=method)
+        response.close()
+        return "forbidden" if response.status_code == 404 else web_outcome(response)
+    return call
+
+
 def api(method: str, path: Callable[[Scenario], str], body: Callable[[Scenario], dict] | None = None) -> Callable:
     def call(agent, s: Scenario):
         response = agent.api.open(path(s), method=method, headers=agent.headers, json=body(s) if body else None)
@@ -191,6 +258,25 @@ def api_ids(path: str, key: str) -> Callable:
         if api_outcome(response) != "allowed":
             return api_outcome(response)
         return {item[key] for item in response.json["items"]}
+    return fetch
+
+
+def monitors(_place: str) -> set[str]:
+    """Who follows the dashboard: every gestionnaire (their territory's figures) and process owners."""
+    return {actor for actor in ALL_USERS if actor.startswith("gestionnaire.")} | {"pilote"}
+
+
+def steerers(place: str) -> set[str]:
+    """Who sees a school's instances on the dashboard and steers them: gestionnaires covering it, owners."""
+    return viewers(place) - school(place)
+
+
+def web_page(path: str) -> Callable:
+    def fetch(agent):
+        response = agent.web.get(path)
+        if web_outcome(response) != "allowed":
+            return web_outcome(response)
+        return response.get_data(as_text=True)
     return fetch
 
 
@@ -229,7 +315,7 @@ CHECKS = [
           web("POST", lambda s: "/dossiers/formation", lambda s: {"structure": s.structure}),
           lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
     Check("instances.retry", web("POST", lambda s: f"/dossiers/{s.project_id}/relance"), lambda place: {"pilote"}),
-    Check("documents.download", web("GET", lambda s: f"/documents/{s.document_id}"), viewers),
+    Check("documents.download", web_hidden("GET", lambda s: f"/documents/{s.document_id}"), viewers),
     Check("establishments.show", web("GET", lambda s: f"/etablissements/{s.establishment_id}"), viewers),
     Check("establishments.add_referent",
           web("POST", lambda s: f"/etablissements/{s.establishment_id}/referents", lambda s: {"person_id": "0"}),
@@ -248,6 +334,15 @@ CHECKS = [
     Check("admin.directory", web("POST", lambda s: "/administration/annuaire", lambda s: {}), lambda place: {"pilote"}),
     Check("admin.directory_import", web("GET", lambda s: f"/administration/annuaire/{s.import_id}"),
           lambda place: {"pilote"}),
+    Check("process_admin.index", web("GET", lambda s: "/administration/processus/"), lambda place: {"pilote"}),
+    Check("process_admin.index", web("POST", lambda s: "/administration/processus/", lambda s: {}),
+          lambda place: {"pilote"}),
+    Check("process_admin.review", web("GET", lambda s: f"/administration/processus/envois/{s.staged_id}"),
+          lambda place: {"pilote"}),
+    Check("process_admin.deploy",
+          web("POST", lambda s: f"/administration/processus/envois/{s.staged_id}/deploiement"), lambda place: {"pilote"}),
+    Check("process_admin.discard",
+          web("POST", lambda s: f"/administration/processus/envois/{s.staged_id}/abandon"), lambda place: {"pilote"}),
     Check("api_public.openapi_document", api("GET", lambda s: "/api/v1/openapi.json"), everyone),
     Check("api_public.create_token", lambda agent, s: agent.login_outcome(), users),
     Check("api_public.delete_token", api("DELETE", lambda s: "/api/v1/auth/token"), users),
@@ -274,6 +369,59 @@ CHECKS = [
     Check("api.download_document",
           api("GET", lambda s: f"/api/v1/instances/{s.project_id}/documents/{s.document_id}"), viewers),
     Check("api.show_establishment", api("GET", lambda s: f"/api/v1/establishments/{s.uai}"), viewers),
+    # Monitoring and steering (issue 7): the dashboard for gestionnaires (their territory) and process owners;
+    # operations with an input refused or a state that does not allow them, so that targets stay as they were.
+    Check("monitoring.dashboard", listed(web_page("/suivi/?processus=hosting_project"),
+                                         lambda s: f'href="/dossiers/{s.project_id}"'), steerers),
+    Check("monitoring.export_csv", listed(web_page("/suivi/export.csv?processus=hosting_project"),
+                                          lambda s: f"\r\n{s.project_id};"), steerers),
+    Check("monitoring.export_xlsx", web("GET", lambda s: "/suivi/export.xlsx"), monitors),
+    Check("monitoring.heat_map", web("GET", lambda s: "/suivi/carte?processus=hosting_project"), monitors),
+    Check("monitoring.migrate",
+          web("POST", lambda s: "/suivi/migration", lambda s: {"dossier": str(s.project_id), "version": "0"}),
+          lambda place: {"pilote"}),
+    Check("operations.suspend", web("POST", lambda s: f"/dossiers/{s.project_id}/suspension", lambda s: {}),
+          steerers),
+    Check("operations.resume", web("POST", lambda s: f"/dossiers/{s.project_id}/reprise", lambda s: {}), steerers),
+    Check("operations.terminate", web("POST", lambda s: f"/dossiers/{s.project_id}/interruption", lambda s: {}),
+          steerers),
+    Check("operations.reassign", web("POST", lambda s: f"/taches/{s.tasks['referent']}/reaffectation",
+                                     lambda s: {"person_id": "0"}), steerers),
+    Check("vendor.bpmn_js", web("GET", lambda s: "/static/vendor/bpmn-js/assets/bpmn-js.css"), everyone),
+    Check("api.retry_instance", api("POST", lambda s: f"/api/v1/instances/{s.project_id}/retry"),
+          lambda place: {"pilote"}),
+    Check("api.suspend_instance", api("POST", lambda s: f"/api/v1/instances/{s.project_id}/suspend",
+                                      lambda s: {"reason": ""}), steerers),
+    Check("api.resume_instance", api("POST", lambda s: f"/api/v1/instances/{s.project_id}/resume"), steerers),
+    Check("api.terminate_instance", api("POST", lambda s: f"/api/v1/instances/{s.project_id}/terminate",
+                                        lambda s: {"reason": ""}), steerers),
+    Check("api.migrate_instance", api("POST", lambda s: f"/api/v1/instances/{s.project_id}/migrate",
+                                      lambda s: {"version": 0}), lambda place: {"pilote"}),
+    Check("api.task_candidates", api("GET", lambda s: f"/api/v1/tasks/{s.tasks['referent']}/candidates"),
+          steerers),
+    Check("api.reassign_task", api("POST", lambda s: f"/api/v1/tasks/{s.tasks['referent']}/reassign",
+                                   lambda s: {"person_id": 0}), steerers),
+    Check("notifications.index", web("GET", lambda s: "/notifications/"), users),
+    Check("notifications.mark_read", web("POST", lambda s: "/notifications/lues"), users),
+    Check("notifications.outbox", web("GET", lambda s: "/notifications/courriels"), lambda place: {"pilote"}),
+    Check("trainings.index", web("GET", lambda s: "/formations/"), users),
+    Check("trainings.show", web("GET", lambda s: f"/formations/{s.training_session_id}"), viewers),
+    # Registering oneself: tuteurs and cotuteurs of the territory, to a session for tuteurs.
+    Check("trainings.register_someone", web("POST", lambda s: f"/formations/{s.tutor_session_id}/inscriptions"),
+          lambda place: {f"tuteur.{place}", f"cotuteur.{place}"}),
+    # Registering the place's volunteer: its school's staff and the organiser.
+    Check("trainings.register_someone", web("POST", lambda s: f"/formations/{s.training_session_id}/inscriptions",
+                                            lambda s: {"mission_id": s.unregistered()}),
+          lambda place: school(place) | {f"gestionnaire.udogec{PLACES[place]['department']}"}),
+    Check("trainings.cancel_registration",
+          web("POST", lambda s: f"/formations/{s.training_session_id}/inscriptions/{s.registration()}/annulation"),
+          lambda place: school(place) | {f"gestionnaire.udogec{PLACES[place]['department']}"}),
+    Check("trainings.attendance", web("POST", lambda s: f"/formations/{s.training_session_id}/presences"),
+          lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
+    Check("trainings.tracking", web("GET", lambda s: "/formations/suivi"), monitors),
+    *[Check("missions.end", web(method, lambda s: f"/dossiers/{s.follow_up_id}/places/1/fin", lambda s: {}),
+            lambda place: {f"referent.{place}", f"gestionnaire.udogec{PLACES[place]['department']}"})
+      for method in ("GET", "POST")],
 ]
 
 
@@ -316,6 +464,9 @@ def world(database_url, db_engine, tmp_path_factory):
     with factory() as session:
         runtime = ProcessRuntime(session, tmp_path / "documents", clock=lambda: datetime(2027, 3, 15, 10, 0))
         scenarios = {place: build(runtime, session, tmp_path, place) for place in PLACES}
+        for place, scenario in scenarios.items():
+            add_follow_up_targets(runtime, session, place, scenario)
+            add_staged_upload(session, scenario)
         yield app, scenarios, lambda: [Agent(app, session, login) for login in ACTORS]
     app.extensions["db_engine"].dispose()
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import ROOT, principal_of
+from conftest import ROOT, SAMPLES, principal_of
 from engine.consistency import check_consistency
 from engine.deployment import deploy, read_definition_files
-from engine.models import AuditEvent, Establishment, ProcessInstance, TaskRow
+from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
 from engine.runtime import CONCURRENT_CHANGE, ProcessRuntime
 from test_concurrency import race
 
@@ -62,7 +62,8 @@ def test_both_branches_completed_at_once_lose_nothing(opinions, runtime, session
         session.refresh(instance)
         assert instance.status == "completed"
         workflow, _bundle = runtime.load(instance)
-        assert workflow.data["opinions"] == [f"avis referent_opinion {instance.id}", f"avis tutor_opinion {instance.id}"]
+        assert workflow.data["opinions"] == [f"avis referent_opinion {instance.id}",
+                                             f"avis tutor_opinion {instance.id}"]
         for row in tasks.values():
             events = session.scalar(select(func.count()).select_from(AuditEvent)
                                     .where(AuditEvent.task_id == row.id, AuditEvent.kind == "completed"))
@@ -73,19 +74,19 @@ def test_both_branches_completed_at_once_lose_nothing(opinions, runtime, session
 
 @pytest.fixture
 def concurrent_writer(monkeypatch, db_engine):
-    """Make someone else save an instance between a request's reading and its writing, once."""
-    original = ProcessRuntime._save
+    """Make someone else save an instance between a request's reading it and its completing a task, once."""
+    original = ProcessRuntime._claim
     targets: set[int] = set()
 
-    def save_after_someone_else(self, workflow, instance, *args, **kwargs):
+    def claim_after_someone_else(self, instance):
         if instance.id in targets:
             targets.discard(instance.id)
             with db_engine.begin() as connection:
                 connection.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id)
                                    .values(version=ProcessInstance.version + 1))
-        return original(self, workflow, instance, *args, **kwargs)
+        return original(self, instance)
 
-    monkeypatch.setattr(ProcessRuntime, "_save", save_after_someone_else)
+    monkeypatch.setattr(ProcessRuntime, "_claim", claim_after_someone_else)
     return targets
 
 
@@ -117,4 +118,30 @@ def test_api_answers_409_and_keeps_the_task(opinions, runtime, session, api, con
     assert response.json == {"status": 409, "code": "conflict", "message": CONCURRENT_CHANGE, "errors": []}
     session.expire_all()
     assert session.get(TaskRow, task.id).state == "ready"
-    assert api.post(f"/api/v1/tasks/{task.id}/complete", "tuteur.rennes", json={"opinion": "réservé"}).status_code == 200
+    again = api.post(f"/api/v1/tasks/{task.id}/complete", "tuteur.rennes", json={"opinion": "réservé"})
+    assert again.status_code == 200
+
+
+def test_race_on_a_task_whose_handler_writes_rows_is_a_conflict(runtime, session, database_url, tmp_path):
+    structure = session.scalar(select(Structure).where(Structure.code == "UDOGEC-35"))
+    training = runtime.start("training", principal_of(session, "gestionnaire.udogec35"), structure=structure,
+                             campaign="2027-2028")
+    plan = session.scalar(select(TaskRow).where(TaskRow.instance_id == training.id, TaskRow.state == "ready"))
+    session.commit()
+    job = (plan.id, "gestionnaire.udogec35", SAMPLES["plan_training"])
+    outcome = sorted(result for _task, result in race(database_url, str(tmp_path), [job, job]))
+    assert outcome == ["conflict", "ok"]
+    session.expire_all()
+    assert session.get(TaskRow, plan.id).state == "completed"
+    assert check_consistency(session).ok
+
+
+def test_claim_ignores_the_callers_own_pending_changes(opinions, runtime, session):
+    instance, _tasks = start_opinions(runtime, session)
+    session.commit()
+    version = instance.version
+    instance.title = "Avis croisés — titre changé"
+    runtime._claim(instance)
+    session.commit()
+    session.expire_all()
+    assert (instance.title, instance.version) == ("Avis croisés — titre changé", version + 1)

@@ -59,7 +59,7 @@ def test_contract_pdf_holds_the_parties_dates_amounts_and_tutors(runtime, sessio
     do(runtime, session, instance.id, "gestionnaire.udogec35", "draw_up_contract", sample("draw_up_contract"))
     (contract,) = contracts(session, instance.id)
     assert (contract.version, contract.place, contract.content_type) == (1, 1, "application/pdf")
-    assert contract.filename == "contrat-martin-léa-v1.pdf"
+    assert contract.filename == "contrat-martin-lea-v1.pdf"
     text = pdf_text(runtime, contract)
     for expected in ("Contrat d'engagement de Service Civique", "Version 1 du contrat", "Fnogec",
                      "Udogec d'Ille-et-Vilaine", "Collège Saint-Joseph", "OGEC Saint-Joseph de Rennes",
@@ -85,9 +85,10 @@ def test_social_criteria_and_a_minor_change_the_contract(runtime, session):
     assert "734,68 €" in text
     assert "Mineur (17 ans au début de la mission), représenté par Paul Martin" in text
     assert "trois jours de congé" in text and "sans travail de nuit" in text
-    workflow_data = runtime.load(session.get(type(instance), instance.id))[0]
-    contract = [t for t in workflow_data.get_tasks(state=TaskState.READY, manual=True)][0].data["contract"]
-    assert contract["minor"] is True and contract["version"] == 1
+    workflow, _bundle = runtime.load(instance)
+    (upload,) = workflow.get_tasks(state=TaskState.READY, manual=True)
+    assert upload.data["contract"]["minor"] is True and upload.data["contract"]["version"] == 1
+    assert "et ses représentants légaux" in build_task_view(ready(session, instance.id)[0], upload, _bundle).instructions
 
 
 def test_contract_terms_are_prefilled_from_the_file_and_checked(runtime, session):
@@ -134,6 +135,14 @@ def test_redrawing_makes_a_second_version_and_keeps_the_first(runtime, session):
     assert listed == {1: False, 2: True}
     rows = session.scalars(select(VolunteerContract).where(VolunteerContract.instance_id == instance.id)).all()
     assert [(r.place, r.end_date) for r in rows] == [(1, "2028-06-30")], "one contract per place, updated"
+    old_copy = session.scalar(select(Document.id).where(Document.instance_id == instance.id,
+                                                        Document.kind == "signed_contract"))
+    with pytest.raises(FormInvalid) as invalid:
+        do(runtime, session, instance.id, "referent.rennes", "upload_signed_contract",
+           sample("upload_signed_contract", signed_contract={"document_id": old_copy}))
+    assert invalid.value.errors["signed_contract"] == [
+        "Déposez la copie signée de la version 2 du contrat : le fichier joint a été déposé pour une version précédente."]
+    do(runtime, session, instance.id, "referent.rennes", "upload_signed_contract", sample("upload_signed_contract"))
 
 
 def test_a_new_signed_copy_can_be_asked(runtime, session):
@@ -150,6 +159,10 @@ def test_a_new_signed_copy_can_be_asked(runtime, session):
     loaded = runtime.ready_task(row.id, principal_of(session, "referent.rennes"))
     view = build_task_view(row, loaded[2], loaded[3])
     assert "Le gestionnaire demande une nouvelle copie signée : La page 2 manque." in view.instructions
+    with pytest.raises(FormInvalid) as invalid:
+        do(runtime, session, instance.id, "referent.rennes", "upload_signed_contract",
+           sample("upload_signed_contract", signed_contract=view.values["signed_contract"]))
+    assert "déposez un autre fichier" in invalid.value.errors["signed_contract"][0]
     do(runtime, session, instance.id, "referent.rennes", "upload_signed_contract", sample("upload_signed_contract"))
     signed = session.scalars(select(Document).where(Document.instance_id == instance.id,
                                                     Document.kind == "signed_contract")).all()

@@ -229,3 +229,22 @@ def test_help_texts_of_the_form_quote_the_rule_table():
                                           "max_duration_months", "min_weekly_hours", "max_weekly_hours",
                                           "max_weekly_hours_minor")}
     assert rules <= numbers, "forms/volunteer_file.uischema.json ne suit plus handlers/rules.py"
+
+
+def test_tutor_choices_come_from_the_directory_rules_and_an_empty_list_stays_a_list():
+    from engine.forms import Form, validate
+    from handlers.volunteer import school_tutors
+
+    offered = school_tutors(context(), {"establishment_id": 1})
+    assert offered == [{"value": "tuteur.rennes", "label": "Thomas Riou (tuteur)"},
+                       {"value": "cotuteur.rennes", "label": "Claire Morvan (cotuteur)"}]
+    form = Form({"type": "object", "required": ["tutor"], "properties": {
+        "tutor": {"title": "Tuteur", "type": "string", "x-options-from": "school_tutors"}}})
+    (field,) = form.with_choices({"tutor": offered}).fields()
+    assert (field.kind, [value for value, _label in field.options]) == ("select", ["tuteur.rennes", "cotuteur.rennes"])
+    assert validate(form.with_choices({"tutor": offered}), {"tutor": "julien.lemoine"}) == {
+        "tutor": ["Choisissez une des valeurs proposées."]}
+    nobody = form.with_choices({"tutor": []})
+    (field,) = nobody.fields()
+    assert (field.kind, field.options) == ("select", [])
+    assert validate(nobody, {"tutor": "tuteur.rennes"}) == {"tutor": ["Choisissez une des valeurs proposées."]}

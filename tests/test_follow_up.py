@@ -99,7 +99,8 @@ def test_mission_runs_to_its_report_and_certificate(followed, runtime, session, 
     run_worker(sessions, tmp_path, FIRST_MONTH, session)
     do(runtime, session, followed.id, "tuteur.rennes", "record_follow_up", sample("record_follow_up"))
     run_worker(sessions, tmp_path, datetime(2028, 2, 1, 10, 0), session)
-    assert sorted(r.spec_id for r in ready(session, followed.id)) == ["mid_mission_review"] + ["record_follow_up"] * 3, (
+    waiting = sorted(r.spec_id for r in ready(session, followed.id))
+    assert waiting == ["mid_mission_review"] + ["record_follow_up"] * 3, (
         "one pass catches up the months missed (1 and 31 December, 30 January) and the mid-mission")
     do(runtime, session, followed.id, "referent.rennes", "mid_mission_review", sample("mid_mission_review"))
     for month in (2, 3, 4, 5):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -17,13 +18,18 @@ from engine.models import (
     ProcessInstance,
     Structure,
     TaskRow,
+    TrainingRegistration,
+    TrainingSession,
     VolunteerContract,
+    VolunteerMission,
 )
+from engine.trainings import record_attendance, register
 
 STEPS = [("referent.rennes", "design_project"), ("gestionnaire.udogec35", "review_project"),
          ("referent.rennes", "publish_offer"), ("referent.rennes", "select_volunteer"),
          ("tuteur.rennes", "confirm_selection"), ("referent.rennes", "volunteer_file"),
-         ("gestionnaire.udogec35", "draw_up_contract")]
+         ("gestionnaire.udogec35", "draw_up_contract"), ("referent.rennes", "upload_signed_contract"),
+         ("gestionnaire.udogec35", "confirm_contract")]
 
 
 OTHER_VOLUNTEER = {"first_name": "Hugo", "last_name": "Petit", "email": "hugo.petit@example.fr"}
@@ -66,7 +72,8 @@ def test_reads_by_gestionnaires_and_process_owners_are_logged(runtime, session, 
 
 def test_document_downloads_are_logged(runtime, session, api):
     instance = run_project(runtime, session, "2027-2028")
-    (document,) = api.get(f"/api/v1/instances/{instance.id}/documents", "gestionnaire.urogec").json["items"]
+    documents = api.get(f"/api/v1/instances/{instance.id}/documents", "gestionnaire.urogec").json["items"]
+    document = next(item for item in documents if item["kind"] == "contract")
     download = api.get(document["url"], "gestionnaire.urogec")
     assert download.status_code == 200
     download.close()
@@ -90,7 +97,7 @@ def test_export_of_a_volunteer_and_of_a_user(runtime, session, cli, api):
 
     user = json.loads(cli.invoke(args=["gdpr", "export", "gestionnaire.udogec35"]).output)
     assert user["person"]["last_name"] == "Rolland" and user["person"]["roles"][0]["structure"] == "UDOGEC-35"
-    assert [a["task"] for a in user["person"]["actions"]] == ["review_project", "draw_up_contract"]
+    assert [a["task"] for a in user["person"]["actions"]] == ["review_project", "draw_up_contract", "confirm_contract"]
     assert user["person"]["personal_data_reads"][0]["instance_id"] == instance.id
     assert len(user["person"]["api_tokens"]) == 1
     assert "password" not in json.dumps(user)
@@ -103,9 +110,10 @@ def test_anonymise_volunteers_of_ended_campaigns(runtime, session, cli, app, api
     old = run_project(runtime, session, "2023-2024")
     recent = run_project(runtime, session, "2025-2026", volunteer=OTHER_VOLUNTEER)
     store = DocumentStore(app.config["STORAGE_DIR"])
-    (old_document,) = session.scalars(select(Document).where(Document.instance_id == old.id)).all()
-    old_file = store.path_of(old_document)
-    assert old_file.is_file()
+    old_documents = session.scalars(select(Document).where(Document.instance_id == old.id)).all()
+    assert {d.kind for d in old_documents} == {"identity_document", "contract", "signed_contract"}
+    old_files = [store.path_of(document) for document in old_documents]
+    assert all(path.is_file() for path in old_files)
 
     result = cli.invoke(args=["gdpr", "anonymise", "--older-than-days", "365"])
     assert result.exit_code == 0, result.output
@@ -118,7 +126,8 @@ def test_anonymise_volunteers_of_ended_campaigns(runtime, session, cli, app, api
     assert volunteer.data["disability"] is None and volunteer.data["start_date"] == "2027-10-01"
     contract = session.scalar(select(VolunteerContract).where(VolunteerContract.instance_id == old.id))
     assert (contract.first_name, contract.email, contract.end_date) == ("[anonymisé]", None, "2028-05-31")
-    assert not old_file.exists() and session.scalar(select(Document).where(Document.instance_id == old.id)) is None
+    assert not any(path.exists() for path in old_files)
+    assert session.scalar(select(Document).where(Document.instance_id == old.id)) is None
     refreshed = session.get(ProcessInstance, old.id)
     assert "Martin" not in refreshed.state and "lea.martin" not in refreshed.state
     workflow, _bundle = runtime.load(refreshed)
@@ -137,18 +146,26 @@ def test_attendance_and_invitations_of_a_training_are_anonymised(runtime, sessio
     udogec = session.scalar(select(Structure).where(Structure.code == "UDOGEC-35"))
     training = runtime.start("training", principal_of(session, "gestionnaire.udogec35"), structure=udogec,
                              campaign="2023-2024")
-    for spec in ("plan_training", "record_attendance"):
+    manager = principal_of(session, "gestionnaire.udogec35")
+
+    def complete(spec: str) -> None:
         row = session.scalar(select(TaskRow).where(TaskRow.instance_id == training.id, TaskRow.state == "ready"))
-        runtime.complete(row.id, principal_of(session, "gestionnaire.udogec35"), SAMPLES[spec])
+        runtime.complete(row.id, manager, SAMPLES[spec])
+
+    complete("plan_training")
     invitation = session.scalar(select(Notification).where(Notification.instance_id == training.id))
     assert invitation.recipient == "lea.martin@example.fr"
+    planned = session.scalar(select(TrainingSession).where(TrainingSession.instance_id == training.id))
+    registration = register(session, manager, planned, datetime(2027, 11, 1), mission=session.scalar(
+        select(VolunteerMission)))
+    record_attendance(session, manager, planned, {registration.id: True}, datetime(2027, 11, 19))
+    complete("record_attendance")
 
     assert cli.invoke(args=["gdpr", "anonymise", "--older-than-days", "0"]).exit_code == 0
     session.expire_all()
-    attendance = session.scalar(select(AuditEvent).where(AuditEvent.instance_id == training.id,
-                                                         AuditEvent.spec_id == "record_attendance"))
-    assert attendance.data["absentees"] == "[anonymisé]" and attendance.data["attendees_count"] == 27
     assert session.get(Notification, invitation.id).recipient == "[anonymisé]"
+    assert session.get(TrainingRegistration, registration.id).name == "[anonymisé]"
+    assert session.scalar(select(VolunteerMission.last_name)) == "[anonymisé]"
     state = session.get(ProcessInstance, training.id).state
     assert "Hugo Petit" not in state and "lea.martin" not in state and "Martin" not in state
 

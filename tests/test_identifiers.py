@@ -1,38 +1,181 @@
-"""French identifiers: SIRET, UAI, phone numbers."""
+"""French identifiers: SIRET, UAI, phone numbers, email addresses, postal codes and departments."""
 from __future__ import annotations
 
 import pytest
 
-from handlers.identifiers import display_phone, normalise_phone, siret_problem, uai_problem
+from handlers.identifiers import (
+    department_problem,
+    display_phone,
+    email_problem,
+    normalise_department,
+    normalise_email,
+    normalise_phone,
+    phone_problem,
+    postal_code_problem,
+    school_year_problem,
+    siret_problem,
+    uai_problem,
+)
 
 
-@pytest.mark.parametrize("siret", ["73282932000074", "732 829 320 00074", "35600000000001"])
+@pytest.mark.parametrize("siret", [
+    "73282932000074",        # the example of the domain reference
+    "732 829 320 00074",     # as people type it, in groups
+    "732.829.320.00074",
+    "44306184100047",        # Google France, head office
+    "35600000000048",        # La Poste, head office: passes the Luhn check like any other
+    "35600000049837",        # La Poste: fails Luhn, but its digits add up to a multiple of 5
+    "35600000000001",        # La Poste: same exception
+])
 def test_valid_sirets(siret):
     assert siret_problem(siret) is None
 
 
 @pytest.mark.parametrize("siret, problem", [
     (None, "SIRET absent"),
+    ("", "SIRET absent"),
     ("7328293200007", "le SIRET doit compter 14 chiffres"),
+    ("732829320000745", "le SIRET doit compter 14 chiffres"),
+    ("7328293200007A", "le SIRET doit compter 14 chiffres"),
     ("73282932000075", "la clé de contrôle du SIRET est fausse"),
+    # Digits adding up to a multiple of 5 save only La Poste's establishments, not another SIREN's.
+    ("73282932000004", "la clé de contrôle du SIRET est fausse"),
     ("35600000000002", "la clé de contrôle du SIRET est fausse"),
+    ("35600000059843", "la clé de contrôle du SIRET est fausse"),
 ])
 def test_invalid_sirets(siret, problem):
     assert siret_problem(siret) == problem
 
 
-@pytest.mark.parametrize("uai", ["0750654D", "0920131T", "6200001G", "7200009X"])
+@pytest.mark.parametrize("uai", ["0750654D", "0920131T", "6200001G", "7200009X", "0750654d", " 0350781J "])
 def test_valid_uai(uai):
     assert uai_problem(uai) is None
 
 
-@pytest.mark.parametrize("uai", ["0750654E", "075065D", "ABCDEFGH"])
-def test_invalid_uai(uai):
-    assert uai_problem(uai) is not None
+@pytest.mark.parametrize("uai, problem", [
+    (None, "code UAI absent"),
+    ("0750654E", "la lettre de contrôle du code UAI est fausse"),
+    ("7200009Y", "la lettre de contrôle du code UAI est fausse"),
+    ("075065D", "le code UAI doit compter 7 chiffres suivis d'une lettre"),
+    ("07506541", "le code UAI doit compter 7 chiffres suivis d'une lettre"),
+    ("ABCDEFGH", "le code UAI doit compter 7 chiffres suivis d'une lettre"),
+    ("0750654DD", "le code UAI doit compter 7 chiffres suivis d'une lettre"),
+])
+def test_invalid_uai(uai, problem):
+    assert uai_problem(uai) == problem
 
 
-def test_phones_are_normalised_and_displayed_by_pairs():
-    assert normalise_phone("01 23 45 67 89") == "+33123456789"
-    assert normalise_phone("0033 6.12.34.56.78") == "+33612345678"
-    assert normalise_phone("12345") is None
+@pytest.mark.parametrize("typed, stored", [
+    ("01 23 45 67 89", "+33123456789"),
+    ("0123456789", "+33123456789"),
+    ("06.12.34.56.78", "+33612345678"),
+    ("06-12-34-56-78", "+33612345678"),
+    ("+33 6 12 34 56 78", "+33612345678"),
+    ("+33 (0)6 12 34 56 78", "+33612345678"),
+    ("0033 6.12.34.56.78", "+33612345678"),
+    ("+33612345678", "+33612345678"),
+    ("05 90 12 34 56", "+33590123456"),  # Guadeloupe
+])
+def test_valid_phones_are_normalised_to_the_plus_33_form(typed, stored):
+    assert phone_problem(typed) is None
+    assert normalise_phone(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["12345", "06 12 34 56", "06 12 34 56 78 90", "00 12 34 56 78",
+                                   "+44 20 7946 0958", "+33 0 12", "06 12 34 56 7A", "+3361234567"])
+def test_invalid_phones_are_refused_with_a_french_message(typed):
+    assert normalise_phone(typed) is None
+    assert phone_problem(typed) == ("numéro de téléphone non valide (10 chiffres commençant par 0, "
+                                    "ou +33 suivi de 9 chiffres)")
+
+
+def test_missing_phone_and_display_by_pairs():
+    assert phone_problem(None) == "numéro de téléphone absent"
+    assert phone_problem("  ") == "numéro de téléphone absent"
     assert display_phone("+33612345678") == "06 12 34 56 78"
+    assert display_phone("0612345678") == "06 12 34 56 78"
+    # An invalid number is shown as it was given, so that it can be corrected.
+    assert display_phone("12345") == "12345"
+
+
+@pytest.mark.parametrize("email", ["anne.le-goff@ecole-saint-joseph.fr", "a+campagne@example.org",
+                                   "Jean.Kerbrat@Lycee.Example.ORG", "marie_jego@udogec56.bzh"])
+def test_valid_emails(email):
+    assert email_problem(email) is None
+
+
+@pytest.mark.parametrize("email, problem", [
+    (None, "adresse électronique absente"),
+    ("", "adresse électronique absente"),
+    ("anne.le-goff", "adresse électronique non valide"),
+    ("anne@", "adresse électronique non valide"),
+    ("@ecole.fr", "adresse électronique non valide"),
+    ("anne@ecole", "adresse électronique non valide"),
+    ("anne le goff@ecole.fr", "adresse électronique non valide"),
+    ("anne@@ecole.fr", "adresse électronique non valide"),
+    ("anne..legoff@ecole.fr", "adresse électronique non valide"),
+    ("anne@ecole.f", "adresse électronique non valide"),
+])
+def test_invalid_emails(email, problem):
+    assert email_problem(email) == problem
+
+
+def test_emails_are_stored_trimmed_with_their_domain_in_lower_case():
+    assert normalise_email("  Jean.Kerbrat@Lycee.Example.ORG ") == "Jean.Kerbrat@lycee.example.org"
+
+
+@pytest.mark.parametrize("postal_code, department", [
+    ("35700", "35"),
+    ("75012", "75"),
+    ("20000", "2A"),   # Ajaccio
+    ("20090", "2A"),
+    ("20200", "2B"),   # Bastia
+    ("20600", "2B"),
+    ("97100", "971"),
+    ("97400", "974"),
+    ("01000", "01"),
+    ("05000", "5"),
+    # The first two digits need not be the department: a commune may be served by a neighbour's office.
+    ("44530", "56"),
+])
+def test_valid_postal_codes(postal_code, department):
+    assert postal_code_problem(postal_code, department) is None
+
+
+@pytest.mark.parametrize("postal_code, department, problem", [
+    (None, "35", "code postal absent"),
+    ("3570", "35", "le code postal doit compter 5 chiffres"),
+    ("357000", "35", "le code postal doit compter 5 chiffres"),
+    ("35 700", "35", "le code postal doit compter 5 chiffres"),
+    ("00100", "01", "code postal inexistant"),
+    ("96100", "95", "code postal inexistant"),
+    ("13000", "2A", "un code postal de Corse commence par 20"),
+    ("20000", "35", "un code postal commençant par 20 est celui d'une commune de Corse"),
+])
+def test_invalid_postal_codes(postal_code, department, problem):
+    assert postal_code_problem(postal_code, department) == problem
+
+
+@pytest.mark.parametrize("typed, stored", [("35", "35"), ("5", "05"), ("2a", "2A"), ("2B", "2B"), ("971", "971"),
+                                           ("975", "975"), ("976", "976")])
+def test_valid_departments(typed, stored):
+    assert normalise_department(typed) == stored
+    assert department_problem(typed) is None
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("20", "la Corse est divisée en 2A (Corse-du-Sud) et 2B (Haute-Corse)"),
+    ("96", "département « 96 » inconnu"),
+    ("00", "département « 00 » inconnu"),
+    ("977", "département « 977 » inconnu"),
+    ("2C", "département « 2C » inconnu"),
+    ("", "département absent"),
+])
+def test_invalid_departments(typed, problem):
+    assert department_problem(typed) == problem
+
+
+@pytest.mark.parametrize("year, valid", [("2027-2028", True), ("2027-2029", False), ("2027/2028", False),
+                                         ("27-28", False), (None, False)])
+def test_school_years(year, valid):
+    assert (school_year_problem(year) is None) is valid

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from engine.directory import tutor_ineligibility
 from engine.directory_import import import_directory
 from engine.models import LoginDiscrepancy, Person
-from oidc_support import CLIENT_ID, first_form, isidoor, isidoor_login, live, sso_app, through_isidoor  # noqa: F401
+from oidc_support import CLIENT_ID, first_form, isidoor, isidoor_login, live, sso_app  # noqa: F401
 from webapp.oidc import OidcError, OidcProvider, OidcSettings, validate_id_token
 
 NEWCOMER = "julien.lemoine@isidoor.example.org"
@@ -64,7 +64,8 @@ def test_first_login_records_a_person_unknown_to_the_directory(sso_app, isidoor,
     created = person(sessions, "camille.nouvelle@isidoor.example.org")
     assert (created.login, created.first_name, created.last_name) == (
         "camille.nouvelle@isidoor.example.org", "Camille", "Nouvelle")
-    assert (created.email, created.phone, created.password_hash) == ("camille.nouvelle@example.org", "+33612345678", None)
+    assert (created.email, created.phone, created.password_hash) == (
+        "camille.nouvelle@example.org", "+33612345678", None)
     assert created.first_login_at is not None and created.last_login_at == created.first_login_at
     # The claims name her tuteur; only the directory grants roles.
     assert created.roles == []
@@ -295,6 +296,9 @@ def test_discovery_is_fetched_on_first_use_then_kept(isidoor, monkeypatch):
     query = parse_qs(urlsplit(url).query)
     assert query["code_challenge_method"] == ["S256"] and query["nonce"] == [flow["nonce"]]
     assert query["state"] == [flow["state"]] and len(query["code_challenge"][0]) == 43
+    # Without an ID token to hint (one too large for the cookie), the logout names the client.
+    end = parse_qs(urlsplit(provider.end_session_url(None, "http://127.0.0.1/connexion")).query)
+    assert end == {"client_id": [CLIENT_ID], "post_logout_redirect_uri": ["http://127.0.0.1/connexion"]}
 
 
 def test_an_unreachable_provider_does_not_stop_the_platform(database_url, sessions, tmp_path):

@@ -219,5 +219,6 @@ def test_db_check_command_reports_and_fails_on_problems(app, runtime, session):
     session.commit()
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 1
-    assert f"dossier {instance.id} : statut enregistré « completed » mais l'état du moteur donne « running »" in result.output
+    expected = f"dossier {instance.id} : statut enregistré « completed » mais l'état du moteur donne « running »"
+    assert expected in result.output
     assert "1 incohérence(s) sur 1 dossier(s)." in result.output

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
 from conftest import SAMPLES, principal_of
+from follow_up_support import fire_due_timers, to_follow_up
 from engine.access import Forbidden
 from engine.models import AuditEvent, Document, Establishment, Notification, ProcessInstance, Structure, TaskRow
 from engine.runtime import Conflict, FormInvalid
@@ -68,10 +70,12 @@ def run_volunteer_path(runtime, session, instance_id: int, city: str = "rennes",
     do(runtime, session, instance_id, reviewer, "draw_up_contract", sample("draw_up_contract"))
     do(runtime, session, instance_id, f"referent.{city}", "upload_signed_contract", sample("upload_signed_contract"))
     do(runtime, session, instance_id, reviewer, "confirm_contract", sample("confirm_contract"))
+    # Late May 2028: every monthly follow-up and the mid-mission review are due, then the end-of-mission report.
+    fire_due_timers(runtime, session, datetime(2028, 5, 20, 10, 0))
     do(runtime, session, instance_id, f"tuteur.{city}", "record_follow_up", sample("record_follow_up"))
-    do(runtime, session, instance_id, f"cotuteur.{city}", "record_follow_up",
-       sample("record_follow_up", mission_over=True))
-    do(runtime, session, instance_id, f"tuteur.{city}", "end_of_mission_report", sample("end_of_mission_report"))
+    do(runtime, session, instance_id, f"referent.{city}", "mid_mission_review", sample("mid_mission_review"))
+    fire_due_timers(runtime, session, datetime(2028, 5, 20, 10, 0))
+    do(runtime, session, instance_id, f"cotuteur.{city}", "end_of_mission_report", sample("end_of_mission_report"))
 
 
 def test_start_runs_to_the_referent_design_task(runtime, session):
@@ -91,11 +95,12 @@ def test_accepted_project_runs_the_whole_campaign(runtime, session):
     session.refresh(instance)
     assert instance.status == "completed" and instance.outcome == "campaign_closed"
     assert ready(session, instance.id) == []
-    contract = session.scalar(select(Document).where(Document.instance_id == instance.id))
-    assert contract.kind == "contract" and contract.content_type == "application/pdf"
+    contract = session.scalar(select(Document).where(Document.instance_id == instance.id, Document.kind == "contract"))
+    assert (contract.content_type, contract.version) == ("application/pdf", 1)
     assert (runtime.store.path_of(contract)).read_bytes().startswith(b"%PDF")
-    kinds = [e.kind for e in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id))]
-    assert kinds.count("completed") == 10 and kinds[0] == "started"
+    kinds = [e.kind for e in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                             .order_by(AuditEvent.id))]
+    assert kinds.count("completed") == 12 and kinds[0] == "started"
 
 
 def test_review_goes_to_the_udogec_of_the_department(runtime, session):
@@ -209,13 +214,13 @@ def test_ineligible_volunteer_is_refused_with_precise_messages(runtime, session)
     with pytest.raises(FormInvalid) as invalid:
         do(runtime, session, instance.id, "referent.rennes", "volunteer_file",
            sample("volunteer_file", birth_date="1995-01-01", end_date="2027-12-31"))
-    assert "26" not in invalid.value.errors["birth_date"][0] and "25 ans" in invalid.value.errors["birth_date"][0]
-    assert "6 mois" in invalid.value.errors["end_date"][0]
+    assert "la veille de ses 26 ans, le 31 décembre 2020" in invalid.value.errors["birth_date"][0]
+    assert "au moins 6 mois" in invalid.value.errors["end_date"][0]
+    assert [r.spec_id for r in ready(session, instance.id)] == ["volunteer_file"], "nothing is half done"
 
 
 def test_training_session_invites_and_records_attendance(runtime, session):
-    instance = accepted_project(runtime, session)
-    run_volunteer_path(runtime, session, instance.id)
+    to_follow_up(runtime, session)
     udogec = session.scalar(select(Structure).where(Structure.code == "UDOGEC-35"))
     training = runtime.start("training", principal_of(session, "gestionnaire.udogec35"), structure=udogec)
     do(runtime, session, training.id, "gestionnaire.udogec35", "plan_training", sample("plan_training"))

@@ -2,21 +2,28 @@
 from __future__ import annotations
 
 import html
+import io
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 
 from conftest import SAMPLES
+from follow_up_support import run_worker
 from engine.models import Document, ProcessInstance
+from engine.uploads import parse_data_url
 
 TASK_LINK = re.compile(r'<a href="/taches/([0-9a-f-]{36})">([^<]+)</a>')
 
 
 def as_form(data: dict) -> dict:
-    """Browser form fields for a submission: what the inputs would send."""
+    """Browser form fields for a submission: what the inputs would send (files, given as data URLs, as uploads)."""
     fields = {}
     for name, value in data.items():
-        if isinstance(value, bool):
+        if isinstance(value, str) and value.startswith("data:"):
+            upload = parse_data_url(value)
+            fields[name] = (io.BytesIO(upload.content), upload.filename)
+        elif isinstance(value, bool):
             fields[name] = "true" if value else "false"
         elif isinstance(value, float):
             fields[name] = str(value).replace(".", ",")
@@ -60,7 +67,7 @@ def establishment_id(session, uai: str) -> int:
     return session.scalar(select(Establishment.id).where(Establishment.uai == uai))
 
 
-def test_full_campaign_through_the_browser(browser, session):
+def test_full_campaign_through_the_browser(browser, session, sessions, tmp_path):
     start_project(browser, "referent.rennes", establishment_id(session, "0350781J"))
     do_task(browser, "referent.rennes", "Concevoir et déposer le projet d'accueil", SAMPLES["design_project"])
     do_task(browser, "gestionnaire.udogec35", "Instruire le projet d'accueil", SAMPLES["review_project"])
@@ -69,10 +76,14 @@ def test_full_campaign_through_the_browser(browser, session):
     do_task(browser, "tuteur.rennes", "Donner son avis sur le candidat", SAMPLES["confirm_selection"])
     do_task(browser, "referent.rennes", "Constituer le dossier du volontaire", SAMPLES["volunteer_file"])
     do_task(browser, "gestionnaire.udogec35", "Établir les termes du contrat", SAMPLES["draw_up_contract"])
-    do_task(browser, "tuteur.rennes", "Consigner un entretien de suivi", SAMPLES["record_follow_up"])
-    do_task(browser, "cotuteur.rennes", "Consigner un entretien de suivi",
-            {**SAMPLES["record_follow_up"], "mission_over": True})
-    do_task(browser, "tuteur.rennes", "Rédiger le bilan de fin de mission", SAMPLES["end_of_mission_report"])
+    do_task(browser, "referent.rennes", "Déposer le contrat signé", SAMPLES["upload_signed_contract"])
+    do_task(browser, "gestionnaire.udogec35", "Confirmer le contrat signé", SAMPLES["confirm_contract"])
+    # Late May 2028: the worker has opened every monthly follow-up and the mid-mission review, then the report.
+    run_worker(sessions, tmp_path, datetime(2028, 5, 20, 10, 0), session)
+    do_task(browser, "tuteur.rennes", "Consigner le suivi mensuel", SAMPLES["record_follow_up"])
+    do_task(browser, "referent.rennes", "Faire le point de mi-mission", SAMPLES["mid_mission_review"])
+    run_worker(sessions, tmp_path, datetime(2028, 5, 20, 10, 0), session)
+    do_task(browser, "cotuteur.rennes", "Rédiger le bilan de fin de mission", SAMPLES["end_of_mission_report"])
 
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.process_id == "hosting_project"))
     assert instance.status == "completed"
@@ -82,7 +93,7 @@ def test_full_campaign_through_the_browser(browser, session):
     assert response.status_code == 302
     browser.logout()
     do_task(browser, "gestionnaire.udogec35", "Planifier la session de formation", SAMPLES["plan_training"])
-    do_task(browser, "gestionnaire.udogec35", "Relever les présences", SAMPLES["record_attendance"])
+    do_task(browser, "gestionnaire.udogec35", "Relever les présences et clore la session", SAMPLES["record_attendance"])
     training = session.scalar(select(ProcessInstance).where(ProcessInstance.process_id == "training"))
     session.refresh(training)
     assert training.status == "completed"
@@ -90,7 +101,7 @@ def test_full_campaign_through_the_browser(browser, session):
     browser.login("referent.rennes")
     page = browser.client.get(f"/dossiers/{instance.id}").get_data(as_text=True)
     assert "Terminé" in page and "Anne Le Goff" in page and "Aide aux devoirs" in page
-    document = session.scalar(select(Document).where(Document.instance_id == instance.id))
+    document = session.scalar(select(Document).where(Document.instance_id == instance.id, Document.kind == "contract"))
     download = browser.client.get(f"/documents/{document.id}")
     assert download.status_code == 200 and download.data.startswith(b"%PDF")
     assert download.headers["Content-Type"] == "application/pdf"

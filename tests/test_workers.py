@@ -6,6 +6,7 @@ makes two steps of one person land on two different processes.
 """
 from __future__ import annotations
 
+import json
 from http.cookiejar import CookieJar
 import urllib.error
 import urllib.parse
@@ -13,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import CSRF
+from conftest import CSRF, principal_of
 from engine.demo import DEMO_PASSWORD
 from live_server import Gunicorn, PinnedWorker, Redis, http
 
@@ -59,17 +60,20 @@ class Person:
 
     def __init__(self, url: str):
         self.url = url
+        self.request_id = ""
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()),
                                                   _NoRedirect())
 
     def open(self, path: str, form: dict | None = None) -> tuple[int, str, str]:
-        """Status, body and Location of a page (a POST when `form` is given)."""
+        """Status, body and Location of a page (a POST when `form` is given); keeps the request id."""
         data = urllib.parse.urlencode(form).encode() if form is not None else None
         try:
             with self.opener.open(self.url + path, data=data, timeout=30) as response:
-                return response.status, response.read().decode(), response.headers.get("Location", "")
+                status, body, headers = response.status, response.read().decode(), response.headers
         except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), error.headers.get("Location", "")
+            status, body, headers = error.code, error.read().decode(), error.headers
+        self.request_id = headers["X-Request-ID"]
+        return status, body, headers.get("Location", "")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -77,7 +81,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_session_and_csrf_token_from_one_worker_are_honoured_by_the_other(two_workers):
+def test_session_and_csrf_token_from_one_worker_are_honoured_by_the_other(two_workers, session):
     person = Person(two_workers.url)
     first = PinnedWorker(two_workers.url)
     status, page, _ = person.open("/connexion")
@@ -92,3 +96,8 @@ def test_session_and_csrf_token_from_one_worker_are_honoured_by_the_other(two_wo
     status, inbox, _ = person.open("/")
     third.release()
     assert status == 200 and "Collège Saint-Joseph" in inbox
+    lines = [json.loads(line) for line in two_workers.log().splitlines() if line.startswith("{")]
+    access = [line for line in lines
+              if line["logger"] == "gunicorn.access" and line.get("request_id") == person.request_id]
+    assert len(access) == 1 and access[0]["path"] == "/" and access[0]["status"] == 200
+    assert access[0]["user"] == str(principal_of(session, "referent.rennes").person_id)

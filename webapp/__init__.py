@@ -20,12 +20,16 @@ from webapp import (
     inbox,
     instances,
     logging_setup,
+    missions,
     monitoring,
+    notifications,
     operations,
+    process_admin,
     security,
     sign_on,
     sign_on_discrepancies,
     tasks,
+    trainings,
     vendor,
 )
 from webapp.config import settings_from_environment
@@ -54,5 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     for module in (monitoring, operations, vendor):
         app.register_blueprint(module.bp)
+    for module in (notifications, trainings, missions):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(process_admin.bp)
     api.init_app(app, csrf)
     return app

@@ -3,7 +3,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_template,
+    url_for,
+)
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -13,13 +24,13 @@ from engine.directory_import import (
     KIND_LABELS,
     OUTCOME_LABELS,
     ImportFileError,
-    import_directory,
     read_document,
     record_file_error,
 )
 from engine.models import Campaign, DirectoryImport, Person
 from webapp.auth import principal
 from webapp.database import db_session
+from webapp.import_runner import BackgroundImport
 
 bp = Blueprint("admin", __name__, url_prefix="/administration")
 # The national file (7,500 establishments, 40,000 people) weighs about 20 MB; other uploads keep the app's limit.
@@ -71,7 +82,7 @@ def close(campaign_id: int):
 @bp.route("/annuaire", methods=("GET", "POST"))
 @login_required
 def directory():
-    """Upload an Isidoor directory file and import it; list the previous imports."""
+    """Upload an Isidoor directory file and import it, showing its progress; list the previous imports."""
     require_process_owner(principal())
     session = db_session()
     if request.method == "POST":
@@ -86,10 +97,13 @@ def directory():
             document = read_document(upload.read())
         except ImportFileError as error:
             record = record_file_error(session, upload.filename, principal().person_id, str(error))
-        else:
-            _report, record = import_directory(session, document, source=upload.filename,
-                                               actor_id=principal().person_id)
-        return redirect(url_for("admin.directory_import", import_id=record.id))
+            return redirect(url_for("admin.directory_import", import_id=record.id))
+        running = BackgroundImport(current_app.extensions["db_sessions"], document, upload.filename,
+                                   principal().person_id).start()
+        # The page is sent as the import advances; a proxy must pass it on without buffering it.
+        return Response(stream_template("admin/directory_progress.html", progress=running, source=upload.filename,
+                                        kinds=KIND_LABELS, outcomes=OUTCOME_LABELS),
+                        mimetype="text/html", headers={"X-Accel-Buffering": "no"})
     imports = session.execute(select(DirectoryImport, Person).outerjoin(Person, Person.id == DirectoryImport.actor_id)
                               .order_by(DirectoryImport.id.desc()).limit(20)).all()
     return render_template("admin/directory.html", imports=imports, max_mb=IMPORT_MAX_BYTES // (1024 * 1024),

@@ -81,12 +81,12 @@ def login():
 @login_required
 def logout():
     """End the platform session and, after a login through Isidoor, Isidoor's session too."""
-    id_token = session.get("oidc_id_token")
+    through_isidoor, id_token = session.get("oidc_login"), session.get("oidc_id_token")
     logout_user()
     session.clear()
     provider = provider_of(current_app)
     end_session = provider.end_session_url(id_token, url_for("auth.login", _external=True)) \
-        if provider is not None and isinstance(id_token, str) else None
+        if provider is not None and through_isidoor else None
     if end_session is not None:
         flash("Vous êtes déconnecté de la plateforme ; votre session Isidoor est fermée si vous l'avez "
               "confirmé sur sa page.", "info")

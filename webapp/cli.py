@@ -7,8 +7,8 @@ from flask import Flask, current_app
 from engine.db import upgrade_database
 from engine.demo import load_demo_data
 from engine.deployment import DeploymentError, deploy, read_definition_files
-from engine.mail import deliver_pending
-from webapp import directory_cli, ops_cli, privacy_cli
+from engine.mail import deliver_pending, transport_from_settings
+from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(privacy_cli.tokens)
     app.cli.add_command(directory_cli.directory)
     app.cli.add_command(ops_cli.db)
+    app.cli.add_command(worker_cli.worker)
+    worker_cli.start_in_process(app)
 
 
 def _sessions():
@@ -42,6 +44,10 @@ def setup_command(demo: bool) -> None:
 @click.group("processes")
 def processes() -> None:
     """Manage the process definitions."""
+
+
+processes.add_command(process_cli.validate_command)
+processes.add_command(process_cli.test_command)
 
 
 @processes.command("deploy")
@@ -68,9 +74,11 @@ def notifications() -> None:
 
 @notifications.command("send")
 def send_notifications_command() -> None:
-    """Send the queued messages through SMTP_URL."""
-    if not current_app.config["SMTP_URL"]:
-        raise click.ClickException("SMTP_URL n'est pas défini : les messages restent en file d'attente.")
+    """Send the queued messages due now through SMTP_URL (or write them to MAIL_DIR)."""
+    transport = transport_from_settings(current_app.config)
+    if transport is None:
+        raise click.ClickException("Ni SMTP_URL ni MAIL_DIR n'est défini : les messages restent en file d'attente.")
     with _sessions()() as session:
-        sent = deliver_pending(session, current_app.config["SMTP_URL"], current_app.config["MAIL_SENDER"])
+        sent = deliver_pending(session, transport, current_app.config["MAIL_SENDER"],
+                               base_url=current_app.config["BASE_URL"])
     click.echo(f"{sent} message(s) envoyé(s).")

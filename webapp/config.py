@@ -40,6 +40,7 @@ def settings_from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         **_sign_on_settings(),
+        **_background_settings(instance_path),
         "DEMO": _flag("DEMO", False),
         # Cookies travel over HTTPS only, except in the demo, which `make run` serves over plain HTTP.
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not _flag("DEMO", False)),
@@ -83,7 +84,8 @@ def _sign_on_settings() -> dict:
         # Seconds: a session idle this long ends, and the browser drops its cookie.
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("PERMANENT_SESSION_LIFETIME") or 8 * 3600),
         "LOCAL_LOGIN_ENABLED": _flag("LOCAL_LOGIN_ENABLED", True),
-        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None,
+        # Exactly as the provider writes it (trailing slash included): tokens are compared with it.
+        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").strip() or None,
         "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
         "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
         "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid email phone profile",
@@ -95,4 +97,17 @@ def _sign_on_settings() -> dict:
         "OIDC_CLAIM_ROLES": os.environ.get("OIDC_CLAIM_ROLES", "roles"),
         "OIDC_CLOCK_SKEW": int(os.environ.get("OIDC_CLOCK_SKEW") or 60),
         "OIDC_TIMEOUT": float(os.environ.get("OIDC_TIMEOUT") or 10),
+    }
+
+
+def _background_settings(instance_path: Path) -> dict:
+    # Timers, task announcements and mail (engine/worker.py): `flask --app webapp worker`, or in the demo server.
+    mail_dir = os.environ.get("MAIL_DIR")
+    return {
+        # Without SMTP_URL, the demo writes each message as a .eml file here; elsewhere messages wait in the queue.
+        "MAIL_DIR": Path(mail_dir) if mail_dir else (instance_path / "mails" if _flag("DEMO", False) else None),
+        # Links in emails point here.
+        "BASE_URL": os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}",
+        "RUN_WORKER_IN_PROCESS": _flag("RUN_WORKER_IN_PROCESS", False),
+        "WORKER_INTERVAL": float(os.environ.get("WORKER_INTERVAL") or 10),
     }

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from engine.directory_import import (
     KIND_LABELS,
+    OUTCOME_COUNTED,
     OUTCOME_LABELS,
     ImportFileError,
     import_directory,
@@ -17,9 +19,7 @@ from engine.directory_import import (
 from engine.french import number_fr
 
 
-@click.group("directory")
-def directory() -> None:
-    """Import the Isidoor directory."""
+directory = AppGroup("directory", help="Annuaire Isidoor : import des structures, établissements, personnes et rôles.")
 
 
 def _progress(done: int, total: int) -> None:
@@ -27,9 +27,11 @@ def _progress(done: int, total: int) -> None:
     click.echo(f"Annuaire : {number_fr(done)} / {number_fr(total)} enregistrements ({percent} %)", err=True)
 
 
-@directory.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--details", is_flag=True, help="Lister aussi les enregistrements créés, mis à jour et retirés.")
+@directory.command("import", help="Importer FICHIER (JSON, format décrit dans docs/directory-import.md) : crée, met "
+                   "à jour, retire les rôles disparus et signale chaque enregistrement rejeté avec son motif.")
+@click.argument("path", metavar="FICHIER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--details", is_flag=True, help="Lister aussi les enregistrements créés, mis à jour et retirés "
+              "sans valeur à corriger.")
 def import_command(path: Path, details: bool) -> None:
     """Import FILE (JSON, see docs/directory-import.md): create, update, report rejections."""
     with current_app.extensions["db_sessions"]() as session:
@@ -44,13 +46,14 @@ def import_command(path: Path, details: bool) -> None:
     for kind, label in KIND_LABELS.items():
         counts = report.counts.get(kind)
         if counts:
-            parts = [f"{number_fr(counts[o])} {OUTCOME_LABELS[o]}(s)" for o in OUTCOME_LABELS if counts[o]]
+            parts = [f"{number_fr(counts[o])} {OUTCOME_COUNTED[o]}" for o in OUTCOME_COUNTED if counts[o]]
             click.echo(f"  {label} : " + ", ".join(parts))
     for entry in report.entries:
-        if entry.outcome == "rejected" or details:
+        if entry.outcome == "rejected" or entry.flagged or details:
             where = f" (position {entry.position})" if entry.position else ""
             message = " ; ".join(entry.messages)
-            click.echo(f"  [{OUTCOME_LABELS[entry.outcome]}] {KIND_LABELS[entry.kind][:-1].lower()} {entry.key}{where}"
+            outcome = OUTCOME_LABELS[entry.outcome] + (", à corriger" if entry.flagged else "")
+            click.echo(f"  [{outcome}] {KIND_LABELS[entry.kind][:-1].lower()} {entry.key}{where}"
                        + (f" : {message}" if message else ""))
     if not report.changed:
         click.echo("Aucun changement : l'annuaire était déjà à jour.")

@@ -19,6 +19,12 @@ from webapp.database import db_session
 bp = Blueprint("establishments", __name__, url_prefix="/etablissements")
 
 
+@bp.app_context_processor
+def _tutor_choice_rule() -> dict:
+    # Every page where tuteurs are chosen or listed says why a newly named person is not offered yet.
+    return {"tutor_choice_rule": TUTOR_CHOICE_RULE}
+
+
 def _establishment(establishment_id: int) -> Establishment:
     establishment = db_session().get(Establishment, establishment_id)
     if establishment is None:
@@ -35,7 +41,7 @@ def show(establishment_id: int):
     campaign = current_campaign(db_session())
     page = establishment_page(db_session(), principal(), establishment, campaign, date.today())
     return render_template("establishments/show.html", establishment=establishment, campaign=campaign,
-                           labels=FIELD_LABELS, tutor_rule=TUTOR_CHOICE_RULE, today=date.today(), **page)
+                           labels=FIELD_LABELS, today=date.today(), **page)
 
 
 @bp.route("/<int:establishment_id>/referents", methods=("POST",))

@@ -5,7 +5,6 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 
 from engine.contacts import ISIDOOR_SUPPORT, platform_contacts
-from engine.directory import TUTOR_CHOICE_RULE
 from webapp.auth import principal
 from webapp.database import db_session
 
@@ -16,5 +15,5 @@ bp = Blueprint("help", __name__, url_prefix="/aide")
 @login_required
 def show():
     """Show Isidoor support for access, roles and the school file, and the user's gestionnaires for the platform."""
-    return render_template("help/show.html", support=ISIDOOR_SUPPORT, tutor_rule=TUTOR_CHOICE_RULE,
+    return render_template("help/show.html", support=ISIDOOR_SUPPORT,
                            contacts=platform_contacts(db_session(), principal()))

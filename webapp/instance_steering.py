@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,7 +52,7 @@ def steering_context(session: Session, principal: Principal, instance) -> dict:
                                           .order_by(Deployment.id.desc())):
             reasons = refusal_reasons(instance, workflow, deployment, bundle_for(deployment))
             targets.append((deployment, reasons))
-    return {"diagrams": views, "diagram_error": diagram_error, "viewer": viewer_available(),
+    return {"diagram_views": views, "diagram_error": diagram_error, "viewer": viewer_available(),
             "people": people_involved(session, instance), "current": current_tasks(session, instance),
             "documents_by_task": documents_by_task(session, instance.id), "allowed": allowed,
-            "migration_targets": targets}
+            "migration_targets": targets, "now_moment": datetime.now()}

@@ -32,7 +32,8 @@ ENVIRON_INSTANCE = "campagne.instance_id"
 CONTEXT_FIELDS = ("request_id", "user", "instance_id")
 # Attributes every LogRecord has; anything else was passed with `extra=` and belongs in the JSON line.
 _STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s user=%(user)s instance=%(instance_id)s] %(message)s"
+TEXT_FORMAT = ("%(asctime)s %(levelname)s %(name)s [req=%(request_id)s user=%(user)s instance=%(instance_id)s] "
+               "%(message)s")
 
 
 def init_app(app: Flask) -> None:
@@ -49,7 +50,7 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> logging.
         root.removeHandler(handler)
     handler = make_handler(log_format)
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
     # Alembic lists its plugins the first time a process reads the migrations (the health check does), and
     # SpiffWorkflow logs every change of every task's state: both only when debugging.
     quiet = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
@@ -157,7 +158,7 @@ class GunicornLogger(glogging.Logger):
     def setup(self, cfg) -> None:
         """Set gunicorn's handlers up, then give them our formatter."""
         super().setup(cfg)
-        self.log_format = os.environ.get("LOG_FORMAT", "text")
+        self.log_format = "json" if os.environ.get("LOG_FORMAT", "").lower() == "json" else "text"
         if self.log_format == "json":
             for logger in (self.error_log, self.access_log):
                 for handler in logger.handlers:

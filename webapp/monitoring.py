@@ -14,6 +14,7 @@ from engine.diagrams import heat_views
 from engine.models import Deployment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.monitoring import Filters
+from engine.monitoring_heat import node_heat
 from engine.monitoring_list import all_instances, csv_lines, instance_page, xlsx_bytes
 from webapp.auth import principal
 from webapp.charts import weekly_chart
@@ -85,7 +86,18 @@ def dashboard():
         chart=weekly_chart(monitoring.weekly_throughput(session, me, filters, until)),
         rows=rows, total=total, page=page, page_size=PAGE_SIZE, now=now, wait_fr=monitoring.wait_fr,
         statuses=INSTANCE_STATUSES, migration_targets=newer if me.process_owner else [],
+        process_labels=_process_labels(newer),
     )
+
+
+def _process_labels(versions: list[Deployment]) -> dict[str, str]:
+    """Labels of every process (called ones included) of the latest version holding the chosen process."""
+    if not versions:
+        return {}
+    bundle = bundle_for(versions[0])
+    labels = {name: spec.description or name for specs in bundle.subprocess_specs.values()
+              for name, spec in specs.items()}
+    return {**labels, **{process_id: bundle.process_name(process_id) for process_id in bundle.specs}}
 
 
 def _export_name(filters: Filters, extension: str) -> str:
@@ -129,7 +141,7 @@ def heat_map():
     filters.version = deployment.id
     bundle = bundle_for(deployment)
     views = heat_views(bundle.files, filters.process_id, {p: bundle.process_name(p) for p in bundle.specs},
-                       monitoring.node_heat(session, principal(), filters, datetime.now()))
+                       node_heat(session, principal(), filters, datetime.now()))
     return render_template("monitoring/heat_map.html", filters=filters, errors=errors, processes=processes,
                            choices=_choices(filters), deployment=deployment, views=views,
                            viewer=viewer_available())
@@ -153,5 +165,6 @@ def migrate():
                                     .order_by(ProcessInstance.id)):
         outcomes.append(runtime.migrate(instance, principal(), target))
     missing = len(ids) - len(outcomes)
-    error = f"{missing} dossier{'s' if missing > 1 else ''} introuvable{'s' if missing > 1 else ''}." if missing else None
+    plural = "s" if missing > 1 else ""
+    error = f"{missing} dossier{plural} introuvable{plural}." if missing else None
     return render_template("monitoring/migration.html", outcomes=outcomes, target=target, error=error)

@@ -57,7 +57,7 @@ class OidcSettings:
             return None
         scopes = config["OIDC_SCOPES"].split()
         return cls(
-            issuer=config["OIDC_ISSUER"].rstrip("/"), client_id=config["OIDC_CLIENT_ID"],
+            issuer=config["OIDC_ISSUER"], client_id=config["OIDC_CLIENT_ID"],
             client_secret=config.get("OIDC_CLIENT_SECRET"),
             scopes=" ".join(scopes if "openid" in scopes else ["openid", *scopes]),
             claims=ClaimNames(isidoor_id=config["OIDC_CLAIM_ISIDOOR_ID"], gabriel_id=config["OIDC_CLAIM_GABRIEL_ID"],
@@ -146,10 +146,11 @@ class OidcProvider:
         """The discovery document (.well-known/openid-configuration), fetched on first use and kept an hour."""
         with self._lock:
             if self._metadata is None or time.monotonic() - self._fetched_at > DISCOVERY_TTL:
-                document = self._get_json(self.settings.issuer + "/.well-known/openid-configuration")
+                document = self._get_json(self.settings.issuer.rstrip("/") + "/.well-known/openid-configuration")
                 if document.get("issuer") != self.settings.issuer:
-                    raise OidcError(f"Le document de découverte d'Isidoor annonce l'émetteur « {document.get('issuer')} »"
-                                    f" au lieu de « {self.settings.issuer} » : vérifiez OIDC_ISSUER.", 502)
+                    raise OidcError("Le document de découverte d'Isidoor annonce l'émetteur "
+                                    f"« {document.get('issuer')} » au lieu de « {self.settings.issuer} » : "
+                                    "vérifiez OIDC_ISSUER.", 502)
                 missing = [name for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")
                            if not isinstance(document.get(name), str)]
                 if missing:
@@ -236,7 +237,7 @@ class OidcProvider:
             raise OidcError(UNREACHABLE, 502) from None
         return info if isinstance(info, dict) else {}
 
-    def end_session_url(self, id_token: str, post_logout_redirect_uri: str) -> str | None:
+    def end_session_url(self, id_token: str | None, post_logout_redirect_uri: str) -> str | None:
         """Where to send the browser to end the Isidoor session too (RP-initiated logout), if Isidoor offers it."""
         try:
             endpoint = self.metadata().get("end_session_endpoint")
@@ -244,8 +245,8 @@ class OidcProvider:
             return None
         if not isinstance(endpoint, str):
             return None
-        query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": post_logout_redirect_uri,
-                           "client_id": self.settings.client_id})
+        query = urlencode({**({"id_token_hint": id_token} if isinstance(id_token, str) else {}),
+                           "post_logout_redirect_uri": post_logout_redirect_uri, "client_id": self.settings.client_id})
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 

@@ -16,6 +16,7 @@ bp = Blueprint("sign_on", __name__, url_prefix="/auth/oidc")
 # A login started more than ten minutes ago, or in one of many tabs, must be started again.
 FLOW_TTL = 600
 MAX_PENDING_FLOWS = 3
+MAX_STORED_ID_TOKEN = 2000
 NOT_CONFIGURED = "La connexion par Isidoor n'est pas configurée sur cette plateforme."
 PROVIDER_ERRORS = {
     "access_denied": "Vous avez annulé la connexion sur Isidoor, ou Isidoor l'a refusée.",
@@ -83,8 +84,10 @@ def callback():
     session.clear()
     login_user(User(outcome.person))
     session.permanent = True
-    # Kept for the logout: Isidoor's end-of-session page is told which session to end.
-    session["oidc_id_token"] = id_token
+    # Kept for the logout, which tells Isidoor's end-of-session page which session to end; a token too
+    # large for the session cookie (4 kB) is left out, and the logout names the client instead.
+    session["oidc_login"] = True
+    session["oidc_id_token"] = id_token if len(id_token) <= MAX_STORED_ID_TOKEN else None
     flash(f"Bonjour {outcome.person.first_name} !", "success")
     if outcome.discrepancies:
         flash("Certaines informations transmises par Isidoor diffèrent de l'annuaire de la plateforme : l'annuaire "

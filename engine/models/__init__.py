@@ -1,7 +1,7 @@
 """Persisted models: the directory (who and where) and the runtime (instances, tasks)."""
 from engine.heartbeat import WorkerHeartbeat
 from engine.models.campaign import Campaign, CampaignReopening
-from engine.models.directory import DirectoryImport, Establishment, Person, RoleAssignment, Structure
+from engine.models.directory import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
 from engine.models.follow_up import Timer, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.models.runtime import (
     AuditEvent,
@@ -14,6 +14,7 @@ from engine.models.runtime import (
 )
 from engine.models.security import ApiToken, PersonalDataAccess
 from engine.models.sign_on import LoginDiscrepancy
+from engine.models.staging import StagedDeployment
 
 __all__ = [
     "ApiToken",
@@ -29,7 +30,9 @@ __all__ = [
     "Person",
     "PersonalDataAccess",
     "ProcessInstance",
+    "PupilCount",
     "RoleAssignment",
+    "StagedDeployment",
     "Structure",
     "TaskRow",
     "Timer",

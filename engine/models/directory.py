@@ -55,8 +55,21 @@ class Establishment(Base):
     siret: Mapped[str | None] = mapped_column(String(40))
     phone: Mapped[str | None] = mapped_column(String(40))
     network: Mapped[str] = mapped_column(String(10))
+    # The latest count the directory gave, and the school year it refers to; earlier years are in PupilCount.
     pupil_count: Mapped[int | None] = mapped_column(Integer)
     pupil_count_year: Mapped[str | None] = mapped_column(String(9))
+
+
+class PupilCount(Base):
+    """An establishment's pupil count for one school year, kept when the directory moves on to the next."""
+
+    __tablename__ = "establishment_pupil_count"
+    __table_args__ = (UniqueConstraint("establishment_id", "school_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishment.id", ondelete="CASCADE"), index=True)
+    school_year: Mapped[str] = mapped_column(String(9))
+    pupil_count: Mapped[int] = mapped_column(Integer)
 
 
 class Person(Base):

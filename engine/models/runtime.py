@@ -40,9 +40,8 @@ class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (
         Index("ix_instance_scope", "process_id", "status", "department"),
-        # The monitoring list: newest first, by territory (migration 0011_perf).
+        # The monitoring list, newest first, and trainings by organiser (migration 0011_perf).
         Index("ix_instance_updated", "updated_at", "id"),
-        Index("ix_instance_department", "department", "updated_at"),
         Index("ix_instance_structure", "structure_code"),
         # The dashboard: counts by process, version and status; throughput by end date (0009_monitoring).
         Index("ix_instance_monitoring", "process_id", "deployment_id", "status"),

@@ -19,7 +19,7 @@ def check_lanes(definitions: Definitions) -> Iterator[Problem]:
         for lane in scope.element.iterfind(".//bpmn:lane", NS):
             if lane.get("id") not in LANE_ROLES:
                 yield Problem("lane.role", scope.file,
-                              f"le couloir ne correspond à aucun rôle connu : son identifiant doit être l'un de "
+                              f"le couloir ne correspond à aucun rôle connu : son identifiant doit être l'un des rôles "
                               f"{roles}.", lane.get("id"), lane.get("name"), lane.sourceline)
     lanes = definitions.lane_of()
     for scope in definitions.scopes:
@@ -78,6 +78,18 @@ def _condition(flow: Node) -> str | None:
     return text_of(flow.element.find("bpmn:conditionExpression", NS)) or None
 
 
+def check_flows(definitions: Definitions) -> Iterator[Problem]:
+    """Each sequence flow joins two elements of its own process or subprocess."""
+    for scope in definitions.all_scopes():
+        for flow in scope.flows.values():
+            for end, what in (("sourceRef", "part de"), ("targetRef", "mène à")):
+                target = flow.element.get(end)
+                if target not in scope.nodes:
+                    yield Problem("flow.ref", flow.file,
+                                  f"le flux {what} « {target or ''} », qui n'est pas un élément de ce processus.",
+                                  flow.id, flow.name, flow.line)
+
+
 def check_reachability(definitions: Definitions) -> Iterator[Problem]:
     """Every element is reached by some path from a start event of its process or subprocess."""
     for scope in definitions.scopes:
@@ -85,29 +97,16 @@ def check_reachability(definitions: Definitions) -> Iterator[Problem]:
 
 
 def _unreachable(scope: Scope) -> Iterator[Problem]:
-    roots = [n.id for n in scope.nodes.values() if n.kind == "startEvent"
-             or (n.kind in ("subProcess", "transaction") and n.element.get("triggeredByEvent") == "true")
-             or (n.kind == "intermediateCatchEvent" and n.element.find("bpmn:linkEventDefinition", NS) is not None)]
-    if not roots:
+    if not scope.roots():
         yield Problem("reach.start", scope.file, "aucun événement de début : rien ne peut démarrer ici.",
                       scope.id, scope.element.get("name"), scope.element.sourceline)
         return
-    reached = set(roots)
-    pending = list(roots)
-    while pending:
-        current = pending.pop()
-        following = [flow.element.get("targetRef") for flow in scope.outgoing(current)]
-        following += [n.id for n in scope.nodes.values() if n.kind == "boundaryEvent"
-                      and n.element.get("attachedToRef") == current]
-        for target in following:
-            if target in scope.nodes and target not in reached:
-                reached.add(target)
-                pending.append(target)
+    reached = scope.reachable
     for node in scope.nodes.values():
         if node.id not in reached:
             yield Problem("reach.unreachable", scope.file,
                           f"{kind_label(node.kind)} qu'aucun chemin n'atteint depuis le début du processus : "
-                          "reliez-le par un flux ou supprimez-le.", node.id, node.name, node.line)
+                          "reliez cet élément par un flux ou supprimez-le.", node.id, node.name, node.line)
     for child in scope.children:
         if child.id in reached:
             yield from _unreachable(child)
@@ -117,7 +116,7 @@ def check_scripts(definitions: Definitions) -> Iterator[Problem]:
     """Scripts, conditions, parameters, timers and instructions compile as the restricted engine runs them."""
     for scope in definitions.all_scopes():
         for node in [*scope.nodes.values(), *scope.flows.values()]:
-            for what, text, kind in _expressions(node):
+            for what, text, kind in expressions_of(node):
                 check = {"script": script_problem, "expression": expression_problem, "template": template_problem}
                 problem = check[kind](text)
                 if problem:
@@ -125,7 +124,7 @@ def check_scripts(definitions: Definitions) -> Iterator[Problem]:
                                   node.id, node.name, node.line)
 
 
-def _expressions(node: Node) -> Iterator[tuple[str, str, str]]:
+def expressions_of(node: Node) -> Iterator[tuple[str, str, str]]:
     """(what it is, in French; its text; script, expression or template) for each piece of code of an element."""
     element = node.element
     if node.kind == "scriptTask" and text_of(element.find("bpmn:script", NS)):

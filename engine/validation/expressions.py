@@ -12,6 +12,7 @@ from engine.scripting import SAFE_BUILTINS, ScriptRefused, compile_expression, c
 
 _SYNTAX = re.compile(r"Line (\d+): SyntaxError: (.*?) at statement: '(.*)'", re.S)
 _UNDERSCORE = re.compile(r'Line (\d+): "([^"]+)" is an invalid (attribute|variable) name because it starts with "_"')
+_NOT_ALLOWED = re.compile(r"Line (\d+): (\w+) (calls|statements) are not allowed")
 # Python builtins a script would call in vain: the restricted engine does not give them.
 _MISSING_BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) - set(SAFE_BUILTINS)
 _TEMPLATES = SandboxedEnvironment()
@@ -58,6 +59,9 @@ def _french(errors: str) -> str:
             said.append(f"ligne {match.group(1)} : erreur de syntaxe ({match.group(2)}) dans « {match.group(3)} »")
         elif match := _UNDERSCORE.match(error):
             said.append(f"ligne {match.group(1)} : le nom « {match.group(2)} » commence par « _ », ce qui est interdit")
+        elif match := _NOT_ALLOWED.match(error):
+            what = "la fonction" if match.group(3) == "calls" else "l'instruction"
+            said.append(f"ligne {match.group(1)} : {what} « {match.group(2).lower()} » est interdite dans les scripts")
         else:
             said.append(error)
     return " ; ".join(said)

@@ -7,6 +7,7 @@ element by its id, label, file and line.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,6 +28,7 @@ FLOW_NODES = frozenset({
 })
 SCOPES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 # Lines and line numbers of lxml are reliable only for parsed text; big files need the huge tree option.
+_POSITION = re.compile(r",? line \d+,? column \d+")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
 
 
@@ -104,6 +106,28 @@ class Scope:
         """Sequence flows reaching a node."""
         return [f for f in self.flows.values() if f.element.get("targetRef") == node_id]
 
+    def roots(self) -> list[str]:
+        """Nodes where a path starts: start events, event subprocesses, catching link events."""
+        return [n.id for n in self.nodes.values() if n.kind == "startEvent"
+                or (n.kind in SCOPES and n.element.get("triggeredByEvent") == "true")
+                or (n.kind == "intermediateCatchEvent" and n.element.find("bpmn:linkEventDefinition", NS) is not None)]
+
+    @cached_property
+    def reachable(self) -> frozenset[str]:
+        """Nodes some path reaches from a root, boundary events of reached activities included."""
+        reached = set(self.roots())
+        pending = list(reached)
+        while pending:
+            current = pending.pop()
+            following = [flow.element.get("targetRef") for flow in self.outgoing(current)]
+            following += [n.id for n in self.nodes.values() if n.kind == "boundaryEvent"
+                          and n.element.get("attachedToRef") == current]
+            for target in following:
+                if target in self.nodes and target not in reached:
+                    reached.add(target)
+                    pending.append(target)
+        return frozenset(reached)
+
 
 @dataclass
 class Definitions:
@@ -124,14 +148,16 @@ class Definitions:
                 try:
                     root = etree.fromstring(text.encode("utf-8"), _PARSER)
                 except etree.XMLSyntaxError as error:
-                    definitions.unreadable[name] = (f"le fichier n'est pas du XML lisible : {error.msg}", error.lineno)
+                    definitions.unreadable[name] = (f"le fichier n'est pas du XML lisible : {xml_error(error.msg)}",
+                                                    error.lineno)
                     continue
                 (definitions.bpmn if name.endswith(".bpmn") else definitions.dmn)[name] = root
             elif name.endswith(".json"):
                 try:
                     definitions.forms[name] = json.loads(text)
                 except json.JSONDecodeError as error:
-                    definitions.unreadable[name] = (f"le fichier n'est pas du JSON lisible : {error.msg}", error.lineno)
+                    definitions.unreadable[name] = (f"le fichier n'est pas du JSON lisible : {json_error(error.msg)}",
+                                                    error.lineno)
         return definitions
 
     @cached_property
@@ -183,6 +209,42 @@ class Definitions:
                 for ref in lane.iterfind("bpmn:flowNodeRef", NS):
                     lanes[(scope.id, text_of(ref))] = lane
         return lanes
+
+
+_XML_ERRORS = (
+    (re.compile(r"Opening and ending tag mismatch: (\S+) line (\d+) and (\S+)"),
+     "la balise « {2} » ferme la balise « {0} » ouverte ligne {1}"),
+    (re.compile(r"Premature end of data in tag (\S+) line (\d+)"),
+     "le fichier s'arrête avant la fin de la balise « {0} » ouverte ligne {1}"),
+    (re.compile(r"Attribute (\S+) redefined"), "l'attribut « {0} » est écrit deux fois"),
+    (re.compile(r"AttValue: \" or ' expected"), "une valeur d'attribut n'est pas entre guillemets"),
+    (re.compile(r"Extra content at the end of the document"), "du contenu suit la fin du document"),
+    (re.compile(r"Document is empty"), "le document est vide"),
+    (re.compile(r"StartTag: invalid element name"), "un nom de balise est invalide"),
+)
+_JSON_ERRORS = {
+    "Expecting ',' delimiter": "une virgule manque",
+    "Expecting ':' delimiter": "deux-points « : » manquent",
+    "Expecting property name enclosed in double quotes": "un nom de champ doit être entre guillemets droits",
+    "Expecting value": "une valeur manque",
+    "Extra data": "du contenu suit la fin du document",
+    "Unterminated string starting at": "un texte n'est pas fermé par un guillemet",
+    "Invalid control character at": "un caractère de contrôle (retour à la ligne ?) est dans un texte",
+}
+
+
+def xml_error(message: str) -> str:
+    """A libxml2 reading error in French where its form is known, else as it is (without its position)."""
+    message = _POSITION.sub("", message)
+    for pattern, french in _XML_ERRORS:
+        if match := pattern.search(message):
+            return french.format(*match.groups())
+    return message
+
+
+def json_error(message: str) -> str:
+    """A JSON reading error in French."""
+    return _JSON_ERRORS.get(message, message)
 
 
 def _scope(element, file: str, process_id: str) -> Scope:

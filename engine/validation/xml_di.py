@@ -4,17 +4,17 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine.validation.model import NS, Definitions, local
+from engine.validation.model import FLOW_NODES, NS, Definitions, local
 from engine.validation.problems import Problem
 
 _NOT_EXPECTED = re.compile(r"Element '\{[^}]*\}(\w+)': This element is not expected")
 _ATTRIBUTE = re.compile(r"Element '\{[^}]*\}(\w+)', attribute '([^']+)': (.*)")
 _MISSING_CHILD = re.compile(r"Element '\{[^}]*\}(\w+)': Missing child element")
 _NAMESPACE = re.compile(r"\{[^}]*\}")
+_REPORTED = FLOW_NODES | {"sequenceFlow", "lane", "participant", "process", "decision", "rule", "input", "output"}
 
 
 def check_parsing(definitions: Definitions) -> Iterator[Problem]:
@@ -35,16 +35,16 @@ def check_engine_parsing(definitions: Definitions) -> Iterator[Problem]:
             parser.add_bpmn_str(definitions.texts[name].encode("utf-8"), filename=name)
             readable.append(name)
         except ValidationException as error:
-            yield _engine_problem(definitions, name, error)
+            yield _engine_problem(definitions, name, error, "engine.schema")
         except Exception as error:  # any other failure of the library on a strange file is still reported
-            yield Problem("engine.parse", name, f"le moteur ne peut pas lire ce fichier : {error}")
+            yield Problem("engine.schema", name, f"le moteur ne peut pas lire ce fichier : {error}")
     for name in definitions.dmn:
         try:
             parser.add_dmn_str(definitions.texts[name].encode("utf-8"), filename=name)
         except ValidationException as error:
-            yield _engine_problem(definitions, name, error)
+            yield _engine_problem(definitions, name, error, "engine.schema")
         except Exception as error:  # the DMN parser raises bare errors on malformed tables
-            yield Problem("engine.parse", name, f"le moteur ne peut pas lire cette table de décision : {error}")
+            yield Problem("engine.schema", name, f"le moteur ne peut pas lire cette table de décision : {error}")
     if len(readable) != len(definitions.bpmn):
         return
     for process_id in parser.get_process_ids():
@@ -58,26 +58,23 @@ def check_engine_parsing(definitions: Definitions) -> Iterator[Problem]:
                           f"le moteur ne peut pas préparer le processus : {error}", process_id)
 
 
-def _engine_problem(definitions: Definitions, name: str, error: ValidationException) -> Problem:
+def _engine_problem(definitions: Definitions, name: str, error: ValidationException,
+                    rule: str = "engine.parse") -> Problem:
     line = getattr(error, "line_number", None) or None
     element_id = getattr(error, "id", None) or None
     element_name = getattr(error, "name", None) or None
     root = definitions.bpmn.get(name) if name in definitions.bpmn else definitions.dmn.get(name)
-    if root is not None and line and not element_id:
-        element_id, element_name = _element_at(root, line)
-    return Problem("engine.parse", name, _french(str(error).split("\n")[0]), element_id, element_name, line)
-
-
-def _element_at(root, line: int) -> tuple[str | None, str | None]:
-    """Id and label of the element (or its nearest ancestor with an id) that starts at a line."""
-    for element in root.iter():
-        if element.sourceline == line:
-            while element is not None and not element.get("id"):
-                element = element.getparent()
-            if element is not None:
-                return element.get("id"), element.get("name")
-            break
-    return None, None
+    found = None
+    if root is not None:
+        found = next((e for e in root.iter() if element_id and e.get("id") == element_id), None)
+        found = found if found is not None else next((e for e in root.iter() if line and e.sourceline == line), None)
+    # Said of the element an analyst selects in a modeler (a task, a rule), where other checks report too.
+    while found is not None and local(found) not in _REPORTED:
+        found = found.getparent()
+    if found is not None:
+        element_id, element_name = found.get("id"), found.get("name")
+        line = line or found.sourceline
+    return Problem(rule, name, _french(str(error).split("\n")[0]), element_id, element_name, line)
 
 
 def _french(message: str) -> str:
@@ -134,7 +131,3 @@ def kind_label(kind: str) -> str:
     """French name of a BPMN element type."""
     return _KIND.get(kind, "élément")
 
-
-def element_line(element: etree._Element) -> int | None:
-    """Line of an element in its file."""
-    return element.sourceline

@@ -25,6 +25,8 @@ server.listen(0, '127.0.0.1', () => {
     jwks: { keys: [config.signing_key] },
     cookies: { keys: ['cle-des-cookies-de-test'] },
     pkce: { required: () => true },
+    // Seconds; set, so that the provider does not print a notice for each default.
+    ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 3600, IdToken: 600, Interaction: 600, Session: 3600 },
     scopes: ['openid', 'offline_access', 'email', 'phone', 'profile', 'isidoor'],
     claims: {
       openid: ['sub'],

@@ -9,7 +9,14 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from webapp.api import establishments, instances, openapi, tasks, tokens  # noqa: F401 - registers the routes
+from webapp.api import (  # noqa: F401 - registers the routes
+    establishments,
+    instances,
+    openapi,
+    operations,
+    tasks,
+    tokens,
+)
 from webapp.api.common import bp, public
 from webapp.api.errors import ApiError, api_error_response
 

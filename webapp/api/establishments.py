@@ -5,7 +5,8 @@ from flask import jsonify
 from sqlalchemy import select
 
 from engine.access import require_view_establishment
-from engine.directory import SqlDirectory, establishment_file
+from engine.campaigns import current_campaign
+from engine.directory import SqlDirectory, establishment_file, school_file
 from engine.models import Establishment
 from handlers.school_file import school_file_problems
 from webapp.api.common import UAI, bp, principal
@@ -22,7 +23,9 @@ def show_establishment(uai: str):
     if establishment is None:
         raise ApiError(404, "Cet établissement n'existe pas.")
     require_view_establishment(session, principal(), establishment)
-    missing = school_file_problems(establishment_file(establishment))
+    campaign = current_campaign(session)
+    missing = school_file_problems(school_file(session, establishment),
+                                   campaign.pupil_count_year if campaign is not None else None)
     people = SqlDirectory(session).people(establishment.id, ("referent", "tuteur", "cotuteur"))
     return jsonify({
         **establishment_file(establishment),

@@ -244,6 +244,58 @@ PATHS = {
     }},
 }
 
+
+# Steering instances (process owners; gestionnaires within their territory): webapp/api/operations.py.
+SCHEMAS.update({
+    "ReasonRequest": _object({"reason": _text(minLength=1, maxLength=500, description="Motif, gardé dans "
+                                              "l'historique du dossier.")}, closed=True),
+    "MigrationRequest": _object({"version": {**ID, "description": "Version (déploiement) plus récente."}},
+                                closed=True),
+    "ReassignRequest": _object({"person_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1,
+                                              "description": "Personne habilitée ; null : toutes."}}, closed=True),
+    "Candidate": _object({"person_id": ID, "name": _text(), "role": _text(), "structure": _text(nullable=True)}),
+    "CandidateList": _object({"assignee": {"type": ["integer", "null"]},
+                              "items": {"type": "array", "items": _ref("Candidate")}}),
+})
+
+
+def _operation(summary: str, operation_id: str, parameter: dict, body: dict | None, statuses: tuple[int, ...],
+               ok: str) -> dict:
+    operation = {"summary": summary, "operationId": operation_id, "tags": ["pilotage"], "parameters": [parameter],
+                 "responses": {"200": _json(_ref("InstanceResult"), ok), **_errors(*statuses)}}
+    if body is not None:
+        operation["requestBody"] = _body(body)
+    return {"post": operation}
+
+
+PATHS.update({
+    "/api/v1/instances/{instance_id}/retry": _operation(
+        "Relancer un dossier en incident après correction (responsables de processus).", "retryInstance",
+        INSTANCE_ID, None, (401, 403, 404, 409), "Dossier relancé ; `incident` dit si l'erreur persiste."),
+    "/api/v1/instances/{instance_id}/suspend": _operation(
+        "Suspendre un dossier, avec un motif.", "suspendInstance", INSTANCE_ID, _ref("ReasonRequest"),
+        (400, 401, 403, 404, 409, 415, 422), "Dossier suspendu."),
+    "/api/v1/instances/{instance_id}/resume": _operation(
+        "Reprendre un dossier suspendu.", "resumeInstance", INSTANCE_ID, None, (401, 403, 404, 409),
+        "Dossier repris."),
+    "/api/v1/instances/{instance_id}/terminate": _operation(
+        "Interrompre définitivement un dossier, avec un motif.", "terminateInstance", INSTANCE_ID,
+        _ref("ReasonRequest"), (400, 401, 403, 404, 409, 415, 422), "Dossier interrompu."),
+    "/api/v1/instances/{instance_id}/migrate": _operation(
+        "Faire passer un dossier à une version plus récente de son processus (responsables de processus) ; "
+        "409 avec chaque raison quand c'est impossible.", "migrateInstance", INSTANCE_ID,
+        _ref("MigrationRequest"), (400, 401, 403, 404, 409, 415, 422), "Dossier migré."),
+    "/api/v1/tasks/{task_id}/reassign": _operation(
+        "Confier une tâche en attente à une personne habilitée, ou la rendre à toutes.", "reassignTask", TASK_ID,
+        _ref("ReassignRequest"), (400, 401, 403, 404, 409, 415, 422), "Tâche réaffectée ; nouvel état du dossier."),
+    "/api/v1/tasks/{task_id}/candidates": {"get": {
+        "summary": "Les personnes à qui une tâche peut être confiée.", "operationId": "taskCandidates",
+        "tags": ["pilotage"], "parameters": [TASK_ID],
+        "responses": {"200": _json(_ref("CandidateList"), "Personnes habilitées et personne désignée."),
+                      **_errors(401, 403, 404)},
+    }},
+})
+
 SPEC = {
     "openapi": "3.1.0",
     "info": {

@@ -1,4 +1,4 @@
-// Directory import: show that the upload is under way, and prevent a second submission meanwhile.
+// Directory import: show that the file is being sent, and prevent a second submission meanwhile.
 document.addEventListener("DOMContentLoaded", function () {
   var form = document.getElementById("import-form");
   if (!form) {
@@ -8,7 +8,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var button = document.getElementById("import-button");
     var progress = document.getElementById("import-progress");
     button.disabled = true;
-    button.textContent = "Import en cours…";
+    button.textContent = "Envoi en cours…";
     progress.hidden = false;
   });
 });

@@ -1,0 +1,111 @@
+"""Validation of the definition files analysts edit: BPMN, DMN and forms, with every problem in French.
+
+`validate_files` checks a set of files as a deployment would hold them
+(`processes/<name>` and `forms/<name>` → text) and reports each problem with its
+file, element id and label, and line. The checks are split by concern:
+
+- `xml_di`: the file parses (XML, JSON), SpiffWorkflow accepts it, every element is drawn;
+- `bpmn`: lanes name roles, exclusive gateways choose, every element is reached, code compiles;
+- `forms`: user tasks have a form, forms are JSON Schemas;
+- `service_tasks`: service tasks name a known handler with the parameters it needs;
+- `dmn`: decisions exist, read variables produced upstream, and their UNIQUE rules neither overlap nor leave gaps;
+- `variables`: scripts, conditions and parameters read variables some step produces.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from engine.validation import bpmn, dmn, forms, service_tasks, variables, xml_di
+from engine.validation.model import Definitions
+from engine.validation.problems import ERROR, WARNING, Problem, Report
+
+__all__ = ["ERROR", "WARNING", "PathError", "Problem", "Report", "collect_files", "validate_files"]
+
+CHECKS: tuple[Callable[[Definitions], Iterator[Problem]], ...] = (
+    xml_di.check_parsing,
+    xml_di.check_engine_parsing,
+    xml_di.check_diagram,
+    bpmn.check_lanes,
+    bpmn.check_flows,
+    bpmn.check_gateways,
+    bpmn.check_reachability,
+    bpmn.check_scripts,
+    forms.check_user_task_forms,
+    forms.check_form_schemas,
+    service_tasks.check_service_tasks,
+    dmn.check_decision_calls,
+    dmn.check_decision_tables,
+    variables.check_variables,
+)
+
+
+def validate_files(files: dict[str, str], targets: Iterable[str] | None = None) -> Report:
+    """Check a set of definition files; report the problems of `targets` (default: every file).
+
+    The other files give the context: the forms a BPMN names, the process a
+    call activity starts, the decision a business rule task calls.
+    """
+    names = sorted(targets if targets is not None else files)
+    wanted = set(names)
+    definitions = Definitions.read(files)
+    problems = [problem for check in CHECKS for problem in check(definitions) if problem.file in wanted]
+    problems.sort(key=lambda p: (names.index(p.file) if p.file in wanted else len(names), p.line or 0,
+                                 p.element_id or "", p.message))
+    return Report(files=names, problems=_unique(problems))
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Problems once each, without the engine's messages that only echo what a check said better.
+
+    The engine's message on an element another check reports is dropped; so is
+    its failure to build a process from a file with other errors, which is
+    most often their consequence.
+    """
+    ours = [p for p in problems if not p.rule.startswith("engine.")]
+    explained = {(p.file, p.element_id) for p in ours if p.element_id}
+    failing = {p.file for p in ours if p.is_error}
+    seen, result = set(), []
+    for problem in problems:
+        echo = problem.rule.startswith("engine.") and (problem.file, problem.element_id) in explained
+        if problem in seen or echo or (problem.rule == "engine.parse" and problem.file in failing):
+            continue
+        seen.add(problem)
+        result.append(problem)
+    return result
+
+
+class PathError(Exception):
+    """A path given to the validator cannot be read; the message is French."""
+
+
+def collect_files(paths: Iterable[Path], processes_dir: Path, forms_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """The project's definition files with the given paths read over them, and the names the paths stand for.
+
+    A path is a BPMN, DMN or JSON file, or a folder of them; without paths every
+    file of `processes_dir` and `forms_dir` is checked.
+    """
+    from engine.deployment import read_definition_files
+
+    files = read_definition_files(processes_dir, forms_dir)
+    paths = list(paths)
+    if not paths:
+        return files, sorted(files)
+    targets: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in (".bpmn", ".dmn", ".json") and p.is_file())
+        elif path.is_file():
+            found = [path]
+        else:
+            raise PathError(f"{path} : fichier ou dossier introuvable.")
+        for file in found:
+            if file.suffix not in (".bpmn", ".dmn", ".json"):
+                raise PathError(f"{file} : seuls les fichiers .bpmn, .dmn et .json (formulaires) se valident.")
+            name = f"{'forms' if file.suffix == '.json' else 'processes'}/{file.name}"
+            try:
+                files[name] = file.read_text(encoding="utf-8")
+            except UnicodeDecodeError as error:
+                raise PathError(f"{file} : le fichier n'est pas un texte UTF-8 ({error.reason}).") from error
+            targets.append(name)
+    return files, targets

@@ -1,0 +1,63 @@
+"""Volunteers' missions on an instance's page, and ending a mission early ("Mettre fin à la mission")."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from engine import forms
+from engine.access import Forbidden, can_end_mission, require_view
+from engine.missions import find_mission, mandatory_status, missions_of
+from engine.models import ProcessInstance
+from engine.runtime import Conflict, FormInvalid, ProcessRuntime
+from engine.termination import end_mission, termination_form
+from webapp.auth import principal
+from webapp.database import db_session
+
+bp = Blueprint("missions", __name__, url_prefix="/dossiers")
+
+
+@bp.app_template_global()
+def mission_panel(instance_id: int) -> list[dict]:
+    """The missions of an instance with their mandatory trainings and whether the user may end them."""
+    session = db_session()
+    return [{"mission": mission, "trainings": mandatory_status(session, mission),
+             "may_end": mission.status == "in_progress" and can_end_mission(principal(), mission)}
+            for mission in missions_of(session, instance_id)]
+
+
+@bp.route("/<int:instance_id>/places/<int:place>/fin", methods=("GET", "POST"))
+@login_required
+def end(instance_id: int, place: int):
+    """The early-termination form of a mission; on submission, end the mission."""
+    session = db_session()
+    instance = session.get(ProcessInstance, instance_id)
+    mission = find_mission(session, instance_id, place) if instance is not None else None
+    if mission is None:
+        abort(404)
+    require_view(session, principal(), instance)
+    if not can_end_mission(principal(), mission):
+        raise Forbidden("Seuls le référent de l'établissement et le gestionnaire du contrat peuvent mettre fin "
+                        "à cette mission.")
+    if mission.status != "in_progress":
+        flash(f"La mission de {mission.volunteer_name} n'est plus en cours.", "info")
+        return redirect(url_for("instances.show", instance_id=instance_id))
+    form = termination_form(instance)
+    errors: dict[str, list[str]] = {}
+    values: dict = {}
+    if request.method == "POST":
+        values = forms.data_from_web_form(form, request.form)
+        runtime = ProcessRuntime(session, current_app.config["STORAGE_DIR"], settings=current_app.config)
+        try:
+            end_mission(runtime, mission, principal(), values)
+        except FormInvalid as invalid:
+            session.rollback()
+            errors = invalid.errors
+        except Conflict as error:
+            flash(str(error), "warning")
+            return redirect(url_for("instances.show", instance_id=instance_id))
+        else:
+            flash(f"La mission de {mission.volunteer_name} a pris fin ; les suivis en attente sont annulés et le "
+                  "gestionnaire est prévenu.", "success")
+            return redirect(url_for("instances.show", instance_id=instance_id))
+    return render_template("missions/end.html", instance=instance, mission=mission, form=form, values=values,
+                           errors=errors, form_errors=errors.get(forms.FORM_LEVEL, [])), 422 if errors else 200

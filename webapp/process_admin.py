@@ -1,0 +1,106 @@
+"""Deploying process versions from the browser (process owners): upload, review, confirm."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from engine.access import require_process_owner
+from engine.deployment import bundle_for, current_deployment
+from engine.models import Deployment, Person, StagedDeployment
+from engine.models.staging import STAGED_STATUSES
+from engine.staging import (
+    MAX_FILE_BYTES,
+    StagingRefused,
+    confirm_staged,
+    discard_staged,
+    problems_of,
+    stage_files,
+)
+from webapp.auth import principal
+from webapp.database import db_session
+
+bp = Blueprint("process_admin", __name__, url_prefix="/administration/processus")
+
+
+@bp.route("/", methods=("GET", "POST"))
+@login_required
+def index():
+    """The deployed version, the form to upload changed files, and the latest uploads."""
+    require_process_owner(principal())
+    session = db_session()
+    if request.method == "POST":
+        uploads = [(upload.filename, upload.read()) for upload in request.files.getlist("files") if upload.filename]
+        try:
+            staged = stage_files(session, principal(), uploads, datetime.now())
+        except StagingRefused as refused:
+            flash(str(refused), "error")
+            return redirect(url_for("process_admin.index"))
+        return redirect(url_for("process_admin.review", staged_id=staged.id))
+    deployment = current_deployment(session)
+    recent = session.execute(select(StagedDeployment, Person).outerjoin(Person, Person.id == StagedDeployment.created_by_id)
+                             .order_by(StagedDeployment.id.desc()).limit(10)).all()
+    versions = session.scalars(select(Deployment).order_by(Deployment.id.desc()).limit(5)).all()
+    return render_template("process_admin/index.html", deployment=deployment, versions=versions, recent=recent,
+                           processes=_process_names(deployment), statuses=STAGED_STATUSES,
+                           max_mb=MAX_FILE_BYTES // (1024 * 1024))
+
+
+@bp.route("/envois/<int:staged_id>")
+@login_required
+def review(staged_id: int):
+    """The validation of an upload: its errors, or what it changes and the button to deploy it."""
+    require_process_owner(principal())
+    session = db_session()
+    staged = session.get(StagedDeployment, staged_id)
+    if staged is None:
+        abort(404)
+    problems = problems_of(staged)
+    by_file: dict[str, list] = {}
+    for problem in problems:
+        by_file.setdefault(problem.file, []).append(problem)
+    base = session.get(Deployment, staged.base_deployment_id) if staged.base_deployment_id else None
+    current = current_deployment(session)
+    return render_template("process_admin/review.html", staged=staged, problems=problems, by_file=by_file,
+                           errors=[p for p in problems if p.is_error], changes=staged.report["changes"], base=base,
+                           stale=current is not None and (base is None or current.id != base.id),
+                           author=session.get(Person, staged.created_by_id) if staged.created_by_id else None,
+                           statuses=STAGED_STATUSES), (422 if staged.status == "invalid" else 200)
+
+
+@bp.route("/envois/<int:staged_id>/deploiement", methods=("POST",))
+@login_required
+def deploy(staged_id: int):
+    """Deploy the files of an upload as a new version (the confirmation step)."""
+    require_process_owner(principal())
+    try:
+        deployment = confirm_staged(db_session(), principal(), staged_id, datetime.now())
+    except StagingRefused as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("process_admin.review", staged_id=staged_id))
+    flash(f"Version n° {deployment.id} déployée : les nouveaux dossiers démarrent sur elle ; les dossiers en cours "
+          "restent sur la version avec laquelle ils ont démarré.", "success")
+    return redirect(url_for("process_admin.index"))
+
+
+@bp.route("/envois/<int:staged_id>/abandon", methods=("POST",))
+@login_required
+def discard(staged_id: int):
+    """Drop an upload without deploying it."""
+    require_process_owner(principal())
+    try:
+        discard_staged(db_session(), principal(), staged_id, datetime.now())
+    except StagingRefused as refused:
+        flash(str(refused), "error")
+    else:
+        flash("Envoi abandonné : rien n'a été déployé.", "success")
+    return redirect(url_for("process_admin.index"))
+
+
+def _process_names(deployment: Deployment | None) -> list[tuple[str, str]]:
+    if deployment is None:
+        return []
+    bundle = bundle_for(deployment)
+    return [(process_id, bundle.process_name(process_id)) for process_id in deployment.process_ids]

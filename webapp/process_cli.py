@@ -1,0 +1,63 @@
+"""Commands analysts run on their files: `processes validate` and `processes test`."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from engine.deployment import read_definition_files
+from engine.scenarios import find_scenarios, run_scenarios
+from engine.validation import PathError, collect_files, validate_files
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def validate_command(paths: tuple[Path, ...]) -> None:
+    """Check BPMN, DMN and form files (default: all of processes/ and forms/); exit 1 on errors."""
+    try:
+        files, targets = collect_files(paths, current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"])
+    except PathError as error:
+        raise click.ClickException(str(error)) from error
+    report = validate_files(files, targets)
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def test_command(paths: tuple[Path, ...]) -> None:
+    """Play the scenarios (default: processes/scenarios/*.yaml) on a throwaway database; exit 1 on a failure."""
+    processes_dir = current_app.config["PROCESSES_DIR"]
+    scenario_files = find_scenarios(paths, processes_dir / "scenarios")
+    if not scenario_files:
+        raise click.ClickException(f"Aucun scénario dans {processes_dir / 'scenarios'}.")
+    files = read_definition_files(processes_dir, current_app.config["FORMS_DIR"])
+    with _quiet("alembic", "engine", "weasyprint", "fontTools"):
+        outcomes = run_scenarios(scenario_files, files, reporter=lambda outcome: click.echo(outcome.report()))
+    failed = sum(1 for outcome in outcomes if not outcome.passed)
+    click.echo(f"{len(outcomes)} scénario(s) : {len(outcomes) - failed} réussi(s), {failed} en échec.")
+    if failed:
+        raise SystemExit(1)
+
+
+@contextmanager
+def _quiet(*names: str):
+    """Silence the migration and task-completion logs that would drown the scenario report."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
