@@ -22,7 +22,7 @@ from pathlib import Path
 
 from engine.db import make_engine, make_session_factory, upgrade_database
 from engine.directory_import import ImportReport, import_directory, read_document
-from handlers.identifiers import UAI_LETTERS
+from handlers.identifiers import UAI_LETTERS, with_luhn_key
 
 DEPARTMENTS = [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
 # Regions as groups of departments, enough to give each Urogec a territory.
@@ -54,16 +54,7 @@ def uai_for(department: str, number: int) -> str:
 
 def siret_for(number: int) -> str:
     """A valid SIRET (Luhn key) built from a number."""
-    body = f"{700000000 + number:09d}0001"
-    for key in range(10):
-        candidate = body + str(key)
-        total = 0
-        for position, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if position % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("no Luhn key")
+    return with_luhn_key(f"{700000000 + number:09d}0001")
 
 
 def postal_code_for(department: str, rng: random.Random) -> str:

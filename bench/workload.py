@@ -25,7 +25,7 @@ from engine.db import make_engine, make_session_factory, upgrade_database
 from engine.demo import load_demo_data
 from engine.deployment import deploy, read_definition_files
 from engine.models import Campaign, Establishment, Person, RoleAssignment, Structure
-from handlers.identifiers import UAI_LETTERS
+from handlers.identifiers import UAI_LETTERS, with_luhn_key
 
 SAMPLES = json.loads((ROOT / "tests" / "form_samples.json").read_text(encoding="utf-8"))
 LOOP_DIR = Path(__file__).resolve().parent / "loop"
@@ -99,16 +99,7 @@ def uai(department: str, number: int) -> str:
 
 def siret(number: int) -> str:
     """A valid SIRET (Luhn key) built from a number."""
-    body = f"{800000000 + number:09d}0001"
-    for key in range(10):
-        candidate = body + str(key)
-        total = 0
-        for position, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if position % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("no Luhn key")
+    return with_luhn_key(f"{800000000 + number:09d}0001")
 
 
 def add_schools(session: Session, count: int, first_number: int = 1000) -> list[School]:

@@ -29,6 +29,11 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def with_luhn_key(body: str) -> str:
+    """`body` followed by the digit that makes the whole pass the Luhn check (e.g. a SIRET from its first 13 digits)."""
+    return next(body + key for key in "0123456789" if luhn_valid(body + key))
+
+
 def normalise_siret(siret: str | None) -> str:
     """SIRET without the spaces or dots people type between its groups of digits."""
     return re.sub(r"[\s.]", "", siret or "")

@@ -1,6 +1,7 @@
 """Fixtures: a migrated database (SQLite, or PostgreSQL with TEST_DATABASE_URL), demo data, app, client."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from engine.uploads import parse_data_url
 from engine.access import Principal
 from engine.db import Base, make_engine, make_session_factory, upgrade_database
 from engine.demo import DEMO_PASSWORD, load_demo_data
@@ -182,3 +184,19 @@ class ApiClient:
 def api(client):
     """A JSON API client."""
     return ApiClient(client)
+
+
+def as_form(data: dict) -> dict:
+    """Browser form fields for a submission: what the inputs would send (files, given as data URLs, as uploads)."""
+    fields = {}
+    for name, value in data.items():
+        if isinstance(value, str) and value.startswith("data:"):
+            upload = parse_data_url(value)
+            fields[name] = (io.BytesIO(upload.content), upload.filename)
+        elif isinstance(value, bool):
+            fields[name] = "true" if value else "false"
+        elif isinstance(value, float):
+            fields[name] = str(value).replace(".", ",")
+        else:
+            fields[name] = str(value)
+    return fields

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, principal_of
+from conftest import SAMPLES, as_form, principal_of
 from engine.access import Forbidden
 from engine.campaigns import (
     CampaignInvalid,
@@ -35,11 +35,6 @@ def text(response) -> str:
 def school(session, uai: str) -> Establishment:
     """A demo establishment."""
     return session.scalar(select(Establishment).where(Establishment.uai == uai))
-
-
-def as_form(data: dict) -> dict:
-    """What a browser sends for a submission."""
-    return {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in data.items()}
 
 
 def deadline_passed(session) -> Campaign:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from engine.models import Document, TaskRow
 from engine.runtime import FormInvalid, ProcessRuntime
 from engine.uploads import Upload, UploadRefused, check_upload, parse_data_url, safe_filename, sniff
+from conftest import as_form
 from test_processes import accepted_project, do, ready, sample
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -152,20 +153,6 @@ def test_files_are_required_where_the_form_says_so(runtime, session):
 TASK_LINK = re.compile(r'<a href="/taches/([0-9a-f-]{36})">')
 
 
-def web_fields(data: dict) -> dict:
-    """Browser form fields: files as uploads, booleans and numbers as the inputs send them."""
-    fields = {}
-    for name, value in data.items():
-        if isinstance(value, str) and value.startswith("data:"):
-            upload = parse_data_url(value)
-            fields[name] = (io.BytesIO(upload.content), upload.filename)
-        elif isinstance(value, bool):
-            fields[name] = "true" if value else "false"
-        else:
-            fields[name] = str(value)
-    return fields
-
-
 def volunteer_file_page(browser, session, runtime) -> str:
     """As référent of Rennes, the address of the volunteer file task."""
     instance = at_volunteer_file(runtime, session)
@@ -182,13 +169,13 @@ def test_the_web_form_uploads_files_and_keeps_them_after_an_error(browser, sessi
     assert "Thomas Riou (tuteur)" in shown and "Claire Morvan (cotuteur)" in shown
     assert "Julien Lemoine" not in shown, "a cotuteur who never logged in is not offered"
     assert 'value="Léa"' in html.unescape(shown), "the candidate's name is proposed"
-    response = browser.post_form(page, web_fields(volunteer_file(weekly_hours=60)))
+    response = browser.post_form(page, as_form(volunteer_file(weekly_hours=60)))
     text = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
     assert "entre 24 et 48 heures" in text and "Fichier joint : " in text and "piece-identite.pdf" in text
     document = session.scalar(select(Document).where(Document.kind == "identity_document"))
     assert f'name="identity_document" value="{document.id}"' in text
-    kept = web_fields(volunteer_file())
+    kept = as_form(volunteer_file())
     kept["identity_document"] = str(document.id)
     response = browser.post_form(page, kept)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -197,7 +184,7 @@ def test_the_web_form_uploads_files_and_keeps_them_after_an_error(browser, sessi
 
 def test_a_renamed_executable_is_refused_by_the_web_form(browser, session, runtime):
     page = volunteer_file_page(browser, session, runtime)
-    fields = web_fields(volunteer_file())
+    fields = as_form(volunteer_file())
     fields["identity_document"] = (io.BytesIO(EXECUTABLE), "carte-identite.pdf")
     response = browser.post_form(page, fields)
     assert response.status_code == 422

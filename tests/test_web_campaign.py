@@ -2,34 +2,16 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 from datetime import datetime
 
 from sqlalchemy import select
 
-from conftest import SAMPLES
+from conftest import SAMPLES, as_form
 from follow_up_support import run_worker
 from engine.models import Document, ProcessInstance
-from engine.uploads import parse_data_url
 
 TASK_LINK = re.compile(r'<a href="/taches/([0-9a-f-]{36})">([^<]+)</a>')
-
-
-def as_form(data: dict) -> dict:
-    """Browser form fields for a submission: what the inputs would send (files, given as data URLs, as uploads)."""
-    fields = {}
-    for name, value in data.items():
-        if isinstance(value, str) and value.startswith("data:"):
-            upload = parse_data_url(value)
-            fields[name] = (io.BytesIO(upload.content), upload.filename)
-        elif isinstance(value, bool):
-            fields[name] = "true" if value else "false"
-        elif isinstance(value, float):
-            fields[name] = str(value).replace(".", ",")
-        else:
-            fields[name] = str(value)
-    return fields
 
 
 def inbox_tasks(browser) -> list[tuple[str, str]]:

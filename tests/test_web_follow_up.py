@@ -12,7 +12,8 @@ from engine.models import Notification, TrainingSession, VolunteerMission
 from engine.trainings import register
 from follow_up_support import run_worker, to_follow_up
 from test_processes import do, sample
-from test_web_campaign import as_form, inbox_tasks
+from conftest import as_form
+from test_web_campaign import inbox_tasks
 
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)
 

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from conftest import SAMPLES, principal_of
 from engine.models import Establishment, ProcessInstance, TaskRow
-from test_web_campaign import as_form, inbox_tasks
+from conftest import as_form
+from test_web_campaign import inbox_tasks
 
 
 @pytest.fixture
