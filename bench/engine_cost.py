@@ -26,7 +26,7 @@ from bench.workload import MAX_STEPS, SAMPLES, add_schools, campaign_samples, pr
 from engine import compaction
 from engine.access import Forbidden, Principal
 from engine.campaigns import current_campaign
-from engine.models import Establishment, Person, ProcessInstance, TaskRow
+from engine.models import Establishment, InstanceState, Person, ProcessInstance, TaskRow
 from engine.runtime import Conflict, FormInvalid, ProcessRuntime
 
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -101,7 +101,7 @@ class Driver:
     def state_size(self, instance_id: int) -> int:
         """Length of an instance's stored engine state, in characters."""
         with self.sessions() as session:
-            return len(session.scalar(select(ProcessInstance.state).where(ProcessInstance.id == instance_id)))
+            return len(session.scalar(select(InstanceState.state).where(InstanceState.instance_id == instance_id)))
 
     def _runtime(self, session) -> ProcessRuntime:
         return ProcessRuntime(session, self.storage_dir, settings={})

@@ -24,7 +24,7 @@ from bench.seed import seed
 from bench.workload import CONTRACT_TASK, prepare, reviewer_id
 from engine.access import Principal
 from engine.accounts import hash_password
-from engine.models import ApiToken, Person, ProcessInstance
+from engine.models import ApiToken, InstanceState, Person
 from engine.queries import InstanceSearch, actionable_tasks, search_instances
 from engine.tokens import token_digest
 
@@ -39,7 +39,7 @@ def real_state(sessions, storage_dir: Path) -> str:
     result = campaign_run(driver, sessions, 1, 1999, reviewer, until=CONTRACT_TASK)
     driver.counter.close()
     with sessions() as session:
-        return session.scalar(select(ProcessInstance.state).where(ProcessInstance.id == result.instance_ids[0]))
+        return session.scalar(select(InstanceState.state).where(InstanceState.instance_id == result.instance_ids[0]))
 
 
 def dashboard_counts():

@@ -22,6 +22,7 @@ from engine.models import (
     AuditEvent,
     Deployment,
     Establishment,
+    InstanceState,
     Person,
     ProcessInstance,
     RoleAssignment,
@@ -79,11 +80,14 @@ def seed(session: Session, instances: int, completed_tasks: int, state: str, see
             "department": department, "campaign": campaign, "status": status,
             "outcome": None if current else {"completed": "campaign_closed", "refused": "project_refused",
                                              "terminated": "mission_terminated"}[status],
-            "current_step": None, "state": state, "created_at": created, "updated_at": created + timedelta(days=30),
+            "current_step": None, "created_at": created, "updated_at": created + timedelta(days=30),
             "version": 1,
         })
         owners.append((establishment_id, department, current, created))
     ids = _insert_returning_ids(session, ProcessInstance, instance_rows)
+    for start in range(0, len(ids), 5000):
+        session.execute(insert(InstanceState), [{"instance_id": instance_id, "state": state}
+                                                for instance_id in ids[start:start + 5000]])
     # As for any bulk load, the secondary indexes of the two big tables are built once, after it.
     indexes = [index for model in (TaskRow, AuditEvent) for index in model.__table__.indexes]
     connection = session.connection()

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, selectinload
 from SpiffWorkflow.util.task import TaskState
 
 from engine.deployment import bundle_for
@@ -66,7 +66,7 @@ def check_consistency(session: Session, batch: int = 100) -> ConsistencyReport:
         elif state not in TASK_STATES:
             report.problems.append(Problem(instance_id, task_id, f"état de tâche inconnu « {state} »"))
     instances = session.scalars(
-        select(ProcessInstance).options(undefer(ProcessInstance.state)).order_by(ProcessInstance.id)
+        select(ProcessInstance).options(selectinload(ProcessInstance.engine_state)).order_by(ProcessInstance.id)
         .execution_options(yield_per=batch)
     )
     for instance in instances:

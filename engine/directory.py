@@ -65,32 +65,46 @@ def person_card(person: Person, role: str) -> dict:
     }
 
 
-def structures_covering(session: Session, department: str) -> list[Structure]:
-    """Structures whose territory includes a department, Fnogec included."""
-    return [s for s in session.scalars(select(Structure)) if s.covers(department)]
-
-
 class SqlDirectory:
-    """Directory read from the database, as given to handlers."""
+    """Directory read from the database, as given to handlers.
+
+    One is made per task of a request, and several rules and service tasks of that task ask it the same
+    questions: establishments, pupil counts and structures are read once and kept for its lifetime. (The
+    session's identity map holds objects weakly, so without this each question would query again.)
+    """
 
     def __init__(self, session: Session):
         self.session = session
+        self._establishments: dict[int, Establishment | None] = {}
+        self._pupil_counts: dict[int, dict[str, int]] = {}
+        self._structures: list[Structure] | None = None
+
+    def _establishment(self, establishment_id: int) -> Establishment | None:
+        if establishment_id not in self._establishments:
+            self._establishments[establishment_id] = self.session.get(Establishment, establishment_id)
+        return self._establishments[establishment_id]
 
     def establishment(self, establishment_id: int) -> dict | None:
         """The establishment's file, or None."""
-        establishment = self.session.get(Establishment, establishment_id)
+        establishment = self._establishment(establishment_id)
         return establishment_file(establishment) if establishment is not None else None
 
     def pupil_counts(self, establishment_id: int) -> dict[str, int]:
         """An establishment's pupil counts by school year ("2027-2028": 420), empty when unknown."""
-        establishment = self.session.get(Establishment, establishment_id)
-        return pupil_counts(self.session, establishment) if establishment is not None else {}
+        if establishment_id not in self._pupil_counts:
+            establishment = self._establishment(establishment_id)
+            self._pupil_counts[establishment_id] = (pupil_counts(self.session, establishment)
+                                                    if establishment is not None else {})
+        return dict(self._pupil_counts[establishment_id])
 
     def reviewers_for(self, department: str) -> dict:
         """Codes of the Udogec, Urogec and Fnogec covering a department (None where absent)."""
+        if self._structures is None:
+            self._structures = list(self.session.scalars(select(Structure)))
         found = {"udogec": None, "urogec": None, "fnogec": None}
-        for structure in structures_covering(self.session, department):
-            found[structure.kind] = found[structure.kind] or structure.code
+        for structure in self._structures:
+            if structure.covers(department):
+                found[structure.kind] = found[structure.kind] or structure.code
         return found
 
     def people(self, establishment_id: int, roles: tuple[str, ...]) -> list[dict]:

@@ -43,6 +43,7 @@ from engine.models.runtime import FINISHED_STATUSES
 from engine.scripting import CampaignScriptEngine
 from engine.tasks import instance_status, spiff_form, sync_task_rows
 from engine.uploads import Attachments, max_upload_bytes
+from engine.workflow_cache import WORKFLOWS
 from engine.timers import WaitingTimers, engine_clock, find_task, forget_timer, sync_timers, waiting_timers
 from engine.trainings import SqlTrainings
 from handlers.context import HandlerContext
@@ -133,21 +134,32 @@ class ProcessRuntime:
         self._save(workflow, instance, bundle, principal)
         return instance
 
-    def load(self, instance: ProcessInstance) -> tuple[BpmnWorkflow, ProcessBundle]:
-        """Restore an instance's workflow with the restricted script engine set again."""
+    def load(self, instance: ProcessInstance, for_change: bool = True) -> tuple[BpmnWorkflow, ProcessBundle]:
+        """Restore an instance's workflow with the restricted script engine set again.
+
+        To change it, the workflow this process saved last for the instance is taken when the row still has
+        the version it was saved at. To read it only (`for_change` False), the state is always deserialised
+        and that kept workflow stays for the change that usually follows.
+        """
         bundle = bundle_for(instance.deployment)
-        workflow = bundle.serializers[instance.process_id].loads(instance.state)
+        workflow = WORKFLOWS.take(instance.id, instance.version, instance.deployment_id) if for_change else None
+        if workflow is None:
+            workflow = bundle.serializers[instance.process_id].loads(instance.state)
         # Deserialising restores SpiffWorkflow's unrestricted default engine.
         workflow.script_engine = self._script_engine(instance, None)
         self._timers[instance.id] = waiting_timers(workflow)
         return workflow, bundle
 
-    def ready_task(self, task_id: str, principal: Principal) -> tuple[TaskRow, BpmnWorkflow, object, ProcessBundle]:
-        """Return a task the principal may complete, with its live engine task; raise otherwise."""
+    def ready_task(self, task_id: str, principal: Principal,
+                   for_change: bool = True) -> tuple[TaskRow, BpmnWorkflow, object, ProcessBundle]:
+        """Return a task the principal may complete, with its live engine task; raise otherwise.
+
+        `for_change` False: the task is only shown, not completed (see `load`).
+        """
         # One query reads the task, the other ready tasks of its instance (saving needs them) and the
-        # instance with its engine state, which is deferred everywhere else.
+        # instance; its engine state is read only if this process has no workflow of that version at hand.
         siblings = list(self.session.scalars(
-            select(TaskRow).options(joinedload(TaskRow.instance).undefer(ProcessInstance.state))
+            select(TaskRow).options(joinedload(TaskRow.instance).joinedload(ProcessInstance.establishment))
             .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == task_id).scalar_subquery(),
                    TaskRow.state == "ready")
         ))
@@ -162,7 +174,7 @@ class ProcessRuntime:
         if row.instance.status == "suspended":
             raise Conflict(SUSPENDED)
         self._ready_rows[row.instance_id] = siblings
-        workflow, bundle = self.load(row.instance)
+        workflow, bundle = self.load(row.instance, for_change)
         task = workflow.get_task_from_id(UUID(row.id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("Cette tâche n'est plus à traiter.")
@@ -324,6 +336,7 @@ class ProcessRuntime:
                 instance.current_step = ", ".join(titles)[:500] or None
                 sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
             self.session.commit()
+            WORKFLOWS.keep(instance_id, instance.version, instance.deployment_id, workflow)
         except StaleDataError as error:
             log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})
             self.session.rollback()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker, undefer
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.claims import LEASE, claim_next, release
 from engine.heartbeat import record_heartbeat
@@ -106,7 +106,7 @@ class Worker:
             session.rollback()
             return False
         instance_id, task_id = timer
-        instance = session.get(ProcessInstance, instance_id, options=[undefer(ProcessInstance.state)])
+        instance = session.get(ProcessInstance, instance_id)
         runtime = ProcessRuntime(session, self.storage_dir, clock=lambda: now, settings=self.settings)
         try:
             runtime.fire_timers(instance, task_id)

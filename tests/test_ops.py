@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from conftest import SAMPLES, principal_of
 from engine.consistency import check_consistency
 from engine.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
-from engine.models import AuditEvent, Establishment, ProcessInstance, TaskRow
+from engine.models import AuditEvent, Establishment, InstanceState, ProcessInstance, TaskRow
 from webapp.logging_setup import make_handler
 
 RENNES = "0350781J"
@@ -200,7 +200,7 @@ def test_consistency_check_names_every_disagreement(runtime, session):
     session.add(AuditEvent(instance_id=instance.id, task_id=design.id, spec_id="design_project", kind="completed",
                            summary="doublon", at=datetime.now()))
     broken = start_rennes(runtime, session)
-    session.execute(update(ProcessInstance).where(ProcessInstance.id == broken.id).values(state="{pas du json"))
+    session.execute(update(InstanceState).where(InstanceState.instance_id == broken.id).values(state="{pas du json"))
     session.commit()
     problems = {(p.instance_id, p.task_id, p.message.split(" (")[0]) for p in check_consistency(session).problems}
     assert problems == {

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, inspect, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import flag_modified
 
 from engine.db import Base
+
+if TYPE_CHECKING:
+    from engine.models.directory import Establishment
 
 INSTANCE_STATUSES = {
     "running": "En cours",
@@ -62,8 +67,6 @@ class ProcessInstance(Base):
     incident: Mapped[str | None] = mapped_column(Text)
     # Where the incident happened, as "<process id>:<element id>", to place it on the diagram.
     incident_node: Mapped[str | None] = mapped_column(String(200))
-    # Deferred: lists, inboxes and task rows join instances often and never need the engine state.
-    state: Mapped[str] = mapped_column(Text, deferred=True)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -73,6 +76,44 @@ class ProcessInstance(Base):
     __mapper_args__ = {"version_id_col": version}
 
     deployment: Mapped[Deployment] = relationship(lazy="joined")
+    # Not loaded unless asked for: a completion joins it to the task it reads, lists join it themselves.
+    establishment: Mapped[Establishment | None] = relationship(lazy="select", viewonly=True)
+    # In its own table (0014_instance_state): lists, inboxes and task rows read instances often and never
+    # need the engine state; running an instance reads it by primary key.
+    engine_state: Mapped[InstanceState | None] = relationship(
+        lazy="select", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def state(self) -> str:
+        """The serialised engine state (loaded on first access)."""
+        return self.engine_state.state if self.engine_state is not None else ""
+
+    @state.setter
+    def state(self, text: str) -> None:
+        row = inspect(self)
+        if row.persistent and "engine_state" in row.unloaded:
+            # Written without reading the old state first: a request that ran a cached workflow never needed it.
+            row.session.execute(update(InstanceState).where(InstanceState.instance_id == self.id).values(state=text))
+        elif self.engine_state is None:
+            self.engine_state = InstanceState(state=text)
+        else:
+            self.engine_state.state = text
+        if row.persistent:
+            # A new state is a new version of the instance, even when no column of its row changes: the
+            # version is what concurrent writers and the workflow cache compare. (Reading the value first
+            # loads it if it was expired: only a loaded attribute can be flagged.)
+            row.attrs.updated_at.value
+            flag_modified(self, "updated_at")
+
+
+class InstanceState(Base):
+    """The serialised SpiffWorkflow state of an instance (without its process spec)."""
+
+    __tablename__ = "instance_state"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
 
 
 class TaskRow(Base):

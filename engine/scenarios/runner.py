@@ -253,7 +253,7 @@ class ScenarioRun:
 
     def _variables(self) -> dict:
         """The instance data: at the end, the workflow's; while running, that of the next task to do."""
-        workflow, _bundle = self.runtime.load(self.instance)
+        workflow, _bundle = self.runtime.load(self.instance, for_change=False)
         if workflow.completed:
             return dict(workflow.data)
         rows = self._ready_rows()

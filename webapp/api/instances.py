@@ -60,7 +60,7 @@ def instance_summary(instance: ProcessInstance, establishment: Establishment | N
 
 def instance_state(instance: ProcessInstance) -> dict:
     """An instance with its active tasks, saying which ones the caller may complete."""
-    establishment = db_session().get(Establishment, instance.establishment_id) if instance.establishment_id else None
+    establishment = instance.establishment
     return {
         **instance_summary(instance, establishment),
         "tasks": [

@@ -56,7 +56,7 @@ def list_tasks():
 def show_task(task_id: str):
     """Show a ready task with its form (JSON Schema, UI hints) and the values already given."""
     engine = runtime()
-    row, _workflow, spiff_task, bundle = engine.ready_task(checked_uuid(task_id), principal())
+    row, _workflow, spiff_task, bundle = engine.ready_task(checked_uuid(task_id), principal(), for_change=False)
     record_access(db_session(), principal(), row.instance, "tâche", "api", datetime.now())
     view = build_task_view(row, spiff_task, bundle, form=engine.task_form(row, spiff_task, bundle))
     establishment = db_session().get(Establishment, row.establishment_id) if row.establishment_id else None

@@ -1,0 +1,64 @@
+"""Restored workflows kept between requests of one worker process.
+
+Restoring an instance from its JSON state rebuilds every task object: it is
+the largest single cost of a completion. A workflow saved by a request is kept
+here under the instance's new version; the next request on that instance, in
+the same process, finds it if the row's version is still that one (any change
+by anyone raises the version, and optimistic locking refuses a save made from
+an older one). An entry is taken out while a request uses it and put back only
+after a successful commit, so a failed or abandoned request never leaves a
+half-changed workflow behind.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+DEFAULT_SIZE = 64
+
+
+class WorkflowCache:
+    """A bounded, least-recently-used map of instance id to (version, deployment, workflow)."""
+
+    def __init__(self, size: int = DEFAULT_SIZE):
+        self.size = size
+        self._entries: OrderedDict[int, tuple[int, int, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def take(self, instance_id: int, version: int, deployment_id: int) -> BpmnWorkflow | None:
+        """Remove and return the instance's workflow if it was saved at exactly this version and deployment."""
+        with self._lock:
+            entry = self._entries.pop(instance_id, None)
+            if entry is not None and entry[:2] == (version, deployment_id):
+                self.hits += 1
+                return entry[2]
+            self.misses += 1
+            return None
+
+    def keep(self, instance_id: int, version: int, deployment_id: int, workflow: BpmnWorkflow) -> None:
+        """Keep a workflow just committed at `version`, evicting the least recently kept beyond the size."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._entries[instance_id] = (version, deployment_id, workflow)
+            self._entries.move_to_end(instance_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every kept workflow."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+WORKFLOWS = WorkflowCache(int(os.environ.get("WORKFLOW_CACHE_SIZE", DEFAULT_SIZE)))
+# A forked worker starts empty rather than with copies of its parent's objects.
+os.register_at_fork(after_in_child=WORKFLOWS.clear)
