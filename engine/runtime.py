@@ -43,7 +43,7 @@ from engine.models.runtime import FINISHED_STATUSES
 from engine.scripting import CampaignScriptEngine
 from engine.tasks import instance_status, spiff_form, sync_task_rows
 from engine.uploads import Attachments, max_upload_bytes
-from engine.workflow_cache import WORKFLOWS
+from engine.workflow_cache import WORKFLOWS, identity_of
 from engine.timers import WaitingTimers, engine_clock, find_task, forget_timer, sync_timers, waiting_timers
 from engine.trainings import SqlTrainings
 from handlers.context import HandlerContext
@@ -142,7 +142,7 @@ class ProcessRuntime:
         and that kept workflow stays for the change that usually follows.
         """
         bundle = bundle_for(instance.deployment)
-        workflow = WORKFLOWS.take(instance.id, instance.version, instance.deployment_id) if for_change else None
+        workflow = WORKFLOWS.take(instance.id, identity_of(instance)) if for_change else None
         if workflow is None:
             workflow = bundle.serializers[instance.process_id].loads(instance.state)
         # Deserialising restores SpiffWorkflow's unrestricted default engine.
@@ -336,7 +336,7 @@ class ProcessRuntime:
                 instance.current_step = ", ".join(titles)[:500] or None
                 sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
             self.session.commit()
-            WORKFLOWS.keep(instance_id, instance.version, instance.deployment_id, workflow)
+            WORKFLOWS.keep(instance_id, identity_of(instance), workflow)
         except StaleDataError as error:
             log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})
             self.session.rollback()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from typing import Hashable
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
@@ -21,31 +22,35 @@ DEFAULT_SIZE = 64
 
 
 class WorkflowCache:
-    """A bounded, least-recently-used map of instance id to (version, deployment, workflow)."""
+    """A bounded, least-recently-used map of instance id to (identity, workflow).
+
+    The identity is what must match for the kept workflow to be the row's state: its version, deployment and
+    creation time (an id freed by a deleted instance may be given again, with versions counting from 1 again).
+    """
 
     def __init__(self, size: int = DEFAULT_SIZE):
         self.size = size
-        self._entries: OrderedDict[int, tuple[int, int, BpmnWorkflow]] = OrderedDict()
+        self._entries: OrderedDict[int, tuple[Hashable, BpmnWorkflow]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def take(self, instance_id: int, version: int, deployment_id: int) -> BpmnWorkflow | None:
-        """Remove and return the instance's workflow if it was saved at exactly this version and deployment."""
+    def take(self, instance_id: int, identity: Hashable) -> BpmnWorkflow | None:
+        """Remove and return the instance's workflow if it was kept under exactly this identity."""
         with self._lock:
             entry = self._entries.pop(instance_id, None)
-            if entry is not None and entry[:2] == (version, deployment_id):
+            if entry is not None and entry[0] == identity:
                 self.hits += 1
-                return entry[2]
+                return entry[1]
             self.misses += 1
             return None
 
-    def keep(self, instance_id: int, version: int, deployment_id: int, workflow: BpmnWorkflow) -> None:
-        """Keep a workflow just committed at `version`, evicting the least recently kept beyond the size."""
+    def keep(self, instance_id: int, identity: Hashable, workflow: BpmnWorkflow) -> None:
+        """Keep a workflow just committed, evicting the least recently kept beyond the size."""
         if self.size <= 0:
             return
         with self._lock:
-            self._entries[instance_id] = (version, deployment_id, workflow)
+            self._entries[instance_id] = (identity, workflow)
             self._entries.move_to_end(instance_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -62,3 +67,8 @@ class WorkflowCache:
 WORKFLOWS = WorkflowCache(int(os.environ.get("WORKFLOW_CACHE_SIZE", DEFAULT_SIZE)))
 # A forked worker starts empty rather than with copies of its parent's objects.
 os.register_at_fork(after_in_child=WORKFLOWS.clear)
+
+
+def identity_of(instance) -> tuple:
+    """What identifies one saved state of an instance row."""
+    return instance.version, instance.deployment_id, instance.created_at

@@ -19,6 +19,7 @@ from engine.demo import DEMO_PASSWORD, load_demo_data
 from engine.deployment import deploy, read_definition_files
 from engine.models import Person
 from engine.runtime import ProcessRuntime
+from engine.workflow_cache import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = json.loads((Path(__file__).parent / "form_samples.json").read_text(encoding="utf-8"))
@@ -58,6 +59,8 @@ def prepare_database(db_engine):
     with db_engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+    # Ids are given again once their rows are gone: workflows kept for the previous test's instances must go too.
+    WORKFLOWS.clear()
     factory = make_session_factory(db_engine)
     with factory() as session:
         deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
