@@ -4,11 +4,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from engine.models import Establishment, Person, PupilCount, RoleAssignment, Structure, VolunteerContract
 from engine.models.directory import ROLE_LABELS
 from handlers.identifiers import email_problem, phone_problem
+
+# Directory look-ups for handlers build person cards only: a person's other roles (loaded with every person
+# by default) and each role's establishment and structure are not needed.
+PERSON_ONLY = (lazyload(Person.roles),)
+PERSON_AND_ROLE_ONLY = (*PERSON_ONLY, lazyload(RoleAssignment.establishment), lazyload(RoleAssignment.structure))
 
 TUTOR_ROLES = ("tuteur", "cotuteur")
 # Shown wherever tuteurs are chosen, so that nobody wonders why a newly named person is missing.
@@ -69,7 +74,7 @@ class SqlDirectory:
     """Directory read from the database, as given to handlers.
 
     One is made per task of a request, and several rules and service tasks of that task ask it the same
-    questions: establishments, pupil counts and structures are read once and kept for its lifetime. (The
+    questions: establishments, pupil counts, structures and tuteurs are read once and kept for its lifetime. (The
     session's identity map holds objects weakly, so without this each question would query again.)
     """
 
@@ -78,6 +83,7 @@ class SqlDirectory:
         self._establishments: dict[int, Establishment | None] = {}
         self._pupil_counts: dict[int, dict[str, int]] = {}
         self._structures: list[Structure] | None = None
+        self._tutors: dict[int, list[dict]] = {}
 
     def _establishment(self, establishment_id: int) -> Establishment | None:
         if establishment_id not in self._establishments:
@@ -114,7 +120,7 @@ class SqlDirectory:
             .join(RoleAssignment)
             .where(RoleAssignment.establishment_id == establishment_id, RoleAssignment.role.in_(roles),
                    Person.active.is_(True))
-            .order_by(RoleAssignment.role, Person.last_name)
+            .order_by(RoleAssignment.role, Person.last_name).options(*PERSON_ONLY)
         )
         return [person_card(person, role) for person, role in rows]
 
@@ -125,7 +131,7 @@ class SqlDirectory:
             select(Person, RoleAssignment.role)
             .join(RoleAssignment)
             .where(RoleAssignment.establishment_id.in_(ids), RoleAssignment.role.in_(roles))
-            .order_by(Person.last_name)
+            .order_by(Person.last_name).options(*PERSON_ONLY)
         )
         seen, people = set(), []
         for person, role in rows:
@@ -139,13 +145,15 @@ class SqlDirectory:
         rows = self.session.scalars(
             select(Person).join(RoleAssignment).join(Structure, Structure.id == RoleAssignment.structure_id)
             .where(Structure.code == structure_code, RoleAssignment.role == "gestionnaire", Person.active.is_(True))
-            .order_by(Person.last_name, Person.first_name)
+            .order_by(Person.last_name, Person.first_name).options(*PERSON_ONLY)
         )
         return [person_card(person, "gestionnaire") for person in rows]
 
     def tutors(self, establishment_id: int) -> list[dict]:
         """Tuteurs and cotuteurs of an establishment, each saying whether they can be chosen and why not."""
-        return tutor_statuses(self.session, establishment_id)
+        if establishment_id not in self._tutors:
+            self._tutors[establishment_id] = tutor_statuses(self.session, establishment_id)
+        return [dict(card) for card in self._tutors[establishment_id]]
 
     def structure(self, code: str) -> dict | None:
         """A structure (code, kind, name, email, phone), or None."""
@@ -234,7 +242,7 @@ def tutor_statuses(session: Session, establishment_id: int) -> list[dict]:
         select(Person, RoleAssignment).join(RoleAssignment, RoleAssignment.person_id == Person.id)
         .where(RoleAssignment.establishment_id == establishment_id, RoleAssignment.role.in_(TUTOR_ROLES),
                Person.active.is_(True))
-        .order_by(RoleAssignment.role.desc(), Person.last_name, Person.first_name)
+        .order_by(RoleAssignment.role.desc(), Person.last_name, Person.first_name).options(*PERSON_AND_ROLE_ONLY)
     )
     statuses = []
     for person, assignment in rows:
