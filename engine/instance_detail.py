@@ -28,13 +28,17 @@ class Involved:
     roles: list[str] = field(default_factory=list)
 
 
-def current_tasks(session: Session, instance: ProcessInstance) -> list[CurrentTask]:
+def current_tasks(session: Session, instance: ProcessInstance,
+                  rows: list[TaskRow] | None = None) -> list[CurrentTask]:
     """The instance's ready tasks, oldest first, each with its assignee and the people eligible for it.
 
-    Tasks of the same role and scope (one per volunteer place) share one look-up of eligible people.
+    `rows` are the instance's ready task rows when the caller has them already. Tasks of the same role and
+    scope (one per volunteer place) share one look-up of eligible people.
     """
-    rows = list(session.scalars(select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")
-                                .order_by(TaskRow.created_at, TaskRow.place)))
+    if rows is None:
+        rows = list(session.scalars(select(TaskRow).where(TaskRow.instance_id == instance.id,
+                                                          TaskRow.state == "ready")))
+    rows = sorted(rows, key=lambda row: (row.created_at, row.place or 0))
     assignee_ids = {row.assignee_id for row in rows if row.assignee_id}
     assignees = ({person.id: person for person in session.scalars(select(Person).where(Person.id.in_(assignee_ids)))}
                  if assignee_ids else {})
@@ -48,8 +52,10 @@ def current_tasks(session: Session, instance: ProcessInstance) -> list[CurrentTa
     return found
 
 
-def people_involved(session: Session, instance: ProcessInstance) -> list[Involved]:
-    """Who started the instance, who acted on it (with how many actions) and the staff of its establishment."""
+def people_involved(session: Session, instance: ProcessInstance,
+                    ready_rows: list[TaskRow] | None = None) -> list[Involved]:
+    """Who started the instance, who acted on it (with how many actions), the staff of its establishment and
+    the people its ready tasks are given to (`ready_rows`: those tasks, when the caller has them already)."""
     found: dict[int, Involved] = {}
 
     def note(person: Person | None, role: str) -> None:
@@ -70,17 +76,22 @@ def people_involved(session: Session, instance: ProcessInstance) -> list[Involve
             .order_by(RoleAssignment.role, Person.last_name))
         for person, role in staff:
             note(person, f"{ROLE_LABELS.get(role, role).lower()} de l'établissement")
-    assignees = session.scalars(select(Person).join(TaskRow, TaskRow.assignee_id == Person.id)
-                                .where(TaskRow.instance_id == instance.id, TaskRow.state == "ready").distinct())
+    if ready_rows is None:
+        assignees = list(session.scalars(select(Person).join(TaskRow, TaskRow.assignee_id == Person.id)
+                                         .where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")
+                                         .distinct()))
+    else:
+        assignees = [session.get(Person, person_id)
+                     for person_id in sorted({row.assignee_id for row in ready_rows if row.assignee_id})]
     for person in assignees:
         note(person, "tâche confiée")
     return sorted(found.values(), key=lambda item: (item.person.last_name, item.person.first_name))
 
 
-def documents_by_task(session: Session, instance_id: int) -> dict[str | None, list[Document]]:
-    """The instance's documents grouped by the task whose completion produced them (None: produced otherwise)."""
+def documents_by_task(documents: list[Document]) -> dict[str | None, list[Document]]:
+    """An instance's documents, oldest first, grouped by the task whose completion produced them (None:
+    produced otherwise)."""
     grouped: dict[str | None, list[Document]] = {}
-    for document in session.scalars(select(Document).where(Document.instance_id == instance_id)
-                                    .order_by(Document.created_at)):
+    for document in sorted(documents, key=lambda document: (document.created_at, document.id)):
         grouped.setdefault(document.task_id, []).append(document)
     return grouped

@@ -11,7 +11,7 @@ from engine.access import Principal, can_operate
 from engine.deployment import bundle_for
 from engine.diagrams import TaskDates, instance_views
 from engine.instance_detail import current_tasks, documents_by_task, people_involved
-from engine.models import Deployment, TaskRow
+from engine.models import Deployment, Document, TaskRow
 from engine.version_migration import refusal_reasons
 from webapp.operations import operations_runtime
 from webapp.vendor import viewer_available
@@ -34,8 +34,12 @@ def _task_dates(session: Session, instance_id: int) -> TaskDates:
     return table
 
 
-def steering_context(session: Session, principal: Principal, instance) -> dict:
-    """Template values of the instance page: diagrams, people involved, current tasks, allowed operations."""
+def steering_context(session: Session, principal: Principal, instance, ready_rows: list[TaskRow] | None = None,
+                     documents: list[Document] | None = None) -> dict:
+    """Template values of the instance page: diagrams, people involved, current tasks, allowed operations.
+
+    `ready_rows` and `documents` are the instance's ready task rows and documents when the page has them.
+    """
     allowed = {operation: can_operate(principal, instance, operation) for operation in OPERATIONS}
     bundle = bundle_for(instance.deployment)
     views, diagram_error, workflow = [], None, None
@@ -52,7 +56,10 @@ def steering_context(session: Session, principal: Principal, instance) -> dict:
                                           .order_by(Deployment.id.desc())):
             reasons = refusal_reasons(instance, workflow, deployment, bundle_for(deployment))
             targets.append((deployment, reasons))
+    if documents is None:
+        documents = list(session.scalars(select(Document).where(Document.instance_id == instance.id)))
     return {"diagram_views": views, "diagram_error": diagram_error, "viewer": viewer_available(),
-            "people": people_involved(session, instance), "current": current_tasks(session, instance),
-            "documents_by_task": documents_by_task(session, instance.id), "allowed": allowed,
+            "people": people_involved(session, instance, ready_rows),
+            "current": current_tasks(session, instance, ready_rows),
+            "documents_by_task": documents_by_task(documents), "allowed": allowed,
             "migration_targets": targets, "now_moment": datetime.now()}

@@ -64,13 +64,13 @@ def show(instance_id: int):
         abort(404)
     require_view(session, principal(), instance)
     record_access(session, principal(), instance, "dossier", "web", datetime.now())
-    establishment = session.get(Establishment, instance.establishment_id) if instance.establishment_id else None
+    documents, tasks = list_documents(session, instance.id), open_tasks(session, instance.id)
     return render_template(
-        "instances/show.html", instance=instance, establishment=establishment,
+        "instances/show.html", instance=instance, establishment=instance.establishment,
         process_name=bundle_for(instance.deployment).process_name(instance.process_id),
-        history=instance_history(session, instance), documents=list_documents(session, instance.id),
-        tasks=open_tasks(session, instance.id), statuses=INSTANCE_STATUSES,
-        **steering_context(session, principal(), instance),
+        history=instance_history(session, instance), documents=documents, tasks=tasks, statuses=INSTANCE_STATUSES,
+        my_tasks={task.id for task in tasks if can_act(principal(), task)},
+        **steering_context(session, principal(), instance, tasks, [listed.document for listed in documents]),
     )
 
 
