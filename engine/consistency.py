@@ -90,7 +90,10 @@ def _check_instance(instance: ProcessInstance, ready_rows: set[str]) -> list[Pro
     for task_id in sorted(ready_rows - engine_ready):
         problems.append(Problem(instance.id, task_id, "tâche prête dans la table mais pas dans le moteur"))
     status, outcome = instance_status(workflow, instance.incident)
-    if (status, outcome) != (instance.status, instance.outcome):
+    # A suspension is a decision of a process owner, not something the engine state shows: a suspended
+    # instance is consistent when its state is that of a live (running or incident) instance.
+    recorded = status if instance.status == "suspended" and status in ("running", "incident") else instance.status
+    if (status, outcome) != (recorded, instance.outcome):
         problems.append(Problem(instance.id, None, f"statut enregistré « {instance.status} » "
                                                    f"mais l'état du moteur donne « {status} »"))
     return problems

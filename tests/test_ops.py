@@ -14,6 +14,7 @@ from conftest import SAMPLES, principal_of
 from engine.consistency import check_consistency
 from engine.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
 from engine.models import AuditEvent, Establishment, InstanceState, ProcessInstance, TaskRow
+from engine.operations import InstanceOperations
 from webapp.logging_setup import make_handler
 
 RENNES = "0350781J"
@@ -189,6 +190,17 @@ def test_consistency_check_passes_on_a_campaign_in_progress(runtime, session):
     report = check_consistency(session)
     assert report.ok, [str(problem) for problem in report.problems]
     assert report.instances == 1 and report.tasks == 2
+
+
+def test_a_suspended_instance_is_consistent_but_a_suspended_finished_one_is_not(runtime, session, tmp_path):
+    live, finished = start_rennes(runtime, session), start_rennes(runtime, session)
+    operations = InstanceOperations(session, tmp_path / "documents")
+    operations.suspend(live, principal_of(session, "pilote"), "Congé de la référente")
+    operations.terminate(finished, principal_of(session, "pilote"), "Doublon")
+    finished.status = "suspended"
+    session.commit()
+    problems = [(p.instance_id, p.message) for p in check_consistency(session).problems]
+    assert problems == [(finished.id, "statut enregistré « suspended » mais l'état du moteur donne « terminated »")]
 
 
 def test_consistency_check_names_every_disagreement(runtime, session):
