@@ -305,9 +305,13 @@ def test_api_operations_and_a_referent_refused(api, session, seeded):
     assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "reason"
     suspended = api.post(f"/api/v1/instances/{rennes.id}/suspend", "pilote", {"reason": "Vérification"})
     assert suspended.status_code == 200 and suspended.json["instance"]["status"] == "suspended"
+    [waiting] = ready(session, rennes.id)
+    doer = {"referent": "referent.rennes", "gestionnaire": "gestionnaire.udogec35"}[waiting.lane]
+    assert [t["actionable"] for t in api.get(f"/api/v1/instances/{rennes.id}", doer).json["tasks"]] == [False]
     assert api.post(f"/api/v1/instances/{rennes.id}/suspend", "pilote", {"reason": "Encore"}).status_code == 409
     assert api.post(f"/api/v1/instances/{rennes.id}/resume", "gestionnaire.udogec35").json["instance"]["status"] == \
         "running"
+    assert [t["actionable"] for t in api.get(f"/api/v1/instances/{rennes.id}", doer).json["tasks"]] == [True]
     task = ready(session, brest_b.id)[0]
     candidates = api.get(f"/api/v1/tasks/{task.id}/candidates", "gestionnaire.udogec29").json["items"]
     assert {c["structure"] for c in candidates} == {"FNOGEC", "UROGEC-BRETAGNE", "UDOGEC-29"}

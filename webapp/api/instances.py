@@ -61,11 +61,14 @@ def instance_summary(instance: ProcessInstance, establishment: Establishment | N
 def instance_state(instance: ProcessInstance) -> dict:
     """An instance with its active tasks, saying which ones the caller may complete."""
     establishment = instance.establishment
+    # A suspended instance's tasks wait: nobody may complete them until it resumes.
+    live = instance.status != "suspended"
     return {
         **instance_summary(instance, establishment),
         "tasks": [
             {"id": task.id, "name": task.spec_id, "title": task.title, "role": task.lane, "place": task.place,
-             "actionable": can_act(principal(), task), "created_at": iso(task.created_at), "due_at": iso(task.due_at)}
+             "actionable": live and can_act(principal(), task), "created_at": iso(task.created_at),
+             "due_at": iso(task.due_at)}
             for task in open_tasks(db_session(), instance.id)
         ],
     }
