@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -53,6 +53,19 @@ CONCURRENT_CHANGE = "Ce dossier vient d'être modifié par quelqu'un d'autre : r
 SUSPENDED = "Ce dossier est suspendu par un responsable : ses tâches reprendront à la fin de la suspension."
 
 log = logging.getLogger(__name__)
+
+# Statements of every completion, built once.
+# The task, the other ready tasks of its instance (saving needs them) and the instance with its establishment;
+# the engine state is read only if this process has no workflow of that version at hand.
+READY_SIBLINGS = (
+    select(TaskRow).options(joinedload(TaskRow.instance).joinedload(ProcessInstance.establishment))
+    .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == bindparam("task_id"))
+           .scalar_subquery(), TaskRow.state == "ready")
+)
+_INSTANCES = ProcessInstance.__table__
+CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
+                                  _INSTANCES.c.version == bindparam("read_version"))
+         .values(version=_INSTANCES.c.version))
 
 
 class NotFound(Exception):
@@ -156,13 +169,7 @@ class ProcessRuntime:
 
         `for_change` False: the task is only shown, not completed (see `load`).
         """
-        # One query reads the task, the other ready tasks of its instance (saving needs them) and the
-        # instance; its engine state is read only if this process has no workflow of that version at hand.
-        siblings = list(self.session.scalars(
-            select(TaskRow).options(joinedload(TaskRow.instance).joinedload(ProcessInstance.establishment))
-            .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == task_id).scalar_subquery(),
-                   TaskRow.state == "ready")
-        ))
+        siblings = list(self.session.scalars(READY_SIBLINGS, {"task_id": task_id}))
         row = next((candidate for candidate in siblings if candidate.id == task_id), None)
         if row is None:
             row = self.session.get(TaskRow, task_id)
@@ -299,15 +306,12 @@ class ProcessRuntime:
         they run, as a conflict, not fail later on a duplicate row. PostgreSQL locks the row; SQLite takes
         its single write lock. Either way the other writer waits, then finds the version changed.
         """
-        table = ProcessInstance.__table__
         try:
             # Without autoflush: changes the caller already made to the instance must not be written (and its
             # version raised) before the claim compares versions.
             with self.session.no_autoflush:
-                claimed = self.session.execute(
-                    update(table).where(table.c.id == instance.id, table.c.version == instance.version)
-                    .values(version=table.c.version)
-                ).rowcount
+                claimed = self.session.execute(CLAIM, {"instance_id": instance.id,
+                                                       "read_version": instance.version}).rowcount
         except OperationalError as error:
             if "locked" not in str(error).lower():
                 raise

@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine.models import ApiToken, Person
@@ -29,14 +29,15 @@ def issue_token(session: Session, person: Person, now: datetime,
     return token, record
 
 
+# One query for the token, its person and their roles: every API request starts here, so the statement is
+# built once.
+TOKEN_HOLDER = (select(ApiToken, Person).join(Person, Person.id == ApiToken.person_id)
+                .options(joinedload(Person.roles)).where(ApiToken.token_hash == bindparam("digest")))
+
+
 def person_for_token(session: Session, token: str, now: datetime) -> Person | None:
     """The active person a token belongs to, unless it is unknown, expired or revoked."""
-    # One query for the token, its person and their roles: every API request starts here.
-    found = session.execute(
-        select(ApiToken, Person).join(Person, Person.id == ApiToken.person_id)
-        .options(joinedload(Person.roles))
-        .where(ApiToken.token_hash == token_digest(token))
-    ).unique().first()
+    found = session.execute(TOKEN_HOLDER, {"digest": token_digest(token)}).unique().first()
     if found is None:
         return None
     record, person = found
