@@ -8,10 +8,12 @@ FLASK := $(BIN)/flask --app webapp
 # Databases the suite runs against: SQLite always, PostgreSQL when a server answers.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+# axe-core, which the browser tests (tests/browser/) inject into each page to check accessibility.
+AXE_CORE := tests/browser/node_modules/.package-lock.json
 # The bpmn-js diagram viewer the app serves (package.json at the root, pinned in package-lock.json).
 NODE_VIEWER := node_modules/.package-lock.json
 
-.PHONY: run test test-sqlite test-postgres setup clean bench bench-quick serve-prod validate scenarios
+.PHONY: run test test-sqlite test-postgres setup clean bench bench-quick serve-prod validate scenarios screenshots
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,16 +51,20 @@ test: $(BIN)/activate
 		if [ -n "$$CI" ]; then exit 1; fi; \
 	fi
 
-test-sqlite: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER)
+test-sqlite: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER) $(AXE_CORE)
 	$(BIN)/pytest -q
 
-test-postgres: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER)
+test-postgres: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER) $(AXE_CORE)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 # The OpenID Connect provider the single sign-on tests start (npm package oidc-provider, from its lock file).
 $(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
 	npm ci --prefix tests/oidc_provider --no-audit --no-fund
 	touch $(OIDC_PROVIDER)
+
+$(AXE_CORE): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $(AXE_CORE)
 
 $(NODE_VIEWER): package-lock.json
 	npm ci --omit=dev --no-audit --no-fund
@@ -72,6 +78,11 @@ bench: $(BIN)/activate
 bench-quick: $(BIN)/activate
 	mkdir -p instance
 	$(BIN)/python -m bench --quick --postgres-url $(PG_TEST_URL) --output instance/BENCHMARKS-rapide.md
+
+# Screenshots of each role's main pages for the in-app guides and the README (docs/screenshots/, about 2 minutes):
+# the demo on a throwaway database on loopback, captured by Debian's Chromium at 1280 and 360 px.
+screenshots: $(BIN)/activate $(NODE_VIEWER)
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

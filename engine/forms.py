@@ -68,6 +68,19 @@ class Field:
     section: str | None = None
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """What a person confirms before an irreversible choice is sent (`ui:confirm` in the UI hints)."""
+
+    title: str
+    message: str
+    button: str
+
+
+# What the submit button says while the server works (`ui:submitBusy` in the UI hints changes it).
+DEFAULT_BUSY_LABEL = "Envoi en cours…"
+
+
 @dataclass
 class Form:
     """A task's form: its JSON Schema and optional UI hints."""
@@ -84,6 +97,35 @@ class Form:
     def properties(self) -> dict:
         """The schema's properties."""
         return self.schema.get("properties", {})
+
+    @property
+    def busy_label(self) -> str:
+        """What the submit button says while the submission is processed (a contract being generated...)."""
+        label = self.ui.get("ui:submitBusy")
+        return label if isinstance(label, str) and label.strip() else DEFAULT_BUSY_LABEL
+
+    def confirmation_for(self, data: dict) -> Confirmation | None:
+        """The confirmation an irreversible choice in the data asks for, or None.
+
+        A field's UI hints may carry `"ui:confirm": {"<value>": {"title": …, "message": …, "button": …}}`:
+        choosing that value (refusing a project, confirming a signed contract) is confirmed on a page of its own.
+        """
+        for name, hints in self.ui.items():
+            asks = hints.get("ui:confirm") if isinstance(hints, dict) else None
+            value = data.get(name)
+            if not isinstance(asks, dict) or not isinstance(value, str) or not isinstance(asks.get(value), dict):
+                continue
+            asked = asks[value]
+            label = self.label_of(name, value)
+            return Confirmation(title=asked.get("title") or f"Confirmer : {label} ?",
+                                message=asked.get("message") or "Ce choix est définitif.",
+                                button=asked.get("button") or f"Confirmer : {label}")
+        return None
+
+    def summary(self, data: dict) -> list[tuple[str, str]]:
+        """(title, readable value) of the fields given, in display order: what a confirmation page recalls."""
+        return [(field.title, self.label_of(field.name, data[field.name])) for field in self.fields()
+                if data.get(field.name) not in (None, "", [])]
 
     def file_fields(self) -> list[str]:
         """Names of the fields holding a file."""

@@ -49,6 +49,11 @@ def termination_problems(mission: VolunteerMission, data: dict) -> dict[str, lis
     return problems
 
 
+def termination_errors(instance: ProcessInstance, mission: VolunteerMission, data: dict) -> dict[str, list[str]]:
+    """What is wrong in an early-termination form (French messages by field), before anything is done."""
+    return forms.validate(termination_form(instance), data) or termination_problems(mission, data)
+
+
 def end_mission(runtime: ProcessRuntime, mission: VolunteerMission, principal: Principal,
                 data: dict) -> ProcessInstance:
     """End a mission early: check rights and the form, send the termination message to its follow-up, commit."""
@@ -58,8 +63,7 @@ def end_mission(runtime: ProcessRuntime, mission: VolunteerMission, principal: P
     if mission.status != "in_progress":
         raise FormInvalid({forms.FORM_LEVEL: ["Cette mission n'est plus en cours."]})
     instance = runtime.session.get(ProcessInstance, mission.instance_id)
-    errors = forms.validate(termination_form(instance), data)
-    errors = errors or termination_problems(mission, data)
+    errors = termination_errors(instance, mission, data)
     if errors:
         raise FormInvalid(errors)
 

@@ -325,6 +325,9 @@ CHECKS = [
           lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}", "gestionnaire.urogec",
                          "gestionnaire.fnogec"}),
     Check("help.show", web("GET", lambda s: "/aide/"), users),
+    # Guides and their screenshots are the same for everyone logged in.
+    Check("help.guide", web("GET", lambda s: "/aide/guides/referent"), users),
+    Check("help.screenshot", web("GET", lambda s: "/aide/captures/aide-1280.png"), users),
     Check("admin.campaigns", web("GET", lambda s: "/administration/campagnes"), lambda place: {"pilote"}),
     Check("admin.campaigns", web("POST", lambda s: "/administration/campagnes", lambda s: {"school_year": "x"}),
           lambda place: {"pilote"}),

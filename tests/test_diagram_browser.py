@@ -6,15 +6,14 @@ Markers are read from the drawing itself (the classes bpmn-js put on each elemen
 from __future__ import annotations
 
 import subprocess
-import threading
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 from conftest import ROOT, principal_of
+from live_server import served_in_thread
 from engine.deployment import bundle_for, deploy, read_definition_files
 from engine.diagrams import heat_views
 from engine.models import ProcessInstance
@@ -50,12 +49,8 @@ def seeded(session, tmp_path):
 def live(app, seeded):
     """The app served on a free loopback port by a thread."""
     ensure_viewer_installed()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture

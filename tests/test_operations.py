@@ -261,7 +261,12 @@ def test_operations_from_the_instance_page(browser, session, seeded):
                       page=f"/dossiers/{rennes.id}")
     session.refresh(task)
     assert task.assignee_id == person_id(session, "referent.rennes")
-    browser.post_form(f"/dossiers/{rennes.id}/interruption", {"reason": "Doublon"}, page=f"/dossiers/{rennes.id}")
+    asked = browser.post_form(f"/dossiers/{rennes.id}/interruption", {"reason": "Doublon"}, page=f"/dossiers/{rennes.id}")
+    assert asked.status_code == 200 and "Interrompre définitivement ce dossier ?" in asked.get_data(as_text=True)
+    session.refresh(rennes)
+    assert rennes.status == "running", "nothing is done before confirming"
+    browser.post_form(f"/dossiers/{rennes.id}/interruption", {"reason": "Doublon", "confirmation": "oui"},
+                      page=f"/dossiers/{rennes.id}")
     session.refresh(rennes)
     assert rennes.status == "terminated"
     history = browser.client.get(f"/dossiers/{rennes.id}").get_data(as_text=True)

@@ -15,10 +15,11 @@ TASK_LINK = re.compile(r'<a href="/taches/([0-9a-f-]{36})">([^<]+)</a>')
 
 
 def inbox_tasks(browser) -> list[tuple[str, str]]:
-    """(task id, title) of the tasks listed in the inbox."""
+    """(task id, title) of the tasks listed in the inbox's table (« À faire maintenant » links one per kind)."""
     page = browser.client.get("/")
     assert page.status_code == 200
-    return [(task_id, html.unescape(title)) for task_id, title in TASK_LINK.findall(page.get_data(as_text=True))]
+    table = page.get_data(as_text=True).partition('id="titre-taches"')[2]
+    return [(task_id, html.unescape(title)) for task_id, title in TASK_LINK.findall(table)]
 
 
 def do_task(browser, login: str, title: str, data: dict) -> None:
@@ -29,6 +30,9 @@ def do_task(browser, login: str, title: str, data: dict) -> None:
     page = browser.client.get(f"/taches/{matches[0]}")
     assert page.status_code == 200
     response = browser.post_form(f"/taches/{matches[0]}", as_form(data))
+    if response.status_code == 200 and 'name="confirmation" value="oui"' in response.get_data(as_text=True):
+        # An irreversible choice (a refusal, a confirmed contract) is confirmed on a page of its own.
+        response = browser.post_form(f"/taches/{matches[0]}", {**as_form(data), "confirmation": "oui"})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     assert "est enregistré" in browser.client.get("/").get_data(as_text=True)
     browser.logout()

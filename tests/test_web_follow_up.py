@@ -56,8 +56,14 @@ def test_referent_ends_a_mission_from_the_instance_page(browser, runtime, sessio
     assert invalid.status_code == 422 and "Date invalide" in text and "Ce champ est obligatoire." in text
     assert session.scalar(select(VolunteerMission.status)) == "in_progress"
 
-    done = browser.post_form(end, {"initiator": "school", "end_date": "2027-11-30",
-                                   "reason": "Absences répétées malgré deux rappels écrits."})
+    termination = {"initiator": "school", "end_date": "2027-11-30",
+                   "reason": "Absences répétées malgré deux rappels écrits."}
+    asked = browser.post_form(end, termination)
+    text = html.unescape(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and "Mettre fin à la mission de Léa Martin ?" in text
+    assert "Absences répétées malgré deux rappels écrits." in text
+    assert session.scalar(select(VolunteerMission.status)) == "in_progress", "nothing is done before confirming"
+    done = browser.post_form(end, {**termination, "confirmation": "oui"})
     assert done.status_code == 302
     shown = page(browser, f"/dossiers/{instance.id}")
     assert "a pris fin" in shown and "Interrompue" in shown and "Absences répétées" in shown

@@ -1,7 +1,7 @@
 """Home page: the campaign, what the user has to do next, their schools' files."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine.campaigns import current_campaign
 from engine.directory import profile_problems
 from engine.models import Structure
+from engine.next_steps import missing_trainings, owner_attention, review_queue, task_groups, trainings_to_attend
 from engine.queries import actionable_tasks
 from engine.school_files import school_cards
 from webapp.auth import principal
@@ -21,11 +22,16 @@ bp = Blueprint("inbox", __name__)
 @bp.route("/")
 @login_required
 def home():
-    """List the user's tasks, their schools' files and what they can start."""
+    """Say what the user has to do next: tasks by kind, school files, trainings, reviews, incidents."""
     session = db_session()
     me = principal()
     campaign = current_campaign(session)
+    now = datetime.now()
+    rows = actionable_tasks(session, me)
     structures = list(session.scalars(select(Structure).where(Structure.code.in_(me.structures))))
-    return render_template("inbox/home.html", rows=actionable_tasks(session, me), campaign=campaign,
-                           schools=school_cards(session, me, campaign, date.today()), structures=structures,
-                           profile_problems=profile_problems(current_user.person), today=date.today())
+    return render_template("inbox/home.html", rows=rows, groups=task_groups(rows, now), campaign=campaign,
+                           schools=school_cards(session, me, campaign, now.date()), structures=structures,
+                           trainings=trainings_to_attend(session, me, now.date()),
+                           missing_trainings=missing_trainings(session, me), reviews=review_queue(session, me, now),
+                           attention=owner_attention(session, me, now),
+                           profile_problems=profile_problems(current_user.person), today=now.date(), now=now)

@@ -6,11 +6,13 @@ from flask_login import login_required
 
 from engine import forms
 from engine.access import Forbidden, can_end_mission, require_view
+from engine.forms import Confirmation
 from engine.missions import find_mission, mandatory_status, missions_of
 from engine.models import ProcessInstance
 from engine.runtime import Conflict, FormInvalid, ProcessRuntime
-from engine.termination import end_mission, termination_form
+from engine.termination import end_mission, termination_errors, termination_form
 from webapp.auth import principal
+from webapp.confirmation import confirmation_page, confirmed, revising
 from webapp.database import db_session
 
 bp = Blueprint("missions", __name__, url_prefix="/dossiers")
@@ -46,18 +48,30 @@ def end(instance_id: int, place: int):
     values: dict = {}
     if request.method == "POST":
         values = forms.data_from_web_form(form, request.form)
-        runtime = ProcessRuntime(session, current_app.config["STORAGE_DIR"], settings=current_app.config)
-        try:
-            end_mission(runtime, mission, principal(), values)
-        except FormInvalid as invalid:
-            session.rollback()
-            errors = invalid.errors
-        except Conflict as error:
-            flash(str(error), "warning")
-            return redirect(url_for("instances.show", instance_id=instance_id))
-        else:
-            flash(f"La mission de {mission.volunteer_name} a pris fin ; les suivis en attente sont annulés et le "
-                  "gestionnaire est prévenu.", "success")
-            return redirect(url_for("instances.show", instance_id=instance_id))
+        if not revising() and not confirmed():
+            errors = termination_errors(instance, mission, values)
+            if not errors:
+                return confirmation_page(
+                    Confirmation(title=f"Mettre fin à la mission de {mission.volunteer_name} ?",
+                                 message="Les suivis mensuels en attente et les échéances à venir sont annulés, le "
+                                         "gestionnaire du contrat est prévenu par courriel, et la mission ne pourra "
+                                         "pas reprendre.",
+                                 button="Confirmer la fin de la mission"),
+                    form.summary(values), back_link={"url": url_for("instances.show", instance_id=instance_id),
+                                                     "label": instance.title})
+        elif confirmed():
+            runtime = ProcessRuntime(session, current_app.config["STORAGE_DIR"], settings=current_app.config)
+            try:
+                end_mission(runtime, mission, principal(), values)
+            except FormInvalid as invalid:
+                session.rollback()
+                errors = invalid.errors
+            except Conflict as error:
+                flash(str(error), "warning")
+                return redirect(url_for("instances.show", instance_id=instance_id))
+            else:
+                flash(f"La mission de {mission.volunteer_name} a pris fin ; les suivis en attente sont annulés et le "
+                      "gestionnaire est prévenu.", "success")
+                return redirect(url_for("instances.show", instance_id=instance_id))
     return render_template("missions/end.html", instance=instance, mission=mission, form=form, values=values,
                            errors=errors, form_errors=errors.get(forms.FORM_LEVEL, [])), 422 if errors else 200

@@ -4,10 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import login_required
 
+from engine.access import require_operate
+from engine.forms import Confirmation
 from engine.models import TaskRow
-from engine.operations import InstanceOperations, OperationRefused
+from engine.operations import InstanceOperations, OperationRefused, checked_reason
 from engine.runtime import Conflict
 from webapp.auth import principal
+from webapp.confirmation import confirmation_page, confirmed
 from webapp.database import db_session
 
 bp = Blueprint("operations", __name__)
@@ -63,6 +66,20 @@ def terminate(instance_id: int):
     """Terminate an instance for good, with a reason."""
     runtime = operations_runtime()
     instance = runtime.instance(instance_id)
+    if not confirmed():
+        require_operate(principal(), instance, "terminate")
+        try:
+            reason = checked_reason(request.form.get("reason"), "l'interruption")
+        except OperationRefused as error:
+            return _refused(instance_id, error)
+        return confirmation_page(
+            Confirmation(title="Interrompre définitivement ce dossier ?",
+                         message="Toutes ses tâches en cours sont annulées et il ne pourra pas reprendre ; "
+                                 "l'interruption et son motif sont inscrits dans l'historique.",
+                         button="Confirmer l'interruption"),
+            [("Dossier", instance.title), ("Motif de l'interruption", reason)],
+            back_link={"url": url_for("instances.show", instance_id=instance_id), "label": instance.title},
+            cancel_url=url_for("instances.show", instance_id=instance_id))
     try:
         runtime.terminate(instance, principal(), request.form.get("reason"))
     except (OperationRefused, Conflict) as error:
