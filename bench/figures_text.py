@@ -36,8 +36,7 @@ SCALE = (
     "et {tasks} tâches accomplies, insérées en masse par des INSERT SQLAlchemy core ; chaque instance "
     "porte un état moteur réel de projet d'accueil à mi-parcours. Temps serveur mesuré dans le processus, "
     "sans réseau : la requête du moteur seule, puis la requête entière à travers l'application Flask "
-    "(authentification, requêtes, rendu). {calls} appels par vue après deux appels d'échauffement (trois "
-    "seulement pour la page entière du tableau de bord, la plus lente). La "
+    "(authentification, requêtes, rendu). {calls} appels par vue après deux appels d'échauffement. La "
     "boîte de réception est celle du gestionnaire d'une Urogec de douze départements ; la page de "
     "dossier, une de ses instances avec son historique ; les comptes, ceux du gestionnaire national "
     "(toutes les instances)."
@@ -103,10 +102,13 @@ LIMITS = [
     "pagination : trois objets ORM par ligne (tâche, instance, établissement) puis le rendu. Au repos, la "
     "requête du moteur prend une quinzaine de millisecondes ; sous charge, la p95 dépasse la cible. "
     "Paginer la boîte, ou ne lire que les colonnes affichées, la ramènerait sous la cible.",
-    "- **Page entière du tableau de bord (/suivi/).** À l'échelle nationale elle prend de l'ordre de la "
-    "centaine de secondes sur l'une et l'autre base : certains de ses agrégats parcourent toutes les "
-    "tâches et instances. Les comptes seuls (`status_counts`) restent de l'ordre de quelques dizaines de "
-    "millisecondes ; c'est le reste de la page qu'il faut reprendre en premier.",
+    "- **Page entière du tableau de bord (/suivi/).** Une dizaine de requêtes quelle que soit la taille des "
+    "données (engine/monitoring_page.py), dont deux parcourent toutes les instances du processus : les "
+    "compteurs et répartitions en un seul passage groupé, l'attente par étape sur toutes les tâches en "
+    "attente. Aucune ne dépend des statistiques de la base pour rester linéaire : sans elles (base tout "
+    "juste chargée, autovacuum arrêté comme ici), PostgreSQL choisissait des plans quadratiques et la "
+    "page prenait une centaine de secondes. Avec des statistiques (`ANALYZE`, que l'autovacuum fait en "
+    "production), PostgreSQL joint par hachage et la page est environ deux fois plus rapide.",
     "- **Débit HTTP.** Deux cœurs partagés entre quatre workers, PostgreSQL et le générateur de charge : "
     "le débit est borné par le temps processeur d'une complétion (moteur, sérialisation, ORM, gestionnaires) ; "
     "il augmente avec le nombre de cœurs, les workers étant sans état partagé.",

@@ -151,18 +151,17 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
         ("Liste des dossiers avec total — GET /api/v1/instances, national",
          views.get("/api/v1/instances", national, True), False),
     ]
-    # The whole dashboard page runs a dozen aggregates over every instance: timed a few times only.
-    heavy = "Tableau de bord entier — HTML /suivi/, national"
     if dashboard_counts() is not None:
-        cases.append((heavy, views.get("/suivi/", national, False), False))
+        cases.append(("Tableau de bord entier — HTML /suivi/, national", views.get("/suivi/", national, False),
+                      False))
     figures, statements = [], {}
     for label, call, targeted in cases:
         median, p95 = Figure(f"{label} : médiane", "ms"), Figure(f"{label} : p95", "ms")
         before = views.counter.count
         call()
         statements[label] = views.counter.count - before
-        for _ in range(rounds if label != heavy else 1):
-            latencies = time_calls(call, per_round if label != heavy else 3, 2 if label != heavy else 0)
+        for _ in range(rounds):
+            latencies = time_calls(call, per_round)
             median.runs.append(latencies.median_ms)
             p95.runs.append(latencies.p95_ms)
         p95.note = f"{statements[label]} requêtes SQL par appel" if " — HTML" in label or " — GET" in label else ""

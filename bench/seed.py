@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from bench.workload import siret, uai
@@ -118,6 +118,10 @@ def seed(session: Session, instances: int, completed_tasks: int, state: str, see
     for index in indexes:
         index.create(connection)
     big, national = _gestionnaires(session, codes)
+    session.commit()
+    # As after any bulk load (and as PostgreSQL's autovacuum does on its own in production), the planners get
+    # statistics of what was loaded.
+    session.execute(text("ANALYZE"))
     session.commit()
     return Seeded(instances=instances, completed_tasks=done, ready_tasks=ready, big_structure="UROGEC-GRAND",
                   big_gestionnaire_id=big, national_gestionnaire_id=national,

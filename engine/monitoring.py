@@ -1,17 +1,23 @@
 """The dashboard of process owners and gestionnaires: aggregate SQL over instances and waiting tasks.
 
 Every figure is one grouped query on the instance and task tables (indexed by
-process, version, status, step and age in migration 0009): no instance is
-loaded nor deserialised. A gestionnaire's figures only count the instances of
-their territory (`engine.access.instance_filter`).
+process, version, status, step and age in migrations 0009 and 0015_dashboard):
+no instance is loaded nor deserialised. A gestionnaire's figures only count the
+instances of their territory (`engine.access.instance_filter`).
+
+Figures on waiting tasks start from the tasks and check each one's instance by
+its primary key (`Selection.tasks`): waiting tasks are far fewer than
+instances, and written as a join the database may instead walk every instance
+and probe the tasks of each, the plan PostgreSQL picks when its statistics are
+missing (a fresh bulk load, no autovacuum) — quadratic at national scale.
+`engine.monitoring_page` assembles the whole page from these pieces.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.access import Principal, instance_filter
@@ -19,96 +25,8 @@ from engine.deployment import bundle_for
 from engine.due_dates import due_duration, duration_fr, parse_duration
 from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.queries import territory_clause
-
-NETWORKS = ("SGEC", "CNEAP")
-
-
-@dataclass
-class Filters:
-    """What the dashboard looks at: a process, a version (None: all) and optional filters."""
-
-    process_id: str
-    version: int | None = None
-    territory: str | None = None
-    network: str | None = None
-    establishment_uai: str | None = None
-    step: str | None = None
-    status: str | None = None
-    started_from: date | None = None
-    started_to: date | None = None
-
-    def query_args(self) -> dict[str, str]:
-        """The filters as query parameters, to rebuild links and exports."""
-        values = {"processus": self.process_id, "version": self.version, "territoire": self.territory,
-                  "reseau": self.network, "etablissement": self.establishment_uai, "etape": self.step,
-                  "statut": self.status, "du": self.started_from, "au": self.started_to}
-        return {key: str(value) for key, value in values.items() if value not in (None, "")}
-
-
-def parse_filters(args: Mapping[str, str], default_process: str) -> tuple[Filters, list[str]]:
-    """Filters from query parameters, with the French message of each one ignored because unreadable."""
-    errors: list[str] = []
-
-    def text(name: str, limit: int = 100) -> str | None:
-        value = (args.get(name) or "").strip()
-        return value[:limit] or None
-
-    filters = Filters(process_id=text("processus") or default_process)
-    version = text("version")
-    if version is not None:
-        if version.isascii() and version.isdigit() and 0 < int(version) < 2**31:
-            filters.version = int(version)
-        else:
-            errors.append(f"Version « {version} » inconnue : toutes les versions sont affichées.")
-    filters.territory = text("territoire", 40)
-    filters.network = text("reseau", 10)
-    if filters.network is not None and filters.network not in NETWORKS:
-        errors.append(f"Réseau « {filters.network} » inconnu : filtre ignoré.")
-        filters.network = None
-    filters.establishment_uai = (text("etablissement", 8) or "").upper() or None
-    filters.step = text("etape")
-    filters.status = text("statut", 12)
-    if filters.status is not None and filters.status not in INSTANCE_STATUSES:
-        errors.append(f"Statut « {filters.status} » inconnu : filtre ignoré.")
-        filters.status = None
-    for name, attribute in (("du", "started_from"), ("au", "started_to")):
-        value = text(name, 10)
-        if value is None:
-            continue
-        try:
-            setattr(filters, attribute, date.fromisoformat(value))
-        except ValueError:
-            errors.append(f"Date « {value} » illisible (attendu : AAAA-MM-JJ) : filtre ignoré.")
-    if filters.started_from and filters.started_to and filters.started_from > filters.started_to:
-        errors.append("La date de début de la période est après sa date de fin : aucun dossier ne peut correspondre.")
-    return filters, errors
-
-
-def instance_conditions(session: Session, principal: Principal, filters: Filters, with_status: bool = True) -> list:
-    """SQL conditions on `process_instance` for the principal's scope and the filters."""
-    conditions = [instance_filter(principal), ProcessInstance.process_id == filters.process_id]
-    if filters.version is not None:
-        conditions.append(ProcessInstance.deployment_id == filters.version)
-    if filters.territory:
-        conditions.append(territory_clause(session, filters.territory))
-    if filters.network:
-        conditions.append(ProcessInstance.establishment_id.in_(
-            select(Establishment.id).where(Establishment.network == filters.network)))
-    if filters.establishment_uai:
-        conditions.append(ProcessInstance.establishment_id.in_(
-            select(Establishment.id).where(Establishment.uai == filters.establishment_uai)))
-    if filters.step:
-        conditions.append(ProcessInstance.id.in_(
-            select(TaskRow.instance_id).where(TaskRow.state == "ready", TaskRow.spec_id == filters.step)))
-    if with_status and filters.status:
-        conditions.append(ProcessInstance.status == filters.status)
-    if filters.started_from:
-        conditions.append(ProcessInstance.created_at >= datetime.combine(filters.started_from, time.min))
-    if filters.started_to:
-        conditions.append(ProcessInstance.created_at < datetime.combine(filters.started_to + timedelta(days=1),
-                                                                         time.min))
-    return conditions
+# The filters live in their own module; the web layer and tests read them from here too.
+from engine.monitoring_filters import NETWORKS, Filters, Selection, instance_conditions, parse_filters  # noqa: F401
 
 
 def status_counts(session: Session, principal: Principal, filters: Filters) -> dict[str, int]:
@@ -164,41 +82,42 @@ def step_waits(session: Session, principal: Principal, filters: Filters, now: da
     versions are shown) come first, waiting or not; then any other step
     instances of older versions still wait at.
     """
-    conditions = [TaskRow.state == "ready", *instance_conditions(session, principal, filters)]
-    base = select(TaskRow).join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id).where(*conditions)
+    return waits_by_step(session, Selection(session, principal, filters), now, _deployment_of(session, filters))
+
+
+def waits_by_step(session: Session, selection: Selection, now: datetime,
+                  deployment: Deployment | None) -> list[StepWait]:
+    """`step_waits` for a selection, in one statement: window functions rank each step's waiting tasks by
+    age, and only the first and middle ones come back, with the step's count and overdue count."""
     steps: dict[tuple[str, str], StepWait] = {}
-    deployment = _deployment_of(session, filters)
-    if deployment is not None and filters.process_id in deployment.process_ids:
-        for process_id, spec_id, title, due_in in user_steps(bundle_for(deployment), filters.process_id):
-            steps[(process_id, spec_id)] = StepWait(process_id, spec_id, title, due_in=due_in)
-    totals = session.execute(
-        base.with_only_columns(TaskRow.process_id, TaskRow.spec_id, func.max(TaskRow.title), func.count(),
-                               func.min(TaskRow.created_at),
-                               func.sum(case((TaskRow.due_at < now, 1), else_=0)))
-        .group_by(TaskRow.process_id, TaskRow.spec_id))
-    for process_id, spec_id, title, count, oldest, overdue in totals:
-        step = steps.setdefault((process_id, spec_id), StepWait(process_id, spec_id, title))
-        step.waiting, step.oldest, step.overdue = count, oldest, int(overdue or 0)
-    for key, median in _median_starts(session, base).items():
-        if key in steps:
-            steps[key].median = median
-    return list(steps.values())
-
-
-def _median_starts(session: Session, base) -> dict[tuple[str, str], datetime]:
-    """Median start of the wait per step, from the one or two middle rows of each step (window functions)."""
-    partition = (TaskRow.process_id, TaskRow.spec_id)
-    ranked = base.with_only_columns(
+    process_id = selection.filters.process_id
+    if deployment is not None and process_id in deployment.process_ids:
+        for owner, spec_id, title, due_in in user_steps(bundle_for(deployment), process_id):
+            steps[(owner, spec_id)] = StepWait(owner, spec_id, title, due_in=due_in)
+    step, age = (TaskRow.process_id, TaskRow.spec_id), (TaskRow.created_at, TaskRow.id)
+    # One window ordering for all (the step's totals over its whole frame): one sort of the waiting tasks.
+    whole = {"partition_by": step, "order_by": age, "rows": (None, None)}
+    ranked = select(
         TaskRow.process_id, TaskRow.spec_id, TaskRow.created_at,
-        func.row_number().over(partition_by=partition, order_by=(TaskRow.created_at, TaskRow.id)).label("position"),
-        func.count().over(partition_by=partition).label("total"),
-    ).subquery()
-    middle = select(ranked.c.process_id, ranked.c.spec_id, ranked.c.created_at).where(
-        ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2]))
-    values: dict[tuple[str, str], list[datetime]] = {}
-    for process_id, spec_id, created_at in session.execute(middle):
-        values.setdefault((process_id, spec_id), []).append(created_at)
-    return {key: found[0] + (found[-1] - found[0]) / 2 for key, found in values.items()}
+        func.row_number().over(partition_by=step, order_by=age).label("position"),
+        func.count().over(**whole).label("waiting"),
+        func.max(TaskRow.title).over(**whole).label("title"),
+        func.sum(case((TaskRow.due_at < now, 1), else_=0)).over(**whole).label("overdue"),
+    ).where(*selection.tasks).subquery()
+    rows = session.execute(select(ranked).where(ranked.c.position.in_(
+        [1, (ranked.c.waiting + 1) // 2, (ranked.c.waiting + 2) // 2])))
+    middles: dict[tuple[str, str], dict[int, datetime]] = {}
+    for owner, spec_id, created_at, position, waiting, title, overdue in rows:
+        found = steps.setdefault((owner, spec_id), StepWait(owner, spec_id, title))
+        found.waiting, found.overdue = waiting, int(overdue or 0)
+        if position == 1:
+            found.oldest = created_at
+        middles.setdefault((owner, spec_id), {})[position] = created_at
+    for key, at in middles.items():
+        count = steps[key].waiting
+        low, high = at[(count + 1) // 2], at[(count + 2) // 2]
+        steps[key].median = low + (high - low) / 2
+    return list(steps.values())
 
 
 def _deployment_of(session: Session, filters: Filters) -> Deployment | None:
@@ -221,17 +140,28 @@ def version_counts(session: Session, principal: Principal, process_id: str) -> d
         .group_by(ProcessInstance.deployment_id)).all())
 
 
-def monitored_processes(session: Session) -> dict[str, str]:
-    """Processes that instances are started on (not only called by others), with their labels."""
+def monitored_processes(session: Session, deployments: list[Deployment] | None = None) -> dict[str, str]:
+    """Processes that instances are started on (not only called by others), with their labels.
+
+    `deployments` is `versions(session)` when the caller already has it."""
     labels: dict[str, str] = {}
-    latest = versions(session)
+    latest = versions(session) if deployments is None else deployments
     if latest:
         bundle = bundle_for(latest[0])
         called = {name for process_id in bundle.specs for name in bundle.subprocess_specs.get(process_id, {})}
         labels.update({pid: bundle.process_name(pid) for pid in bundle.specs if pid not in called})
-    for (process_id,) in session.execute(select(ProcessInstance.process_id).distinct()):
+    for process_id in _started_processes(session):
         labels.setdefault(process_id, process_id)
     return labels
+
+
+def _started_processes(session: Session) -> list[str]:
+    """The processes instances run, walking the index on the process id from one value to the next: a seek
+    per process (there are few) instead of reading every instance."""
+    walk = select(func.min(ProcessInstance.process_id).label("process_id")).cte("started_process", recursive=True)
+    following = select(func.min(ProcessInstance.process_id)).where(ProcessInstance.process_id > walk.c.process_id)
+    walk = walk.union_all(select(following.scalar_subquery()).where(walk.c.process_id.is_not(None)))
+    return list(session.scalars(select(walk.c.process_id).where(walk.c.process_id.is_not(None))))
 
 
 @dataclass
@@ -250,15 +180,21 @@ class OverdueTask:
 def overdue_tasks(session: Session, principal: Principal, filters: Filters, now: datetime,
                   limit: int = 50) -> tuple[list[OverdueTask], int]:
     """The tasks past their due date, most overdue first (at most `limit`), and how many there are."""
-    query = (select(TaskRow.instance_id, ProcessInstance.title, Establishment.name, TaskRow.title, TaskRow.spec_id,
-                    TaskRow.created_at, TaskRow.due_at)
-             .join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
-             .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
-             .where(TaskRow.state == "ready", TaskRow.due_at < now,
-                    *instance_conditions(session, principal, filters)))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.execute(query.order_by(TaskRow.due_at, TaskRow.id).limit(limit))
-    return [OverdueTask(*row) for row in rows], total
+    selection = Selection(session, principal, filters)
+    total = session.scalar(select(func.count()).select_from(TaskRow).where(*selection.tasks, TaskRow.due_at < now))
+    return most_overdue(session, selection, now, limit), total
+
+
+def most_overdue(session: Session, selection: Selection, now: datetime, limit: int = 50) -> list[OverdueTask]:
+    """The `limit` tasks of a selection most past their due date; instance and establishment read for those only."""
+    of_task = ProcessInstance.id == TaskRow.instance_id
+    title = select(ProcessInstance.title).where(of_task).correlate(TaskRow).scalar_subquery()
+    school = (select(Establishment.name).join(ProcessInstance, ProcessInstance.establishment_id == Establishment.id)
+              .where(of_task).correlate(TaskRow).scalar_subquery())
+    rows = session.execute(
+        select(TaskRow.instance_id, title, school, TaskRow.title, TaskRow.spec_id, TaskRow.created_at, TaskRow.due_at)
+        .where(*selection.tasks, TaskRow.due_at < now).order_by(TaskRow.due_at, TaskRow.id).limit(limit))
+    return [OverdueTask(*row) for row in rows]
 
 
 @dataclass
@@ -276,20 +212,63 @@ class Breakdown:
 
 def breakdown(session: Session, principal: Principal, filters: Filters, by: str) -> list[Breakdown]:
     """Instances by territory (department, or organising structure for trainings) or by network, and status."""
-    if by == "territory":
-        key = func.coalesce(ProcessInstance.department, ProcessInstance.structure_code)
-        query = select(key, ProcessInstance.status, func.count())
-    else:
-        key = Establishment.network
-        query = (select(key, ProcessInstance.status, func.count())
-                 .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id))
-    rows = session.execute(query.where(*instance_conditions(session, principal, filters))
-                           .group_by(key, ProcessInstance.status))
-    found: dict[str, Breakdown] = {}
-    for value, status, count in rows:
-        label = value or "—"
-        found.setdefault(label, Breakdown(label)).counts[status] = count
-    return sorted(found.values(), key=lambda item: item.key)
+    return instance_summary(session, Selection(session, principal, filters)).breakdown(by)
+
+
+@dataclass
+class InstanceSummary:
+    """How many instances of a selection there are per version, status, department, organising structure and
+    network: every counter, breakdown and total of the page is a sum of these groups."""
+
+    filters: Filters
+    groups: list[tuple[int, str, str | None, str | None, str | None, int]]
+
+    def _chosen(self, with_status: bool = True):
+        for deployment_id, status, department, structure, network, count in self.groups:
+            if self.filters.version is not None and deployment_id != self.filters.version:
+                continue
+            if with_status and self.filters.status and status != self.filters.status:
+                continue
+            yield status, department if department is not None else structure, network, count
+
+    def status_counts(self) -> dict[str, int]:
+        """Instances by status, every status listed; the status filter is not applied (as `status_counts`)."""
+        counts = dict.fromkeys(INSTANCE_STATUSES, 0)
+        for status, _territory, _network, count in self._chosen(with_status=False):
+            counts[status] = counts.get(status, 0) + count
+        return counts
+
+    @property
+    def total(self) -> int:
+        """Instances matching every filter."""
+        return sum(count for *_keys, count in self._chosen())
+
+    def breakdown(self, by: str) -> list[Breakdown]:
+        """Instances by territory or network, and status (as `breakdown`)."""
+        found: dict[str, Breakdown] = {}
+        for status, territory, network, count in self._chosen():
+            label = (territory if by == "territory" else network) or "—"
+            counts = found.setdefault(label, Breakdown(label)).counts
+            counts[status] = counts.get(status, 0) + count
+        return sorted(found.values(), key=lambda item: item.key)
+
+    def version_counts(self) -> dict[int, int]:
+        """Instances by version whatever their status: `version_counts`, when no other filter narrows them."""
+        counts: dict[int, int] = {}
+        for deployment_id, _status, _department, _structure, _network, count in self.groups:
+            counts[deployment_id] = counts.get(deployment_id, 0) + count
+        return counts
+
+
+def instance_summary(session: Session, selection: Selection) -> InstanceSummary:
+    """The instances of a selection grouped by version, status, territory and network, in one pass; the version
+    and status filters are applied to the groups afterwards."""
+    keys = (ProcessInstance.deployment_id, ProcessInstance.status, ProcessInstance.department,
+            ProcessInstance.structure_code, Establishment.network)
+    rows = session.execute(select(*keys, func.count())
+                           .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+                           .where(*selection.counted).group_by(*keys))
+    return InstanceSummary(selection.filters, [tuple(row) for row in rows])
 
 
 @dataclass
@@ -304,20 +283,27 @@ class Week:
 def weekly_throughput(session: Session, principal: Principal, filters: Filters, until: date,
                       weeks: int = 12) -> list[Week]:
     """Instances started and ended per week over the `weeks` weeks up to `until`, oldest first."""
+    return throughput(session, Selection(session, principal, filters), until, weeks)
+
+
+def throughput(session: Session, selection: Selection, until: date, weeks: int = 12) -> list[Week]:
+    """`weekly_throughput` for a selection, in one statement: starts and ends each read from their date index."""
     last_monday = until - timedelta(days=until.weekday())
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     result = {first_monday + timedelta(weeks=n): Week(first_monday + timedelta(weeks=n)) for n in range(weeks)}
     since = datetime.combine(first_monday, time.min)
-    conditions = instance_conditions(session, principal, filters)
-    for column, attribute in ((ProcessInstance.created_at, "started"), (ProcessInstance.ended_at, "ended")):
-        # Grouped on a subquery's column: PostgreSQL would not match two renderings of the same expression.
-        weeks_of = select(_week_start(session, column).label("week")).where(*conditions, column >= since).subquery()
-        rows = session.execute(select(weeks_of.c.week, func.count()).group_by(weeks_of.c.week))
-        for start, count in rows:
-            start = date.fromisoformat(start) if isinstance(start, str) else start
-            start = start.date() if isinstance(start, datetime) else start
-            if start in result:
-                setattr(result[start], attribute, count)
+    # Grouped on a subquery's columns: PostgreSQL would not match two renderings of the same expression.
+    moments = union_all(*(
+        select(literal(attribute).label("kind"), _week_start(session, column).label("week"))
+        .where(*selection.instances, column >= since)
+        for column, attribute in ((ProcessInstance.created_at, "started"), (ProcessInstance.ended_at, "ended"))
+    )).subquery()
+    for attribute, start, count in session.execute(
+            select(moments.c.kind, moments.c.week, func.count()).group_by(moments.c.kind, moments.c.week)):
+        start = date.fromisoformat(start) if isinstance(start, str) else start
+        start = start.date() if isinstance(start, datetime) else start
+        if start in result:
+            setattr(result[start], attribute, count)
     return list(result.values())
 
 

@@ -1,9 +1,10 @@
 """The dashboard's list of instances and its exports (CSV for any spreadsheet, XLSX for Excel).
 
-One SQL statement reads the page (or, for an export, streams every row): the
-establishment is joined, the wait at the current step and its due date come
-from correlated subqueries on the task table's index, never from loading
-instances.
+One SQL statement reads the page, walking the index of the process's instances
+by last update, and a second one the wait at the current step and its due date
+of those instances only (the index of tasks by instance and state). An export
+streams every row in batches, each with the same second statement. No instance
+is loaded as an object.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine.access import Principal
 from engine.models import Establishment, ProcessInstance, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.monitoring import Filters, instance_conditions
+from engine.monitoring import Filters, Selection
 
 EXPORT_HEADERS = ["Dossier", "Intitulé", "Processus", "Version", "Statut", "Établissement", "UAI", "Département",
                   "Réseau", "Campagne", "Étape en cours", "En attente depuis", "Échéance", "Démarré le", "Terminé le",
@@ -62,33 +63,59 @@ class ListedInstance:
         return self.due_at is not None and self.due_at < now
 
 
-def _query(session: Session, principal: Principal, filters: Filters):
-    ready = (TaskRow.instance_id == ProcessInstance.id, TaskRow.state == "ready")
-    waiting_since = select(func.min(TaskRow.created_at)).where(*ready).correlate(ProcessInstance).scalar_subquery()
-    due_at = select(func.min(TaskRow.due_at)).where(*ready).correlate(ProcessInstance).scalar_subquery()
-    return (select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.process_id,
-                   ProcessInstance.deployment_id, ProcessInstance.status, Establishment.name, Establishment.uai,
-                   ProcessInstance.department, Establishment.network, ProcessInstance.campaign,
-                   ProcessInstance.current_step, waiting_since, due_at, ProcessInstance.created_at,
-                   ProcessInstance.ended_at, ProcessInstance.incident)
-            .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
-            .where(*instance_conditions(session, principal, filters))
-            .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()))
+def _columns() -> tuple:
+    """The listed columns but the wait, labelled as the fields of `ListedInstance`."""
+    return (ProcessInstance.id, ProcessInstance.title, ProcessInstance.process_id,
+            ProcessInstance.deployment_id.label("version"), ProcessInstance.status,
+            Establishment.name.label("establishment"), Establishment.uai, ProcessInstance.department,
+            Establishment.network, ProcessInstance.campaign, ProcessInstance.current_step, ProcessInstance.created_at,
+            ProcessInstance.ended_at, ProcessInstance.incident)
 
 
 def instance_page(session: Session, principal: Principal, filters: Filters, page: int,
                   per_page: int) -> tuple[list[ListedInstance], int]:
     """One page of the filtered instances, most recently changed first, and how many match."""
-    query = _query(session, principal, filters)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page))
-    return [ListedInstance(*row) for row in rows], total
+    selection = Selection(session, principal, filters)
+    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*selection.instances))
+    return listed_page(session, selection, page, per_page), total
+
+
+def listed_page(session: Session, selection: Selection, page: int, per_page: int) -> list[ListedInstance]:
+    """One page of a selection's instances, most recently changed first (two statements, whatever the page).
+
+    The page is cut from the instances alone, then joined: the establishment is read for its rows only, even
+    when the database sorts the instances instead of walking the index (it may, lacking statistics)."""
+    order = (ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
+    cut = (select(ProcessInstance.id, ProcessInstance.updated_at).where(*selection.instances).order_by(*order)
+           .limit(per_page).offset((page - 1) * per_page).subquery())
+    rows = session.execute(
+        select(*_columns()).join(cut, cut.c.id == ProcessInstance.id)
+        .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+        .order_by(cut.c.updated_at.desc(), cut.c.id.desc())).all()
+    return _with_waits(session, rows) if rows else []
 
 
 def all_instances(session: Session, principal: Principal, filters: Filters) -> Iterator[ListedInstance]:
-    """Every filtered instance, read in batches."""
-    for row in session.execute(_query(session, principal, filters).execution_options(yield_per=500)):
-        yield ListedInstance(*row)
+    """Every filtered instance, read in batches, each batch with the waits of its instances."""
+    query = (select(*_columns()).outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+             .where(*Selection(session, principal, filters).instances)
+             .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()))
+    for batch in session.execute(query.execution_options(yield_per=500)).partitions():
+        yield from _with_waits(session, batch)
+
+
+def _with_waits(session: Session, rows) -> list[ListedInstance]:
+    """Listed instances from rows of `_columns()`, with the start and due date of the wait at their current step,
+    read for these instances only (the index of tasks by instance and state)."""
+    waits = {instance_id: (since, due) for instance_id, since, due in session.execute(
+        select(TaskRow.instance_id, func.min(TaskRow.created_at), func.min(TaskRow.due_at))
+        .where(TaskRow.instance_id.in_([row.id for row in rows]), TaskRow.state == "ready")
+        .group_by(TaskRow.instance_id))}
+    listed = []
+    for row in rows:
+        since, due = waits.get(row.id, (None, None))
+        listed.append(ListedInstance(**row._mapping, waiting_since=since, due_at=due))
+    return listed
 
 
 def _safe(value: str | None) -> str:

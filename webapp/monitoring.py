@@ -11,11 +11,12 @@ from engine import monitoring
 from engine.access import require_monitor, require_process_owner
 from engine.deployment import bundle_for
 from engine.diagrams import heat_views
-from engine.models import Deployment, ProcessInstance, Structure
+from engine.models import Deployment, ProcessInstance
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.monitoring import Filters
 from engine.monitoring_heat import node_heat
-from engine.monitoring_list import all_instances, csv_lines, instance_page, xlsx_bytes
+from engine.monitoring_list import all_instances, csv_lines, xlsx_bytes
+from engine.monitoring_page import dashboard_figures, filter_choices
 from webapp.auth import principal
 from webapp.charts import weekly_chart
 from webapp.database import db_session
@@ -28,39 +29,19 @@ DEFAULT_PROCESS = "hosting_project"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _filters() -> tuple[Filters, list[str], dict[str, str]]:
-    """The filters of the request, the messages of those ignored, and the processes to choose from."""
+def _filters() -> tuple[Filters, list[str], dict[str, str], list[Deployment]]:
+    """The filters of the request, the messages of those ignored, the processes to choose from, and every
+    deployed version (newest first)."""
     session = db_session()
-    processes = monitoring.monitored_processes(session)
+    deployments = monitoring.versions(session)
+    processes = monitoring.monitored_processes(session, deployments)
     default = DEFAULT_PROCESS if DEFAULT_PROCESS in processes else next(iter(processes), DEFAULT_PROCESS)
     filters, errors = monitoring.parse_filters(request.args, default)
     if filters.process_id not in processes:
         errors.append(f"Processus « {filters.process_id[:60]} » inconnu : « {processes.get(default, default)} » "
                       "est affiché.")
         filters.process_id = default
-    return filters, errors, processes
-
-
-def _choices(filters: Filters) -> dict:
-    """What the filter form offers: versions of the process, territories, steps, networks, statuses."""
-    session = db_session()
-    me = principal()
-    counts = monitoring.version_counts(session, me, filters.process_id)
-    versions = [(d, counts.get(d.id, 0)) for d in monitoring.versions(session) if filters.process_id in d.process_ids]
-    departments = sorted({d for (d,) in session.execute(
-        select(ProcessInstance.department).distinct().where(ProcessInstance.department.is_not(None)))})
-    if not (me.process_owner or me.national):
-        departments = [d for d in departments if d in me.departments]
-    structures = list(session.scalars(select(Structure).order_by(Structure.kind, Structure.code)))
-    if not (me.process_owner or me.national):
-        structures = [s for s in structures if s.code in me.structures]
-    steps = []
-    deployment = session.get(Deployment, filters.version) if filters.version else next((d for d, _ in versions), None)
-    if deployment is not None and filters.process_id in deployment.process_ids:
-        steps = [(spec_id, title) for _, spec_id, title, _ in monitoring.user_steps(bundle_for(deployment),
-                                                                                    filters.process_id)]
-    return {"versions": versions, "departments": departments, "structures": structures, "steps": steps,
-            "networks": monitoring.NETWORKS, "statuses": INSTANCE_STATUSES}
+    return filters, errors, processes, deployments
 
 
 @bp.route("/")
@@ -70,21 +51,17 @@ def dashboard():
     require_monitor(principal())
     session = db_session()
     me = principal()
-    filters, errors, processes = _filters()
+    filters, errors, processes, deployments = _filters()
     now = datetime.now()
     page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = instance_page(session, me, filters, page, PAGE_SIZE)
-    overdue, overdue_total = monitoring.overdue_tasks(session, me, filters, now)
-    until = filters.started_to or date.today()
-    newer = [d for d in monitoring.versions(session) if filters.process_id in d.process_ids]
+    board = dashboard_figures(session, me, filters, deployments, now, page, PAGE_SIZE)
+    newer = [d for d in deployments if filters.process_id in d.process_ids]
     return render_template(
-        "monitoring/dashboard.html", filters=filters, errors=errors, processes=processes, choices=_choices(filters),
-        counts=monitoring.status_counts(session, me, filters), steps=monitoring.step_waits(session, me, filters, now),
-        overdue=overdue, overdue_total=overdue_total,
-        territories=monitoring.breakdown(session, me, filters, "territory"),
-        networks=monitoring.breakdown(session, me, filters, "network"),
-        chart=weekly_chart(monitoring.weekly_throughput(session, me, filters, until)),
-        rows=rows, total=total, page=page, page_size=PAGE_SIZE, now=now, wait_fr=monitoring.wait_fr,
+        "monitoring/dashboard.html", filters=filters, errors=errors, processes=processes,
+        choices=filter_choices(session, me, filters, deployments, board.version_counts),
+        counts=board.counts, steps=board.steps, overdue=board.overdue, overdue_total=board.overdue_total,
+        territories=board.territories, networks=board.networks, chart=weekly_chart(board.weeks),
+        rows=board.rows, total=board.total, page=page, page_size=PAGE_SIZE, now=now, wait_fr=monitoring.wait_fr,
         statuses=INSTANCE_STATUSES, migration_targets=newer if me.process_owner else [],
         process_labels=_process_labels(newer),
     )
@@ -109,7 +86,7 @@ def _export_name(filters: Filters, extension: str) -> str:
 def export_csv():
     """The filtered list as CSV (UTF-8, `;`), streamed."""
     require_monitor(principal())
-    filters, _errors, processes = _filters()
+    filters, _errors, processes, _deployments = _filters()
     lines = csv_lines(all_instances(db_session(), principal(), filters), processes[filters.process_id])
     return Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{_export_name(filters, "csv")}"'})
@@ -120,7 +97,7 @@ def export_csv():
 def export_xlsx():
     """The filtered list as an Excel workbook."""
     require_monitor(principal())
-    filters, _errors, processes = _filters()
+    filters, _errors, processes, _deployments = _filters()
     content = xlsx_bytes(all_instances(db_session(), principal(), filters), processes[filters.process_id])
     return Response(content, mimetype=XLSX, headers={
         "Content-Disposition": f'attachment; filename="{_export_name(filters, "xlsx")}"'})
@@ -132,10 +109,10 @@ def heat_map():
     """The heat map of one version of a process: what waits at each element, and for how long."""
     require_monitor(principal())
     session = db_session()
-    filters, errors, processes = _filters()
-    deployment = session.get(Deployment, filters.version) if filters.version else None
+    filters, errors, processes, deployments = _filters()
+    deployment = next((d for d in deployments if d.id == filters.version), None)
     if deployment is None or filters.process_id not in deployment.process_ids:
-        deployment = next((d for d in monitoring.versions(session) if filters.process_id in d.process_ids), None)
+        deployment = next((d for d in deployments if filters.process_id in d.process_ids), None)
     if deployment is None:
         abort(404)
     filters.version = deployment.id
@@ -143,8 +120,8 @@ def heat_map():
     views = heat_views(bundle.files, filters.process_id, {p: bundle.process_name(p) for p in bundle.specs},
                        node_heat(session, principal(), filters, datetime.now()))
     return render_template("monitoring/heat_map.html", filters=filters, errors=errors, processes=processes,
-                           choices=_choices(filters), deployment=deployment, views=views,
-                           viewer=viewer_available())
+                           choices=filter_choices(session, principal(), filters, deployments),
+                           deployment=deployment, views=views, viewer=viewer_available())
 
 
 @bp.route("/migration", methods=("POST",))

@@ -51,6 +51,9 @@ class ProcessInstance(Base):
         # The dashboard: counts by process, version and status; throughput by end date (0009_monitoring).
         Index("ix_instance_monitoring", "process_id", "deployment_id", "status"),
         Index("ix_instance_ended", "process_id", "ended_at"),
+        # The dashboard: a process's instances newest first, and started by week (0015_dashboard).
+        Index("ix_instance_process_updated", "process_id", "updated_at", "id"),
+        Index("ix_instance_created", "process_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,10 +130,12 @@ class TaskRow(Base):
         # The dashboard: waiting tasks by step and age, overdue tasks (0009_monitoring).
         Index("ix_task_waiting_step", "state", "spec_id", "created_at"),
         Index("ix_task_overdue", "state", "due_at"),
+        # Tasks by instance, and the waiting tasks of the instances of a dashboard page (0015_dashboard).
+        Index("ix_task_instance_state", "instance_id", "state"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
     process_id: Mapped[str] = mapped_column(String(100))
     spec_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
