@@ -74,34 +74,30 @@ LIMITS = [
     "de la charge ; les durées absolues, si, et le rapport de la figure 2 aussi : une étape en mémoire, "
     "brève et sans entrée-sortie, est rarement interrompue, alors qu'une complétion qui attend la base "
     "reprend son tour dans la file de l'ordonnanceur à chaque attente.",
-    "- **Rapport à SpiffWorkflow seul (cible 5×).** La seule désérialisation puis resérialisation de l'état "
-    "par le sérialiseur de SpiffWorkflow (reconstruction de chaque tâche, de ses identifiants et de ses "
-    "données par deltas) coûte 3 à 4 fois une étape en mémoire, même sans la spécification du processus "
-    "dans l'état et avec un historique borné. S'y ajoutent l'ORM SQLAlchemy (unité de travail, écritures "
-    "et lectures), la validation JSON Schema, les listes de choix calculées (tuteurs de l'établissement), "
-    "le dépôt des pièces jointes, les minuteurs, la réservation de l'instance, et surtout les requêtes des "
-    "gestionnaires de tâches de service (annuaire, campagne, dossier de l'établissement, contrats, "
-    "notifications). Descendre à 5× demanderait de ne plus recharger l'instance entière à chaque requête "
-    "(cache d'instances par worker avec contrôle de version) ou un format d'état propre au lieu de celui "
-    "de SpiffWorkflow.",
-    "- **Requêtes SQL par complétion (cible 10).** Une tâche sans tâche de service derrière elle en fait 9 "
-    "à travers l'API : jeton, personne et rôles en une requête ; tâche, tâches prêtes et instance en une "
-    "autre ; réservation de l'instance ; événement d'audit ; instance ; tâche accomplie ; tâche suivante ; "
-    "puis l'établissement et les tâches ouvertes de la réponse. Celles que suivent des tâches de service "
-    "en font 18 à 22 : chaque gestionnaire interroge l'annuaire, la campagne ou les contrats à sa façon. "
-    "La médiane dépasse donc 10 dès que la moitié des tâches mesurées appellent des gestionnaires.",
+    "- **Rapport à SpiffWorkflow seul (cible 5×).** Une complétion ne désérialise plus l'instance quand le "
+    "worker l'a enregistrée lui-même à la version lue (engine/workflow_cache.py) : c'est le cas de toutes "
+    "les complétions de la figure 2, et d'une partie seulement de celles de la figure 5, où quatre workers "
+    "se partagent les requêtes. Restent la resérialisation de l'état à chaque enregistrement (le "
+    "sérialiseur de SpiffWorkflow reconvertit chaque tâche : 1 à 2 fois une étape en mémoire à lui seul), "
+    "l'ORM SQLAlchemy (unité de travail, écritures), la validation JSON Schema et les règles, et les "
+    "requêtes des gestionnaires de tâches de service (annuaire, campagne, contrats, notifications). "
+    "Descendre à 5× demanderait un enregistrement par différences (n'écrire que les tâches changées) au "
+    "lieu de l'état entier, c'est-à-dire un format d'état propre à la plateforme.",
+    "- **Requêtes SQL par complétion (cible 10).** Une tâche sans tâche de service derrière elle en fait 7 "
+    "dans le moteur (tâche, tâches prêtes, instance et établissement en une ; réservation ; état ; audit ; "
+    "instance ; tâche accomplie ; tâche suivante) et 9 à travers l'API (jeton et personne ; tâches "
+    "ouvertes de la réponse). Celles que suivent des tâches de service en font jusqu'à une vingtaine : "
+    "chaque gestionnaire interroge l'annuaire, la campagne ou les contrats à sa façon ; les réponses de "
+    "l'annuaire sont gardées le temps de la tâche.",
     "- **Latence sur PostgreSQL.** Chaque requête SQL coûte un aller-retour (environ 0,3 ms sur la boucle "
     "locale, plus la vérification de connexion `pool_pre_ping` à chaque requête HTTP) et la validation de "
     "la transaction attend l'écriture du journal sur disque (`synchronous_commit`) : pour une dizaine de "
     "requêtes, c'est déjà plusieurs millisecondes avant tout calcul.",
-    "- **Grande échelle sur SQLite.** L'état moteur (près de 30 Ko par instance) est rangé dans la ligne de "
-    "l'instance, avant les colonnes ajoutées ensuite : tout parcours de la table lit ces pages. Les listes "
-    "triées passent par l'index de date de mise à jour (migration 0011_perf) ; un comptage par territoire "
-    "parcourt encore la table. Ranger l'état dans une table à part le réglerait.",
     "- **Boîte de réception d'un grand territoire.** Plus de 300 tâches à chaque affichage, sans "
-    "pagination : trois objets ORM par ligne (tâche, instance, établissement) puis le rendu. Au repos, la "
-    "requête du moteur prend une quinzaine de millisecondes ; sous charge, la p95 dépasse la cible. "
-    "Paginer la boîte, ou ne lire que les colonnes affichées, la ramènerait sous la cible.",
+    "pagination : trois objets ORM par ligne (tâche, instance, établissement) puis le rendu de la page "
+    "d'accueil, qui dit aussi ce qu'il reste à faire (groupes de tâches, formations, projets en attente). "
+    "L'état moteur n'est plus dans la ligne de l'instance (table instance_state, migration "
+    "0014_instance_state) : les parcours d'instances ne lisent plus ses dizaines de kilo-octets.",
     "- **Page entière du tableau de bord (/suivi/).** Une dizaine de requêtes quelle que soit la taille des "
     "données (engine/monitoring_page.py), dont deux parcourent toutes les instances du processus : les "
     "compteurs et répartitions en un seul passage groupé, l'attente par étape sur toutes les tâches en "
