@@ -28,17 +28,12 @@ class Involved:
     roles: list[str] = field(default_factory=list)
 
 
-def current_tasks(session: Session, instance: ProcessInstance,
-                  rows: list[TaskRow] | None = None) -> list[CurrentTask]:
-    """The instance's ready tasks, oldest first, each with its assignee and the people eligible for it.
+def current_tasks(session: Session, ready_rows: list[TaskRow]) -> list[CurrentTask]:
+    """An instance's ready tasks, oldest first, each with its assignee and the people eligible for it.
 
-    `rows` are the instance's ready task rows when the caller has them already. Tasks of the same role and
-    scope (one per volunteer place) share one look-up of eligible people.
+    Tasks of the same role and scope (one per volunteer place) share one look-up of eligible people.
     """
-    if rows is None:
-        rows = list(session.scalars(select(TaskRow).where(TaskRow.instance_id == instance.id,
-                                                          TaskRow.state == "ready")))
-    rows = sorted(rows, key=lambda row: (row.created_at, row.place or 0))
+    rows = sorted(ready_rows, key=lambda row: (row.created_at, row.place or 0))
     assignee_ids = {row.assignee_id for row in rows if row.assignee_id}
     assignees = ({person.id: person for person in session.scalars(select(Person).where(Person.id.in_(assignee_ids)))}
                  if assignee_ids else {})
@@ -52,10 +47,9 @@ def current_tasks(session: Session, instance: ProcessInstance,
     return found
 
 
-def people_involved(session: Session, instance: ProcessInstance,
-                    ready_rows: list[TaskRow] | None = None) -> list[Involved]:
+def people_involved(session: Session, instance: ProcessInstance, ready_rows: list[TaskRow]) -> list[Involved]:
     """Who started the instance, who acted on it (with how many actions), the staff of its establishment and
-    the people its ready tasks are given to (`ready_rows`: those tasks, when the caller has them already)."""
+    the people its ready tasks (`ready_rows`) are given to."""
     found: dict[int, Involved] = {}
 
     def note(person: Person | None, role: str) -> None:
@@ -76,15 +70,8 @@ def people_involved(session: Session, instance: ProcessInstance,
             .order_by(RoleAssignment.role, Person.last_name))
         for person, role in staff:
             note(person, f"{ROLE_LABELS.get(role, role).lower()} de l'établissement")
-    if ready_rows is None:
-        assignees = list(session.scalars(select(Person).join(TaskRow, TaskRow.assignee_id == Person.id)
-                                         .where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")
-                                         .distinct()))
-    else:
-        assignees = [session.get(Person, person_id)
-                     for person_id in sorted({row.assignee_id for row in ready_rows if row.assignee_id})]
-    for person in assignees:
-        note(person, "tâche confiée")
+    for person_id in sorted({row.assignee_id for row in ready_rows if row.assignee_id}):
+        note(session.get(Person, person_id), "tâche confiée")
     return sorted(found.values(), key=lambda item: (item.person.last_name, item.person.first_name))
 
 

@@ -19,7 +19,8 @@ from engine.mail import Mailer, task_link
 from engine.models import AuditEvent, Deployment, Person, ProcessInstance, RoleAssignment, Structure, TaskRow, Timer
 from engine.models.directory import ROLE_LABELS
 from engine.models.runtime import FINISHED_STATUSES
-from engine.runtime import CONCURRENT_CHANGE, Conflict, NotFound, ProcessRuntime
+from engine.refusals import CONCURRENT_CHANGE, Conflict, NotFound
+from engine.runtime import ProcessRuntime
 from engine.timers import sync_timers
 from engine.version_migration import MigrationOutcome, migrate_state, refusal_reasons
 

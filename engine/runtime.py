@@ -12,7 +12,6 @@ an incident on the instance; the user's input is kept.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
@@ -42,15 +41,13 @@ from engine.models import AuditEvent, Establishment, ProcessInstance, Structure,
 from engine.models.runtime import FINISHED_STATUSES
 from engine.scripting import CampaignScriptEngine
 from engine.tasks import instance_status, spiff_form, sync_task_rows
+from engine.refusals import CONCURRENT_CHANGE, SUSPENDED, Conflict, FormInvalid, NotFound, StartRefused
 from engine.uploads import Attachments, max_upload_bytes
 from engine.workflow_cache import WORKFLOWS, identity_of
 from engine.timers import WaitingTimers, engine_clock, find_task, forget_timer, sync_timers, waiting_timers
 from engine.trainings import SqlTrainings
 from handlers.context import HandlerContext
 
-
-CONCURRENT_CHANGE = "Ce dossier vient d'être modifié par quelqu'un d'autre : rechargez la page et recommencez."
-SUSPENDED = "Ce dossier est suspendu par un responsable : ses tâches reprendront à la fin de la suspension."
 
 log = logging.getLogger(__name__)
 
@@ -66,29 +63,6 @@ _INSTANCES = ProcessInstance.__table__
 CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
                                   _INSTANCES.c.version == bindparam("read_version"))
          .values(version=_INSTANCES.c.version))
-
-
-class NotFound(Exception):
-    """No such task or instance."""
-
-
-class Conflict(Exception):
-    """The task is no longer ready, or someone else changed the instance meanwhile."""
-
-
-class StartRefused(Exception):
-    """An instance cannot be started; the message says why, in French."""
-
-
-@dataclass
-class FormInvalid(Exception):
-    """Submitted data fails the form's schema or rules; messages keyed by field.
-
-    `data` is the submission as received, its files replaced by the references of the stored documents.
-    """
-
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    data: dict | None = None
 
 
 class ProcessRuntime:

@@ -17,7 +17,8 @@ from conftest import ROOT, SAMPLES, principal_of
 from engine.consistency import check_consistency
 from engine.deployment import deploy, read_definition_files
 from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
-from engine.runtime import CONCURRENT_CHANGE, ProcessRuntime
+from engine.refusals import CONCURRENT_CHANGE
+from engine.runtime import ProcessRuntime
 from test_concurrency import race
 
 TEST_PROCESSES = Path(__file__).parent / "processes"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from engine.access import Principal, can_operate
 from engine.deployment import bundle_for
 from engine.diagrams import TaskDates, instance_views
+from engine.history import open_tasks
 from engine.instance_detail import current_tasks, documents_by_task, people_involved
 from engine.models import Deployment, Document, TaskRow
 from engine.version_migration import refusal_reasons
@@ -56,10 +57,12 @@ def steering_context(session: Session, principal: Principal, instance, ready_row
                                           .order_by(Deployment.id.desc())):
             reasons = refusal_reasons(instance, workflow, deployment, bundle_for(deployment))
             targets.append((deployment, reasons))
+    if ready_rows is None:
+        ready_rows = open_tasks(session, instance.id)
     if documents is None:
         documents = list(session.scalars(select(Document).where(Document.instance_id == instance.id)))
     return {"diagram_views": views, "diagram_error": diagram_error, "viewer": viewer_available(),
             "people": people_involved(session, instance, ready_rows),
-            "current": current_tasks(session, instance, ready_rows),
+            "current": current_tasks(session, ready_rows),
             "documents_by_task": documents_by_task(documents), "allowed": allowed,
             "migration_targets": targets, "now_moment": datetime.now()}
