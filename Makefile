@@ -13,23 +13,45 @@ AXE_CORE := tests/browser/node_modules/.package-lock.json
 # The bpmn-js diagram viewer the app serves (package.json at the root, pinned in package-lock.json).
 NODE_VIEWER := node_modules/.package-lock.json
 
-.PHONY: run test test-sqlite test-postgres setup clean bench bench-quick serve-prod validate scenarios screenshots
+.PHONY: run test test-fast test-sqlite test-postgres lint lock prerequisites setup clean bench bench-quick serve-prod \
+	validate scenarios screenshots
 
-$(BIN)/activate: pyproject.toml
+# The application installs from requirements.lock (exact versions and hashes); tests and checks add
+# requirements-test.lock. Both are generated from pyproject.toml's ranges by `make lock`.
+APP_INSTALLED := $(VENV)/.app-installed
+TEST_INSTALLED := $(VENV)/.test-installed
+
+$(APP_INSTALLED): requirements.lock pyproject.toml
+	@bash scripts/prerequisites.sh run
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade 'pip>=24,<27'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(TEST_INSTALLED): requirements-test.lock $(APP_INSTALLED)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-test.lock
+	touch $@
+
+# Regenerate both lock files after a change of pyproject.toml's ranges (needs network access to PyPI).
+lock:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet 'pip-tools>=7.4,<8'
+	PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra test -c requirements.lock -o requirements-test.lock \
+		pyproject.toml
 
 # Analysts: check every BPMN, DMN and form (exit 1 on errors), then play the scenarios of processes/scenarios/.
 # `make test` runs both too (tests/test_validation.py, tests/test_scenarios.py).
-validate: $(BIN)/activate
+validate: $(APP_INSTALLED)
 	$(FLASK) processes validate
 
-scenarios: $(BIN)/activate
+scenarios: $(APP_INSTALLED)
 	$(FLASK) processes test
 
-setup: $(BIN)/activate $(NODE_VIEWER)
+setup: $(APP_INSTALLED) $(NODE_VIEWER)
 	$(FLASK) setup
 
 # DEMO=1: the demo is served over plain HTTP, so its session cookie cannot be marked Secure.
@@ -38,11 +60,16 @@ run: setup
 
 # Production-like: migrations without demo data, then gunicorn.conf.py (WEB_CONCURRENCY workers, BIND)
 # with DATABASE_URL, SECRET_KEY, STORAGE_DIR... from the environment (docs/production.md).
-serve-prod: $(BIN)/activate $(NODE_VIEWER)
+serve-prod: $(APP_INSTALLED) $(NODE_VIEWER)
 	$(FLASK) setup --no-demo
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
-test: $(BIN)/activate
+prerequisites:
+	@bash scripts/prerequisites.sh test
+
+# Everything: lint and types, then the whole suite on SQLite, then on PostgreSQL when a server answers.
+test: prerequisites $(TEST_INSTALLED)
+	$(MAKE) lint
 	$(MAKE) test-sqlite
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		$(MAKE) test-postgres; \
@@ -51,10 +78,18 @@ test: $(BIN)/activate
 		if [ -n "$$CI" ]; then exit 1; fi; \
 	fi
 
-test-sqlite: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER) $(AXE_CORE)
+# The quick core for development (SQLite, no browser, nothing marked slow): a couple of minutes.
+test-fast: $(TEST_INSTALLED) $(NODE_VIEWER)
+	$(BIN)/pytest -q -m "not browser and not slow"
+
+lint: $(TEST_INSTALLED)
+	$(BIN)/ruff check engine handlers webapp tests bench scripts
+	$(BIN)/mypy
+
+test-sqlite: prerequisites $(TEST_INSTALLED) $(OIDC_PROVIDER) $(NODE_VIEWER) $(AXE_CORE)
 	$(BIN)/pytest -q
 
-test-postgres: $(BIN)/activate $(OIDC_PROVIDER) $(NODE_VIEWER) $(AXE_CORE)
+test-postgres: prerequisites $(TEST_INSTALLED) $(OIDC_PROVIDER) $(NODE_VIEWER) $(AXE_CORE)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 # The OpenID Connect provider the single sign-on tests start (npm package oidc-provider, from its lock file).
@@ -72,16 +107,16 @@ $(NODE_VIEWER): package-lock.json
 
 # Benchmarks (bench/): the full mode rewrites BENCHMARKS.md (about half an hour, by hand); the quick mode
 # runs every figure small and writes instance/BENCHMARKS-rapide.md. PostgreSQL figures need PG_TEST_URL's server.
-bench: $(BIN)/activate
+bench: $(TEST_INSTALLED)
 	$(BIN)/python -m bench --postgres-url $(PG_TEST_URL)
 
-bench-quick: $(BIN)/activate
+bench-quick: $(TEST_INSTALLED)
 	mkdir -p instance
 	$(BIN)/python -m bench --quick --postgres-url $(PG_TEST_URL) --output instance/BENCHMARKS-rapide.md
 
 # Screenshots of each role's main pages for the in-app guides and the README (docs/screenshots/, about 2 minutes):
 # the demo on a throwaway database on loopback, captured by Debian's Chromium at 1280 and 360 px.
-screenshots: $(BIN)/activate $(NODE_VIEWER)
+screenshots: prerequisites $(TEST_INSTALLED) $(NODE_VIEWER)
 	$(BIN)/python scripts/screenshots.py
 
 clean:

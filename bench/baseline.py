@@ -14,12 +14,12 @@ from datetime import date
 from pathlib import Path
 from unittest import mock
 
-from sqlalchemy import select
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
 import handlers
 from bench.engine_cost import Driver, campaign_run, without_pdf_rendering

@@ -13,9 +13,9 @@ import contextlib
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 from unittest import mock
 
 from sqlalchemy import select

@@ -94,7 +94,7 @@ def seed(session: Session, instances: int, completed_tasks: int, state: str, see
     for index in indexes:
         index.drop(connection)
     task_rows, events = [], []
-    for instance_id, (establishment_id, department, current, created) in zip(ids, owners):
+    for instance_id, (establishment_id, department, current, created) in zip(ids, owners, strict=False):
         count = int(per_instance) + (1 if rng.random() < per_instance - int(per_instance) else 0)
         for step in range(count):
             spec = DONE_SPECS[min(step, len(DONE_SPECS) - 1)]
@@ -125,7 +125,7 @@ def seed(session: Session, instances: int, completed_tasks: int, state: str, see
     session.commit()
     return Seeded(instances=instances, completed_tasks=done, ready_tasks=ready, big_structure="UROGEC-GRAND",
                   big_gestionnaire_id=big, national_gestionnaire_id=national,
-                  sample_instance_ids=[i for i, owner in zip(ids, owners) if owner[1] in BIG_REGION][:3])
+                  sample_instance_ids=[i for i, owner in zip(ids, owners, strict=False) if owner[1] in BIG_REGION][:3])
 
 
 def _task(task_id: str, instance_id: int, spec: str, lane: str, establishment_id: int, department: str,
@@ -182,7 +182,7 @@ def _schools(session: Session, count: int) -> list[tuple[int, str]]:
                      "department": department, "siret": siret(number), "phone": "+33100000000", "network": "SGEC",
                      "pupil_count": 100 + number % 700, "pupil_count_year": CURRENT})
     ids = _insert_returning_ids(session, Establishment, rows)
-    return [(establishment_id, row["department"]) for establishment_id, row in zip(ids, rows)]
+    return [(establishment_id, row["department"]) for establishment_id, row in zip(ids, rows, strict=False)]
 
 
 def _gestionnaires(session: Session, codes: dict[str, str]) -> tuple[int, int]:

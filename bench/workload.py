@@ -116,7 +116,7 @@ def add_schools(session: Session, count: int, first_number: int = 1000) -> list[
     ids = dict(session.execute(select(Establishment.uai, Establishment.id)
                                .where(Establishment.uai.in_([r["uai"] for r in rows]))).all())
     people = []
-    for n, row in enumerate(rows):
+    for n in range(len(rows)):
         for role in ("referent", "tuteur"):
             login = f"bench.{role}.{first_number + n}"
             people.append({"login": login, "isidoor_id": f"{login}@isidoor.example.org", "first_name": "Camille",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from SpiffWorkflow.util.task import TaskState
 
 from engine.deployment import bundle_for
 from engine.models import AuditEvent, ProcessInstance, TaskRow

@@ -4,8 +4,8 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
-from sqlalchemy.orm import Session
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from sqlalchemy.orm import Session
 
 from engine.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.scripting import CampaignScriptEngine

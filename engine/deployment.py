@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.models import Deployment
 from engine.serialization import StateSerializer

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError

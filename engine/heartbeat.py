@@ -1,7 +1,7 @@
 """Heartbeats of background workers, so the health check can tell a stalled timer worker."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import JSON, DateTime, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -24,7 +24,7 @@ class WorkerHeartbeat(Base):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def record_heartbeat(session: Session, name: str, details: dict | None = None) -> WorkerHeartbeat:

@@ -13,12 +13,13 @@ import logging
 import os
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 from urllib.parse import unquote, urlparse
 from uuid import uuid4
 

@@ -6,8 +6,8 @@ closed at its end: completed with the report, or terminated early (see
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

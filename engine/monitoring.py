@@ -25,6 +25,7 @@ from engine.deployment import bundle_for
 from engine.due_dates import due_duration, duration_fr, parse_duration
 from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
+
 # The filters live in their own module; the web layer and tests read them from here too.
 from engine.monitoring_filters import NETWORKS, Filters, Selection, instance_conditions, parse_filters  # noqa: F401
 

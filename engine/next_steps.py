@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.access import Principal, instance_filter
-from engine.models import ProcessInstance, TaskRow, TrainingSession, VolunteerMission
 from engine.missions import mandatory_status
+from engine.models import ProcessInstance, TaskRow, TrainingSession, VolunteerMission
 from engine.trainings import may_register_self, registerable_missions, visible_sessions
 
 # The step where a gestionnaire accepts, refuses or sends back a hosting project (hosting_project.bpmn).

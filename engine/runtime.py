@@ -12,19 +12,19 @@ an incident on the instance; the user's input is kept.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 import handlers
 from engine import forms
@@ -39,15 +39,14 @@ from engine.mail import Mailer
 from engine.missions import SqlMissions
 from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
 from engine.models.runtime import FINISHED_STATUSES
+from engine.refusals import CONCURRENT_CHANGE, SUSPENDED, Conflict, FormInvalid, NotFound, StartRefused
 from engine.scripting import CampaignScriptEngine
 from engine.tasks import instance_status, spiff_form, sync_task_rows
-from engine.refusals import CONCURRENT_CHANGE, SUSPENDED, Conflict, FormInvalid, NotFound, StartRefused
-from engine.uploads import Attachments, max_upload_bytes
-from engine.workflow_cache import WORKFLOWS, identity_of
 from engine.timers import WaitingTimers, engine_clock, find_task, forget_timer, sync_timers, waiting_timers
 from engine.trainings import SqlTrainings
+from engine.uploads import Attachments, max_upload_bytes
+from engine.workflow_cache import WORKFLOWS, identity_of
 from handlers.context import HandlerContext
-
 
 log = logging.getLogger(__name__)
 

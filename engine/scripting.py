@@ -8,8 +8,8 @@ which refuses dunder attributes, imports and the builtins that reach the OS.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_globals
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter

@@ -11,15 +11,13 @@ due timers with one indexed query instead of loading every instance.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Callable, Iterator
 from uuid import UUID
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -29,6 +27,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from engine.models import ProcessInstance, TaskRow, Timer
 

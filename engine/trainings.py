@@ -9,8 +9,8 @@ counter in the registration's transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError

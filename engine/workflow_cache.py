@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from typing import Hashable
+from collections.abc import Hashable
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 

@@ -9,7 +9,7 @@ proposes the values of a form shown for the first time.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from handlers.campaign import submission_rules
 from handlers.certificate import generate_certificate

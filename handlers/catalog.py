@@ -10,8 +10,8 @@ and the analyst guide (docs/guide-analyste.md) repeats it in French.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

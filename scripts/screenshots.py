@@ -53,8 +53,8 @@ from engine.models import (  # noqa: E402
     TrainingSession,
     VolunteerMission,
 )
-from engine.trainings import register  # noqa: E402
 from engine.runtime import ProcessRuntime  # noqa: E402
+from engine.trainings import register  # noqa: E402
 
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 360, "height": 740}

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from engine.uploads import parse_data_url
 from engine.access import Principal
 from engine.db import Base, make_engine, make_session_factory, upgrade_database
 from engine.demo import DEMO_PASSWORD, load_demo_data
 from engine.deployment import deploy, read_definition_files
 from engine.models import Person
 from engine.runtime import ProcessRuntime
+from engine.uploads import parse_data_url
 from engine.workflow_cache import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parent.parent

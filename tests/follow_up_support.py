@@ -5,10 +5,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from conftest import principal_of
 from engine.db import make_session_factory
 from engine.models import ProcessInstance, VolunteerMission
 from engine.worker import PassReport, Worker
+
+from conftest import principal_of
 
 REVIEWERS = {"rennes": "gestionnaire.udogec35", "brest": "gestionnaire.udogec29"}
 

@@ -65,7 +65,7 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
         self.url = ""
 
-    def start(self) -> "Gunicorn":
+    def start(self) -> Gunicorn:
         """Start the server and wait until its health check answers 200."""
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -158,7 +158,7 @@ class Redis:
         """The URL clients give to reach it."""
         return f"redis://127.0.0.1:{self.port}"
 
-    def start(self) -> "Redis":
+    def start(self) -> Redis:
         """Start it and wait until it accepts connections."""
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen(

@@ -11,10 +11,11 @@ from lxml import etree
 from sqlalchemy import select
 
 import handlers
-from conftest import ROOT, SAMPLES, principal_of
 from engine.deployment import deploy, read_definition_files
 from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
 from engine.operations import InstanceOperations
+
+from conftest import ROOT, SAMPLES, principal_of
 
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, principal_of
 from engine.demo import DEMO_PASSWORD
 from engine.models import ApiToken, Establishment, Person, TaskRow
 from engine.tokens import issue_token
+
+from conftest import SAMPLES, principal_of
 
 RENNES, BREST, PONTIVY = "0350781J", "0291652N", "0561433D"
 

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from jsonschema import Draft202012Validator
 
+from webapp.api.openapi import SPEC
+
 from conftest import SAMPLES
 from follow_up_support import run_worker
-from webapp.api.openapi import SPEC
 
 RENNES = "0350781J"
 

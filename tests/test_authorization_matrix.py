@@ -6,20 +6,21 @@ written here from the rules, independently of `engine.access`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
 
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, prepare_database, principal_of
 from engine.directory_import import record_file_error
 from engine.documents import DocumentStore
 from engine.models import Campaign, Establishment, LoginDiscrepancy, Person, Structure, TaskRow
 from engine.runtime import ProcessRuntime
 from engine.sign_on_discrepancies import Discrepancy, record_discrepancies
 from engine.tokens import issue_token
+
+from conftest import SAMPLES, prepare_database, principal_of
 
 PLACES = {"rennes": {"uai": "0350781J", "department": "35"}, "brest": {"uai": "0291652N", "department": "29"}}
 ACTORS = [None, "pilote", "gestionnaire.fnogec", "gestionnaire.urogec", "gestionnaire.udogec35", "gestionnaire.udogec29",
@@ -131,9 +132,10 @@ def add_staged_upload(session, scenario: Scenario) -> None:
 
 def add_follow_up_targets(runtime, session, place: str, scenario: Scenario) -> None:
     """A volunteer of the place under follow-up, and two sessions of its Udogec: for volunteers, for tuteurs."""
-    from follow_up_support import to_follow_up
     from engine.models import TrainingRegistration, TrainingSession, VolunteerMission
     from engine.trainings import register, unregister
+
+    from follow_up_support import to_follow_up
 
     scenario.follow_up_id = to_follow_up(runtime, session, place, first_name={"rennes": "Léa"}.get(place, "Yann")).id
     udogec = f"gestionnaire.udogec{PLACES[place]['department']}"

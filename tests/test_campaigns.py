@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, as_form, principal_of
 from engine.access import Forbidden
 from engine.campaigns import (
     CampaignInvalid,
@@ -22,6 +21,8 @@ from engine.campaigns import (
 from engine.forms import FORM_LEVEL
 from engine.models import Campaign, Establishment, ProcessInstance, PupilCount, TaskRow
 from engine.runtime import FormInvalid, ProcessRuntime
+
+from conftest import SAMPLES, as_form, principal_of
 
 RENNES, BREST = "0350781J", "0291652N"
 TODAY = date.today()

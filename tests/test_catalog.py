@@ -9,8 +9,8 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 
 import handlers
-from engine.deployment import parse_bundle, read_definition_files
 from engine.access import LANE_ROLES
+from engine.deployment import parse_bundle, read_definition_files
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = {

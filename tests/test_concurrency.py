@@ -5,8 +5,9 @@ import multiprocessing
 
 from sqlalchemy import func, select
 
-from conftest import SAMPLES, principal_of
 from engine.models import AuditEvent, Establishment, TaskRow
+
+from conftest import SAMPLES, principal_of
 
 
 def _complete(url: str, storage: str, task_id: str, login: str, data: dict, barrier, results) -> None:

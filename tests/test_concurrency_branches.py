@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from test_concurrency import race
 
-from conftest import ROOT, SAMPLES, principal_of
 from engine.consistency import check_consistency
 from engine.deployment import deploy, read_definition_files
 from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
 from engine.refusals import CONCURRENT_CHANGE
 from engine.runtime import ProcessRuntime
-from test_concurrency import race
+
+from conftest import ROOT, SAMPLES, principal_of
 
 TEST_PROCESSES = Path(__file__).parent / "processes"
 ACTORS = {"referent_opinion": "referent.rennes", "tutor_opinion": "tuteur.rennes"}
@@ -52,7 +53,7 @@ def test_both_branches_completed_at_once_lose_nothing(opinions, runtime, session
             for instance, tasks in started for spec_id, row in tasks.items()]
     outcome = dict(race(database_url, str(tmp_path), jobs))
     assert set(outcome.values()) <= {"ok", "conflict"}, outcome
-    for instance, tasks in started:
+    for _instance, tasks in started:
         assert "ok" in {outcome[row.id] for row in tasks.values()}, "one completion of each instance goes through"
     session.expire_all()  # as the next request would see the database
     for task_id, data in ((job[0], job[2]) for job in jobs if outcome[job[0]] == "conflict"):

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from test_processes import accepted_project, do, ready, sample
 
-from conftest import principal_of
 from engine.documents import list_documents
 from engine.models import Document, VolunteerContract
 from engine.runtime import FormInvalid
 from engine.task_view import build_task_view
-from test_processes import accepted_project, do, ready, sample
+
+from conftest import principal_of
 
 CONTRACT_TASKS = {"draw_up_contract", "upload_signed_contract", "confirm_contract"}
 

@@ -16,13 +16,14 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
+from test_concurrency_branches import ACTORS, opinions, start_opinions  # noqa: F401 - `opinions` is a fixture
 
-from conftest import SAMPLES, principal_of
 from engine.consistency import check_consistency
 from engine.models import AuditEvent, Establishment, Person, TaskRow
 from engine.tokens import issue_token
+
+from conftest import SAMPLES, principal_of
 from live_server import Gunicorn, http
-from test_concurrency_branches import ACTORS, opinions, start_opinions  # noqa: F401 - `opinions` is a fixture
 
 SCHOOLS = {"0350781J": "referent.rennes", "0291652N": "referent.brest", "0754025T": "referent.paris"}
 CLIENT_THREADS = 6

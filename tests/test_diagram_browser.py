@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import ROOT, principal_of
-from live_server import served_in_thread
 from engine.deployment import bundle_for, deploy, read_definition_files
 from engine.diagrams import heat_views
 from engine.models import ProcessInstance
 from engine.monitoring import Filters
 from engine.monitoring_heat import node_heat
-from monitoring_support import NOW, ready, sample, school, seed
 from webapp.instance_steering import steering_context
+
+from conftest import ROOT, principal_of
+from live_server import served_in_thread
+from monitoring_support import NOW, ready, sample, school, seed
 
 MARKERS = ["sc-done", "sc-current", "sc-incident", "sc-path", *[f"sc-heat-{n}" for n in range(1, 6)]]
 READ_DRAWINGS = """classes => Array.from(document.querySelectorAll('figure[data-source]')).map(figure => ({

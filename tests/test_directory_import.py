@@ -9,9 +9,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_token
 from engine.directory_import import ImportFileError, import_directory, read_document
 from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
+
+from conftest import csrf_token
 
 
 def directory_file() -> dict:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
 from handlers.context import HandlerContext
 from handlers.eligibility import add_months, check_eligibility, eligibility_problems, mission_end_bounds
 from handlers.rules import ELIGIBILITY
+
+from conftest import SAMPLES
 
 CAMPAIGN = {"school_year": "2027-2028", "earliest_start": "2027-09-01", "latest_start": "2028-01-31"}
 TUTORS = [

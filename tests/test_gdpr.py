@@ -7,7 +7,6 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, principal_of
 from engine.documents import DocumentStore
 from engine.models import (
     AuditEvent,
@@ -24,6 +23,8 @@ from engine.models import (
     VolunteerMission,
 )
 from engine.trainings import record_attendance, register
+
+from conftest import SAMPLES, principal_of
 
 STEPS = [("referent.rennes", "design_project"), ("gestionnaire.udogec35", "review_project"),
          ("referent.rennes", "publish_offer"), ("referent.rennes", "select_volunteer"),

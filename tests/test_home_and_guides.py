@@ -11,16 +11,17 @@ import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from conftest import ROOT, SAMPLES, principal_of
 from engine.forms import Form
 from engine.french import date_fr
 from engine.models import ProcessInstance, Structure, TaskRow
 from engine.next_steps import task_groups
 from engine.runtime import ProcessRuntime
+from webapp.helpdesk import GUIDES, SCREENSHOTS_DIR
+
+from conftest import ROOT, SAMPLES, principal_of
 from follow_up_support import to_follow_up
 from live_server import served_in_thread
 from monitoring_support import NOW, ready, school, seed
-from webapp.helpdesk import GUIDES, SCREENSHOTS_DIR
 
 CAPTURE = re.compile(r'(?:src|srcset)="/aide/captures/([^"]+)"')
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.mail import FolderTransport, Mailer, SmtpTransport, deliver_pending
 from engine.models import Notification, Person
+
 from follow_up_support import run_worker
 
 SENDER = "Service Civique <sc@example.org>"

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from engine.directory import tutor_ineligibility
 from engine.directory_import import import_directory
 from engine.models import LoginDiscrepancy, Person
-from oidc_support import CLIENT_ID, first_form, isidoor, isidoor_login, live, sso_app  # noqa: F401
 from webapp.oidc import OidcError, OidcProvider, OidcSettings, validate_id_token
+
+from oidc_support import CLIENT_ID, first_form, isidoor, isidoor_login, live, sso_app  # noqa: F401
 
 NEWCOMER = "julien.lemoine@isidoor.example.org"
 

@@ -8,6 +8,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from engine.models import Person
+
 from oidc_support import isidoor, live, sso_app  # noqa: F401
 
 

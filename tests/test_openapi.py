@@ -11,10 +11,11 @@ from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import select
 
-from conftest import principal_of
 from engine.models import Establishment, Person
 from engine.tokens import issue_token
 from webapp.api.openapi import SPEC
+
+from conftest import principal_of
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 

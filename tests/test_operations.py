@@ -6,7 +6,6 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import principal_of
 from engine.access import Forbidden
 from engine.consistency import check_consistency
 from engine.deployment import deploy, read_definition_files
@@ -14,6 +13,8 @@ from engine.models import AuditEvent, Notification, Person, ProcessInstance, Tas
 from engine.operations import OperationRefused
 from engine.queries import actionable_tasks
 from engine.runtime import Conflict
+
+from conftest import principal_of
 from monitoring_support import ROOT, ready, sample, seed
 
 

@@ -5,17 +5,18 @@ import io
 import json
 import logging
 import multiprocessing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from conftest import SAMPLES, principal_of
 from engine.consistency import check_consistency
 from engine.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
 from engine.models import AuditEvent, Establishment, InstanceState, ProcessInstance, TaskRow
 from engine.operations import InstanceOperations
 from webapp.logging_setup import make_handler
+
+from conftest import SAMPLES, principal_of
 
 RENNES = "0350781J"
 
@@ -70,7 +71,7 @@ def test_health_judges_workers_when_some_are_required(app, client, session):
     session.commit()
     assert client.get("/health").status_code == 200
     session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.name == "minuteur-2")
-                    .values(beat_at=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=10)))
+                    .values(beat_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)))
     session.commit()
     stale = client.get("/health")
     assert stale.status_code == 503

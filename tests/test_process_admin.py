@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import csrf_token, principal_of
 from engine.deployment import current_deployment
 from engine.models import Deployment, Establishment, StagedDeployment
 from engine.staging import stage_files
+
+from conftest import csrf_token, principal_of
 
 SAMPLES = Path(__file__).parent / "validation_files"
 SAMPLE_NAMES = ("sample.bpmn", "sample_quota.dmn", "sample_project.schema.json", "sample_review.schema.json")

@@ -7,11 +7,12 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, principal_of
-from follow_up_support import fire_due_timers, to_follow_up
 from engine.access import Forbidden
 from engine.models import AuditEvent, Document, Establishment, Notification, ProcessInstance, Structure, TaskRow
 from engine.runtime import Conflict, FormInvalid
+
+from conftest import SAMPLES, principal_of
+from follow_up_support import fire_due_timers, to_follow_up
 
 
 def sample(name: str, **changes) -> dict:

@@ -7,10 +7,11 @@ import html
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, principal_of
 from engine.decisions import volunteer_quota
 from engine.models import Establishment, TaskRow
 from engine.runtime import FormInvalid
+
+from conftest import SAMPLES, principal_of
 
 RENNES = "0350781J"
 

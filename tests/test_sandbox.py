@@ -5,9 +5,10 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from conftest import ROOT
 from engine.deployment import deploy, read_definition_files
 from engine.runtime import ProcessRuntime
+
+from conftest import ROOT
 
 SCRIPT_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="definitions_probe"

@@ -9,7 +9,6 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from conftest import SAMPLES, principal_of
 from engine.accounts import hash_password
 from engine.directory import SqlDirectory, tutor_statuses
 from engine.directory_import import import_directory
@@ -18,6 +17,8 @@ from engine.runtime import FormInvalid
 from handlers.context import HandlerContext
 from handlers.school_file import school_file_problems
 from handlers.volunteer import school_tutors
+
+from conftest import SAMPLES, principal_of
 
 RENNES, PONTIVY = "0350781J", "0561433D"
 YEAR = "2027-2028"

@@ -39,8 +39,9 @@ def test_import_statement_is_refused(env):
 def test_runtime_keeps_the_restricted_engine_after_loading(runtime, session):
     from sqlalchemy import select
 
-    from conftest import principal_of
     from engine.models import Establishment
+
+    from conftest import principal_of
 
     rennes = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
     instance = runtime.start("hosting_project", principal_of(session, "referent.rennes"), establishment=rennes)

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import ROOT
 from engine.demo import DEMO_PASSWORD
 from engine.models import Person
 from webapp.config import settings_from_environment
+
+from conftest import ROOT
 
 TEMPLATES = ROOT / "webapp" / "templates"
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from test_processes import do, ready, sample
 
-from conftest import principal_of
 from engine.access import Forbidden
 from engine.db import make_session_factory
 from engine.missions import mandatory_status
@@ -15,8 +15,9 @@ from engine.models import Notification, Person, Structure, TrainingRegistration,
 from engine.runtime import FormInvalid
 from engine.training_tracking import training_tracking
 from engine.trainings import RegistrationRefused, record_attendance, register, unregister, visible_sessions
+
+from conftest import principal_of
 from follow_up_support import to_follow_up
-from test_processes import do, ready, sample
 
 BEFORE = datetime(2027, 11, 1, 9, 0)
 AFTER = datetime(2027, 11, 19, 9, 0)

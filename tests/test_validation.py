@@ -210,11 +210,12 @@ def modeler_files() -> dict[str, str]:
 
 
 def test_a_file_saved_by_camunda_modeler_validates_deploys_and_runs(session, runtime):
-    from conftest import principal_of
     from sqlalchemy import select
 
     from engine.deployment import deploy
     from engine.models import Establishment, TaskRow
+
+    from conftest import principal_of
 
     text = (SAMPLES / "camunda_modeler.bpmn").read_text(encoding="utf-8")
     assert 'exporter="Camunda Modeler"' in text and "zeebe:taskDefinition" in text and "bioc:stroke" in text

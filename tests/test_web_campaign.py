@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from engine.models import Document, ProcessInstance
+
 from conftest import SAMPLES, as_form
 from follow_up_support import run_worker
-from engine.models import Document, ProcessInstance
 
 TASK_LINK = re.compile(r'<a href="/taches/([0-9a-f-]{36})">([^<]+)</a>')
 

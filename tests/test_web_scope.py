@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-
-from conftest import SAMPLES, principal_of
-from engine.models import Establishment, ProcessInstance, TaskRow
-from conftest import as_form
 from test_web_campaign import inbox_tasks
+
+from engine.models import Establishment, ProcessInstance, TaskRow
+
+from conftest import SAMPLES, as_form, principal_of
 
 
 @pytest.fixture

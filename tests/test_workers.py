@@ -7,15 +7,16 @@ makes two steps of one person land on two different processes.
 from __future__ import annotations
 
 import json
-from http.cookiejar import CookieJar
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.cookiejar import CookieJar
 
 import pytest
 
-from conftest import CSRF, principal_of
 from engine.demo import DEMO_PASSWORD
+
+from conftest import CSRF, principal_of
 from live_server import Gunicorn, PinnedWorker, Redis, http
 
 

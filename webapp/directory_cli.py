@@ -18,7 +18,6 @@ from engine.directory_import import (
 )
 from engine.french import number_fr
 
-
 directory = AppGroup("directory", help="Annuaire Isidoor : import des structures, établissements, personnes et rôles.")
 
 

@@ -1,7 +1,7 @@
 """Home page: the campaign, what the user has to do next, their schools' files."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required

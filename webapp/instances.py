@@ -7,15 +7,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 from sqlalchemy import func, select
 
+from engine import campaigns
 from engine.access import Forbidden, can_act, can_start, instance_filter, require_view
+from engine.campaigns import CampaignRefused, ProjectExists, current_campaign
 from engine.deployment import bundle_for
-from engine.gdpr import record_access
 from engine.documents import list_documents
+from engine.gdpr import record_access
 from engine.history import instance_history, open_tasks
 from engine.models import Establishment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
-from engine import campaigns
-from engine.campaigns import CampaignRefused, ProjectExists, current_campaign
 from engine.runtime import Conflict, ProcessRuntime, StartRefused
 from webapp.auth import principal
 from webapp.database import db_session

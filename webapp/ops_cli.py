@@ -7,7 +7,6 @@ from flask.cli import AppGroup
 
 from engine.consistency import check_consistency
 
-
 db = AppGroup("db", help="Look after the database.")
 
 

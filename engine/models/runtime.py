@@ -105,7 +105,7 @@ class ProcessInstance(Base):
             # A new state is a new version of the instance, even when no column of its row changes: the
             # version is what concurrent writers and the workflow cache compare. (Reading the value first
             # loads it if it was expired: only a loaded attribute can be flagged.)
-            row.attrs.updated_at.value
+            _ = row.attrs.updated_at.value
             flag_modified(self, "updated_at")
 
 

@@ -9,8 +9,8 @@ divergence explained in French. The file format is described in `spec`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from engine.scenarios.runner import Outcome, run_scenario
 from engine.scenarios.spec import Scenario, ScenarioError, load_scenario

@@ -13,8 +13,8 @@ file, element id and label, and line. The checks are split by concern:
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from engine.validation import bpmn, dmn, forms, service_tasks, variables, xml_di
 from engine.validation.model import Definitions

@@ -1,7 +1,7 @@
 """BPMN semantics: lanes naming roles, exclusive gateways, reachability, scripts and conditions that compile."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from engine.access import LANE_ROLES
 from engine.validation.expressions import expression_problem, script_problem, template_problem

@@ -12,8 +12,8 @@ import ast
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from engine.scripting import CampaignScriptEngine
 from engine.validation.dataflow import DataFlow
@@ -59,7 +59,7 @@ def check_decision_calls(definitions: Definitions) -> Iterator[Problem]:
 
 def check_decision_tables(definitions: Definitions) -> Iterator[Problem]:
     """Every cell compiles; a UNIQUE table has neither gaps nor overlaps."""
-    for decision_id, (file, decision) in definitions.decisions.items():
+    for file, decision in definitions.decisions.values():
         for table in dmn_children(decision, "decisionTable"):
             problems = list(_compile_problems(file, table))
             yield from problems
@@ -119,7 +119,7 @@ def _compile_problems(file: str, table) -> Iterator[Problem]:
                           column.id, column.label, column.line)
     for rule in dmn_children(table, "rule"):
         name = _rule_name(rule)
-        for column, cell in zip(columns, _cells(rule, "inputEntry")):
+        for column, cell in zip(columns, _cells(rule, "inputEntry"), strict=False):
             if cell is not None and column.expression:
                 problem = expression_problem(cell_expression(column.expression, cell))
                 if problem:
@@ -195,7 +195,7 @@ def _candidates(column: _Column, cells: list[str | None]) -> list:
         for number in numbers:
             values += [number - step, number, number + step]
         if not integer:
-            values += [(a + b) / 2 for a, b in zip(numbers, numbers[1:])]
+            values += [(a + b) / 2 for a, b in zip(numbers, numbers[1:], strict=False)]
     strings = sorted(c for c in constants if isinstance(c, str))
     if strings:
         values += [*strings, _OTHER]
@@ -211,7 +211,7 @@ def _candidates(column: _Column, cells: list[str | None]) -> list:
 
 
 def _matches(environment, columns: list[_Column], cells: list[str | None], point: tuple) -> bool:
-    for column, cell, value in zip(columns, cells, point):
+    for cell, value in zip(cells, point, strict=False):
         if cell is None:
             continue
         if value is _OTHER:
@@ -225,7 +225,7 @@ def _matches(environment, columns: list[_Column], cells: list[str | None], point
 
 
 def _describe(columns: list[_Column], point: tuple) -> str:
-    return " et ".join(f"{column.label} = {_show(value)}" for column, value in zip(columns, point))
+    return " et ".join(f"{column.label} = {_show(value)}" for column, value in zip(columns, point, strict=False))
 
 
 def _show(value) -> str:

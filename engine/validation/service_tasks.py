@@ -1,7 +1,7 @@
 """Service tasks name a registered handler and give it the parameters it needs."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import handlers
 from engine.validation.model import NS, Definitions

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from typing import Iterator
+from collections.abc import Iterator
 
 from engine.scripting import SAFE_BUILTINS
 from engine.validation.bpmn import expressions_of

@@ -15,9 +15,10 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 from sqlalchemy.orm import sessionmaker
 
+from engine.demo import DEMO_PASSWORD
+
 from conftest import prepare_database
 from live_server import served_in_thread
-from engine.demo import DEMO_PASSWORD
 
 HERE = Path(__file__).resolve().parent
 AXE_SCRIPT = HERE / "node_modules" / "axe-core" / "axe.min.js"

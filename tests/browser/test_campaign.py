@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from follow_up_support import run_worker
-
 from .conftest import assert_accessible, choose, field, login, logout, open_page
+from follow_up_support import run_worker
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)

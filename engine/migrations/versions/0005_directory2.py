@@ -3,9 +3,8 @@
 Revision ID: 0005_directory2
 Revises: 0003_api
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0005_directory2"
 down_revision = "0003_api"

@@ -3,9 +3,8 @@
 Revision ID: 0006_analyst
 Revises: 0003_api
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0006_analyst"
 down_revision = "0003_api"

@@ -3,9 +3,8 @@
 Revision ID: 0007_volunteer
 Revises: 0003_api
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0007_volunteer"
 down_revision = "0003_api"

@@ -3,9 +3,8 @@
 Revision ID: 0008_follow_up
 Revises: 0003_api
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0008_follow_up"
 down_revision = "0003_api"

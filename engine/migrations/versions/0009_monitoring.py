@@ -9,9 +9,8 @@ instead of reading every row. `ended_at` dates the weekly throughput,
 `incident_node` places an incident on the diagram, `assignee_id` keeps a task
 reassigned to one eligible person.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0009_monitoring"
 down_revision = "0003_api"

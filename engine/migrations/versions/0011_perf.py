@@ -12,7 +12,6 @@ sorting them, slower than walking the update index.
 """
 from alembic import op
 
-
 revision = "0011_perf"
 down_revision = "0003_api"
 branch_labels = None

@@ -12,7 +12,6 @@ only when an instance is run.
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0014_instance_state"
 down_revision = "0013_merge"
 branch_labels = None

@@ -16,7 +16,6 @@ write at each task).
 """
 from alembic import op
 
-
 revision = "0015_dashboard"
 down_revision = "0014_instance_state"
 branch_labels = None
