@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, select, text
 
 from engine.access import Principal
@@ -22,7 +23,37 @@ from engine.uploads import parse_data_url
 from engine.workflow_cache import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, never a downloaded build; without the background networking it would try to reach
+# Google's hosts at every start, which this machine's closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"]
 SAMPLES = json.loads((Path(__file__).parent / "form_samples.json").read_text(encoding="utf-8"))
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that drives Chromium as `browser`, so that `make test-fast` can leave them out."""
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+def require_node_package(marker: Path, what: str) -> None:
+    """Fail at once, in French, when an npm package the test needs was not installed by the Makefile."""
+    if not marker.exists():
+        pytest.fail(f"{what} n'est pas installé ({marker} manque) : lancez « make test », qui l'installe "
+                    "depuis son fichier de verrouillage npm.", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole test session; each test opens its own context."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium manque ({CHROMIUM}) : « sudo apt-get install -y chromium », "
+                    "ou lancez « make test », qui vérifie les prérequis.", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -21,17 +21,12 @@ import requests
 from joserfc.jwk import RSAKey
 from werkzeug.serving import make_server
 
+from conftest import require_node_package
+
 PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
 CLIENT_ID = "plateforme-service-civique"
 CLIENT_SECRET = "secret-de-test-de-la-plateforme-service-civique"
 SCOPES = "openid email phone profile isidoor"
-
-
-def ensure_provider_installed() -> None:
-    """Install the provider's npm dependencies from its lock file when they are missing (as `make test` does)."""
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PROVIDER_DIR, check=True,
-                       capture_output=True, timeout=600)
 
 
 class LiveServer:
@@ -77,7 +72,7 @@ def live():
 @pytest.fixture(scope="module")
 def isidoor(live, tmp_path_factory):
     """The OpenID Connect provider, with the platform registered as a confidential client."""
-    ensure_provider_installed()
+    require_node_package(PROVIDER_DIR / "node_modules" / "oidc-provider", "Le fournisseur OpenID Connect de test")
     folder = tmp_path_factory.mktemp("isidoor")
     key = RSAKey.generate_key(2048, parameters={"kid": "isidoor-test", "use": "sig", "alg": "RS256"}, private=True)
     accounts = folder / "accounts.json"

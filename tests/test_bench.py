@@ -5,7 +5,12 @@ the benchmark code working as the platform changes.
 """
 from __future__ import annotations
 
+import pytest
+
 from bench.run import run
+
+pytestmark = pytest.mark.slow
+
 
 
 def test_every_figure_runs_at_its_smallest_scale_and_reports(tmp_path):

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import multiprocessing
 
+import pytest
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent, Establishment, TaskRow
 
 from conftest import SAMPLES, principal_of
+
+pytestmark = pytest.mark.postgres
+
 
 
 def _complete(url: str, storage: str, task_id: str, login: str, data: dict, barrier, results) -> None:

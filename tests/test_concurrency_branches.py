@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
-from test_concurrency import race
 
 from engine.consistency import check_consistency
 from engine.deployment import deploy, read_definition_files
@@ -21,6 +20,9 @@ from engine.refusals import CONCURRENT_CHANGE
 from engine.runtime import ProcessRuntime
 
 from conftest import ROOT, SAMPLES, principal_of
+from test_concurrency import race
+
+pytestmark = pytest.mark.postgres
 
 TEST_PROCESSES = Path(__file__).parent / "processes"
 ACTORS = {"referent_opinion": "referent.rennes", "tutor_opinion": "tuteur.rennes"}

@@ -5,7 +5,6 @@ import pytest
 from pypdf import PdfReader
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from test_processes import accepted_project, do, ready, sample
 
 from engine.documents import list_documents
 from engine.models import Document, VolunteerContract
@@ -13,6 +12,7 @@ from engine.runtime import FormInvalid
 from engine.task_view import build_task_view
 
 from conftest import principal_of
+from test_processes import accepted_project, do, ready, sample
 
 CONTRACT_TASKS = {"draw_up_contract", "upload_signed_contract", "confirm_contract"}
 

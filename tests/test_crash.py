@@ -16,7 +16,6 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
-from test_concurrency_branches import ACTORS, opinions, start_opinions  # noqa: F401 - `opinions` is a fixture
 
 from engine.consistency import check_consistency
 from engine.models import AuditEvent, Establishment, Person, TaskRow
@@ -24,6 +23,9 @@ from engine.tokens import issue_token
 
 from conftest import SAMPLES, principal_of
 from live_server import Gunicorn, http
+from test_concurrency_branches import ACTORS, opinions, start_opinions  # noqa: F401 - `opinions` is a fixture
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 SCHOOLS = {"0350781J": "referent.rennes", "0291652N": "referent.brest", "0754025T": "referent.paris"}
 CLIENT_THREADS = 6

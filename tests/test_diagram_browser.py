@@ -5,12 +5,10 @@ Markers are read from the drawing itself (the classes bpmn-js put on each elemen
 """
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from engine.deployment import bundle_for, deploy, read_definition_files
 from engine.diagrams import heat_views
@@ -19,7 +17,7 @@ from engine.monitoring import Filters
 from engine.monitoring_heat import node_heat
 from webapp.instance_steering import steering_context
 
-from conftest import ROOT, principal_of
+from conftest import ROOT, principal_of, require_node_package
 from live_server import served_in_thread
 from monitoring_support import NOW, ready, sample, school, seed
 
@@ -33,13 +31,6 @@ ALL_DRAWN = ("() => Array.from(document.querySelectorAll('figure[data-source]'))
              ".every(figure => figure.dataset.rendered)")
 
 
-def ensure_viewer_installed() -> None:
-    """Install bpmn-js from the lock file when node_modules is missing (as `make test` does)."""
-    if not (ROOT / "node_modules" / "bpmn-js" / "dist").is_dir():
-        subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=ROOT, check=True,
-                       capture_output=True, timeout=600)
-
-
 @pytest.fixture
 def seeded(session, tmp_path):
     """The seeded projects, dated up to now (the pages compute waits from the real clock)."""
@@ -49,18 +40,16 @@ def seeded(session, tmp_path):
 @pytest.fixture
 def live(app, seeded):
     """The app served on a free loopback port by a thread."""
-    ensure_viewer_installed()
+    require_node_package(ROOT / "node_modules" / "bpmn-js" / "dist", "Le visualiseur bpmn-js")
     with served_in_thread(app) as url:
         yield url
 
 
 @pytest.fixture
-def page(live):
+def page(live, chromium):
     """A Chromium page logged in as the process owner; console errors are collected in `page.errors`."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--no-sandbox", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    try:
         page.route("https://**/*", lambda route: route.abort())
         page.errors = []
         page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
@@ -72,7 +61,8 @@ def page(live):
         page.wait_for_url(f"{live}/")
         page.live = live
         yield page
-        browser.close()
+    finally:
+        page.close()
 
 
 def drawings(page, path: str) -> list[dict]:

@@ -5,7 +5,6 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
-from test_processes import do, ready, sample
 
 from engine.access import Forbidden
 from engine.models import AuditEvent, Document, Notification, ProcessInstance, TaskRow, Timer, VolunteerMission
@@ -14,6 +13,7 @@ from engine.termination import end_mission
 
 from conftest import principal_of
 from follow_up_support import run_worker, to_follow_up
+from test_processes import do, ready, sample
 
 # The sample contract runs from 1 October 2027 to 31 May 2028: follow-ups from 1 November, every 30 days.
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)

@@ -8,7 +8,6 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from engine.forms import Form
@@ -202,49 +201,43 @@ def live(app):
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
-def test_main_pages_fit_a_phone_and_long_submissions_show_progress(live, session, seeded):
+def test_main_pages_fit_a_phone_and_long_submissions_show_progress(live, session, seeded, chromium):
     rennes = seeded.instances["rennes"]
     design = ready(session, rennes.id, "design_project")[0]
     brest_review = ready(session, seeded.instances["brest-b"].id, "review_project")[0]
     pages = {"referent.rennes": ["/", f"/taches/{design.id}", f"/etablissements/{school(session, 'rennes').id}",
                                  f"/dossiers/{rennes.id}", "/formations/", "/aide/", "/aide/guides/referent"],
              "gestionnaire.udogec29": ["/", f"/taches/{brest_review.id}", "/aide/guides/gestionnaire"]}
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=["--no-sandbox", "--disable-background-networking"])
-        try:
-            for login, paths in pages.items():
-                page = chromium.new_context(viewport={"width": 360, "height": 740}).new_page()
-                page.route("https://**/*", lambda route: route.abort())
-                page.goto(f"{live}/connexion")
-                page.fill("input[name=login]", login)
-                page.fill("input[name=password]", "demo-campagne")
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{live}/")
-                for path in paths:
-                    page.goto(live + path)
-                    assert page.evaluate(OVERFLOW) <= 0, f"{path} défile horizontalement à 360 px ({login})"
-                if login == "gestionnaire.udogec29":
-                    page.goto(f"{live}/taches/{brest_review.id}")
-                    page.check("input[name=decision][value=refuse]")
-                    page.fill("#champ-comment", "Mission de substitution à un emploi.")
-                    page.click("button[data-busy-label]")
-                    page.wait_for_selector("text=Refuser définitivement ce projet d'accueil ?")
-                    assert page.evaluate(OVERFLOW) <= 0, "la page de confirmation défile horizontalement"
-                else:
-                    # A submission in progress: the button says so and the form is busy (navigation held here).
-                    page.goto(f"{live}/taches/{design.id}")
-                    page.evaluate("""() => document.querySelector('form[data-busy-form]')
-                        .addEventListener('submit', event => event.preventDefault())""")
-                    page.click("button[data-busy-label]")
-                    page.wait_for_selector("form[data-busy-form][aria-busy=true]")
-                    button = page.locator("button[data-busy-label]")
-                    assert button.inner_text() == "Envoi en cours…"
-                    assert button.get_attribute("aria-disabled") == "true"
-                    assert page.locator(".busy-status").inner_text() == "Envoi en cours…"
-                page.context.close()
-        finally:
-            chromium.close()
+    for login, paths in pages.items():
+        page = chromium.new_context(viewport={"width": 360, "height": 740}).new_page()
+        page.route("https://**/*", lambda route: route.abort())
+        page.goto(f"{live}/connexion")
+        page.fill("input[name=login]", login)
+        page.fill("input[name=password]", "demo-campagne")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live}/")
+        for path in paths:
+            page.goto(live + path)
+            assert page.evaluate(OVERFLOW) <= 0, f"{path} défile horizontalement à 360 px ({login})"
+        if login == "gestionnaire.udogec29":
+            page.goto(f"{live}/taches/{brest_review.id}")
+            page.check("input[name=decision][value=refuse]")
+            page.fill("#champ-comment", "Mission de substitution à un emploi.")
+            page.click("button[data-busy-label]")
+            page.wait_for_selector("text=Refuser définitivement ce projet d'accueil ?")
+            assert page.evaluate(OVERFLOW) <= 0, "la page de confirmation défile horizontalement"
+        else:
+            # A submission in progress: the button says so and the form is busy (navigation held here).
+            page.goto(f"{live}/taches/{design.id}")
+            page.evaluate("""() => document.querySelector('form[data-busy-form]')
+                .addEventListener('submit', event => event.preventDefault())""")
+            page.click("button[data-busy-label]")
+            page.wait_for_selector("form[data-busy-form][aria-busy=true]")
+            button = page.locator("button[data-busy-label]")
+            assert button.inner_text() == "Envoi en cours…"
+            assert button.get_attribute("aria-disabled") == "true"
+            assert page.locator(".busy-status").inner_text() == "Envoi en cours…"
+        page.context.close()
     session.expire_all()
     assert session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == brest_review.instance_id)) \
         == "running", "the confirmation page alone refuses nothing"

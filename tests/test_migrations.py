@@ -4,9 +4,13 @@ from __future__ import annotations
 import os
 import uuid
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from engine.db import Base, downgrade_database, upgrade_database
+
+pytestmark = pytest.mark.postgres
+
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades_to_empty(tmp_path):

@@ -6,7 +6,6 @@ import re
 from datetime import date, datetime
 
 import pytest
-from test_query_counts import Statements, ok, projects_in_review
 
 from engine import monitoring
 from engine.monitoring import Filters
@@ -15,6 +14,7 @@ from engine.monitoring_page import dashboard_figures
 
 from conftest import principal_of
 from monitoring_support import NOW, seed
+from test_query_counts import Statements, ok, projects_in_review
 
 PATHS = ("/suivi/?processus=hosting_project",
          "/suivi/?processus=hosting_project&territoire=35&etape=review_project&statut=running&du=2020-01-01")

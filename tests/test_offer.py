@@ -5,13 +5,13 @@ import html
 from datetime import date
 
 from sqlalchemy import select
-from test_processes import do, ready, sample, start_project
 
 from engine.models import AuditEvent
 from handlers.context import HandlerContext
 from handlers.offer import prepare_mission_offer
 
 from conftest import SAMPLES
+from test_processes import do, ready, sample, start_project
 
 RENNES = {"id": 1, "uai": "0350781J", "name": "Collège Saint-Joseph", "ogec_name": "OGEC Saint-Joseph de Rennes",
           "address": "12 rue de Fougères", "postal_code": "35700", "city": "Rennes", "department": "35",

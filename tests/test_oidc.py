@@ -23,6 +23,8 @@ from webapp.oidc import OidcError, OidcProvider, OidcSettings, validate_id_token
 
 from oidc_support import CLIENT_ID, first_form, isidoor, isidoor_login, live, sso_app  # noqa: F401
 
+pytestmark = pytest.mark.slow
+
 NEWCOMER = "julien.lemoine@isidoor.example.org"
 
 

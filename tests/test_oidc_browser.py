@@ -4,7 +4,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from engine.models import Person
@@ -13,15 +12,13 @@ from oidc_support import isidoor, live, sso_app  # noqa: F401
 
 
 @pytest.fixture
-def page():
+def page(chromium):
     """A Chromium page that reaches nothing but loopback (the provider's pages import web fonts)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--no-sandbox", "--disable-background-networking"])
-        page = browser.new_page()
-        page.route("https://**/*", lambda route: route.abort())
-        yield page
-        browser.close()
+    context = chromium.new_context()
+    page = context.new_page()
+    page.route("https://**/*", lambda route: route.abort())
+    yield page
+    context.close()
 
 
 def test_a_person_logs_in_with_isidoor_and_logs_out_of_both(sso_app, isidoor, live, sessions, page):

@@ -17,6 +17,8 @@ from webapp.api.openapi import SPEC
 
 from conftest import principal_of
 
+pytestmark = pytest.mark.slow
+
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 

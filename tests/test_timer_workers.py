@@ -10,13 +10,17 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
-from test_processes import ready
 
 from engine.models import AuditEvent, Notification, TaskRow, Timer
 from engine.runtime import ProcessRuntime
 
 from follow_up_support import run_worker, to_follow_up
+from test_processes import ready
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
 
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)
 HERE = Path(__file__).resolve().parent

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
-from test_processes import do, ready, sample
 
 from engine.access import Forbidden
 from engine.db import make_session_factory
@@ -18,6 +17,7 @@ from engine.trainings import RegistrationRefused, record_attendance, register, u
 
 from conftest import principal_of
 from follow_up_support import to_follow_up
+from test_processes import do, ready, sample
 
 BEFORE = datetime(2027, 11, 1, 9, 0)
 AFTER = datetime(2027, 11, 19, 9, 0)

@@ -10,13 +10,13 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
-from test_processes import accepted_project, do, ready, sample
 
 from engine.models import Document, TaskRow
 from engine.runtime import FormInvalid, ProcessRuntime
 from engine.uploads import Upload, UploadRefused, check_upload, parse_data_url, safe_filename, sniff
 
 from conftest import as_form
+from test_processes import accepted_project, do, ready, sample
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

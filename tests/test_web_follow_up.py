@@ -5,8 +5,6 @@ import html
 from datetime import date, datetime
 
 from sqlalchemy import select
-from test_processes import do, sample
-from test_web_campaign import inbox_tasks
 
 from engine.mail import Mailer
 from engine.models import Notification, TrainingSession, VolunteerMission
@@ -14,6 +12,8 @@ from engine.trainings import register
 
 from conftest import as_form, principal_of
 from follow_up_support import run_worker, to_follow_up
+from test_processes import do, sample
+from test_web_campaign import inbox_tasks
 
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from test_web_campaign import inbox_tasks
 
 from engine.models import Establishment, ProcessInstance, TaskRow
 
 from conftest import SAMPLES, as_form, principal_of
+from test_web_campaign import inbox_tasks
 
 
 @pytest.fixture

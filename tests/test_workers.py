@@ -19,6 +19,8 @@ from engine.demo import DEMO_PASSWORD
 from conftest import CSRF, principal_of
 from live_server import Gunicorn, PinnedWorker, Redis, http
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def redis(tmp_path):

@@ -6,13 +6,13 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
-from test_processes import do, ready, sample, start_project
 
 from engine.models import InstanceState, ProcessInstance
 from engine.runtime import FormInvalid, ProcessRuntime
 from engine.workflow_cache import WORKFLOWS, WorkflowCache
 
 from conftest import principal_of
+from test_processes import do, ready, sample, start_project
 
 CLOCK = datetime(2027, 3, 15, 10, 0)
 

@@ -1,4 +1,4 @@
-"""Browser fixtures: the app served on loopback, one Chromium per module, logging in, axe-core checks.
+"""Browser fixtures: the app served on loopback, pages in the session's Chromium, logging in, axe-core checks.
 
 The server is a thread of the test process (werkzeug's `make_server`) on a database prepared once per module
 (deployed processes and demo accounts), so that a module can play a whole campaign across its tests.
@@ -7,32 +7,23 @@ Chromium is Debian's (never a downloaded build) and reaches nothing but loopback
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlalchemy.orm import sessionmaker
 
 from engine.demo import DEMO_PASSWORD
 
-from conftest import prepare_database
+from conftest import prepare_database, require_node_package
 from live_server import served_in_thread
 
 HERE = Path(__file__).resolve().parent
 AXE_SCRIPT = HERE / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
 # WCAG 2.0 and 2.1, levels A and AA: what the French accessibility standard (RGAA) refers to.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-def ensure_axe_installed() -> None:
-    """Install axe-core from tests/browser's lock file when it is missing (as `make test` does)."""
-    if not AXE_SCRIPT.is_file():
-        subprocess.run(["npm", "ci", "--prefix", str(HERE), "--no-audit", "--no-fund"], check=True,
-                       capture_output=True, timeout=600)
 
 
 @dataclass
@@ -49,7 +40,7 @@ def site(db_engine, database_url, tmp_path_factory):
     """The app on a freshly prepared database, served on a free loopback port for the whole module."""
     from webapp import create_app
 
-    ensure_axe_installed()
+    require_node_package(AXE_SCRIPT, "axe-core")
     sessions = prepare_database(db_engine)
     storage = tmp_path_factory.mktemp("browser") / "documents"
     app = create_app({
@@ -62,16 +53,6 @@ def site(db_engine, database_url, tmp_path_factory):
     with served_in_thread(app) as url:
         yield Site(url, sessions, storage)
     app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Browser:
-    """One headless Chromium for the module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 def is_script_error(message: ConsoleMessage) -> bool:

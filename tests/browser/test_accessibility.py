@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from test_processes import do, sample, start_project
 
 from engine.models import Structure
 from engine.runtime import ProcessRuntime
@@ -24,6 +23,7 @@ from engine.runtime import ProcessRuntime
 from .conftest import assert_accessible, axe_violations, describe_violations, login
 from conftest import principal_of
 from follow_up_support import run_worker, to_follow_up
+from test_processes import do, sample, start_project
 
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)
 MAX_PAGES = 25

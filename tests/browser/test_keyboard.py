@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
-from test_processes import do, sample, start_project
 
 from engine.models import TaskRow
 from engine.runtime import ProcessRuntime
 
 from .conftest import field, login
+from test_processes import do, sample, start_project
 
 MAX_TABS = 40
 FOCUS_INDICATOR = """element => {

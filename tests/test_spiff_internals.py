@@ -1,0 +1,105 @@
+"""The SpiffWorkflow internals the engine uses still exist and still do what engine/spiff_internals.py says.
+
+These tests are the alarm for an upgrade of SpiffWorkflow: each helper is exercised on a real workflow, so a
+renamed private attribute or a changed behaviour fails here, by name.
+"""
+from __future__ import annotations
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+
+from engine import spiff_internals
+
+BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="internals" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
+    <bpmn:scriptTask id="check"><bpmn:script>assert not fail</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="wait" />
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="report" />
+    <bpmn:userTask id="report" />
+    <bpmn:sequenceFlow id="f4" sourceRef="report" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.fixture
+def workflow():
+    """The workflow started with a failing script: its check task is in ERROR."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(BPMN)
+    workflow = BpmnWorkflow(parser.get_spec("internals"))
+    workflow.data["fail"] = True
+    start = workflow.get_next_task(state=TaskState.READY)
+    start.data["fail"] = True
+    with pytest.raises(Exception):  # noqa: B017 - the engine's own error type changes between releases
+        workflow.do_engine_steps()
+    return workflow
+
+
+def task_named(workflow, name):
+    return next(task for task in workflow.get_tasks() if task.task_spec.name == name)
+
+
+def test_the_installed_release_is_the_supported_line():
+    assert spiff_internals.is_supported(), (
+        f"SpiffWorkflow {spiff_internals.installed_version()} installé : engine/spiff_internals.py est écrit "
+        f"pour la ligne {spiff_internals.SUPPORTED_LINE}x ; relisez chaque fonction avant de changer l'épinglage.")
+
+
+def test_a_task_in_error_is_made_ready_and_runs_again(workflow):
+    check = task_named(workflow, "check")
+    assert check.state == TaskState.ERROR
+    check.data["fail"] = False
+    spiff_internals.make_ready(check)
+    assert check.state == TaskState.READY
+    workflow.do_engine_steps()
+    assert check.state == TaskState.COMPLETED
+    assert task_named(workflow, "wait").state == TaskState.WAITING
+
+
+def test_an_armed_timer_gives_its_deadline(workflow):
+    wait = task_named(workflow, "wait")
+    assert spiff_internals.armed_timer_value(wait) is None, "not armed before it is reached"
+    check = task_named(workflow, "check")
+    check.data["fail"] = False
+    spiff_internals.make_ready(check)
+    workflow.do_engine_steps()
+    value = spiff_internals.armed_timer_value(wait)
+    assert isinstance(value, str) and value[:4].isdigit(), value
+
+
+def test_parent_and_children_ids_describe_the_tree(workflow):
+    check = task_named(workflow, "check")
+    parent = check.parent
+    assert spiff_internals.parent_id(check) == parent.id
+    assert check.id in spiff_internals.child_ids(parent)
+    assert spiff_internals.child_ids(check) == [child.id for child in check.children]
+
+
+def test_a_task_is_spliced_out_of_the_tree(workflow):
+    check = task_named(workflow, "check")
+    parent, children = check.parent, spiff_internals.child_ids(check)
+    spiff_internals.replace_child(parent, check.id, children)
+    for child in check.children:
+        spiff_internals.set_parent(child, parent.id)
+    workflow.tasks.pop(check.id)
+    assert [child.parent.id for child in parent.children if child.id in children] == [parent.id] * len(children)
+    assert check.id not in spiff_internals.child_ids(parent)
+
+
+def test_a_task_not_reached_is_removed_with_what_hangs_under_it(workflow):
+    report = task_named(workflow, "report")
+    below = [task.id for task in report.children]
+    assert below and not report.has_state(TaskState.FINISHED_MASK)
+    spiff_internals.remove_task(workflow, report.id)
+    assert report.id not in workflow.tasks
+    assert not any(task_id in workflow.tasks for task_id in below)
