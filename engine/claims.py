@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from engine.db import rows_matched
+
 LEASE = timedelta(minutes=5)
 
 
@@ -46,7 +48,7 @@ def claim_next(session: Session, model, ready, order_by, worker: str, now: datet
         result = session.execute(update(model).where(model.id == candidate, ready, unclaimed(model, now))
                                  .values(**values).execution_options(synchronize_session=False))
         session.commit()
-        if result.rowcount == 1:
+        if rows_matched(result) == 1:
             return candidate
     return None
 

@@ -100,10 +100,10 @@ def _check_instance(instance: ProcessInstance, ready_rows: set[str]) -> list[Pro
 
 
 def _check_audit(session: Session, completed_rows: dict[str, int]) -> list[Problem]:
-    events = dict(session.execute(
+    events = {task_id: count for task_id, count in session.execute(
         select(AuditEvent.task_id, func.count()).where(AuditEvent.kind == "completed", AuditEvent.task_id.is_not(None))
         .group_by(AuditEvent.task_id)
-    ).all())
+    ) if task_id is not None}
     problems = []
     for task_id, instance_id in sorted(completed_rows.items()):
         count = events.pop(task_id, 0)

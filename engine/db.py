@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, create_engine, event
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -14,6 +15,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 class Base(DeclarativeBase):
     """Declarative base of every persisted model."""
+
+    if TYPE_CHECKING:
+        # Every model is mapped to a Table (DeclarativeBase allows any FromClause), which insert, update and
+        # delete statements take.
+        __table__: ClassVar[Table]
 
 
 # Every engine of the process, so that a forked child (gunicorn with preload_app, multiprocessing)
@@ -55,6 +61,12 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched."""
+    # Session.execute is typed to give a Result, but for these statements it is a CursorResult.
+    return cast(CursorResult[Any], result).rowcount
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -9,6 +9,7 @@ Forms are compared field by field, decision tables rule by rule.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from engine.validation.model import Definitions, dmn_children, dmn_text
 
@@ -90,8 +91,8 @@ def _listed(ids, tasks: dict[str, dict]) -> list[dict]:
 
 
 def _form(name: str, before: str | None, after: str) -> dict:
-    entry = {"name": name, "state": "new" if before is None else "changed", "added": [], "removed": [],
-             "changed": [], "other": False}
+    entry: dict[str, Any] = {"name": name, "state": "new" if before is None else "changed", "added": [],
+                             "removed": [], "changed": [], "other": False}
     if name.endswith(".uischema.json"):
         return entry
     try:

@@ -9,6 +9,7 @@ directory, has not logged in yet and shows why such a person is not offered.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +32,23 @@ STRUCTURES = [
      "email": "service-civique@udogec29.example.org", "phone": "+33298000029"},
 ]
 
-ESTABLISHMENTS = [
+
+class DemoEstablishment(TypedDict):
+    key: str
+    uai: str
+    name: str
+    ogec_name: str
+    address: str
+    postal_code: str
+    city: str
+    department: str
+    siret: str | None
+    phone: str
+    network: str
+    pupil_count: int
+
+
+ESTABLISHMENTS: list[DemoEstablishment] = [
     {"key": "rennes", "uai": "0350781J", "name": "Collège Saint-Joseph", "ogec_name": "OGEC Saint-Joseph de Rennes",
      "address": "12 rue de Fougères", "postal_code": "35700", "city": "Rennes", "department": "35",
      "siret": "77751234500011", "phone": "+33299381200", "network": "SGEC", "pupil_count": 240},
@@ -118,16 +135,16 @@ def load_demo_data(session: Session) -> None:
             session.add(structure)
         structures[data["code"]] = structure
     establishments = {}
-    for data in ESTABLISHMENTS:
-        fields = {k: v for k, v in data.items() if k != "key"}
+    for school in ESTABLISHMENTS:
+        fields = {k: v for k, v in school.items() if k != "key"}
         fields["pupil_count_year"] = campaign.pupil_count_year
-        establishment = session.scalar(select(Establishment).where(Establishment.uai == data["uai"]))
+        establishment = session.scalar(select(Establishment).where(Establishment.uai == school["uai"]))
         if establishment is None:
             establishment = Establishment(**fields)
             session.add(establishment)
         elif establishment.pupil_count_year == OLD_DEMO_COUNT_YEAR:
             establishment.pupil_count_year = campaign.pupil_count_year
-        establishments[data["key"]] = establishment
+        establishments[school["key"]] = establishment
     session.flush()
     for key, people in SCHOOL_PEOPLE.items():
         city = next(e["postal_code"] for e in ESTABLISHMENTS if e["key"] == key)

@@ -140,7 +140,7 @@ class TaskDates:
     """What the task table knows of an instance's user tasks: their dates, and the completions the engine
     no longer holds (it keeps only the recent part of long histories)."""
 
-    dates: dict[str, datetime] = field(default_factory=dict)
+    dates: dict[str, datetime | None] = field(default_factory=dict)
     done: list[tuple[str, str, str, int | None, datetime | None]] = field(default_factory=list)
 
 
@@ -294,10 +294,10 @@ def heat_views(files: dict[str, str], process_id: str, process_names: dict[str, 
             view.markers[f"sc-heat-{level}"] = []
         view.markers["sc-incident"] = []
         for node_id, node in source.nodes.items():
-            value = heat.get((source.process_id, node_id)) or _called_heat(node, heat)
-            if value is None or not (value.waiting or value.incidents or value.timers):
+            node_heat = heat.get((source.process_id, node_id)) or _called_heat(node, heat)
+            if node_heat is None or not (node_heat.waiting or node_heat.incidents or node_heat.timers):
                 continue
-            _fill_heat(view, node, value, peak)
+            _fill_heat(view, node, node_heat, peak)
         views.append(view)
     return views
 

@@ -107,7 +107,7 @@ class SqlDirectory:
         """Codes of the Udogec, Urogec and Fnogec covering a department (None where absent)."""
         if self._structures is None:
             self._structures = list(self.session.scalars(select(Structure)))
-        found = {"udogec": None, "urogec": None, "fnogec": None}
+        found: dict[str, str | None] = {"udogec": None, "urogec": None, "fnogec": None}
         for structure in self._structures:
             if structure.covers(department):
                 found[structure.kind] = found[structure.kind] or structure.code

@@ -141,7 +141,7 @@ class _Importer:
             self.progress(self.done, self.total)
 
     def upsert(self, kind: str, table, key_column: str, raws: list, reader: Callable[[object], Record],
-               new_row: Callable[[Record], dict | str] | None = None) -> dict[str, Record]:
+               new_row: Callable[[str], dict | str] | None = None) -> dict[str, Record]:
         """Create or update the records of one section; return the records read without rejection, by key."""
         # Keys compared as the readers fold them (codes and UAI in upper case, Isidoor ids in lower case), so
         # that a row stored with another case is updated, not duplicated.
@@ -163,10 +163,13 @@ class _Importer:
                 self.advance()
                 continue
             seen[record.key] = position
-            accepted[record.key] = record
-            old = existing.get(record.key)
+            # Readers reject a record without its key, which is text in every section but roles.
+            key = record.key
+            assert isinstance(key, str)
+            accepted[key] = record
+            old = existing.get(key)
             if old is None:
-                row = new_row(record) if new_row else {}
+                row = new_row(key) if new_row else {}
                 if isinstance(row, str):
                     self.report.add(kind, record.key, position, "rejected", [row])
                     self.advance()
@@ -253,7 +256,7 @@ class _Importer:
         inserts, updates = [], []
         for position, raw in enumerate(raws, 1):
             record = read_role(raw)
-            person_key, role, uai, code = record.key or (None, None, None, None)
+            person_key, role, uai, code = record.key if isinstance(record.key, tuple) else (None, None, None, None)
             person = people.get(person_key)
             if not record.errors:
                 if person is None:
@@ -262,7 +265,8 @@ class _Importer:
                     record.errors.append(f"établissement « {uai} » inconnu de l'annuaire")
                 if code and code not in structures:
                     record.errors.append(f"structure « {code} » inconnue de l'annuaire")
-            if record.errors:
+            # An unknown person was given an error above: the second test only tells the type checker.
+            if record.errors or person is None:
                 self.report.add("role", record.key, position, "rejected", record.errors)
                 self.advance()
                 continue
@@ -340,10 +344,10 @@ def import_directory(session: Session, document: dict, *, source: str, actor_id:
     logins = {login.lower(): (isidoor or "").lower()
               for login, isidoor in session.execute(select(Person.login, Person.isidoor_id))}
 
-    def new_person(record: Record) -> dict | str:
-        if logins.get(record.key, record.key) != record.key:
-            return f"l'identifiant de connexion « {record.key} » est déjà celui d'une autre personne"
-        return {"login": record.key, "password_hash": None, "last_login_at": None, "first_login_at": None}
+    def new_person(key: str) -> dict | str:
+        if logins.get(key, key) != key:
+            return f"l'identifiant de connexion « {key} » est déjà celui d'une autre personne"
+        return {"login": key, "password_hash": None, "last_login_at": None, "first_login_at": None}
 
     importer.upsert("structure", Structure.__table__, "code", sections["structures"], read_structure)
     establishments = importer.upsert("establishment", Establishment.__table__, "uai", sections["establishments"],

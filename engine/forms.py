@@ -189,7 +189,7 @@ class Form:
         elif prop.get("type") in ("integer", "number"):
             input_type = "number"
         else:
-            input_type = {"date": "date", "email": "email", "uri": "url"}.get(prop.get("format"), "text")
+            input_type = {"date": "date", "email": "email", "uri": "url"}.get(prop.get("format", ""), "text")
             if "phone" in name:
                 input_type = "tel"
         return Field(
@@ -262,7 +262,7 @@ def data_from_web_form(form: Form, submitted: Mapping, files: Mapping | None = N
         if prop.get("format") == FILE_FORMAT:
             uploaded = files.get(name) if files is not None else None
             kept = str(submitted.get(name) or "").strip()
-            if uploaded is not None and getattr(uploaded, "filename", ""):
+            if uploaded is not None and getattr(uploaded, "filename", None):
                 data[name] = Upload(filename=uploaded.filename, content=uploaded.read())
             elif kept.isdigit():
                 data[name] = {"document_id": int(kept)}

@@ -12,10 +12,11 @@ def date_fr(value: date | datetime | str | None) -> str:
     if value in (None, ""):
         return ""
     if isinstance(value, str):
+        text = value
         try:
-            value = date.fromisoformat(value)
+            value = date.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 

@@ -133,7 +133,8 @@ def anonymise_volunteers(session: Session, store: DocumentStore, cutoff: date, n
 def _anonymise_instance(session: Session, store: DocumentStore, instance: ProcessInstance) -> None:
     for event in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id,
                                                          AuditEvent.spec_id.in_(PERSONAL_FIELDS_BY_TASK))):
-        if event.data:
+        # The query keeps only events of those tasks: spec_id is never None here.
+        if event.data and event.spec_id is not None:
             event.data = _redact_fields(event.data, PERSONAL_FIELDS_BY_TASK[event.spec_id])
     # The state is rewritten as text: its shape is unchanged, so the instance still loads.
     instance.state = json.dumps(redact_state(json.loads(instance.state)))

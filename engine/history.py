@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,7 +70,7 @@ def instance_history(session: Session, instance: ProcessInstance) -> list[Histor
     for event, person in rows:
         entry = HistoryEntry(event=event, actor=person.full_name if person else None)
         form = form_of_spec(bundle, event.spec_id)
-        if event.data and form is not None:
+        if event.data and form is not None and event.spec_id is not None:
             if event.spec_id not in computed:
                 computed[event.spec_id] = computed_labels(session, instance, form)
             for name, value in event.data.items():
@@ -82,14 +83,22 @@ def instance_history(session: Session, instance: ProcessInstance) -> list[Histor
     return entries
 
 
+class _OnlyTheDirectory:
+    """The contracts, documents and mailer of a context built for choice providers, which read the directory only."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"choice providers have no {name}: they read the directory only")
+
+
 def computed_labels(session: Session, instance: ProcessInstance, form: Form) -> dict[str, dict]:
     """Labels of the values of a form's computed choices (a tuteur's name for their login), as offered today."""
     sources = form.choice_sources()
     if not sources:
         return {}
     # Choice providers read only the directory and the instance's establishment.
-    context = HandlerContext(directory=SqlDirectory(session), contracts=None, documents=None, mailer=None,
-                             today=date.today())
+    unavailable = _OnlyTheDirectory()
+    context = HandlerContext(directory=SqlDirectory(session), contracts=unavailable, documents=unavailable,
+                             mailer=unavailable, today=date.today())
     data = {"establishment_id": instance.establishment_id}
     return {name: {item["value"]: item["label"] for item in handlers.CHOICES[source](context, data)}
             for name, source in sources.items() if source in handlers.CHOICES}

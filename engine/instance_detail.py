@@ -35,8 +35,9 @@ def current_tasks(session: Session, ready_rows: list[TaskRow]) -> list[CurrentTa
     """
     rows = sorted(ready_rows, key=lambda row: (row.created_at, row.place or 0))
     assignee_ids = {row.assignee_id for row in rows if row.assignee_id}
-    assignees = ({person.id: person for person in session.scalars(select(Person).where(Person.id.in_(assignee_ids)))}
-                 if assignee_ids else {})
+    assignees: dict[int | None, Person] = (
+        {person.id: person for person in session.scalars(select(Person).where(Person.id.in_(assignee_ids)))}
+        if assignee_ids else {})
     eligible: dict[tuple, list[Candidate]] = {}
     found = []
     for row in rows:

@@ -169,7 +169,7 @@ def deliver_pending(session: Session, transport: Transport | None, sender: str, 
         if claimed is None:
             break
         # Read again: the claim was written around the session, which may hold an older copy.
-        notification = session.get(Notification, claimed, populate_existing=True)
+        notification = session.get_one(Notification, claimed, populate_existing=True)
         try:
             transport.deliver(compose(notification, sender, base_url))
         except (OSError, smtplib.SMTPException) as error:

@@ -30,10 +30,10 @@ class SqlMissions:
 
     def open(self, place: int, volunteer: dict, start_date: str, end_date: str, structure_code: str | None) -> None:
         """Record that the mission of a place is under follow-up (again, if the path was replayed)."""
-        instance = self.session.get(ProcessInstance, self.instance_id)
+        instance = self.session.get_one(ProcessInstance, self.instance_id)
         mission = self._mission(place) or VolunteerMission(instance_id=self.instance_id, place=place,
                                                            created_at=self.clock())
-        establishment = self.session.get(Establishment, instance.establishment_id)
+        establishment = self.session.get_one(Establishment, instance.establishment_id)
         mission.establishment_id, mission.department = establishment.id, establishment.department
         mission.structure_code = structure_code
         mission.first_name, mission.last_name = volunteer["first_name"], volunteer["last_name"]
@@ -70,7 +70,7 @@ def mandatory_status(session: Session, mission: VolunteerMission) -> list[dict]:
         .where(TrainingRegistration.mission_id == mission.id, TrainingRegistration.attended.is_(True))
         .order_by(TrainingSession.session_date)
     ).all()
-    first = {}
+    first: dict[str, date] = {}
     for kind, day in attended:
         first.setdefault(kind, day)
     return [

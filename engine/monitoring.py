@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Date, case, cast, func, literal, select, union_all
+from sqlalchemy import Date, Over, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.access import Principal, instance_filter
 from engine.deployment import bundle_for
@@ -96,14 +98,17 @@ def waits_by_step(session: Session, selection: Selection, now: datetime,
         for owner, spec_id, title, due_in in user_steps(bundle_for(deployment), process_id):
             steps[(owner, spec_id)] = StepWait(owner, spec_id, title, due_in=due_in)
     step, age = (TaskRow.process_id, TaskRow.spec_id), (TaskRow.created_at, TaskRow.id)
+
     # One window ordering for all (the step's totals over its whole frame): one sort of the waiting tasks.
-    whole = {"partition_by": step, "order_by": age, "rows": (None, None)}
+    def whole(function: FunctionElement[Any]) -> Over[Any]:
+        return function.over(partition_by=step, order_by=age, rows=(None, None))
+
     ranked = select(
         TaskRow.process_id, TaskRow.spec_id, TaskRow.created_at,
         func.row_number().over(partition_by=step, order_by=age).label("position"),
-        func.count().over(**whole).label("waiting"),
-        func.max(TaskRow.title).over(**whole).label("title"),
-        func.sum(case((TaskRow.due_at < now, 1), else_=0)).over(**whole).label("overdue"),
+        whole(func.count()).label("waiting"),
+        whole(func.max(TaskRow.title)).label("title"),
+        whole(func.sum(case((TaskRow.due_at < now, 1), else_=0))).label("overdue"),
     ).where(*selection.tasks).subquery()
     rows = session.execute(select(ranked).where(ranked.c.position.in_(
         [1, (ranked.c.waiting + 1) // 2, (ranked.c.waiting + 2) // 2])))
@@ -182,7 +187,8 @@ def overdue_tasks(session: Session, principal: Principal, filters: Filters, now:
                   limit: int = 50) -> tuple[list[OverdueTask], int]:
     """The tasks past their due date, most overdue first (at most `limit`), and how many there are."""
     selection = Selection(session, principal, filters)
-    total = session.scalar(select(func.count()).select_from(TaskRow).where(*selection.tasks, TaskRow.due_at < now))
+    total = session.execute(select(func.count()).select_from(TaskRow)
+                            .where(*selection.tasks, TaskRow.due_at < now)).scalar_one()
     return most_overdue(session, selection, now, limit), total
 
 
@@ -269,7 +275,8 @@ def instance_summary(session: Session, selection: Selection) -> InstanceSummary:
     rows = session.execute(select(*keys, func.count())
                            .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
                            .where(*selection.counted).group_by(*keys))
-    return InstanceSummary(selection.filters, [tuple(row) for row in rows])
+    # Unpacked rather than tuple(row), which would lose each column's type.
+    return InstanceSummary(selection.filters, [(*row,) for row in rows])
 
 
 @dataclass

@@ -28,6 +28,8 @@ def node_heat(session: Session, principal: Principal, filters: Filters,
                                        ProcessInstance.incident_node.is_not(None))
                                 .group_by(ProcessInstance.incident_node))
     for node, count in incidents:
+        if node is None:  # excluded by the query; its column is nullable
+            continue
         process_id, _, element = node.partition(":")
         heat.setdefault((process_id, element), NodeHeat()).incidents = count
     timers = session.execute(select(Timer.spec_id, func.count())

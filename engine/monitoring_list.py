@@ -76,7 +76,8 @@ def instance_page(session: Session, principal: Principal, filters: Filters, page
                   per_page: int) -> tuple[list[ListedInstance], int]:
     """One page of the filtered instances, most recently changed first, and how many match."""
     selection = Selection(session, principal, filters)
-    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*selection.instances))
+    total = session.execute(select(func.count()).select_from(ProcessInstance)
+                            .where(*selection.instances)).scalar_one()
     return listed_page(session, selection, page, per_page), total
 
 

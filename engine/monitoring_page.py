@@ -85,8 +85,8 @@ def filter_choices(session: Session, principal: Principal, filters: Filters, dep
     if counts is None:
         counts = version_counts(session, principal, filters.process_id)
     versions = [(d, counts.get(d.id, 0)) for d in deployments if filters.process_id in d.process_ids]
-    departments = sorted(session.scalars(select(ProcessInstance.department).distinct()
-                                         .where(ProcessInstance.department.is_not(None))))
+    departments = sorted(d for d in session.scalars(select(ProcessInstance.department).distinct()
+                                                    .where(ProcessInstance.department.is_not(None))) if d is not None)
     structures = list(session.scalars(select(Structure).order_by(Structure.kind, Structure.code)))
     if not (principal.process_owner or principal.national):
         departments = [d for d in departments if d in principal.departments]

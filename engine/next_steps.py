@@ -7,6 +7,7 @@ territory; for process owners, what needs their attention on the dashboard.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -35,7 +36,7 @@ class TaskGroup:
     oldest: datetime | None = None
 
 
-def task_groups(rows: list[tuple[TaskRow, ProcessInstance, object]], now: datetime) -> list[TaskGroup]:
+def task_groups(rows: Sequence[tuple[TaskRow, ProcessInstance, object]], now: datetime) -> list[TaskGroup]:
     """The actionable tasks (`engine.queries.actionable_tasks` rows) grouped by kind, the most urgent first.
 
     Late groups come first, then those with the nearest due date, then the oldest waiting.
@@ -129,8 +130,8 @@ def review_queue(session: Session, principal: Principal, now: datetime) -> Revie
     mine = waiting.where(TaskRow.structure_code.in_(principal.structures)).subquery()
     counts = session.execute(select(func.count(), func.count(mine.c.due_at).filter(mine.c.due_at < now),
                                     func.min(mine.c.created_at)).select_from(mine)).one()
-    territory = session.scalar(select(func.count()).select_from(
-        waiting.where(instance_filter(principal)).subquery()))
+    territory = session.execute(select(func.count()).select_from(
+        waiting.where(instance_filter(principal)).subquery())).scalar_one()
     return ReviewQueue(mine=counts[0], mine_overdue=counts[1], territory=territory, oldest=counts[2])
 
 
@@ -150,8 +151,8 @@ def owner_attention(session: Session, principal: Principal, now: datetime) -> At
         return None
     statuses = dict(session.execute(select(ProcessInstance.status, func.count())
                                     .group_by(ProcessInstance.status)).all())
-    overdue = session.scalar(select(func.count()).select_from(TaskRow).join(
+    overdue = session.execute(select(func.count()).select_from(TaskRow).join(
         ProcessInstance, ProcessInstance.id == TaskRow.instance_id).where(
-        TaskRow.state == "ready", TaskRow.due_at < now, ProcessInstance.status != "suspended"))
+        TaskRow.state == "ready", TaskRow.due_at < now, ProcessInstance.status != "suspended")).scalar_one()
     return Attention(incidents=statuses.get("incident", 0), suspended=statuses.get("suspended", 0),
                      overdue_tasks=overdue, running=statuses.get("running", 0))

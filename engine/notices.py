@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.access import LANE_ROLES
+from engine.db import rows_matched
 from engine.french import date_fr
 from engine.mail import Mailer, task_link
 from engine.models import Person, ProcessInstance, RoleAssignment, Structure, TaskRow
@@ -59,10 +60,10 @@ def announce_new_tasks(session: Session, now: datetime, limit: int = 100) -> int
     for task_id in waiting:
         picked = session.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.notified_at.is_(None))
                                  .values(notified_at=now).execution_options(synchronize_session=False))
-        if picked.rowcount != 1:
+        if rows_matched(picked) != 1:
             session.rollback()
             continue
-        task = session.get(TaskRow, task_id)
+        task = session.get_one(TaskRow, task_id)
         mailer = Mailer(session, task.instance_id, clock=lambda: now)
         for person in people_for_task(session, task):
             if person.email:

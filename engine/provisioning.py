@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.models import Establishment, Person, Structure
+from engine.models import Establishment, Person, RoleAssignment, Structure
 from engine.models.directory import ROLE_LABELS, ROLES
 from engine.sign_on_discrepancies import Discrepancy, record_discrepancies
 from handlers.identifiers import email_problem, normalise_email, normalise_phone
@@ -131,19 +131,20 @@ def read_identity(claims: Mapping, names: ClaimNames) -> Identity:
 def _read_role(raw) -> ClaimedRole | None:
     # "tuteur:0350781J", "gestionnaire:UDOGEC-35", "process_owner", or the directory file's
     # {"role": …, "establishment": …, "structure": …}.
+    raw_role: object
     if isinstance(raw, str):
-        role, _, scope = raw.partition(":")
-        scope = scope.strip().upper() or None
+        raw_role, _, scope_text = raw.partition(":")
+        scope = scope_text.strip().upper() or None
         establishment, structure = (scope, None) if scope and _UAI.match(scope) else (None, scope)
     elif isinstance(raw, dict):
-        role = raw.get("role")
+        raw_role = raw.get("role")
         establishment = _text(raw.get("establishment"), 8)
         structure = _text(raw.get("structure"), 40)
         establishment = establishment.upper() if establishment else None
         structure = structure.upper() if structure else None
     else:
         return None
-    role = role.strip().lower() if isinstance(role, str) else ""
+    role = raw_role.strip().lower() if isinstance(raw_role, str) else ""
     if role not in ROLES:
         return None
     return ClaimedRole(role, establishment, structure)
@@ -227,14 +228,17 @@ def _link_by_gabriel(person: Person, identity: Identity, found: list[Discrepancy
 
 
 def _create(session: Session, identity: Identity) -> Person:
-    owner = session.scalar(select(Person).where(Person.login == identity.isidoor_id))
+    isidoor_id = identity.isidoor_id
+    # `_find` refuses an identity without an Isidoor id before anyone is created.
+    assert isidoor_id
+    owner = session.scalar(select(Person).where(Person.login == isidoor_id))
     if owner is not None:
         raise ProvisioningRefused("Votre identifiant Isidoor est déjà celui d'un compte local de la plateforme : "
                                   "un administrateur doit rattacher ce compte à Isidoor.")
     email = normalise_email(identity.email) if identity.email and identity.email_verified is not False else None
     phone = normalise_phone(identity.phone) if identity.phone else None
-    person = Person(login=identity.isidoor_id, isidoor_id=identity.isidoor_id, gabriel_id=identity.gabriel_id,
-                    first_name=identity.first_name or identity.isidoor_id[:100], last_name=identity.last_name or "",
+    person = Person(login=isidoor_id, isidoor_id=isidoor_id, gabriel_id=identity.gabriel_id,
+                    first_name=identity.first_name or isidoor_id[:100], last_name=identity.last_name or "",
                     email=email if email and email_problem(email) is None else None, phone=phone,
                     password_hash=None, active=True)
     session.add(person)
@@ -269,7 +273,7 @@ def _update_contacts(person: Person, identity: Identity, found: list[Discrepancy
     return changes
 
 
-def _directory_roles(person: Person) -> dict[ClaimedRole, object]:
+def _directory_roles(person: Person) -> dict[ClaimedRole, RoleAssignment]:
     return {ClaimedRole(a.role, a.establishment.uai if a.establishment else None,
                         a.structure.code if a.structure else None): a for a in person.roles}
 

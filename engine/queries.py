@@ -59,7 +59,7 @@ def search_instances(session: Session, principal: Principal, search: InstanceSea
         query = query.where(Establishment.uai == search.establishment_uai.upper())
     if search.territory:
         query = query.where(territory_clause(session, search.territory))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total

@@ -12,9 +12,10 @@ an incident on the instance; the user's input is kept.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -31,6 +32,7 @@ from engine import forms
 from engine.access import Principal, require_act
 from engine.campaigns import campaign_context
 from engine.compaction import compact_workflow
+from engine.db import rows_matched
 from engine.decisions import BundleDecisions
 from engine.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.directory import SqlContracts, SqlDirectory
@@ -90,7 +92,7 @@ class ProcessRuntime:
         if process_id not in bundle.specs:
             raise StartRefused(f"Le processus « {process_id} » n'existe pas dans la version déployée.")
         now = self.clock()
-        data = {"campaign": campaign}
+        data: dict[str, Any] = {"campaign": campaign}
         if establishment is not None:
             data["establishment_id"] = establishment.id
             data["establishment"] = {
@@ -283,8 +285,8 @@ class ProcessRuntime:
             # Without autoflush: changes the caller already made to the instance must not be written (and its
             # version raised) before the claim compares versions.
             with self.session.no_autoflush:
-                claimed = self.session.execute(CLAIM, {"instance_id": instance.id,
-                                                       "read_version": instance.version}).rowcount
+                claimed = rows_matched(self.session.execute(CLAIM, {"instance_id": instance.id,
+                                                                    "read_version": instance.version}))
         except OperationalError as error:
             if "locked" not in str(error).lower():
                 raise
@@ -295,7 +297,7 @@ class ProcessRuntime:
             raise Conflict(CONCURRENT_CHANGE)
 
     def _save(self, workflow: BpmnWorkflow, instance: ProcessInstance, bundle: ProcessBundle,
-              principal: Principal | None, completed: set[str] = frozenset()) -> None:
+              principal: Principal | None, completed: Set[str] = frozenset()) -> None:
         now = self.clock()
         instance_id = instance.id  # read now: a failed flush expires the instance's attributes
         compact_workflow(workflow)

@@ -113,8 +113,9 @@ def confirm_staged(session: Session, principal: Principal, staged_id: int, now: 
                              + {"deployed": "il est déjà déployé.", "discarded": "il a été abandonné.",
                                 "invalid": "ses fichiers ont des erreurs."}.get(staged.status, staged.status))
     base = current_deployment(session)
-    if (base.id if base is not None else None) != staged.base_deployment_id:
-        raise StagingRefused(f"Une autre version (n° {base.id}) a été déployée depuis cet envoi : envoyez vos "
+    base_id = base.id if base is not None else None
+    if base_id != staged.base_deployment_id:
+        raise StagingRefused(f"Une autre version (n° {base_id}) a été déployée depuis cet envoi : envoyez vos "
                              "fichiers à nouveau pour voir ce qu'ils changent par rapport à elle.")
     if not has_changes(staged.report["changes"]):
         raise StagingRefused("Ces fichiers sont identiques à la version déployée : il n'y a rien à déployer.")

@@ -1,6 +1,7 @@
 """Keeping the task table in step with the engine, and reading a task's form and status."""
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -38,7 +39,7 @@ def task_structure(task) -> str | None:
 
 
 def sync_task_rows(session: Session, workflow: BpmnWorkflow, instance: ProcessInstance, now: datetime,
-                   completed: set[str], actor_id: int | None, ready_rows: list[TaskRow] | None = None) -> list[str]:
+                   completed: Set[str], actor_id: int | None, ready_rows: list[TaskRow] | None = None) -> list[str]:
     """Make the instance's ready task rows match the engine's ready user tasks; return their titles.
 
     `ready_rows` are the instance's ready rows when the caller already read them in this transaction.

@@ -62,7 +62,7 @@ def end_mission(runtime: ProcessRuntime, mission: VolunteerMission, principal: P
                         "à cette mission.")
     if mission.status != "in_progress":
         raise FormInvalid({forms.FORM_LEVEL: ["Cette mission n'est plus en cours."]})
-    instance = runtime.session.get(ProcessInstance, mission.instance_id)
+    instance = runtime.session.get_one(ProcessInstance, mission.instance_id)
     errors = termination_errors(instance, mission, data)
     if errors:
         raise FormInvalid(errors)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from engine.db import rows_matched
 from engine.models import ApiToken, Person
 
 DEFAULT_LIFETIME = timedelta(hours=8)
@@ -54,7 +55,7 @@ def revoke_token(session: Session, token: str, now: datetime) -> bool:
         .values(revoked_at=now)
     )
     session.commit()
-    return result.rowcount > 0
+    return rows_matched(result) > 0
 
 
 def revoke_person_tokens(session: Session, person_id: int, now: datetime) -> int:
@@ -63,4 +64,4 @@ def revoke_person_tokens(session: Session, person_id: int, now: datetime) -> int
         update(ApiToken).where(ApiToken.person_id == person_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
     session.commit()
-    return result.rowcount
+    return rows_matched(result)

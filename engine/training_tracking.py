@@ -55,7 +55,7 @@ def training_tracking(session: Session, principal: Principal) -> dict:
     if not can_track_trainings(principal):
         raise Forbidden("Ce suivi est réservé aux gestionnaires.")
     territory = None if principal.process_owner or principal.national else set(principal.departments)
-    schools = dict(session.execute(select(Establishment.id, Establishment.name)).all())
+    schools: dict[int | None, str] = dict(session.execute(select(Establishment.id, Establishment.name)).all())
     volunteer_kinds, tutor_kinds = mandatory_kinds("volunteers"), mandatory_kinds("tutors")
     missions = missions_in(session, territory)
     attended = _attended(session, TrainingRegistration.mission_id, [m.id for m in missions])

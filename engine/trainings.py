@@ -24,6 +24,7 @@ from engine.access import (
     can_register_volunteer,
     can_see_training,
 )
+from engine.db import rows_matched
 from engine.directory import TUTOR_ROLES
 from engine.models import (
     Establishment,
@@ -85,7 +86,7 @@ class SqlTrainings:
 
     def invitees(self, session_id: int) -> list[dict]:
         """Who the session is for: volunteers of missions in progress, or tuteurs and cotuteurs, of its territory."""
-        training = self.session.get(TrainingSession, session_id)
+        training = self.session.get_one(TrainingSession, session_id)
         territory = territory_of(self.session, training.structure_code, training.department)
         if training.audience == "tutors":
             return [{"name": person.full_name, "email": person.email}
@@ -101,7 +102,7 @@ class SqlTrainings:
 
     def close_session(self, session_id: int) -> dict:
         """Close the session; return how many were registered and how many attended."""
-        training = self.session.get(TrainingSession, session_id)
+        training = self.session.get_one(TrainingSession, session_id)
         training.status = "closed"
         attended = sum(1 for registration in training.registrations if registration.attended)
         return {"registered": len(training.registrations), "attended": attended}
@@ -196,7 +197,7 @@ def register(session: Session, principal: Principal, training: TrainingSession, 
     taken = session.execute(update(TrainingSession).where(
         TrainingSession.id == training.id, TrainingSession.registered < TrainingSession.capacity)
         .values(registered=TrainingSession.registered + 1).execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
+    if rows_matched(taken) != 1:
         session.rollback()
         places = f"{training.capacity} place{'s' if training.capacity > 1 else ''}"
         raise RegistrationRefused(f"La session est complète ({places}) : plus aucune inscription n'est possible.")

@@ -106,10 +106,9 @@ class Worker:
             session.rollback()
             return False
         instance_id, task_id = timer
-        instance = session.get(ProcessInstance, instance_id)
         runtime = ProcessRuntime(session, self.storage_dir, clock=lambda: now, settings=self.settings)
         try:
-            runtime.fire_timers(instance, task_id)
+            runtime.fire_timers(session.get_one(ProcessInstance, instance_id), task_id)
         except Conflict:
             # Someone changed the instance meanwhile: the timer is tried again at the next pass.
             session.rollback()

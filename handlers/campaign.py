@@ -18,7 +18,7 @@ def _date_fr(value: str) -> str:
 
 def submission_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
     """Rule of the project form: within the deadline, start dates of the campaign, places within the quota."""
-    errors = []
+    errors: list[tuple[str | None, str]] = []
     campaign = context.campaign
     if campaign is not None:
         # A project sent back by the gestionnaire for changes may be resubmitted after the deadline.

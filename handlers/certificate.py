@@ -34,7 +34,8 @@ def generate_certificate(context: HandlerContext, volunteer: dict, contract_term
     if establishment is None:
         raise HandlerError(f"Établissement {establishment_id} introuvable dans l'annuaire.")
     tutors = context.directory.people(establishment_id, ("tuteur", "cotuteur"))
-    trainings = context.missions.mandatory_trainings(place["number"])
+    missions = context.require_missions()
+    trainings = missions.mandatory_trainings(place["number"])
     html = render_certificate_html(volunteer, contract_terms, mission_report, establishment, tutors, trainings,
                                    context.today, project)
     stored = context.documents.store(
@@ -44,5 +45,5 @@ def generate_certificate(context: HandlerContext, volunteer: dict, contract_term
         "application/pdf",
         HTML(string=html).write_pdf(),
     )
-    context.missions.close(place["number"], "completed", mission_report["actual_end_date"])
+    missions.close(place["number"], "completed", mission_report["actual_end_date"])
     return {"document_id": stored["id"], "filename": stored["filename"], "generated_on": context.today.isoformat()}

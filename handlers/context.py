@@ -72,8 +72,8 @@ class Decisions(Protocol):
 class Mailer(Protocol):
     """Sends messages by email and keeps a record of them."""
 
-    def send(self, recipient: str, subject: str, body: str) -> None:
-        """Send one message."""
+    def send(self, recipient: str, subject: str, body: str) -> object:
+        """Send one message (what the engine returns for it is no concern of handlers)."""
 
 
 class Missions(Protocol):
@@ -125,6 +125,18 @@ class HandlerContext:
     decisions: Decisions | None = None
     missions: Missions | None = None
     trainings: Trainings | None = None
+
+    def require_missions(self) -> Missions:
+        """The missions register: the engine always gives one, a context built for a single rule may not."""
+        if self.missions is None:
+            raise HandlerError("Le suivi des missions n'est pas disponible pour cette instance.")
+        return self.missions
+
+    def require_trainings(self) -> Trainings:
+        """The training sessions: the engine always gives them, a context built for a single rule may not."""
+        if self.trainings is None:
+            raise HandlerError("Les sessions de formation ne sont pas disponibles pour cette instance.")
+        return self.trainings
 
 
 class HandlerError(Exception):

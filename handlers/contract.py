@@ -39,7 +39,7 @@ def indemnities(volunteer: dict, terms: dict) -> dict:
     return {"state": INDEMNITY["state_monthly"], "increase": increase, "host": host,
             "host_in_kind": bool(terms.get("host_complement_in_kind")),
             "total": round(INDEMNITY["state_monthly"] + increase + host, 2),
-            "social_criteria": SOCIAL_CRITERIA.get(volunteer.get("social_criteria"))}
+            "social_criteria": SOCIAL_CRITERIA.get(volunteer.get("social_criteria", ""))}
 
 
 def render_contract_html(volunteer: dict, terms: dict, establishment: dict, tutors: list[dict], today: date,
@@ -48,7 +48,7 @@ def render_contract_html(volunteer: dict, terms: dict, establishment: dict, tuto
     start = terms.get("contract_start_date") or volunteer["start_date"]
     age = age_on(date.fromisoformat(volunteer["birth_date"]), date.fromisoformat(start))
     mission = dict(mission or {})
-    mission["theme_label"] = DOMAINS.get(volunteer.get("mission_theme") or mission.get("theme"), "")
+    mission["theme_label"] = DOMAINS.get(volunteer.get("mission_theme") or mission.get("theme", ""), "")
     return _TEMPLATES.get_template("contract.html").render(
         federation=FEDERATION, structure=structure, establishment=establishment, volunteer=volunteer, terms=terms,
         tutors=tutors, mission=mission, amounts=indemnities(volunteer, terms), minor=age < ELIGIBILITY["adult_age"],

@@ -57,13 +57,14 @@ def plan_follow_up(context: HandlerContext, volunteer: dict, contract_terms: dic
     start = date.fromisoformat(contract_terms["contract_start_date"])
     end = date.fromisoformat(contract_terms["contract_end_date"])
     calendar = follow_up_calendar(start, end)
-    context.missions.open(place["number"], volunteer, calendar["start_date"], calendar["end_date"], review_structure)
+    context.require_missions().open(place["number"], volunteer, calendar["start_date"], calendar["end_date"],
+                                    review_structure)
     return calendar
 
 
 def prepare_follow_up(context: HandlerContext, place: dict) -> dict:
     """Service task: what a monthly follow-up shows besides its form: the month, mandatory trainings done or not."""
-    trainings = context.missions.mandatory_trainings(place["number"])
+    trainings = context.require_missions().mandatory_trainings(place["number"])
     return {
         "opened_on": context.today.isoformat(),
         "trainings": trainings,
@@ -94,7 +95,7 @@ def remind_overdue_follow_up(context: HandlerContext, establishment_id: int, vol
 def end_mission_early(context: HandlerContext, termination: dict, volunteer: dict, place: dict,
                       establishment_id: int, review_structure: str | None = None) -> dict:
     """Service task: record an early termination and tell the gestionnaires who manage the contract."""
-    context.missions.close(place["number"], "terminated", termination["end_date"], termination)
+    context.require_missions().close(place["number"], "terminated", termination["end_date"], termination)
     establishment = context.directory.establishment(establishment_id) or {"name": "?"}
     name = f"{volunteer['first_name']} {volunteer['last_name']}"
     how = TERMINATION_LABELS.get(termination["initiator"], termination["initiator"])

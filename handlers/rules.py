@@ -2,12 +2,33 @@
 
 Amounts are those at 1 January 2024 and are to be confirmed each year.
 """
+from typing import TypedDict
+
+
+class EligibilityRules(TypedDict):
+    min_age: int
+    max_age: int
+    max_age_with_disability: int
+    adult_age: int
+    min_duration_months: int
+    max_duration_months: int
+    min_weekly_hours: int
+    max_weekly_hours: int
+    max_weekly_hours_minor: int
+    eligible_nationality_statuses: tuple[str, ...]
+
+
+class TrainingRule(TypedDict):
+    label: str
+    audience: str
+    mandatory: bool
+
 
 # Eligibility of a volunteer and of the mission terms (forms/volunteer_file.schema.json), checked by
 # handlers/eligibility.py. Ages are in whole years on the first day of the mission: a volunteer may start at the
 # latest the day before their 26th birthday (31st with a recognised disability). A mission lasts from 6 months
 # (1 October to 31 March) to 12 months, continuously. Minors (under 18 on the first day) work fewer hours.
-ELIGIBILITY = {
+ELIGIBILITY: EligibilityRules = {
     "min_age": 16,
     "max_age": 25,
     "max_age_with_disability": 30,
@@ -56,7 +77,7 @@ FOLLOW_UP = {
 
 # Trainings a gestionnaire can plan (the kinds of `forms/plan_training.schema.json`), who they are for and
 # whether every volunteer (or every tuteur) must have attended one.
-TRAININGS = {
+TRAININGS: dict[str, TrainingRule] = {
     "fcc": {"label": "Formation civique et citoyenne", "audience": "volunteers", "mandatory": True},
     "psc1": {"label": "Premiers secours citoyen (PSC1)", "audience": "volunteers", "mandatory": True},
     "tutor_training": {"label": "Formation des tuteurs", "audience": "tutors", "mandatory": True},

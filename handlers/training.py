@@ -10,12 +10,13 @@ from handlers.rules import TRAININGS
 
 def invite_participants(context: HandlerContext, structure_code: str, session: dict) -> dict:
     """Service task: open the session for registrations and invite the volunteers (or tuteurs) of its territory."""
-    session_id = context.trainings.open_session(structure_code, session)
-    people = context.trainings.invitees(session_id)
+    trainings = context.require_trainings()
+    session_id = trainings.open_session(structure_code, session)
+    people = trainings.invitees(session_id)
     subject = f"Invitation : {session['title']} le {french_date(session['session_date'])}"
     body = (
         f"Bonjour,\n\nVous êtes invité(e) à la session « {session['title']} » "
-        f"({TRAININGS.get(session['kind'], {}).get('label', session['kind'])}) "
+        f"({TRAININGS[session['kind']]['label'] if session['kind'] in TRAININGS else session['kind']}) "
         f"le {french_date(session['session_date'])}, {session['place']}.\n\n"
         f"La session compte {session['capacity']} places. "
         + ("Inscrivez-vous sur la plateforme Service Civique, page « Formations »."
@@ -33,7 +34,7 @@ def invite_participants(context: HandlerContext, structure_code: str, session: d
 
 def close_training_session(context: HandlerContext, invitations: dict) -> dict:
     """Service task: close the session; its registrations and attendance stay for the follow-up."""
-    return context.trainings.close_session(invitations["session_id"])
+    return context.require_trainings().close_session(invitations["session_id"])
 
 
 def plan_training_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
@@ -44,12 +45,13 @@ def plan_training_rules(context: HandlerContext, form_data: dict, task_data: dic
             problems.append(("session_date", "La date de la session est déjà passée."))
     except (KeyError, ValueError):
         pass
-    expected = TRAININGS.get(form_data.get("kind"), {}).get("audience")
+    rule = TRAININGS.get(form_data.get("kind", ""))
+    expected = rule["audience"] if rule else None
     if expected and form_data.get("audience") and expected != form_data["audience"]:
         audience = "aux tuteurs" if expected == "tutors" else "aux volontaires"
         problems.append(("audience", f"Cette formation s'adresse {audience}."))
     department = form_data.get("department")
-    if department and not context.trainings.covers(task_data.get("structure_code", ""), department):
+    if department and not context.require_trainings().covers(task_data.get("structure_code", ""), department):
         problems.append(("department", f"Le département {department} n'appartient pas au territoire de "
                                        "votre structure."))
     return problems
@@ -57,7 +59,7 @@ def plan_training_rules(context: HandlerContext, form_data: dict, task_data: dic
 
 def attendance_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
     """Rule of closing a session: the attendance of every registered person is recorded first."""
-    names = context.trainings.unrecorded(task_data["invitations"]["session_id"])
+    names = context.require_trainings().unrecorded(task_data["invitations"]["session_id"])
     if not names:
         return []
     return [(None, "Indiquez d'abord la présence ou l'absence de chaque inscrit sur la page de la session "

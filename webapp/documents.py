@@ -23,7 +23,7 @@ def download(document_id: int):
     session = db_session()
     document = session.get(Document, document_id)
     instance = session.get(ProcessInstance, document.instance_id) if document is not None else None
-    if instance is None or not can_view(session, principal(), instance):
+    if document is None or instance is None or not can_view(session, principal(), instance):
         # Outside one's scope a document does not exist: its address reveals nothing (404, not 403).
         abort(404)
     path = DocumentStore(current_app.config["STORAGE_DIR"]).path_of(document)

@@ -52,14 +52,14 @@ class BackgroundImport:
             self.error = (f"L'import s'est arrêté ({type(error).__name__}). Les lots déjà enregistrés sont "
                           "conservés : importez de nouveau le même fichier pour terminer, rien ne sera créé "
                           "en double.")
-            self._record_failure()
+            self._record_failure(self.error)
         finally:
             self._steps.put(_DONE)
 
-    def _record_failure(self) -> None:
+    def _record_failure(self, message: str) -> None:
         try:
             with self.sessions() as session:
-                self.record_id = record_file_error(session, self.source, self.actor_id, self.error).id
+                self.record_id = record_file_error(session, self.source, self.actor_id, message).id
         except Exception:  # noqa: BLE001 - the database itself may be what failed; the log has the cause
             log.exception("Impossible d'enregistrer l'échec de l'import %s", self.source)
 

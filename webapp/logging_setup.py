@@ -59,7 +59,13 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> logging.
     return handler
 
 
-class _StderrHandler(logging.StreamHandler):
+class _CampaignHandler(logging.StreamHandler):
+    """A handler of this module: `configure_logging` replaces it when called again."""
+
+    campagne = True
+
+
+class _StderrHandler(_CampaignHandler):
     """A handler on the current sys.stderr, even after it was replaced (test capture, daemons)."""
 
     @property
@@ -73,8 +79,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def make_handler(log_format: str = "text", stream=None) -> logging.Handler:
     """A handler writing lines in `log_format` (json or text) with the request's context, to `stream` or stderr."""
-    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
-    handler.campagne = True
+    handler = _CampaignHandler(stream) if stream is not None else _StderrHandler()
     handler.addFilter(RequestContextFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     return handler
@@ -88,9 +93,10 @@ class RequestContextFilter(logging.Filter):
         for name in CONTEXT_FIELDS:
             if getattr(record, name, None) is None:
                 setattr(record, name, context.get(name))
-        if has_request_context() and getattr(record, "instance_id", None) is not None:
+        instance_id = getattr(record, "instance_id", None)
+        if has_request_context() and instance_id is not None:
             # An instance named by the engine's log lines also goes to the request's access line.
-            g.log_instance_id = record.instance_id
+            g.log_instance_id = instance_id
         return True
 
 

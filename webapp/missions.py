@@ -34,7 +34,7 @@ def end(instance_id: int, place: int):
     session = db_session()
     instance = session.get(ProcessInstance, instance_id)
     mission = find_mission(session, instance_id, place) if instance is not None else None
-    if mission is None:
+    if instance is None or mission is None:
         abort(404)
     require_view(session, principal(), instance)
     if not can_end_mission(principal(), mission):

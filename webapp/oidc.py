@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -19,7 +20,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, DecodeError, InvalidKeyIdError, JoseError, UnsupportedAlgorithmError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from engine.provisioning import ClaimNames
 
@@ -162,7 +163,9 @@ class OidcProvider:
         """The provider's public keys (JWKS), fetched again when `refresh` is set."""
         if self._keys is None or refresh:
             try:
-                self._keys = KeySet.import_key_set(self._get_json(self.metadata()["jwks_uri"]))
+                # Any JSON object: import_key_set checks its shape, and its errors are caught below.
+                jwks = cast(KeySetSerialization, self._get_json(self.metadata()["jwks_uri"]))
+                self._keys = KeySet.import_key_set(jwks)
             except (JoseError, ValueError, KeyError, TypeError):
                 raise OidcError("Les clés publiées par Isidoor sont illisibles.", 502) from None
         return self._keys
@@ -210,11 +213,12 @@ class OidcProvider:
 
     def check_id_token(self, id_token: str, nonce: str) -> dict:
         """Validate an ID token with the provider's keys, fetching them again once for an unknown key."""
-        options = {"issuer": self.settings.issuer, "client_id": self.settings.client_id, "nonce": nonce,
-                   "leeway": self.settings.clock_skew, "algorithms": self._algorithms()}
+        algorithms = self._algorithms()
         for refresh in (False, True):
             try:
-                return validate_id_token(id_token, self.keys(refresh), now=time.time(), **options)
+                return validate_id_token(id_token, self.keys(refresh), issuer=self.settings.issuer,
+                                         client_id=self.settings.client_id, nonce=nonce, now=time.time(),
+                                         leeway=self.settings.clock_skew, algorithms=algorithms)
             except InvalidKeyIdError:
                 continue
         raise OidcError("Le jeton d'identité est signé par une clé qu'Isidoor ne publie pas : il n'a pas été émis "

@@ -94,7 +94,8 @@ class ProcessInstance(Base):
     @state.setter
     def state(self, text: str) -> None:
         row = inspect(self)
-        if row.persistent and "engine_state" in row.unloaded:
+        # A persistent row always has its session: the check only tells the type checker.
+        if row.persistent and row.session is not None and "engine_state" in row.unloaded:
             # Written without reading the old state first: a request that ran a cached workflow never needed it.
             row.session.execute(update(InstanceState).where(InstanceState.instance_id == self.id).values(state=text))
         elif self.engine_state is None:

@@ -47,6 +47,7 @@ def run_scenarios(paths: Iterable[Path], files: dict[str, str],
     try:
         for _path, item in loaded:
             if isinstance(item, Scenario):
+                assert world is not None  # built above, since a scenario was loaded
                 with world.copy() as copy:
                     item = run_scenario(item, copy)
             outcomes.append(item)

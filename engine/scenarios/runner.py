@@ -71,7 +71,8 @@ class ScenarioRun:
         self.session = session
         self.clock = _Clock(scenario.clock)
         self.runtime = ProcessRuntime(session, copy.storage_dir, clock=self.clock)
-        self.instance: ProcessInstance | None = None
+        # Set by `_start`, before any step.
+        self.instance: ProcessInstance
         self._principals: list[tuple[str, Principal]] | None = None
 
     def play(self) -> None:
@@ -105,6 +106,7 @@ class ScenarioRun:
             if structure is None:
                 raise Divergence(f"au départ : aucune structure n'a le code « {scenario.structure} ».")
         session.commit()
+        principal: Principal | None
         if scenario.starter:
             principal = self._principal(scenario.starter)
         else:
@@ -166,8 +168,10 @@ class ScenarioRun:
         if step.actor:
             login, principal = step.actor, self._principal(step.actor)
         else:
-            login, principal = next(((login, p) for login, p in self._everyone() if can_end_mission(p, mission)),
-                                    (None, None))
+            found = next(((login, p) for login, p in self._everyone() if can_end_mission(p, mission)), None)
+            if found is None:
+                raise Divergence(f"personne ne peut mettre fin à la mission de la place {step.end_mission}.")
+            login, principal = found
         try:
             end_mission(self.runtime, mission, principal, _with_files(step.data))
         except FormInvalid as invalid:

@@ -143,7 +143,8 @@ def load_scenario(path: Path, _seen: tuple[Path, ...] = ()) -> Scenario:
     if not isinstance(document["steps"], list):
         raise ScenarioError("« steps » doit être une liste d'étapes.")
     scenario = Scenario(
-        path=path, name=str(document["name"]), process=str(document.get("process") or earlier.process),
+        path=path, name=str(document["name"]),
+        process=str(document["process"] if earlier is None else document.get("process") or earlier.process),
         establishment=_text(start.get("establishment")), structure=_text(start.get("structure")),
         campaign=_text(start.get("campaign")),
         clock=_moment(start["date"], "start.date") if start.get("date") else DEFAULT_CLOCK,

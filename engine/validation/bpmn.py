@@ -129,8 +129,8 @@ def expressions_of(node: Node) -> Iterator[tuple[str, str, str]]:
     element = node.element
     if node.kind == "scriptTask" and text_of(element.find("bpmn:script", NS)):
         yield "le script", text_of(element.find("bpmn:script", NS)), "script"
-    if node.kind == "sequenceFlow" and _condition(node):
-        yield "la condition", _condition(node), "expression"
+    if node.kind == "sequenceFlow" and (condition := _condition(node)):
+        yield "la condition", condition, "expression"
     for tag, what in (("preScript", "le pré-script"), ("postScript", "le post-script")):
         if text_of(node.spiff(f"spiffworkflow:{tag}")):
             yield what, text_of(node.spiff(f"spiffworkflow:{tag}")), "script"

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from lxml import etree
+
 from engine.scripting import CampaignScriptEngine
 from engine.validation.dataflow import DataFlow
 from engine.validation.expressions import expression_problem, loaded_names
@@ -154,7 +156,9 @@ def _unique_problems(file: str, decision, table) -> Iterator[Problem]:
                                              "ne se chevauchent pas et n'ont pas de trou.", severity=WARNING, **where)
         return
     environment = CampaignScriptEngine().environment
-    gaps, overlaps = [], {}
+    gaps: list[tuple] = []
+    # By pair of rule ids: the two rules and the first input where both apply.
+    overlaps: dict[tuple[str | None, str | None], tuple[etree._Element, etree._Element, tuple]] = {}
     for point in itertools.product(*candidates):
         matching = [rule for rule, cells in rules if _matches(environment, columns, cells, point)]
         if not matching:
@@ -203,7 +207,7 @@ def _candidates(column: _Column, cells: list[str | None]) -> list:
         values += [True, False]
     if None in constants:
         values.append(None)
-    unique = []
+    unique: list = []
     for value in values:
         if not any(value is known or (type(value) is type(known) and value == known) for known in unique):
             unique.append(value)

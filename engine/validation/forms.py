@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import TypedDict
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -15,6 +16,13 @@ from engine.validation.problems import WARNING, Problem
 _TYPES = {"string": "un texte", "integer": "un nombre entier", "number": "un nombre", "boolean": "vrai ou faux",
           "array": "une liste", "object": "un objet", "null": "null"}
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+class _Where(TypedDict, total=False):
+    """The element a problem concerns, when one is known."""
+
+    element_id: str | None
+    element_name: str | None
 
 
 def form_name(task: Node, key: str = "formJsonSchemaFilename", suffix: str = "schema.json") -> tuple[str, bool]:
@@ -51,7 +59,7 @@ def check_form_schemas(definitions: Definitions) -> Iterator[Problem]:
         if not name.endswith(".schema.json"):
             continue
         task = users.get(name)
-        where = {"element_id": task.id, "element_name": task.name} if task else {}
+        where: _Where = {"element_id": task.id, "element_name": task.name} if task else {}
         error = best_match(_META.iter_errors(schema))
         if error is not None:
             yield Problem("form.schema", name, f"le formulaire n'est pas un JSON Schema valide : {_said(error)}.",
@@ -76,7 +84,7 @@ def check_form_schemas(definitions: Definitions) -> Iterator[Problem]:
 
 
 def _tasks_by_form(definitions: Definitions) -> dict[str, Node]:
-    found = {}
+    found: dict[str, Node] = {}
     for task in definitions.nodes("userTask"):
         found.setdefault(f"forms/{form_name(task)[0]}", task)
     return found
@@ -90,7 +98,8 @@ def _said(error) -> str:
     if error.validator in ("anyOf", "oneOf", "enum", "const"):
         return f"à « {path} », la valeur {value} n'est pas permise"
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected: list[str] = (error.validator_value if isinstance(error.validator_value, list)
+                               else [error.validator_value])
         return f"à « {path} », la valeur {value} devrait être {' ou '.join(_TYPES.get(t, t) for t in expected)}"
     if error.validator in ("minimum", "exclusiveMinimum", "maximum", "minLength", "minItems"):
         return f"à « {path} », la valeur {value} est hors des limites permises"

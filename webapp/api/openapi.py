@@ -24,8 +24,8 @@ def _text(nullable: bool = False, **extra) -> dict:
 
 
 def _object(properties: dict, required: list[str] | None = None, nullable: bool = False, closed: bool = False) -> dict:
-    schema = {"type": ["object", "null"] if nullable else "object", "properties": properties,
-              "required": list(properties) if required is None else required}
+    schema: dict[str, object] = {"type": ["object", "null"] if nullable else "object", "properties": properties,
+                                 "required": list(properties) if required is None else required}
     if closed:
         schema["additionalProperties"] = False
     return schema

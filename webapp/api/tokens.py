@@ -20,7 +20,8 @@ def create_token():
     login, password = body.get("login"), body.get("password")
     errors = [{"field": name, "message": "Ce champ est obligatoire (texte)."}
               for name, value in (("login", login), ("password", password)) if not isinstance(value, str) or not value]
-    if errors:
+    # The type tests repeat what `errors` found, for the type checker.
+    if errors or not isinstance(login, str) or not isinstance(password, str):
         raise ApiError(422, None, errors)
     if not current_app.config["LOCAL_LOGIN_ENABLED"]:
         # Passwords are switched off everywhere, here as on the login page (docs/oidc.md).
