@@ -19,6 +19,8 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from engine import spiff_internals
+
 # Enough for the gateways and merges of the last few turns of a loop; a campaign's main path (about 15
 # tasks before its volunteer paths) stays whole.
 HISTORY_KEPT = 20
@@ -50,13 +52,13 @@ def _compact(top: BpmnWorkflow, process, kept: int) -> int:
     for position in range(1, cut):
         doomed.append(path[position].id)
         following = path[position + 1].id
-        doomed.extend(_subtree_ids(process, [c for c in path[position]._children if c != following]))
+        doomed.extend(_subtree_ids(process, [c for c in spiff_internals.child_ids(path[position]) if c != following]))
     for task_id in doomed:
         if task_id in top.subprocesses and task_id in process.tasks:
             top.delete_subprocess(process.tasks[task_id])
     root, first_kept = path[0], path[cut]
-    root._children = [first_kept.id if child == path[1].id else child for child in root._children]
-    first_kept._parent = root.id
+    spiff_internals.replace_child(root, path[1].id, [first_kept.id])
+    spiff_internals.set_parent(first_kept, root.id)
     for task_id in doomed:
         process.tasks.pop(task_id, None)
     if process.last_task is not None and process.last_task.id not in process.tasks:
@@ -66,8 +68,8 @@ def _compact(top: BpmnWorkflow, process, kept: int) -> int:
 
 def _ancestors(process, task) -> list:
     chain = [task]
-    while chain[-1]._parent is not None and chain[-1]._parent in process.tasks:
-        chain.append(process.tasks[chain[-1]._parent])
+    while (parent := spiff_internals.parent_id(chain[-1])) is not None and parent in process.tasks:
+        chain.append(process.tasks[parent])
     chain.reverse()
     return chain
 
@@ -90,5 +92,5 @@ def _subtree_ids(process, roots: list[UUID]) -> list[UUID]:
         if task is None:
             continue
         found.append(task_id)
-        stack.extend(task._children)
+        stack.extend(spiff_internals.child_ids(task))
     return found

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 import handlers
-from engine import forms
+from engine import forms, spiff_internals
 from engine.access import Principal, require_act
 from engine.campaigns import campaign_context
 from engine.compaction import compact_workflow
@@ -211,7 +211,7 @@ class ProcessRuntime:
         """Run again the tasks of an instance in incident (after the cause was fixed)."""
         workflow, bundle = self.load(instance)
         for task in workflow.get_tasks(state=TaskState.ERROR):
-            task._set_state(TaskState.READY)
+            spiff_internals.make_ready(task)
         # The instance row stays untouched until `_advance` has claimed it; a new failure records its own incident.
         self._advance(workflow, instance)
         if not workflow.get_tasks(state=TaskState.ERROR):

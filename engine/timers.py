@@ -30,6 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from engine import spiff_internals
 from engine.models import ProcessInstance, TaskRow, Timer
 
 Clock = Callable[[], datetime]
@@ -71,11 +72,12 @@ def _local(value: datetime) -> datetime:
 def _due_at(task) -> tuple[str, datetime] | None:
     """Kind and due time of a waiting timer task, or None when it is not a timer or not armed yet."""
     definition = task.task_spec.event_definition
-    value = task._get_internal_data("event_value")
+    value = spiff_internals.armed_timer_value(task)
     if value is None:
         return None
     if isinstance(definition, CycleTimerEventDefinition):
-        if value.get("cycles") == 0:
+        # A cycle is armed with its count and next deadline; the other timers with an ISO date.
+        if not isinstance(value, dict) or value.get("cycles") == 0:
             return None
         return "cycle", _local(datetime.fromisoformat(value["next"]))
     kind = "duration" if isinstance(definition, DurationTimerEventDefinition) else "date"

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from engine import spiff_internals
 from engine.deployment import ProcessBundle
 from engine.models import Deployment, ProcessInstance
 from engine.models.runtime import FINISHED_STATUSES
@@ -131,13 +132,12 @@ def _drop_unknown_tasks(top: BpmnWorkflow, process, spec) -> None:
         if task.id not in process.tasks or spec.task_specs.get(task.task_spec.name) is task.task_spec:
             continue
         if task.has_state(PREDICTED):
-            process._remove_task(task.id)
+            spiff_internals.remove_task(process, task.id)
         elif task.has_state(FINISHED) and task.parent is not None:
             if task.id in top.subprocesses:
                 top.delete_subprocess(task)
             parent = task.parent
-            position = parent._children.index(task.id)
-            parent._children[position:position + 1] = list(task._children)
+            spiff_internals.replace_child(parent, task.id, spiff_internals.child_ids(task))
             for child in task.children:
-                child._parent = parent.id
+                spiff_internals.set_parent(child, parent.id)
             process.tasks.pop(task.id)
