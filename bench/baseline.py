@@ -25,8 +25,8 @@ import handlers
 from bench.engine_cost import Driver, campaign_run, without_pdf_rendering
 from bench.measure import Figure, Latencies, fresh_database
 from bench.workload import MAX_STEPS, campaign_samples, definition_files, prepare, reviewer_id, step_data
-from engine.deployment import parse_bundle
 from engine.models import InstanceState
+from engine.runtime.deployment import parse_bundle
 
 
 class _Campaign:

@@ -1,4 +1,4 @@
-"""Figures 2 and 3: completing user tasks through `engine.runtime.ProcessRuntime`, on a real database.
+"""Figures 2 and 3: completing user tasks through `engine.runtime.runtime.ProcessRuntime`, on a real database.
 
 Each completion is what a request does, in its own session: load the task row
 and the instance, check role and scope, validate the form, complete the task,
@@ -23,11 +23,11 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.measure import Figure, Latencies, StatementCounter, check
 from bench.workload import MAX_STEPS, SAMPLES, add_schools, campaign_samples, prepare, step_data
-from engine import compaction
 from engine.access import Forbidden, Principal
-from engine.campaigns import current_campaign
+from engine.campaign.campaigns import current_campaign
 from engine.models import Establishment, InstanceState, Person, ProcessInstance, TaskRow
-from engine.runtime import Conflict, FormInvalid, ProcessRuntime
+from engine.runtime import compaction
+from engine.runtime.runtime import Conflict, FormInvalid, ProcessRuntime
 
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 

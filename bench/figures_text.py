@@ -27,7 +27,7 @@ HISTORY = (
     "paires pour neutraliser le bruit de la machine : {samples} fois, la 10e complétion d'une instance "
     "neuve puis la complétion suivante de l'instance longue (de la {late}e moins {samples} à la {late}e). "
     "SpiffWorkflow garde toutes les tâches déjà exécutées dans l'arbre de l'instance ; avant chaque "
-    "enregistrement, `engine/compaction.py` coupe la chaîne des tâches terminées qui mène aux tâches "
+    "enregistrement, `engine/runtime/compaction.py` coupe la chaîne des tâches terminées qui mène aux tâches "
     "vivantes à ses 20 dernières tâches (l'historique lisible reste dans les événements d'audit)."
 )
 
@@ -75,7 +75,7 @@ LIMITS = [
     "brève et sans entrée-sortie, est rarement interrompue, alors qu'une complétion qui attend la base "
     "reprend son tour dans la file de l'ordonnanceur à chaque attente.",
     "- **Rapport à SpiffWorkflow seul (cible 5×).** Une complétion ne désérialise plus l'instance quand le "
-    "worker l'a enregistrée lui-même à la version lue (engine/workflow_cache.py) : c'est le cas de toutes "
+    "worker l'a enregistrée lui-même à la version lue (engine/runtime/workflow_cache.py) : c'est le cas de toutes "
     "les complétions de la figure 2, et d'une partie seulement de celles de la figure 5, où quatre workers "
     "se partagent les requêtes. Restent la resérialisation de l'état à chaque enregistrement (le "
     "sérialiseur de SpiffWorkflow reconvertit chaque tâche : 1 à 2 fois une étape en mémoire à lui seul), "
@@ -104,7 +104,7 @@ LIMITS = [
     "cible. L'état moteur n'est plus dans la ligne de l'instance (table instance_state, migration "
     "0014_instance_state) : les parcours d'instances ne lisent plus ses dizaines de kilo-octets.",
     "- **Page entière du tableau de bord (/suivi/).** Une dizaine de requêtes quelle que soit la taille des "
-    "données (engine/monitoring_page.py), dont deux parcourent toutes les instances du processus : les "
+    "données (engine/views/monitoring_page.py), dont deux parcourent toutes les instances du processus : les "
     "compteurs et répartitions en un seul passage groupé, l'attente par étape sur toutes les tâches en "
     "attente. Aucune ne dépend des statistiques de la base pour rester linéaire : sans elles (base tout "
     "juste chargée, autovacuum arrêté comme ici), PostgreSQL choisissait des plans quadratiques et la "

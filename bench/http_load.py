@@ -30,10 +30,10 @@ from sqlalchemy import insert, select
 from bench.measure import ROOT, Latencies, peak_rss_mb
 from bench.workload import CONTRACT_TASK, MAX_STEPS, add_schools, campaign_samples, reviewer_id, step_data
 from engine.access import Principal
-from engine.campaigns import current_campaign
+from engine.campaign.campaigns import current_campaign
+from engine.directory.tokens import token_digest
 from engine.models import ApiToken, Establishment, Person, TaskRow
-from engine.runtime import ProcessRuntime
-from engine.tokens import token_digest
+from engine.runtime.runtime import ProcessRuntime
 
 
 def free_port() -> int:

@@ -5,7 +5,7 @@ in process: the engine's query alone, then the whole request through the
 Flask app (authentication, queries, rendering) without the network. The
 gestionnaire of a large territory (an Urogec of twelve departments) reads the
 inbox; the instance page is one of their instances; the counts are those of
-the monitoring dashboard when `engine.monitoring` exists, else those of the
+the monitoring dashboard when `engine.views.monitoring` exists, else those of the
 instance list, for the national gestionnaire (every instance).
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ from bench.measure import Figure, Latencies, StatementCounter, check
 from bench.seed import seed
 from bench.workload import CONTRACT_TASK, prepare, reviewer_id
 from engine.access import Principal
-from engine.accounts import hash_password
+from engine.directory.accounts import hash_password
+from engine.directory.tokens import token_digest
 from engine.models import ApiToken, InstanceState, Person
-from engine.queries import InstanceSearch, actionable_tasks, search_instances
-from engine.tokens import token_digest
+from engine.views.queries import InstanceSearch, actionable_tasks, search_instances
 
 PASSWORD = "banc-d-essai-mesure"
 
@@ -43,10 +43,10 @@ def real_state(sessions, storage_dir: Path) -> str:
 
 
 def dashboard_counts():
-    """The dashboard's count function, `engine.monitoring.status_counts`, when that module exists."""
-    if importlib.util.find_spec("engine.monitoring") is None:
+    """The dashboard's count function, `engine.views.monitoring.status_counts`, when that module exists."""
+    if importlib.util.find_spec("engine.views.monitoring") is None:
         return None
-    from engine import monitoring
+    from engine.views import monitoring
 
     return lambda session, principal: monitoring.status_counts(session, principal,
                                                                monitoring.Filters(process_id="hosting_project"))
@@ -139,7 +139,7 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
     seeding = time.perf_counter() - started
     views = Views(url, sessions, storage_dir, seeded)
     big, national = seeded.big_gestionnaire_id, seeded.national_gestionnaire_id
-    counts_label = "engine.monitoring.status_counts" if dashboard_counts() else "comptes de la liste des dossiers"
+    counts_label = "engine.views.monitoring.status_counts" if dashboard_counts() else "comptes de la liste des dossiers"
     cases = [
         ("Boîte de réception — requête du moteur (actionable_tasks)", views.engine_inbox(), True),
         ("Boîte de réception — GET /api/v1/tasks", views.get("/api/v1/tasks", big, True), True),

@@ -19,12 +19,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.measure import ROOT
-from engine.accounts import hash_password
-from engine.campaigns import current_campaign
+from engine.campaign.campaigns import current_campaign
 from engine.db import make_engine, make_session_factory, upgrade_database
 from engine.demo import load_demo_data
-from engine.deployment import deploy, read_definition_files
+from engine.directory.accounts import hash_password
 from engine.models import Campaign, Establishment, Person, RoleAssignment, Structure
+from engine.runtime.deployment import deploy, read_definition_files
 from handlers.identifiers import UAI_LETTERS, with_luhn_key
 
 SAMPLES = json.loads((ROOT / "tests" / "form_samples.json").read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from typing import TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.accounts import hash_password
+from engine.directory.accounts import hash_password
 from engine.models import Campaign, Establishment, Person, RoleAssignment, Structure
 
 DEMO_PASSWORD = "demo-campagne"

@@ -2,7 +2,7 @@
 
 `Mailer.send` only adds a `notification` row to the current transaction: a
 rolled-back action sends nothing. Workers deliver the rows afterwards, each
-message claimed by one worker (see `engine.claims`), through SMTP (`SMTP_URL`)
+message claimed by one worker (see `engine.runtime.claims`), through SMTP (`SMTP_URL`)
 or, for the demo, as `.eml` files in a folder (`MAIL_DIR`). A message that
 fails is tried again later with a growing delay; a server that is down loses
 nothing. Users with an account also read their messages in the app.
@@ -26,8 +26,8 @@ from uuid import uuid4
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.claims import claim_next
 from engine.models import Notification, Person, TrainingSession
+from engine.runtime.claims import claim_next
 
 log = logging.getLogger(__name__)
 

@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.access import Principal  # noqa: E402
-from engine.campaigns import current_campaign  # noqa: E402
+from engine.campaign.campaigns import current_campaign  # noqa: E402
+from engine.campaign.trainings import register  # noqa: E402
 from engine.db import make_engine, make_session_factory, upgrade_database  # noqa: E402
 from engine.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
-from engine.deployment import deploy, read_definition_files  # noqa: E402
 from engine.models import (  # noqa: E402
     Establishment,
     Person,
@@ -53,8 +53,8 @@ from engine.models import (  # noqa: E402
     TrainingSession,
     VolunteerMission,
 )
-from engine.runtime import ProcessRuntime  # noqa: E402
-from engine.trainings import register  # noqa: E402
+from engine.runtime.deployment import deploy, read_definition_files  # noqa: E402
+from engine.runtime.runtime import ProcessRuntime  # noqa: E402
 
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 360, "height": 740}

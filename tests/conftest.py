@@ -16,11 +16,11 @@ from sqlalchemy import create_engine, select, text
 from engine.access import Principal
 from engine.db import Base, make_engine, make_session_factory, upgrade_database
 from engine.demo import DEMO_PASSWORD, load_demo_data
-from engine.deployment import deploy, read_definition_files
 from engine.models import Person
-from engine.runtime import ProcessRuntime
+from engine.runtime.deployment import deploy, read_definition_files
+from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.workflow_cache import WORKFLOWS
 from engine.uploads import parse_data_url
-from engine.workflow_cache import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine.db import make_session_factory
 from engine.models import ProcessInstance, VolunteerMission
-from engine.worker import PassReport, Worker
+from engine.runtime.worker import PassReport, Worker
 
 from conftest import principal_of
 

@@ -11,9 +11,9 @@ from lxml import etree
 from sqlalchemy import select
 
 import handlers
-from engine.deployment import deploy, read_definition_files
 from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
-from engine.operations import InstanceOperations
+from engine.ops.operations import InstanceOperations
+from engine.runtime.deployment import deploy, read_definition_files
 
 from conftest import ROOT, SAMPLES, principal_of
 

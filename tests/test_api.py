@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.demo import DEMO_PASSWORD
+from engine.directory.tokens import issue_token
 from engine.models import ApiToken, Establishment, Person, TaskRow
-from engine.tokens import issue_token
 
 from conftest import SAMPLES, principal_of
 

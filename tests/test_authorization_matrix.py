@@ -13,12 +13,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from engine.directory_import import record_file_error
+from engine.directory.importing import record_file_error
+from engine.directory.sign_on_discrepancies import Discrepancy, record_discrepancies
+from engine.directory.tokens import issue_token
 from engine.documents import DocumentStore
 from engine.models import Campaign, Establishment, LoginDiscrepancy, Person, Structure, TaskRow
-from engine.runtime import ProcessRuntime
-from engine.sign_on_discrepancies import Discrepancy, record_discrepancies
-from engine.tokens import issue_token
+from engine.runtime.runtime import ProcessRuntime
 
 from conftest import SAMPLES, prepare_database, principal_of
 
@@ -122,8 +122,8 @@ def build(runtime, session, tmp_path, place: str) -> Scenario:
 
 def add_staged_upload(session, scenario: Scenario) -> None:
     """Definition files uploaded by a process owner, identical to the deployed ones (deploying them changes nothing)."""
-    from engine.deployment import current_deployment
-    from engine.staging import stage_files
+    from engine.runtime.deployment import current_deployment
+    from engine.runtime.staging import stage_files
 
     text = current_deployment(session).files["processes/training.bpmn"]
     scenario.staged_id = stage_files(session, principal_of(session, "pilote"), [("training.bpmn", text.encode())],
@@ -132,8 +132,8 @@ def add_staged_upload(session, scenario: Scenario) -> None:
 
 def add_follow_up_targets(runtime, session, place: str, scenario: Scenario) -> None:
     """A volunteer of the place under follow-up, and two sessions of its Udogec: for volunteers, for tuteurs."""
+    from engine.campaign.trainings import register, unregister
     from engine.models import TrainingRegistration, TrainingSession, VolunteerMission
-    from engine.trainings import register, unregister
 
     from follow_up_support import to_follow_up
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.access import Forbidden
-from engine.campaigns import (
+from engine.campaign.campaigns import (
     CampaignInvalid,
     CampaignRefused,
     ProjectExists,
@@ -20,7 +20,7 @@ from engine.campaigns import (
 )
 from engine.forms import FORM_LEVEL
 from engine.models import Campaign, Establishment, ProcessInstance, PupilCount, TaskRow
-from engine.runtime import FormInvalid, ProcessRuntime
+from engine.runtime.runtime import FormInvalid, ProcessRuntime
 
 from conftest import SAMPLES, as_form, principal_of
 

@@ -10,7 +10,7 @@ from lxml import etree
 
 import handlers
 from engine.access import LANE_ROLES
-from engine.deployment import parse_bundle, read_definition_files
+from engine.runtime.deployment import parse_bundle, read_definition_files
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = {

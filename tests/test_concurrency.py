@@ -16,7 +16,7 @@ pytestmark = pytest.mark.postgres
 
 def _complete(url: str, storage: str, task_id: str, login: str, data: dict, barrier, results) -> None:
     from engine.db import make_engine, make_session_factory
-    from engine.runtime import Conflict, ProcessRuntime
+    from engine.runtime.runtime import Conflict, ProcessRuntime
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine.consistency import check_consistency
-from engine.deployment import deploy, read_definition_files
+from engine.errors import CONCURRENT_CHANGE
 from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
-from engine.refusals import CONCURRENT_CHANGE
-from engine.runtime import ProcessRuntime
+from engine.ops.consistency import check_consistency
+from engine.runtime.deployment import deploy, read_definition_files
+from engine.runtime.runtime import ProcessRuntime
 
 from conftest import ROOT, SAMPLES, principal_of
 from test_concurrency import race

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from engine.documents import list_documents
 from engine.models import Document, VolunteerContract
-from engine.runtime import FormInvalid
-from engine.task_view import build_task_view
+from engine.runtime.runtime import FormInvalid
+from engine.views.task_view import build_task_view
 
 from conftest import principal_of
 from test_processes import accepted_project, do, ready, sample

@@ -17,9 +17,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from engine.consistency import check_consistency
+from engine.directory.tokens import issue_token
 from engine.models import AuditEvent, Establishment, Person, TaskRow
-from engine.tokens import issue_token
+from engine.ops.consistency import check_consistency
 
 from conftest import SAMPLES, principal_of
 from live_server import Gunicorn, http

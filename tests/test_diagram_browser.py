@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.deployment import bundle_for, deploy, read_definition_files
-from engine.diagrams import heat_views
 from engine.models import ProcessInstance
-from engine.monitoring import Filters
-from engine.monitoring_heat import node_heat
+from engine.runtime.deployment import bundle_for, deploy, read_definition_files
+from engine.views.diagrams import heat_views
+from engine.views.monitoring import Filters
+from engine.views.monitoring_heat import node_heat
 from webapp.instance_steering import steering_context
 
 from conftest import ROOT, principal_of, require_node_package

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.directory_import import ImportFileError, import_directory, read_document
+from engine.directory.importing import ImportFileError, import_directory, read_document
 from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
 
 from conftest import csrf_token

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.access import Forbidden
+from engine.campaign.termination import end_mission
 from engine.models import AuditEvent, Document, Notification, ProcessInstance, TaskRow, Timer, VolunteerMission
-from engine.runtime import FormInvalid
-from engine.termination import end_mission
+from engine.runtime.runtime import FormInvalid
 
 from conftest import principal_of
 from follow_up_support import run_worker, to_follow_up

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from engine.campaign.trainings import record_attendance, register
 from engine.documents import DocumentStore
 from engine.models import (
     AuditEvent,
@@ -22,7 +23,6 @@ from engine.models import (
     VolunteerContract,
     VolunteerMission,
 )
-from engine.trainings import record_attendance, register
 
 from conftest import SAMPLES, principal_of
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from engine.forms import Form
 from engine.french import date_fr
 from engine.models import ProcessInstance, Structure, TaskRow
-from engine.next_steps import task_groups
-from engine.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime
+from engine.views.next_steps import task_groups
 from webapp.helpdesk import GUIDES, SCREENSHOTS_DIR
 
 from conftest import ROOT, SAMPLES, principal_of

@@ -8,11 +8,11 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from engine import monitoring
-from engine.due_dates import due_after, duration_fr
-from engine.monitoring import Filters
-from engine.monitoring_heat import node_heat
-from engine.monitoring_list import instance_page
+from engine.runtime.due_dates import due_after, duration_fr
+from engine.views import monitoring
+from engine.views.monitoring import Filters
+from engine.views.monitoring_heat import node_heat
+from engine.views.monitoring_list import instance_page
 
 from conftest import principal_of
 from monitoring_support import NOW, seed

@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 import pytest
 
-from engine import monitoring
-from engine.monitoring import Filters
-from engine.monitoring_list import instance_page
-from engine.monitoring_page import dashboard_figures
+from engine.views import monitoring
+from engine.views.monitoring import Filters
+from engine.views.monitoring_list import instance_page
+from engine.views.monitoring_page import dashboard_figures
 
 from conftest import principal_of
 from monitoring_support import NOW, seed

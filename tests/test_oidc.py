@@ -16,8 +16,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 
-from engine.directory import tutor_ineligibility
-from engine.directory_import import import_directory
+from engine.directory.importing import import_directory
+from engine.directory.lookups import tutor_ineligibility
 from engine.models import LoginDiscrepancy, Person
 from webapp.oidc import OidcError, OidcProvider, OidcSettings, validate_id_token
 

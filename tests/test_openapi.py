@@ -11,8 +11,8 @@ from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy import select
 
+from engine.directory.tokens import issue_token
 from engine.models import Establishment, Person
-from engine.tokens import issue_token
 from webapp.api.openapi import SPEC
 
 from conftest import principal_of

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.access import Forbidden
-from engine.consistency import check_consistency
-from engine.deployment import deploy, read_definition_files
 from engine.models import AuditEvent, Notification, Person, ProcessInstance, TaskRow, Timer
-from engine.operations import OperationRefused
-from engine.queries import actionable_tasks
-from engine.runtime import Conflict
+from engine.ops.consistency import check_consistency
+from engine.ops.operations import OperationRefused
+from engine.runtime.deployment import deploy, read_definition_files
+from engine.runtime.runtime import Conflict
+from engine.views.queries import actionable_tasks
 
 from conftest import principal_of
 from monitoring_support import ROOT, ready, sample, seed

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from engine.consistency import check_consistency
-from engine.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
 from engine.models import AuditEvent, Establishment, InstanceState, ProcessInstance, TaskRow
-from engine.operations import InstanceOperations
+from engine.ops.consistency import check_consistency
+from engine.ops.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
+from engine.ops.operations import InstanceOperations
 from webapp.logging_setup import make_handler
 
 from conftest import SAMPLES, principal_of
@@ -162,7 +162,7 @@ def test_completion_log_line_names_request_person_and_instance(api, runtime, ses
                                headers=headers)
     assert response.status_code == 200
     lines = [line for line in json_log() if line.get("request_id") == "essai-1"]
-    completion = next(line for line in lines if line["logger"] == "engine.runtime")
+    completion = next(line for line in lines if line["logger"] == "engine.runtime.runtime")
     assert completion["message"] == "Tâche design_project accomplie" and completion["level"] == "INFO"
     assert completion["user"] == person and completion["instance_id"] == instance.id
     assert completion["task_id"] == design.id and completion["time"].endswith("+00:00")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.deployment import current_deployment
 from engine.models import Deployment, Establishment, StagedDeployment
-from engine.staging import stage_files
+from engine.runtime.deployment import current_deployment
+from engine.runtime.staging import stage_files
 
 from conftest import csrf_token, principal_of
 
@@ -165,7 +165,7 @@ def test_confirmation_needs_the_csrf_token(owner, session):
 
 
 def test_a_version_deployed_meanwhile_makes_the_upload_stale(owner, session):
-    from engine.deployment import deploy, read_definition_files
+    from engine.runtime.deployment import deploy, read_definition_files
 
     response = upload(owner, {name: sample(name) for name in SAMPLE_NAMES})
     root = Path(__file__).resolve().parent.parent

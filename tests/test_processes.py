@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.access import Forbidden
 from engine.models import AuditEvent, Document, Establishment, Notification, ProcessInstance, Structure, TaskRow
-from engine.runtime import Conflict, FormInvalid
+from engine.runtime.runtime import Conflict, FormInvalid
 
 from conftest import SAMPLES, principal_of
 from follow_up_support import fire_due_timers, to_follow_up
@@ -168,7 +168,7 @@ def test_changes_go_back_to_the_referent_with_the_comment(runtime, session):
        {"decision": "changes", "comment": "Précisez les horaires du volontaire."})
     (again,) = ready(session, instance.id)
     assert again.spec_id == "design_project" and again.lane == "referent"
-    from engine.task_view import build_task_view
+    from engine.views.task_view import build_task_view
 
     row, _wf, task, bundle = runtime.ready_task(again.id, principal_of(session, "referent.rennes"))
     view = build_task_view(row, task, bundle)

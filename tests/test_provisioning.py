@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.access import Forbidden, Principal
+from engine.directory.provisioning import ClaimedRole, ClaimNames, ProvisioningRefused, provision, read_identity
+from engine.directory.sign_on_discrepancies import visible_discrepancies
 from engine.models import LoginDiscrepancy, Person
-from engine.provisioning import ClaimedRole, ClaimNames, ProvisioningRefused, provision, read_identity
-from engine.sign_on_discrepancies import visible_discrepancies
 
 NOW = datetime(2027, 3, 15, 9, 0)
 NAMES = ClaimNames(isidoor_id="isidoor_id")

@@ -8,9 +8,9 @@ from sqlalchemy import event, select
 
 from bench.workload import add_schools, campaign_samples, step_data
 from engine.access import Principal
-from engine.campaigns import current_campaign
+from engine.campaign.campaigns import current_campaign
+from engine.directory.tokens import issue_token
 from engine.models import Establishment, Person, TaskRow
-from engine.tokens import issue_token
 
 REVIEWER = "gestionnaire.udogec35"
 

@@ -7,9 +7,9 @@ import html
 import pytest
 from sqlalchemy import select
 
-from engine.decisions import volunteer_quota
 from engine.models import Establishment, TaskRow
-from engine.runtime import FormInvalid
+from engine.runtime.decisions import volunteer_quota
+from engine.runtime.runtime import FormInvalid
 
 from conftest import SAMPLES, principal_of
 

@@ -5,8 +5,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from engine.deployment import deploy, read_definition_files
-from engine.runtime import ProcessRuntime
+from engine.runtime.deployment import deploy, read_definition_files
+from engine.runtime.runtime import ProcessRuntime
 
 from conftest import ROOT
 

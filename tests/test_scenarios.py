@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deployment import read_definition_files
+from engine.runtime.deployment import read_definition_files
 from engine.scenarios import find_scenarios, load_scenario, run_scenarios
 from engine.scenarios.runner import run_scenario
 from engine.scenarios.world import World

@@ -9,11 +9,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine.accounts import hash_password
-from engine.directory import SqlDirectory, tutor_statuses
-from engine.directory_import import import_directory
+from engine.directory.accounts import hash_password
+from engine.directory.importing import import_directory
+from engine.directory.lookups import SqlDirectory, tutor_statuses
 from engine.models import Establishment, Person, ProcessInstance, TaskRow
-from engine.runtime import FormInvalid
+from engine.runtime.runtime import FormInvalid
 from handlers.context import HandlerContext
 from handlers.school_file import school_file_problems
 from handlers.volunteer import school_tutors

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.scripting import RestrictedEnvironment, ScriptRefused
+from engine.runtime.scripting import RestrictedEnvironment, ScriptRefused
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The SpiffWorkflow internals the engine uses still exist and still do what engine/spiff_internals.py says.
+"""The SpiffWorkflow internals the engine uses still exist and still do what engine/runtime/spiff_internals.py says.
 
 These tests are the alarm for an upgrade of SpiffWorkflow: each helper is exercised on a real workflow, so a
 renamed private attribute or a changed behaviour fails here, by name.
@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine import spiff_internals
+from engine.runtime import spiff_internals
 
 BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -51,7 +51,7 @@ def task_named(workflow, name):
 
 def test_the_installed_release_is_the_supported_line():
     assert spiff_internals.is_supported(), (
-        f"SpiffWorkflow {spiff_internals.installed_version()} installé : engine/spiff_internals.py est écrit "
+        f"SpiffWorkflow {spiff_internals.installed_version()} installé : engine/runtime/spiff_internals.py est écrit "
         f"pour la ligne {spiff_internals.SUPPORTED_LINE}x ; relisez chaque fonction avant de changer l'épinglage.")
 
 

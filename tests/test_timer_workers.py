@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent, Notification, TaskRow, Timer
-from engine.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime
 
 from follow_up_support import run_worker, to_follow_up
 from test_processes import ready

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.access import Forbidden
+from engine.campaign.missions import mandatory_status
+from engine.campaign.training_tracking import training_tracking
+from engine.campaign.trainings import RegistrationRefused, record_attendance, register, unregister, visible_sessions
 from engine.db import make_session_factory
-from engine.missions import mandatory_status
 from engine.models import Notification, Person, Structure, TrainingRegistration, TrainingSession, VolunteerMission
-from engine.runtime import FormInvalid
-from engine.training_tracking import training_tracking
-from engine.trainings import RegistrationRefused, record_attendance, register, unregister, visible_sessions
+from engine.runtime.runtime import FormInvalid
 
 from conftest import principal_of
 from follow_up_support import to_follow_up
@@ -203,7 +203,7 @@ def test_the_monthly_follow_up_shows_the_trainings_done_and_missing(runtime, ses
     record_attendance(session, manager, training, {training.registrations[0].id: True}, AFTER)
     run_worker(sessions, tmp_path, datetime(2027, 12, 1, 10, 0), session)
     row = ready(session, volunteers[0].instance_id, "record_follow_up")[0]
-    from engine.task_view import build_task_view
+    from engine.views.task_view import build_task_view
 
     loaded = runtime.ready_task(row.id, principal_of(session, "tuteur.rennes"))
     view = build_task_view(loaded[0], loaded[2], loaded[3])

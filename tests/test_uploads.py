@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import Document, TaskRow
-from engine.runtime import FormInvalid, ProcessRuntime
+from engine.runtime.runtime import FormInvalid, ProcessRuntime
 from engine.uploads import Upload, UploadRefused, check_upload, parse_data_url, safe_filename, sniff
 
 from conftest import as_form

@@ -193,7 +193,7 @@ def test_a_field_without_title_is_a_warning():
 
 
 def test_the_repository_definitions_have_no_error():
-    from engine.deployment import read_definition_files
+    from engine.runtime.deployment import read_definition_files
 
     report = validate_files(read_definition_files(ROOT / "processes", ROOT / "forms"))
     assert report.errors == [], "\n".join(str(p) for p in report.errors)
@@ -201,7 +201,7 @@ def test_the_repository_definitions_have_no_error():
 
 def modeler_files() -> dict[str, str]:
     """The repository's definitions with a process saved by Camunda Modeler and its form."""
-    from engine.deployment import read_definition_files
+    from engine.runtime.deployment import read_definition_files
 
     files = read_definition_files(ROOT / "processes", ROOT / "forms")
     files["processes/camunda_modeler.bpmn"] = (SAMPLES / "camunda_modeler.bpmn").read_text(encoding="utf-8")
@@ -212,8 +212,8 @@ def modeler_files() -> dict[str, str]:
 def test_a_file_saved_by_camunda_modeler_validates_deploys_and_runs(session, runtime):
     from sqlalchemy import select
 
-    from engine.deployment import deploy
     from engine.models import Establishment, TaskRow
+    from engine.runtime.deployment import deploy
 
     from conftest import principal_of
 

@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from engine.campaign.trainings import register
 from engine.mail import Mailer
 from engine.models import Notification, TrainingSession, VolunteerMission
-from engine.trainings import register
 
 from conftest import as_form, principal_of
 from follow_up_support import run_worker, to_follow_up

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import InstanceState, ProcessInstance
-from engine.runtime import FormInvalid, ProcessRuntime
-from engine.workflow_cache import WORKFLOWS, WorkflowCache
+from engine.runtime.runtime import FormInvalid, ProcessRuntime
+from engine.runtime.workflow_cache import WORKFLOWS, WorkflowCache
 
 from conftest import principal_of
 from test_processes import do, ready, sample, start_project

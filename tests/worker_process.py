@@ -18,7 +18,7 @@ from pathlib import Path
 
 import handlers
 from engine.db import make_engine, make_session_factory
-from engine.worker import Worker
+from engine.runtime.worker import Worker
 
 
 def main(url: str, storage: str, name: str, when: str, mail_dir: str, mode: str = "") -> None:

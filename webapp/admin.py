@@ -19,8 +19,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from engine.access import require_process_owner
-from engine.campaigns import CampaignInvalid, CampaignRefused, all_campaigns, close_campaign, open_campaign
-from engine.directory_import import (
+from engine.campaign.campaigns import CampaignInvalid, CampaignRefused, all_campaigns, close_campaign, open_campaign
+from engine.directory.importing import (
     KIND_LABELS,
     OUTCOME_LABELS,
     ImportFileError,

@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.access import Principal
-from engine.accounts import authenticate
+from engine.directory.accounts import authenticate
 from engine.models import Person
 from webapp.database import db_session
 from webapp.oidc import provider_of

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.monitoring import Week
+from engine.views.monitoring import Week
 
 WIDTH, HEIGHT = 720, 240
 MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 40, 36, 16

@@ -6,8 +6,8 @@ from flask import Flask, current_app
 
 from engine.db import upgrade_database
 from engine.demo import load_demo_data
-from engine.deployment import DeploymentError, deploy, read_definition_files
 from engine.mail import deliver_pending, transport_from_settings
+from engine.runtime.deployment import DeploymentError, deploy, read_definition_files
 from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli
 
 

@@ -101,7 +101,7 @@ def _sign_on_settings() -> dict:
 
 
 def _background_settings(instance_path: Path) -> dict:
-    # Timers, task announcements and mail (engine/worker.py): `flask --app webapp worker`, or in the demo server.
+    # Timers, task announcements and mail (engine/runtime/worker.py): `flask --app webapp worker`, or in the demo server.
     mail_dir = os.environ.get("MAIL_DIR")
     return {
         # Without SMTP_URL, the demo writes each message as a .eml file here; elsewhere messages wait in the queue.

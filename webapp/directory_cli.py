@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from engine.directory_import import (
+from engine.directory.importing import (
     KIND_LABELS,
     OUTCOME_COUNTED,
     OUTCOME_LABELS,

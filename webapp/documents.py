@@ -7,8 +7,8 @@ from flask import Blueprint, abort, current_app, send_file
 from flask_login import login_required
 
 from engine.access import can_view
+from engine.campaign.gdpr import record_access
 from engine.documents import DocumentStore
-from engine.gdpr import record_access
 from engine.models import Document, ProcessInstance
 from webapp.auth import principal
 from webapp.database import db_session

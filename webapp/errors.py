@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.access import Forbidden
-from engine.runtime import Conflict, NotFound
+from engine.runtime.runtime import Conflict, NotFound
 from webapp.api.errors import is_api_request, json_error
 
 log = logging.getLogger(__name__)

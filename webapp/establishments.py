@@ -7,11 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from engine.access import require_view_establishment
-from engine.campaigns import CampaignRefused, current_campaign, reopen_submission
-from engine.directory import TUTOR_CHOICE_RULE
+from engine.campaign.campaigns import CampaignRefused, current_campaign, reopen_submission
+from engine.campaign.school_files import NamingRefused, establishment_page, name_referent
+from engine.directory.lookups import TUTOR_CHOICE_RULE
 from engine.french import date_fr
 from engine.models import Establishment
-from engine.school_files import NamingRefused, establishment_page, name_referent
 from handlers.school_file import FIELD_LABELS
 from webapp.auth import principal
 from webapp.database import db_session

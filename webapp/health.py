@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from engine.health import health_report
+from engine.ops.health import health_report
 
 bp = Blueprint("health", __name__)
 

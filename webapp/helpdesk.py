@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from engine.access import Principal
-from engine.contacts import ISIDOOR_SUPPORT, platform_contacts
+from engine.directory.contacts import ISIDOOR_SUPPORT, platform_contacts
 from webapp.auth import principal
 from webapp.database import db_session
 

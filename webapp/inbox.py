@@ -7,12 +7,12 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine.campaigns import current_campaign
-from engine.directory import profile_problems
+from engine.campaign.campaigns import current_campaign
+from engine.campaign.school_files import school_cards
+from engine.directory.lookups import profile_problems
 from engine.models import Structure
-from engine.next_steps import missing_trainings, owner_attention, review_queue, task_groups, trainings_to_attend
-from engine.queries import actionable_tasks
-from engine.school_files import school_cards
+from engine.views.next_steps import missing_trainings, owner_attention, review_queue, task_groups, trainings_to_attend
+from engine.views.queries import actionable_tasks
 from webapp.auth import principal
 from webapp.database import db_session
 

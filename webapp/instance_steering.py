@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access import Principal, can_operate
-from engine.deployment import bundle_for
-from engine.diagrams import TaskDates, instance_views
-from engine.history import open_tasks
-from engine.instance_detail import current_tasks, documents_by_task, people_involved
 from engine.models import Deployment, Document, TaskRow
-from engine.version_migration import refusal_reasons
+from engine.ops.version_migration import refusal_reasons
+from engine.runtime.deployment import bundle_for
+from engine.views.diagrams import TaskDates, instance_views
+from engine.views.history import open_tasks
+from engine.views.instance_detail import current_tasks, documents_by_task, people_involved
 from webapp.operations import operations_runtime
 from webapp.vendor import viewer_available
 

@@ -7,16 +7,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from engine import campaigns
 from engine.access import Forbidden, can_act, can_start, instance_filter, require_view
-from engine.campaigns import CampaignRefused, ProjectExists, current_campaign
-from engine.deployment import bundle_for
+from engine.campaign import campaigns
+from engine.campaign.campaigns import CampaignRefused, ProjectExists, current_campaign
+from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
-from engine.gdpr import record_access
-from engine.history import instance_history, open_tasks
 from engine.models import Establishment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.runtime import Conflict, ProcessRuntime, StartRefused
+from engine.runtime.deployment import bundle_for
+from engine.runtime.runtime import Conflict, ProcessRuntime, StartRefused
+from engine.views.history import instance_history, open_tasks
 from webapp.auth import principal
 from webapp.database import db_session
 from webapp.instance_steering import steering_context

@@ -6,11 +6,11 @@ from flask_login import login_required
 
 from engine import forms
 from engine.access import Forbidden, can_end_mission, require_view
+from engine.campaign.missions import find_mission, mandatory_status, missions_of
+from engine.campaign.termination import end_mission, termination_errors, termination_form
 from engine.forms import Confirmation
-from engine.missions import find_mission, mandatory_status, missions_of
 from engine.models import ProcessInstance
-from engine.runtime import Conflict, FormInvalid, ProcessRuntime
-from engine.termination import end_mission, termination_errors, termination_form
+from engine.runtime.runtime import Conflict, FormInvalid, ProcessRuntime
 from webapp.auth import principal
 from webapp.confirmation import confirmation_page, confirmed, revising
 from webapp.database import db_session

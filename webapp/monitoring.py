@@ -7,16 +7,16 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine import monitoring
 from engine.access import require_monitor, require_process_owner
-from engine.deployment import bundle_for
-from engine.diagrams import heat_views
 from engine.models import Deployment, ProcessInstance
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.monitoring import Filters
-from engine.monitoring_heat import node_heat
-from engine.monitoring_list import all_instances, csv_lines, xlsx_bytes
-from engine.monitoring_page import dashboard_figures, filter_choices
+from engine.runtime.deployment import bundle_for
+from engine.views import monitoring
+from engine.views.diagrams import heat_views
+from engine.views.monitoring import Filters
+from engine.views.monitoring_heat import node_heat
+from engine.views.monitoring_list import all_instances, csv_lines, xlsx_bytes
+from engine.views.monitoring_page import dashboard_figures, filter_choices
 from webapp.auth import principal
 from webapp.charts import weekly_chart
 from webapp.database import db_session

@@ -22,7 +22,7 @@ from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, DecodeError, InvalidKeyIdError, JoseError, UnsupportedAlgorithmError
 from joserfc.jwk import KeySet, KeySetSerialization
 
-from engine.provisioning import ClaimNames
+from engine.directory.provisioning import ClaimNames
 
 DISCOVERY_TTL = 3600
 # Asymmetric algorithms only: a token signed with the client secret (HS256) or unsigned ("none") is refused.

@@ -7,8 +7,8 @@ from flask_login import login_required
 from engine.access import require_operate
 from engine.forms import Confirmation
 from engine.models import TaskRow
-from engine.operations import InstanceOperations, OperationRefused, checked_reason
-from engine.runtime import Conflict
+from engine.ops.operations import InstanceOperations, OperationRefused, checked_reason
+from engine.runtime.runtime import Conflict
 from webapp.auth import principal
 from webapp.confirmation import confirmation_page, confirmed
 from webapp.database import db_session

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from engine.consistency import check_consistency
+from engine.ops.consistency import check_consistency
 
 db = AppGroup("db", help="Look after the database.")
 

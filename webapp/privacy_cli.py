@@ -9,10 +9,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, or_, select
 
+from engine.campaign.gdpr import anonymise_volunteers, export_person
+from engine.directory.tokens import revoke_person_tokens
 from engine.documents import DocumentStore
-from engine.gdpr import anonymise_volunteers, export_person
 from engine.models import Person
-from engine.tokens import revoke_person_tokens
 
 
 def _sessions():

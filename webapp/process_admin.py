@@ -8,10 +8,10 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from engine.access import require_process_owner
-from engine.deployment import bundle_for, current_deployment
 from engine.models import Deployment, Person, StagedDeployment
 from engine.models.staging import STAGED_STATUSES
-from engine.staging import (
+from engine.runtime.deployment import bundle_for, current_deployment
+from engine.runtime.staging import (
     MAX_FILE_BYTES,
     StagingRefused,
     confirm_staged,

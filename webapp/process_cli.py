@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from engine.deployment import read_definition_files
+from engine.runtime.deployment import read_definition_files
 from engine.scenarios import find_scenarios, run_scenarios
 from engine.validation import PathError, collect_files, validate_files
 

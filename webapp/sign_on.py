@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
-from engine.provisioning import ProvisioningRefused, provision, read_identity
+from engine.directory.provisioning import ProvisioningRefused, provision, read_identity
 from webapp.auth import User, render_login, safe_next
 from webapp.database import db_session
 from webapp.oidc import OidcError, provider_of

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from engine.sign_on_discrepancies import KIND_LABELS, visible_discrepancies
+from engine.directory.sign_on_discrepancies import KIND_LABELS, visible_discrepancies
 from webapp.auth import principal
 from webapp.database import db_session
 

@@ -7,10 +7,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import login_required
 
 from engine import forms
+from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
-from engine.gdpr import record_access
-from engine.runtime import Conflict, FormInvalid, ProcessRuntime
-from engine.task_view import build_task_view
+from engine.runtime.runtime import Conflict, FormInvalid, ProcessRuntime
+from engine.views.task_view import build_task_view
 from webapp.auth import principal
 from webapp.confirmation import confirmation_page, confirmed, revising
 from webapp.database import db_session

@@ -8,9 +8,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from engine.access import can_manage_training
-from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
-from engine.training_tracking import training_tracking
-from engine.trainings import (
+from engine.campaign.training_tracking import training_tracking
+from engine.campaign.trainings import (
     RegistrationRefused,
     may_register_self,
     record_attendance,
@@ -22,6 +21,7 @@ from engine.trainings import (
     unregister,
     visible_sessions,
 )
+from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
 from handlers.rules import TRAININGS
 from webapp.auth import principal
 from webapp.database import db_session

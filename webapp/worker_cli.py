@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from engine.worker import Worker
+from engine.runtime.worker import Worker
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,4 @@
 """Persisted models: the directory (who and where) and the runtime (instances, tasks)."""
-from engine.heartbeat import WorkerHeartbeat
 from engine.models.campaign import Campaign, CampaignReopening
 from engine.models.directory import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
 from engine.models.follow_up import Timer, TrainingRegistration, TrainingSession, VolunteerMission
@@ -16,6 +15,7 @@ from engine.models.runtime import (
 from engine.models.security import ApiToken, PersonalDataAccess
 from engine.models.sign_on import LoginDiscrepancy
 from engine.models.staging import StagedDeployment
+from engine.ops.heartbeat import WorkerHeartbeat
 
 __all__ = [
     "ApiToken",

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.access import Forbidden, Principal, can_act, can_end_mission, can_start
+from engine.campaign.termination import end_mission
 from engine.forms import FORM_LEVEL
 from engine.models import (
     Document,
@@ -23,11 +24,10 @@ from engine.models import (
     VolunteerMission,
 )
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.runtime import Conflict, FormInvalid, NotFound, ProcessRuntime, StartRefused
+from engine.runtime.runtime import Conflict, FormInvalid, NotFound, ProcessRuntime, StartRefused
+from engine.runtime.timers import find_task
 from engine.scenarios.spec import Expectation, Scenario, ScenarioError, Step
 from engine.scenarios.world import Copy, set_the_scene
-from engine.termination import end_mission
-from engine.timers import find_task
 
 # A file field in a scenario: `{file: contrat-signe.pdf}` sends this small valid PDF under that name.
 _PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

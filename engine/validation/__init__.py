@@ -85,7 +85,7 @@ def collect_files(paths: Iterable[Path], processes_dir: Path, forms_dir: Path) -
     A path is a BPMN, DMN or JSON file, or a folder of them; without paths every
     file of `processes_dir` and `forms_dir` is checked.
     """
-    from engine.deployment import read_definition_files
+    from engine.runtime.deployment import read_definition_files
 
     files = read_definition_files(processes_dir, forms_dir)
     paths = list(paths)

@@ -13,7 +13,7 @@ from engine.validation.expressions import assigned_names
 from engine.validation.forms import form_name
 from engine.validation.model import NS, SCOPES, Definitions, Node, Scope, dmn_children, local, text_of
 
-# What `engine.runtime.ProcessRuntime.start` puts in every new instance (docs/processes.md).
+# What `engine.runtime.runtime.ProcessRuntime.start` puts in every new instance (docs/processes.md).
 START_VARIABLES = frozenset({"establishment_id", "establishment", "campaign", "structure_code"})
 
 

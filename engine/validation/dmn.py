@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from engine.scripting import CampaignScriptEngine
+from engine.runtime.scripting import CampaignScriptEngine
 from engine.validation.dataflow import DataFlow
 from engine.validation.expressions import expression_problem, loaded_names
 from engine.validation.model import Definitions, dmn_children, dmn_text, text_of

@@ -8,7 +8,7 @@ import re
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.scripting import SAFE_BUILTINS, ScriptRefused, compile_expression, compile_script
+from engine.runtime.scripting import SAFE_BUILTINS, ScriptRefused, compile_expression, compile_script
 
 _SYNTAX = re.compile(r"Line (\d+): SyntaxError: (.*?) at statement: '(.*)'", re.S)
 _UNDERSCORE = re.compile(r'Line (\d+): "([^"]+)" is an invalid (attribute|variable) name because it starts with "_"')

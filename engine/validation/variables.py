@@ -10,7 +10,7 @@ import ast
 import builtins
 from collections.abc import Iterator
 
-from engine.scripting import SAFE_BUILTINS
+from engine.runtime.scripting import SAFE_BUILTINS
 from engine.validation.bpmn import expressions_of
 from engine.validation.dataflow import START_VARIABLES, DataFlow
 from engine.validation.expressions import loaded_names

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from engine.models import Structure
-from engine.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime
 
 from .conftest import assert_accessible, axe_violations, describe_violations, login
 from conftest import principal_of

@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from engine.models import TaskRow
-from engine.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime
 
 from .conftest import field, login
 from test_processes import do, sample, start_project

@@ -9,8 +9,8 @@ from datetime import datetime
 from flask import Blueprint, current_app, g, request
 
 from engine.access import Principal
-from engine.runtime import ProcessRuntime
-from engine.tokens import person_for_token
+from engine.directory.tokens import person_for_token
+from engine.runtime.runtime import ProcessRuntime
 from webapp.api.errors import ApiError
 from webapp.database import db_session
 

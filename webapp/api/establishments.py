@@ -5,8 +5,8 @@ from flask import jsonify
 from sqlalchemy import select
 
 from engine.access import require_view_establishment
-from engine.campaigns import current_campaign
-from engine.directory import SqlDirectory, establishment_file, school_file
+from engine.campaign.campaigns import current_campaign
+from engine.directory.lookups import SqlDirectory, establishment_file, school_file
 from engine.models import Establishment
 from handlers.school_file import school_file_problems
 from webapp.api.common import UAI, bp, principal

@@ -8,15 +8,15 @@ from flask import current_app, jsonify, send_file, url_for
 from sqlalchemy import select
 
 from engine.access import can_act, can_start, require_view
-from engine.campaigns import CampaignRefused, ProjectExists, current_campaign, start_hosting_project
-from engine.deployment import bundle_for
+from engine.campaign.campaigns import CampaignRefused, ProjectExists, current_campaign, start_hosting_project
+from engine.campaign.gdpr import record_access
 from engine.documents import DocumentStore
-from engine.gdpr import record_access
-from engine.history import EVENT_LABELS, instance_documents, open_tasks
 from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.queries import InstanceSearch, search_instances
-from engine.runtime import StartRefused
+from engine.runtime.deployment import bundle_for
+from engine.runtime.runtime import StartRefused
+from engine.views.history import EVENT_LABELS, instance_documents, open_tasks
+from engine.views.queries import InstanceSearch, search_instances
 from webapp.api.common import (
     UAI,
     bp,

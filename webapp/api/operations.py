@@ -8,7 +8,7 @@ from flask import current_app, jsonify
 
 from engine.access import require_operate
 from engine.models import Deployment, ProcessInstance, TaskRow
-from engine.operations import InstanceOperations, OperationRefused, eligible_people
+from engine.ops.operations import InstanceOperations, OperationRefused, eligible_people
 from webapp.api.common import bp, checked_uuid, json_body, principal, refuse_unknown_fields
 from webapp.api.errors import ApiError
 from webapp.api.instances import instance_state

@@ -8,13 +8,13 @@ from datetime import datetime
 from flask import jsonify, request, url_for
 
 from engine import forms
+from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
-from engine.gdpr import record_access
 from engine.models import Establishment, ProcessInstance, TaskRow
-from engine.queries import actionable_tasks
-from engine.runtime import FormInvalid
-from engine.task_view import build_task_view
+from engine.runtime.runtime import FormInvalid
 from engine.uploads import Upload
+from engine.views.queries import actionable_tasks
+from engine.views.task_view import build_task_view
 from webapp.api.common import bp, checked_uuid, iso, json_body, principal, runtime
 from webapp.api.errors import ApiError
 from webapp.api.instances import instance_state

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app, jsonify
 
-from engine.accounts import authenticate
-from engine.tokens import issue_token, person_for_token, revoke_token
+from engine.directory.accounts import authenticate
+from engine.directory.tokens import issue_token, person_for_token, revoke_token
 from webapp.api.common import bearer_token, iso, json_body, public, refuse_unknown_fields
 from webapp.api.errors import ApiError
 from webapp.database import db_session

@@ -1,0 +1,209 @@
+"""Campaigns: opened and closed by process owners, one hosting project per school, a submission deadline.
+
+A campaign is the school year of the missions (2027-2028: missions starting
+from September 2027). One campaign is open at a time; référents start their
+school's hosting project in it until the submission deadline, after which only
+a reopening granted by a gestionnaire of the school's territory lets them
+submit. Rules live here so that the web pages and the API say the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.access import Forbidden, Principal, can_reopen_submission, can_start, require_process_owner
+from engine.french import date_fr
+from engine.models import Campaign, CampaignReopening, Establishment, ProcessInstance
+from engine.views.queries import live_project
+from handlers.identifiers import school_year_problem
+
+if TYPE_CHECKING:
+    from engine.runtime.runtime import ProcessRuntime
+
+
+class CampaignRefused(Exception):
+    """An action on a campaign is not possible now; the message says why, in French."""
+
+
+class ProjectExists(CampaignRefused):
+    """The school already has a hosting project in this campaign."""
+
+    def __init__(self, instance: ProcessInstance):
+        super().__init__("Un projet d'accueil existe déjà pour cette campagne.")
+        self.instance = instance
+
+
+@dataclass
+class CampaignInvalid(Exception):
+    """The campaign form has errors, keyed by field, in French."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def current_campaign(session: Session) -> Campaign | None:
+    """The open campaign, in which new hosting projects start."""
+    return session.scalar(select(Campaign).where(Campaign.closed_at.is_(None))
+                          .order_by(Campaign.school_year.desc()).limit(1))
+
+
+def campaign_of_year(session: Session, school_year: str | None) -> Campaign | None:
+    """The campaign of a school year, open or closed."""
+    if not school_year:
+        return None
+    return session.scalar(select(Campaign).where(Campaign.school_year == school_year))
+
+
+def all_campaigns(session: Session) -> list[Campaign]:
+    """Every campaign, the most recent first."""
+    return list(session.scalars(select(Campaign).order_by(Campaign.school_year.desc())))
+
+
+def _parse_date(form: dict, name: str, errors: dict) -> date | None:
+    text = (form.get(name) or "").strip()
+    if not text:
+        errors[name] = "Ce champ est obligatoire."
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = "Date invalide : attendue sous la forme AAAA-MM-JJ."
+        return None
+
+
+def open_campaign(session: Session, principal: Principal, form: dict, now: datetime) -> Campaign:
+    """Open a campaign from the process owner's form (strings); commit; raise `CampaignInvalid` on errors."""
+    require_process_owner(principal)
+    errors: dict[str, str] = {}
+    school_year = (form.get("school_year") or "").strip()
+    if (problem := school_year_problem(school_year)) is not None:
+        errors["school_year"] = problem[:1].upper() + problem[1:] + "."
+    pupil_count_year = (form.get("pupil_count_year") or "").strip() or school_year
+    if "school_year" not in errors and (problem := school_year_problem(pupil_count_year)) is not None:
+        errors["pupil_count_year"] = problem[:1].upper() + problem[1:] + "."
+    deadline = _parse_date(form, "submission_deadline", errors)
+    earliest = _parse_date(form, "earliest_start", errors)
+    latest = _parse_date(form, "latest_start", errors)
+    if deadline and earliest and deadline >= earliest:
+        errors["submission_deadline"] = "La date limite de dépôt doit précéder le début des missions."
+    if earliest and latest and earliest > latest:
+        errors["latest_start"] = "La date de début au plus tard doit suivre la date au plus tôt."
+    if deadline and deadline < now.date():
+        errors["submission_deadline"] = "La date limite de dépôt est déjà passée."
+    if not errors and campaign_of_year(session, school_year) is not None:
+        errors["school_year"] = f"La campagne {school_year} existe déjà."
+    current = current_campaign(session)
+    if not errors and current is not None:
+        errors["school_year"] = f"La campagne {current.school_year} est encore ouverte : fermez-la d'abord."
+    if errors:
+        raise CampaignInvalid(errors)
+    campaign = Campaign(school_year=school_year, pupil_count_year=pupil_count_year, submission_deadline=deadline,
+                        earliest_start=earliest, latest_start=latest, opened_at=now, opened_by_id=principal.person_id)
+    session.add(campaign)
+    session.commit()
+    return campaign
+
+
+def close_campaign(session: Session, principal: Principal, campaign: Campaign, now: datetime) -> None:
+    """Close a campaign: no new project starts in it; projects under way go on. Commit."""
+    require_process_owner(principal)
+    if campaign.closed_at is not None:
+        raise CampaignRefused(f"La campagne {campaign.school_year} est déjà fermée.")
+    campaign.closed_at = now
+    campaign.closed_by_id = principal.person_id
+    session.commit()
+
+
+def reopening_of(session: Session, campaign: Campaign, establishment_id: int) -> CampaignReopening | None:
+    """The late-submission reopening granted to a school in a campaign, if any."""
+    return session.scalar(select(CampaignReopening).where(CampaignReopening.campaign_id == campaign.id,
+                                                          CampaignReopening.establishment_id == establishment_id))
+
+
+def submission_open(session: Session, campaign: Campaign, establishment_id: int | None, today: date) -> bool:
+    """Whether a school may still submit a project in a campaign: before the deadline or while reopened."""
+    if campaign.closed_at is not None:
+        return False
+    if today <= campaign.submission_deadline:
+        return True
+    reopening = reopening_of(session, campaign, establishment_id) if establishment_id else None
+    return reopening is not None and today <= reopening.until
+
+
+def deadline_message(campaign: Campaign) -> str:
+    """Why a school cannot submit after the deadline, and who can help."""
+    return (f"La date limite de dépôt des projets de la campagne {campaign.school_year} était le "
+            f"{date_fr(campaign.submission_deadline)}. Seul votre gestionnaire peut rouvrir le dépôt pour votre "
+            "établissement (voir la page Aide).")
+
+
+def reopen_submission(session: Session, principal: Principal, campaign: Campaign, establishment: Establishment,
+                      until_text: str, reason: str, now: datetime) -> CampaignReopening:
+    """Let one school submit after the deadline, until a date (gestionnaires of its territory); commit."""
+    if not can_reopen_submission(principal, establishment):
+        raise Forbidden("Seuls les gestionnaires du territoire de l'établissement peuvent rouvrir le dépôt.")
+    if campaign.closed_at is not None:
+        raise CampaignRefused(f"La campagne {campaign.school_year} est fermée : le dépôt ne peut plus être rouvert.")
+    try:
+        until = date.fromisoformat((until_text or "").strip())
+    except ValueError:
+        raise CampaignRefused("Date de fin de réouverture invalide : attendue sous la forme AAAA-MM-JJ.") from None
+    if until < now.date():
+        raise CampaignRefused("La date de fin de réouverture est déjà passée.")
+    if until >= campaign.latest_start:
+        raise CampaignRefused(f"La réouverture doit finir avant le {date_fr(campaign.latest_start)}, "
+                              "dernière date de début des missions.")
+    reopening = reopening_of(session, campaign, establishment.id)
+    if reopening is None:
+        reopening = CampaignReopening(campaign_id=campaign.id, establishment_id=establishment.id)
+        session.add(reopening)
+    reopening.until = until
+    reopening.reason = (reason or "").strip()[:300] or None
+    reopening.granted_by_id = principal.person_id
+    reopening.granted_at = now
+    session.commit()
+    return reopening
+
+
+def campaign_context(session: Session, school_year: str | None, establishment_id: int | None,
+                     today: date) -> dict | None:
+    """What handlers know of an instance's campaign, or None when the platform has no record of it."""
+    campaign = campaign_of_year(session, school_year)
+    if campaign is None:
+        return None
+    return {
+        "school_year": campaign.school_year,
+        "pupil_count_year": campaign.pupil_count_year,
+        "submission_deadline": campaign.submission_deadline.isoformat(),
+        "earliest_start": campaign.earliest_start.isoformat(),
+        "latest_start": campaign.latest_start.isoformat(),
+        "submission_open": submission_open(session, campaign, establishment_id, today),
+    }
+
+
+def check_project_start(session: Session, establishment: Establishment, today: date) -> Campaign:
+    """The campaign a school's new hosting project starts in; raise `CampaignRefused` when it cannot start."""
+    campaign = current_campaign(session)
+    if campaign is None:
+        raise CampaignRefused("Aucune campagne n'est ouverte : les projets d'accueil ne peuvent pas être "
+                              "déposés pour l'instant.")
+    # Two référents of one school starting at once: the row lock makes the second wait and see the first.
+    session.scalar(select(Establishment.id).where(Establishment.id == establishment.id).with_for_update())
+    existing = live_project(session, establishment.id, campaign.school_year)
+    if existing is not None:
+        raise ProjectExists(existing)
+    if not submission_open(session, campaign, establishment.id, today):
+        raise CampaignRefused(deadline_message(campaign))
+    return campaign
+
+
+def start_hosting_project(runtime: ProcessRuntime, principal: Principal, establishment: Establishment,
+                          today: date) -> ProcessInstance:
+    """Start a school's hosting project in the open campaign, as one of its référents."""
+    if not can_start(principal, "hosting_project", establishment, None):
+        raise Forbidden("Seuls les référents de l'établissement peuvent démarrer son projet d'accueil.")
+    campaign = check_project_start(runtime.session, establishment, today)
+    return runtime.start("hosting_project", principal, establishment=establishment, campaign=campaign.school_year)

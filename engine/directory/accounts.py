@@ -1,0 +1,50 @@
+"""Local accounts: argon2id password hashes and authentication."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.models import Person
+
+_HASHER = PasswordHasher()
+# Verified against when the login is unknown, so that timing does not tell which logins exist.
+_DUMMY_HASH = _HASHER.hash("mot de passe inexistant")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _HASHER.hash(password)
+
+
+def authenticate(session: Session, login: str, password: str) -> Person | None:
+    """Return the active person with this login (or email) and password, or None."""
+    if "\x00" in login:
+        # PostgreSQL refuses NUL in text: such a login cannot exist, and must not reach the database.
+        _verify(_DUMMY_HASH, password)
+        return None
+    person = session.scalar(select(Person).where(func.lower(Person.login) == login.strip().lower()))
+    if person is None:
+        person = session.scalar(select(Person).where(func.lower(Person.email) == login.strip().lower()))
+    if person is None or not person.password_hash or not person.active:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(person.password_hash, password):
+        return None
+    if _HASHER.check_needs_rehash(person.password_hash):
+        person.password_hash = hash_password(password)
+    person.last_login_at = datetime.now()
+    # The directory's next sync after this moment makes the person's roles count (engine.directory.lookups.eligible_tutors).
+    person.first_login_at = person.first_login_at or person.last_login_at
+    session.commit()
+    return person
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,377 @@
+"""Importing an Isidoor directory file: idempotent, in bulk, one bad record never stops the rest.
+
+Each section (structures, establishments, people, roles) is read record by
+record (engine.directory.records), compared with the rows already stored,
+loaded once into dicts by natural key (structure code, UAI, Isidoor id, role
+key), and only what changed is written, in batches of `BATCH` rows with one
+transaction per batch. Should the database still refuse a batch, its rows are
+retried one at a time and only the faulty ones are rejected. Importing the
+same file twice changes nothing the second time. Each establishment's pupil
+count is also kept under its school year (PupilCount), and a person listed
+in a file with a roles section keeps exactly the Isidoor roles it gives them.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.directory.records import Record, describe_key, read_establishment, read_person, read_role, read_structure
+from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
+
+BATCH = 1000
+SECTIONS = ("structures", "establishments", "people", "roles")
+KIND_LABELS = {"structure": "Structures", "establishment": "Établissements", "person": "Personnes", "role": "Rôles"}
+OUTCOME_LABELS = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé", "rejected": "rejeté",
+                  "removed": "retiré"}
+# After a count, as in "3 créé(s), 1 mis à jour".
+OUTCOME_COUNTED = {"created": "créé(s)", "updated": "mis à jour", "unchanged": "inchangé(s)", "rejected": "rejeté(s)",
+                   "removed": "retiré(s)"}
+# Entries kept in the import's record in the database: rejections, values to correct, then changes, up to this many.
+STORED_ENTRIES = 5000
+Progress = Callable[[int, int], None]
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; the message is French."""
+
+
+@dataclass
+class Entry:
+    """What the import did with one record."""
+
+    kind: str
+    key: str
+    position: int | None
+    outcome: str
+    messages: list[str] = field(default_factory=list)
+    # Imported with values kept as given but invalid (SIRET, phone...): to be corrected in Isidoor.
+    flagged: bool = False
+
+    def as_dict(self) -> dict:
+        """The entry as stored and shown."""
+        return {"kind": self.kind, "key": self.key, "position": self.position, "outcome": self.outcome,
+                "messages": self.messages, "flagged": self.flagged}
+
+
+@dataclass
+class ImportReport:
+    """Counts by kind and outcome, and every entry other than "unchanged"."""
+
+    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    entries: list[Entry] = field(default_factory=list)
+
+    def add(self, kind: str, key, position: int | None, outcome: str, messages: list[str] | None = None,
+            flagged: bool = False) -> Entry:
+        """Record an outcome; return its entry so a later database refusal can change it."""
+        entry = Entry(kind, describe_key(kind, key), position, outcome, list(messages or []), flagged)
+        self.counts[kind][outcome] += 1
+        if outcome != "unchanged":
+            self.entries.append(entry)
+        return entry
+
+    def reject_after_write(self, entry: Entry, message: str) -> None:
+        """Turn a created or updated entry into a rejection the database made."""
+        self.counts[entry.kind][entry.outcome] -= 1
+        self.counts[entry.kind]["rejected"] += 1
+        entry.outcome = "rejected"
+        entry.messages.append(message)
+
+    def total(self, outcome: str) -> int:
+        """How many records of every kind had an outcome."""
+        return sum(counter[outcome] for counter in self.counts.values())
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import wrote anything."""
+        return any(self.total(outcome) for outcome in ("created", "updated", "removed"))
+
+    def stored_entries(self) -> list[dict]:
+        """Entries to keep in the database: rejections first, then values to correct, capped."""
+        ordered = sorted(self.entries, key=lambda e: (e.outcome != "rejected", not e.flagged))
+        return [entry.as_dict() for entry in ordered[:STORED_ENTRIES]]
+
+
+def read_document(content: bytes) -> dict:
+    """The directory document in a file's bytes; raise `ImportFileError` (French) when unreadable."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError("Le fichier n'est pas encodé en UTF-8.") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ImportFileError(f"Le fichier n'est pas un JSON valide (ligne {error.lineno}, colonne {error.colno}) : "
+                              f"{error.msg}.") from None
+    if not isinstance(document, dict):
+        raise ImportFileError("Le fichier doit contenir un objet JSON avec les listes structures, establishments, "
+                              "people et roles.")
+    if document.get("version", 1) != 1:
+        raise ImportFileError(f"Version de format {document.get('version')!r} inconnue : seule la version 1 est lue.")
+    for section in SECTIONS:
+        if not isinstance(document.get(section, []), list):
+            raise ImportFileError(f"La section « {section} » doit être une liste.")
+    if not any(document.get(section) for section in SECTIONS):
+        raise ImportFileError("Le fichier ne contient aucun enregistrement (structures, establishments, people, "
+                              "roles).")
+    return document
+
+
+class _Importer:
+    def __init__(self, session: Session, now: datetime, progress: Progress | None, total: int):
+        self.session = session
+        self.now = now
+        self.report = ImportReport()
+        self.progress = progress
+        self.total = total
+        self.done = 0
+        self.step = max(total // 50, 500)
+
+    def advance(self, count: int = 1) -> None:
+        """Count records settled: rejected or unchanged when read, created or updated once committed."""
+        before, self.done = self.done, self.done + count
+        if self.progress is not None and (before // self.step != self.done // self.step or self.done == self.total):
+            self.progress(self.done, self.total)
+
+    def upsert(self, kind: str, table, key_column: str, raws: list, reader: Callable[[object], Record],
+               new_row: Callable[[str], dict | str] | None = None) -> dict[str, Record]:
+        """Create or update the records of one section; return the records read without rejection, by key."""
+        # Keys compared as the readers fold them (codes and UAI in upper case, Isidoor ids in lower case), so
+        # that a row stored with another case is updated, not duplicated.
+        fold = str.lower if key_column == "isidoor_id" else str.upper
+        existing = {fold(row[key_column]): row for row in self.session.execute(select(table)).mappings()
+                    if row[key_column] is not None}
+        seen: dict = {}
+        accepted: dict[str, Record] = {}
+        inserts, updates = [], []
+        for position, raw in enumerate(raws, 1):
+            record = reader(raw)
+            if record.errors:
+                self.report.add(kind, record.key, position, "rejected", record.errors)
+                self.advance()
+                continue
+            if record.key in seen:
+                self.report.add(kind, record.key, position, "rejected",
+                                [f"en double dans le fichier (déjà lu en position {seen[record.key]})"])
+                self.advance()
+                continue
+            seen[record.key] = position
+            # Readers reject a record without its key, which is text in every section but roles.
+            key = record.key
+            assert isinstance(key, str)
+            accepted[key] = record
+            old = existing.get(key)
+            if old is None:
+                row = new_row(key) if new_row else {}
+                if isinstance(row, str):
+                    self.report.add(kind, record.key, position, "rejected", [row])
+                    self.advance()
+                    continue
+                entry = self.report.add(kind, record.key, position, "created", record.flags + record.notes,
+                                        bool(record.flags))
+                inserts.append((entry, {key_column: record.key, **record.values, **row}))
+                continue
+            changed = [column for column, value in record.values.items() if old[column] != value]
+            if not changed:
+                self.report.add(kind, record.key, position, "unchanged")
+                self.advance()
+                continue
+            entry = self.report.add(kind, record.key, position, "updated",
+                                    [f"modifié : {', '.join(changed)}"] + record.flags + record.notes,
+                                    bool(record.flags))
+            updates.append((entry, {"row_id": old["id"], **record.values}))
+        self.write(table, inserts, updates)
+        return accepted
+
+    def write(self, table, inserts: list, updates: list, counted: bool = True) -> None:
+        """Insert and update rows in batches, one transaction per batch; `counted`: rows are records of the file."""
+        for start in range(0, len(inserts), BATCH):
+            self._batch(inserts[start:start + BATCH], lambda rows: self.session.execute(insert(table), rows), counted)
+        if updates:
+            columns = [c for c in updates[0][1] if c != "row_id"]
+            statement = (update(table).where(table.c.id == bindparam("row_id"))
+                         .values({column: bindparam(f"new_{column}") for column in columns}))
+            prefixed = [(entry, {"row_id": row["row_id"], **{f"new_{c}": row[c] for c in columns}})
+                        for entry, row in updates]
+            for start in range(0, len(prefixed), BATCH):
+                self._batch(prefixed[start:start + BATCH], lambda rows: self.session.execute(statement, rows),
+                            counted)
+
+    def _batch(self, batch: list, execute: Callable[[list], object], counted: bool) -> None:
+        try:
+            execute([row for _entry, row in batch])
+            self.session.commit()
+        except (IntegrityError, DataError):
+            self.session.rollback()
+            self._one_by_one(batch, execute)
+        if counted:
+            self.advance(len(batch))
+
+    def _one_by_one(self, batch: list, execute: Callable[[list], object]) -> None:
+        # One row at a time, so that only the rows the database refuses are rejected.
+        for entry, row in batch:
+            try:
+                execute([row])
+                self.session.commit()
+            except (IntegrityError, DataError) as error:
+                self.session.rollback()
+                if entry is not None:
+                    self.report.reject_after_write(entry, f"refusé par la base de données : {str(error.orig)[:200]}")
+
+    def pupil_counts(self, establishments: dict[str, Record]) -> None:
+        """Keep each establishment's count under its school year, so that earlier years stay readable."""
+        table = PupilCount.__table__
+        ids = dict(self.session.execute(select(Establishment.uai, Establishment.id)).all())
+        existing = {(row.establishment_id, row.school_year): row for row in self.session.execute(
+            select(table.c.id, table.c.establishment_id, table.c.school_year, table.c.pupil_count))}
+        inserts, updates = [], []
+        for uai, record in establishments.items():
+            count, year = record.values["pupil_count"], record.values["pupil_count_year"]
+            if count is None or uai not in ids:
+                continue
+            old = existing.get((ids[uai], year))
+            if old is None:
+                inserts.append((None, {"establishment_id": ids[uai], "school_year": year, "pupil_count": count}))
+            elif old.pupil_count != count:
+                updates.append((None, {"row_id": old.id, "pupil_count": count}))
+        self.write(table, inserts, updates, counted=False)
+
+    def roles(self, raws: list, listed_people: set[str], complete_for_people: bool) -> None:
+        """Create, update, confirm and withdraw role assignments."""
+        table = RoleAssignment.__table__
+        people = {row.isidoor_id.lower(): row for row in self.session.execute(
+            select(Person.id, Person.isidoor_id, Person.first_login_at).where(Person.isidoor_id.is_not(None)))}
+        establishments = dict(self.session.execute(select(Establishment.uai, Establishment.id)).all())
+        structures = dict(self.session.execute(select(Structure.code, Structure.id)).all())
+        existing = {(row["person_id"], row["role"], row["establishment_id"], row["structure_id"]): row
+                    for row in self.session.execute(select(table)).mappings()}
+        seen: dict = {}
+        inserts, updates = [], []
+        for position, raw in enumerate(raws, 1):
+            record = read_role(raw)
+            person_key, role, uai, code = record.key if isinstance(record.key, tuple) else (None, None, None, None)
+            person = people.get(person_key)
+            if not record.errors:
+                if person is None:
+                    record.errors.append(f"personne « {person_key} » inconnue de l'annuaire")
+                if uai and uai not in establishments:
+                    record.errors.append(f"établissement « {uai} » inconnu de l'annuaire")
+                if code and code not in structures:
+                    record.errors.append(f"structure « {code} » inconnue de l'annuaire")
+            # An unknown person was given an error above: the second test only tells the type checker.
+            if record.errors or person is None:
+                self.report.add("role", record.key, position, "rejected", record.errors)
+                self.advance()
+                continue
+            key = (person.id, role, establishments.get(uai), structures.get(code))
+            if key in seen:
+                self.report.add("role", record.key, position, "rejected",
+                                [f"en double dans le fichier (déjà lu en position {seen[key]})"])
+                self.advance()
+                continue
+            seen[key] = position
+            old = existing.get(key)
+            if old is None:
+                entry = self.report.add("role", record.key, position, "created")
+                inserts.append((entry, {"person_id": key[0], "role": role, "establishment_id": key[2],
+                                        "structure_id": key[3], "source": "isidoor", "synced_at": self.now,
+                                        **record.values}))
+                continue
+            messages = []
+            if old["head_of_school"] != record.values["head_of_school"]:
+                messages.append("modifié : head_of_school")
+            if old["source"] != "isidoor":
+                messages.append("désormais géré par l'annuaire (nommé auparavant sur la plateforme)")
+            # The first sync after a person's first login makes their role count (engine.directory.lookups.eligible_tutors).
+            confirms = person.first_login_at is not None and (old["synced_at"] is None
+                                                               or old["synced_at"] < person.first_login_at)
+            if confirms:
+                messages.append("synchronisé après la première connexion")
+            if not messages:
+                self.report.add("role", record.key, position, "unchanged")
+                self.advance()
+                continue
+            entry = self.report.add("role", record.key, position, "updated", messages)
+            updates.append((entry, {"row_id": old["id"], "head_of_school": record.values["head_of_school"],
+                                    "source": "isidoor", "synced_at": self.now if confirms else old["synced_at"]}))
+        self.write(table, inserts, updates)
+        if complete_for_people:
+            self._withdraw(existing, seen, {people[k].id for k in listed_people if k in people})
+
+    def _withdraw(self, existing: dict, seen: dict, person_ids: set[int]) -> None:
+        # A person listed in the file holds exactly the Isidoor roles the file gives them.
+        gone = [row for key, row in existing.items()
+                if row["person_id"] in person_ids and row["source"] == "isidoor" and key not in seen]
+        if not gone:
+            return
+        names = dict(self.session.execute(select(Person.id, Person.isidoor_id)
+                                          .where(Person.id.in_({row["person_id"] for row in gone}))).all())
+        uais = dict(self.session.execute(select(Establishment.id, Establishment.uai)).all())
+        codes = dict(self.session.execute(select(Structure.id, Structure.code)).all())
+        for row in gone:
+            key = (names.get(row["person_id"]), row["role"], uais.get(row["establishment_id"], ""),
+                   codes.get(row["structure_id"], ""))
+            self.report.add("role", key, None, "removed", ["rôle absent du fichier pour cette personne"])
+        ids = [row["id"] for row in gone]
+        for start in range(0, len(ids), BATCH):
+            self.session.execute(delete(RoleAssignment.__table__)
+                                 .where(RoleAssignment.__table__.c.id.in_(ids[start:start + BATCH])))
+            self.session.commit()
+
+
+def import_directory(session: Session, document: dict, *, source: str, actor_id: int | None = None,
+                     now: datetime | None = None,
+                     progress: Progress | None = None) -> tuple[ImportReport, DirectoryImport]:
+    """Import a directory document (see `read_document`); record and return the report. Commits.
+
+    `now` is the moment of the synchronisation (role confirmations are dated
+    by it); `progress(done, total)` is called about fifty times as records are
+    settled: rejected or unchanged as soon as read, created or updated once
+    their batch is committed.
+    """
+    started = now or datetime.now()
+    clock = time.perf_counter()
+    sections = {name: document.get(name) or [] for name in SECTIONS}
+    importer = _Importer(session, started, progress, sum(len(records) for records in sections.values()))
+    person_table = Person.__table__
+    logins = {login.lower(): (isidoor or "").lower()
+              for login, isidoor in session.execute(select(Person.login, Person.isidoor_id))}
+
+    def new_person(key: str) -> dict | str:
+        if logins.get(key, key) != key:
+            return f"l'identifiant de connexion « {key} » est déjà celui d'une autre personne"
+        return {"login": key, "password_hash": None, "last_login_at": None, "first_login_at": None}
+
+    importer.upsert("structure", Structure.__table__, "code", sections["structures"], read_structure)
+    establishments = importer.upsert("establishment", Establishment.__table__, "uai", sections["establishments"],
+                                     read_establishment)
+    importer.pupil_counts(establishments)
+    listed = importer.upsert("person", person_table, "isidoor_id", sections["people"], read_person, new_person)
+    importer.roles(sections["roles"], set(listed), complete_for_people="roles" in document)
+    report = importer.report
+    record = DirectoryImport(source=source[:200], actor_id=actor_id, started_at=started,
+                             finished_at=started + timedelta(seconds=time.perf_counter() - clock),
+                             counts={kind: dict(counter) for kind, counter in report.counts.items()},
+                             entries=report.stored_entries())
+    # Rows were written with Core statements: objects the caller's session loaded before are stale.
+    session.expire_all()
+    session.add(record)
+    session.commit()
+    return report, record
+
+
+def record_file_error(session: Session, source: str, actor_id: int | None, message: str) -> DirectoryImport:
+    """Keep a trace of a file that could not be read at all. Commits."""
+    now = datetime.now()
+    record = DirectoryImport(source=source[:200], actor_id=actor_id, started_at=now, finished_at=now, counts={},
+                             entries=[], file_error=message[:500])
+    session.add(record)
+    session.commit()
+    return record

@@ -1,0 +1,125 @@
+"""The background worker: fires due BPMN timers, announces new tasks, delivers queued messages.
+
+Any number of workers may run at once, on one machine or several: each timer
+and each message is claimed before it is handled (see `engine.runtime.claims`), so it
+is handled once. Each timer fires in its own transaction with the instance's
+new state, task rows and timer rows: a worker that dies mid-way leaves either
+the timer done or the timer still due, never half of it.
+
+The clock is injectable: tests move time forward and call `run_once` without
+sleeping.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.mail import deliver_pending, transport_from_settings
+from engine.models import ProcessInstance, Timer
+from engine.ops.heartbeat import record_heartbeat
+from engine.runtime.claims import LEASE, claim_next, release
+from engine.runtime.notices import announce_new_tasks
+from engine.runtime.runtime import Conflict, ProcessRuntime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    """What one pass of a worker did."""
+
+    timers_fired: int = 0
+    timers_failed: int = 0
+    tasks_announced: int = 0
+    messages_sent: int = 0
+
+
+def default_worker_name() -> str:
+    """A name unique to this process: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    """One background worker on a database, with its own name and clock."""
+
+    def __init__(self, sessions: sessionmaker, storage_dir: Path, settings: dict, name: str | None = None,
+                 clock: Callable[[], datetime] = datetime.now, batch: int = 200):
+        self.sessions = sessions
+        self.storage_dir = storage_dir
+        self.settings = settings
+        self.name = name or default_worker_name()
+        self.clock = clock
+        self.batch = batch
+
+    def run_once(self) -> PassReport:
+        """Do everything that is due now, then record a heartbeat; return what was done."""
+        now = self.clock()
+        report = PassReport()
+        with self.sessions() as session:
+            self._fire_due_timers(session, now, report)
+        with self.sessions() as session:
+            report.tasks_announced = announce_new_tasks(session, now, self.batch)
+        with self.sessions() as session:
+            report.messages_sent = deliver_pending(
+                session, transport_from_settings(self.settings), self.settings.get("MAIL_SENDER", ""),
+                base_url=self.settings.get("BASE_URL"), now=now, worker=self.name, limit=self.batch)
+        with self.sessions() as session:
+            record_heartbeat(session, self.name, asdict(report))
+            session.commit()
+        return report
+
+    def run_forever(self, stop: threading.Event, interval: float) -> None:
+        """Run passes every `interval` seconds until `stop` is set; a failing pass is logged, not fatal."""
+        log.info("Tâches de fond « %s » démarrées (toutes les %s s).", self.name, interval)
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+                if report.timers_fired or report.tasks_announced or report.messages_sent:
+                    log.info("Passage : %s", report)
+            except Exception:  # the database or the mail server may be away: the next pass tries again
+                log.exception("Échec d'un passage des tâches de fond")
+            stop.wait(interval)
+
+    def _fire_due_timers(self, session: Session, now: datetime, report: PassReport) -> None:
+        for _ in range(self.batch):
+            timer_id = claim_next(session, Timer, Timer.due_at < now, Timer.due_at, self.name, now)
+            if timer_id is None:
+                return
+            if self._fire(session, timer_id, now):
+                report.timers_fired += 1
+            else:
+                report.timers_failed += 1
+
+    def _fire(self, session: Session, timer_id: int, now: datetime) -> bool:
+        # Read as plain values: firing rewrites timer rows, and a kept object would shadow a row reusing its id.
+        timer = session.execute(select(Timer.instance_id, Timer.task_id).where(Timer.id == timer_id)).first()
+        if timer is None:
+            session.rollback()
+            return False
+        instance_id, task_id = timer
+        runtime = ProcessRuntime(session, self.storage_dir, clock=lambda: now, settings=self.settings)
+        try:
+            runtime.fire_timers(session.get_one(ProcessInstance, instance_id), task_id)
+        except Conflict:
+            # Someone changed the instance meanwhile: the timer is tried again at the next pass.
+            session.rollback()
+            release(session, Timer, timer_id)
+            return False
+        except Exception:  # a broken instance must not stop the others: it waits out a lease, then again
+            log.exception("Échéance %s du dossier %s non traitée", timer_id, instance_id)
+            session.rollback()
+            session.execute(update(Timer).where(Timer.id == timer_id)
+                            .values(claimed_by=self.name, claimed_until=now + LEASE)
+                            .execution_options(synchronize_session=False))
+            session.commit()
+            return False
+        return True

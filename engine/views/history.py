@@ -1,0 +1,118 @@
+"""An instance's history and documents as people read them: labelled, in order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import NoReturn
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import handlers
+from engine.directory.lookups import SqlDirectory
+from engine.forms import Form
+from engine.models import AuditEvent, Document, Person, ProcessInstance, TaskRow
+from engine.runtime.deployment import ProcessBundle, bundle_for
+from engine.runtime.tasks import spiff_form
+from handlers.context import HandlerContext
+
+EVENT_LABELS = {
+    "started": "Démarrage",
+    "completed": "Tâche accomplie",
+    "incident": "Incident",
+    "retried": "Relance",
+    "suspended": "Suspension",
+    "resumed": "Reprise",
+    "terminated": "Interruption",
+    "reassigned": "Réaffectation",
+    "migrated": "Migration de version",
+    "anonymised": "Anonymisation",
+    "timer": "Échéance atteinte",
+    "event": "Événement",
+}
+
+
+@dataclass
+class HistoryEntry:
+    """One event of an instance with its submitted data labelled by the form."""
+
+    event: AuditEvent
+    actor: str | None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """Kind of event, in French."""
+        return EVENT_LABELS.get(self.event.kind, self.event.kind)
+
+
+def form_of_spec(bundle: ProcessBundle, spec_id: str | None) -> Form | None:
+    """The form of a user task of a deployment, found by the task's id."""
+    if spec_id is None:
+        return None
+    for process_id, spec in bundle.specs.items():
+        for candidate in [spec, *bundle.subprocess_specs.get(process_id, {}).values()]:
+            task_spec = candidate.task_specs.get(spec_id)
+            if task_spec is not None:
+                return spiff_form(bundle, task_spec)
+    return None
+
+
+def instance_history(session: Session, instance: ProcessInstance) -> list[HistoryEntry]:
+    """Events of an instance, oldest first, with labelled data."""
+    bundle = bundle_for(instance.deployment)
+    rows = session.execute(
+        select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.actor_id)
+        .where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.at, AuditEvent.id)
+    )
+    entries = []
+    computed: dict[str, dict[str, dict]] = {}
+    for event, person in rows:
+        entry = HistoryEntry(event=event, actor=person.full_name if person else None)
+        form = form_of_spec(bundle, event.spec_id)
+        if event.data and form is not None and event.spec_id is not None:
+            if event.spec_id not in computed:
+                computed[event.spec_id] = computed_labels(session, instance, form)
+            for name, value in event.data.items():
+                if value in (None, "", []):
+                    continue
+                title = form.properties.get(name, {}).get("title", name)
+                label = computed[event.spec_id].get(name, {}).get(value) if isinstance(value, str) else None
+                entry.fields.append((title, label or form.label_of(name, value)))
+        entries.append(entry)
+    return entries
+
+
+class _OnlyTheDirectory:
+    """The contracts, documents and mailer of a context built for choice providers, which read the directory only."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"choice providers have no {name}: they read the directory only")
+
+
+def computed_labels(session: Session, instance: ProcessInstance, form: Form) -> dict[str, dict]:
+    """Labels of the values of a form's computed choices (a tuteur's name for their login), as offered today."""
+    sources = form.choice_sources()
+    if not sources:
+        return {}
+    # Choice providers read only the directory and the instance's establishment.
+    unavailable = _OnlyTheDirectory()
+    context = HandlerContext(directory=SqlDirectory(session), contracts=unavailable, documents=unavailable,
+                             mailer=unavailable, today=date.today())
+    data = {"establishment_id": instance.establishment_id}
+    return {name: {item["value"]: item["label"] for item in handlers.CHOICES[source](context, data)}
+            for name, source in sources.items() if source in handlers.CHOICES}
+
+
+def instance_documents(session: Session, instance_id: int) -> list[Document]:
+    """Documents of an instance, newest first."""
+    return list(session.scalars(
+        select(Document).where(Document.instance_id == instance_id).order_by(Document.created_at.desc())
+    ))
+
+
+def open_tasks(session: Session, instance_id: int) -> list[TaskRow]:
+    """Ready tasks of an instance."""
+    return list(session.scalars(
+        select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == "ready").order_by(TaskRow.created_at)
+    ))

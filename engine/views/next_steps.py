@@ -1,0 +1,158 @@
+"""What a person has to do next, for the home page of each role.
+
+Tasks grouped by kind with their count, next due date and how many are
+late; the trainings a school's staff should attend or register volunteers
+to; for gestionnaires, the hosting projects waiting for a review in their
+territory; for process owners, what needs their attention on the dashboard.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.access import Principal, instance_filter
+from engine.campaign.missions import mandatory_status
+from engine.campaign.trainings import may_register_self, registerable_missions, visible_sessions
+from engine.models import ProcessInstance, TaskRow, TrainingSession, VolunteerMission
+
+# The step where a gestionnaire accepts, refuses or sends back a hosting project (hosting_project.bpmn).
+REVIEW_STEP = "review_project"
+
+
+@dataclass
+class TaskGroup:
+    """Ready tasks of one kind: how many, the oldest one, the next due date and how many are late."""
+
+    spec_id: str
+    title: str
+    first_task_id: str
+    count: int = 0
+    overdue: int = 0
+    next_due: datetime | None = None
+    oldest: datetime | None = None
+
+
+def task_groups(rows: Sequence[tuple[TaskRow, ProcessInstance, object]], now: datetime) -> list[TaskGroup]:
+    """The actionable tasks (`engine.views.queries.actionable_tasks` rows) grouped by kind, the most urgent first.
+
+    Late groups come first, then those with the nearest due date, then the oldest waiting.
+    """
+    groups: dict[str, TaskGroup] = {}
+    for task, _instance, _establishment in rows:
+        group = groups.setdefault(task.spec_id, TaskGroup(task.spec_id, task.title, task.id))
+        group.count += 1
+        if task.due_at is not None:
+            group.overdue += task.due_at < now
+            group.next_due = task.due_at if group.next_due is None else min(group.next_due, task.due_at)
+        group.oldest = task.created_at if group.oldest is None else min(group.oldest, task.created_at)
+    return sorted(groups.values(), key=lambda g: (g.overdue == 0, g.next_due is None, g.next_due or now,
+                                                  g.oldest or now))
+
+
+@dataclass
+class TrainingToAttend:
+    """An upcoming session that concerns the person: themself to register, or their school's volunteers."""
+
+    training: TrainingSession
+    registered_self: bool = False
+    may_register_self: bool = False
+    volunteers_registered: int = 0
+    volunteers_to_register: int = 0
+
+
+@dataclass
+class MissingTrainings:
+    """A volunteer of the person's schools, under follow-up, who has not yet attended every mandatory training."""
+
+    mission: VolunteerMission
+    missing: list[str] = field(default_factory=list)
+
+
+def trainings_to_attend(session: Session, principal: Principal, today: date) -> list[TrainingToAttend]:
+    """Upcoming open sessions where the person is registered or may register, or may register volunteers."""
+    if not principal.all_establishments:
+        return []
+    found = []
+    school_missions = set(session.scalars(select(VolunteerMission.id).where(
+        VolunteerMission.establishment_id.in_(principal.all_establishments))))
+    for training in sorted(visible_sessions(session, principal), key=lambda t: t.session_date):
+        if training.status != "open" or training.session_date < today:
+            continue
+        item = TrainingToAttend(training)
+        if training.audience == "tutors":
+            item.registered_self = any(r.person_id == principal.person_id for r in training.registrations)
+            item.may_register_self = not item.registered_self and may_register_self(session, principal, training)
+        else:
+            item.volunteers_to_register = len(registerable_missions(session, principal, training))
+            item.volunteers_registered = sum(1 for r in training.registrations if r.mission_id is not None
+                                             and r.mission_id in school_missions)
+        if item.registered_self or item.may_register_self or item.volunteers_to_register or item.volunteers_registered:
+            found.append(item)
+    return found
+
+
+def missing_trainings(session: Session, principal: Principal) -> list[MissingTrainings]:
+    """Volunteers in mission in the person's schools who still miss a mandatory training."""
+    if not principal.all_establishments:
+        return []
+    missions = session.scalars(select(VolunteerMission).where(
+        VolunteerMission.establishment_id.in_(principal.all_establishments),
+        VolunteerMission.status == "in_progress").order_by(VolunteerMission.last_name, VolunteerMission.first_name))
+    found = []
+    for mission in missions:
+        missing = [t["label"] for t in mandatory_status(session, mission) if not t["done"]]
+        if missing:
+            found.append(MissingTrainings(mission, missing))
+    return found
+
+
+@dataclass
+class ReviewQueue:
+    """Hosting projects waiting for a review: those the gestionnaire's structures review, and in their territory."""
+
+    mine: int = 0
+    mine_overdue: int = 0
+    territory: int = 0
+    oldest: datetime | None = None
+
+
+def review_queue(session: Session, principal: Principal, now: datetime) -> ReviewQueue | None:
+    """For a gestionnaire, how many hosting projects wait for a review; None for other people."""
+    if not principal.is_gestionnaire:
+        return None
+    waiting = (select(TaskRow).join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
+               .where(TaskRow.state == "ready", TaskRow.spec_id == REVIEW_STEP,
+                      ProcessInstance.status != "suspended"))
+    mine = waiting.where(TaskRow.structure_code.in_(principal.structures)).subquery()
+    counts = session.execute(select(func.count(), func.count(mine.c.due_at).filter(mine.c.due_at < now),
+                                    func.min(mine.c.created_at)).select_from(mine)).one()
+    territory = session.execute(select(func.count()).select_from(
+        waiting.where(instance_filter(principal)).subquery())).scalar_one()
+    return ReviewQueue(mine=counts[0], mine_overdue=counts[1], territory=territory, oldest=counts[2])
+
+
+@dataclass
+class Attention:
+    """What a process owner should look at on the dashboard: incidents, suspended instances, late tasks."""
+
+    incidents: int = 0
+    suspended: int = 0
+    overdue_tasks: int = 0
+    running: int = 0
+
+
+def owner_attention(session: Session, principal: Principal, now: datetime) -> Attention | None:
+    """For a process owner, the counts the home page points to the dashboard with; None for other people."""
+    if not principal.process_owner:
+        return None
+    statuses = dict(session.execute(select(ProcessInstance.status, func.count())
+                                    .group_by(ProcessInstance.status)).all())
+    overdue = session.execute(select(func.count()).select_from(TaskRow).join(
+        ProcessInstance, ProcessInstance.id == TaskRow.instance_id).where(
+        TaskRow.state == "ready", TaskRow.due_at < now, ProcessInstance.status != "suspended")).scalar_one()
+    return Attention(incidents=statuses.get("incident", 0), suspended=statuses.get("suspended", 0),
+                     overdue_tasks=overdue, running=statuses.get("running", 0))
