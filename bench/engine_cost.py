@@ -27,7 +27,7 @@ from engine.access import Forbidden, Principal
 from engine.campaign.campaigns import current_campaign
 from engine.models import Establishment, InstanceState, Person, ProcessInstance, TaskRow
 from engine.runtime import compaction
-from engine.runtime.runtime import Conflict, FormInvalid, ProcessRuntime
+from engine.runtime.runtime import Conflict, FormInvalid, ProcessRuntime, RuntimeSettings
 
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
@@ -104,7 +104,7 @@ class Driver:
             return len(session.scalar(select(InstanceState.state).where(InstanceState.instance_id == instance_id)))
 
     def _runtime(self, session) -> ProcessRuntime:
-        return ProcessRuntime(session, self.storage_dir, settings={})
+        return ProcessRuntime(session, RuntimeSettings(self.storage_dir))
 
 
 @dataclass

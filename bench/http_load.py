@@ -33,7 +33,7 @@ from engine.access import Principal
 from engine.campaign.campaigns import current_campaign
 from engine.directory.tokens import token_digest
 from engine.models import ApiToken, Establishment, Person, TaskRow
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 
 
 def free_port() -> int:
@@ -160,7 +160,7 @@ def prepare_walks(sessions, storage_dir: Path, count: int, first_number: int) ->
                          "created_at": datetime.now(), "expires_at": datetime.now() + timedelta(days=1)})
         session.execute(insert(ApiToken), rows)
         session.commit()
-        runtime = ProcessRuntime(session, storage_dir)
+        runtime = ProcessRuntime(session, RuntimeSettings(storage_dir))
         walks = []
         for n, school in enumerate(schools):
             principal = Principal.of(session.get(Person, school.referent_id))

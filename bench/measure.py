@@ -16,13 +16,14 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+
+from engine.db import scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -128,16 +129,8 @@ def fresh_database(kind: str, postgres_url: str = DEFAULT_POSTGRES_URL) -> Itera
         with tempfile.TemporaryDirectory(prefix="bench-") as folder:
             yield f"sqlite:///{Path(folder) / 'bench.db'}"
         return
-    name = f"sc_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(postgres_url, "sc_bench") as url:
+        yield url
 
 
 def postgres_available(postgres_url: str = DEFAULT_POSTGRES_URL) -> bool:

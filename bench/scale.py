@@ -102,7 +102,7 @@ class Views:
         session = self.sessions()
         if counts is not None:
             return lambda: counts(session, principal)
-        return lambda: search_instances(session, principal, InstanceSearch(), 1, 20)[1]
+        return lambda: search_instances(session, principal, InstanceSearch(), 1, 20).total
 
     def get(self, path: str, person_id: int, api: bool):
         """A GET request through the app, by API token or logged-in browser; fail on a non-200 answer."""

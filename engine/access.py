@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from engine.models import Establishment, LoginDiscrepancy, Person, ProcessInstance, Structure, TaskRow
+from engine.errors import Forbidden
+from engine.models import (
+    Establishment,
+    LoginDiscrepancy,
+    Person,
+    ProcessInstance,
+    Structure,
+    TaskRow,
+    TrainingRegistration,
+    VolunteerMission,
+)
 
 LANE_ROLES = {
     "referent": ("referent",),
@@ -21,10 +31,6 @@ LANE_ROLES = {
     "accompagnant": ("tuteur", "cotuteur", "referent"),
     "gestionnaire": ("gestionnaire",),
 }
-
-
-class Forbidden(Exception):
-    """The user may not see or do this; the message is French and safe to show."""
 
 
 @dataclass
@@ -283,6 +289,29 @@ def can_register_volunteer(principal: Principal, structure_code: str, establishm
     """Whether the principal may register a volunteer placed in an establishment: its référent, tuteur or
     cotuteur, or the session's organiser."""
     return can_manage_training(principal, structure_code) or establishment_id in principal.all_establishments
+
+
+def can_see_registration(principal: Principal, structure_code: str, registration: TrainingRegistration,
+                         school_id: int | None) -> bool:
+    """Whether the principal sees a registration to a session of a structure, and may cancel it.
+
+    `school_id` is the establishment of the registered volunteer's mission (None for a tuteur). The session's
+    organisers see every registration; others their own, and those of the volunteers of their schools.
+    """
+    return (can_manage_training(principal, structure_code) or registration.person_id == principal.person_id
+            or (school_id is not None and school_id in principal.all_establishments))
+
+
+def registration_filter(principal: Principal, structure_code: str):
+    """SQL condition on the registrations to a session of a structure that the principal sees (as
+    `can_see_registration`)."""
+    if can_manage_training(principal, structure_code):
+        return TrainingRegistration.id.is_not(None)
+    clauses = [TrainingRegistration.person_id == principal.person_id]
+    if principal.all_establishments:
+        clauses.append(TrainingRegistration.mission_id.in_(select(VolunteerMission.id).where(
+            VolunteerMission.establishment_id.in_(principal.all_establishments))))
+    return or_(*clauses)
 
 
 def can_track_trainings(principal: Principal) -> bool:

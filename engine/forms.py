@@ -44,6 +44,10 @@ DOCUMENT_REFERENCE = {
 # Choices computed when the form is shown (the school's tuteurs): `"x-options-from": "<source>"` on a property
 # names a provider of `handlers.CHOICES`.
 CHOICES_KEYWORD = "x-options-from"
+# Forms the platform shows outside any BPMN user task, named as a task's would be (`forms/<id>.schema.json`,
+# `forms/<id>.uischema.json`): the validator counts them as used. The early end of a mission is the only one.
+END_MISSION_FORM = "end_mission"
+ACTION_FORMS = frozenset({END_MISSION_FORM})
 
 
 @dataclass

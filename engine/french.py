@@ -1,4 +1,9 @@
-"""French formats shared by pages, documents and task instructions."""
+"""French formats shared by pages, documents and task instructions.
+
+The one home of these formats: templates (`webapp.formatting`), task instructions (`engine.views.task_view`) and
+what handlers write (contracts, messages, form errors) all call them, so that a date reads the same everywhere.
+Nothing here imports the rest of the engine: handlers may import this module.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,7 +13,8 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 
 
 def date_fr(value: date | datetime | str | None) -> str:
-    """A date as « 28 novembre 2026 »; text that is not an ISO date is returned as is."""
+    """A date as « 28 novembre 2026 », the first of a month as « 1er octobre 2027 »; text that is not an ISO date
+    is returned as is."""
     if value in (None, ""):
         return ""
     if isinstance(value, str):
@@ -17,7 +23,9 @@ def date_fr(value: date | datetime | str | None) -> str:
             value = date.fromisoformat(text)
         except ValueError:
             return text
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    # French writes the first day of a month as an ordinal, the others as cardinals.
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def datetime_fr(value: datetime | None) -> str:

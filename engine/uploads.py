@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from engine.documents import DocumentStore
+from engine.errors import Refusal
 from engine.forms import Form
 from engine.models import Document, TaskRow
 from handlers.formats import slug
@@ -39,8 +40,10 @@ DATA_URL = re.compile(r"^data:(?P<type>[^;,]*)(?P<params>(?:;[^;,]*)*?);base64,(
 REFERENCE_KEYS = ("document_id", "filename", "content_type", "size", "version")
 
 
-class UploadRefused(Exception):
-    """A file cannot be accepted; the message says why, in French."""
+class UploadRefused(Refusal):
+    """A file cannot be accepted; the message says why, in French. `Attachments` makes it a field error."""
+
+    status = 422
 
 
 @dataclass
@@ -59,9 +62,9 @@ def sniff(content: bytes) -> tuple[str, str] | None:
     return None
 
 
-def max_upload_bytes(settings: dict) -> int:
-    """Largest accepted file, from the MAX_UPLOAD_MB setting."""
-    return int(float(settings.get("MAX_UPLOAD_MB") or DEFAULT_MAX_UPLOAD_MB) * 1024 * 1024)
+def max_upload_bytes(megabytes: float | None) -> int:
+    """Largest accepted file in bytes, from the MAX_UPLOAD_MB setting (the default when not set)."""
+    return int(float(megabytes or DEFAULT_MAX_UPLOAD_MB) * 1024 * 1024)
 
 
 def check_upload(upload: Upload, max_bytes: int) -> tuple[str, str]:

@@ -6,6 +6,13 @@ rules that its submitted form must also pass. Handlers receive a
 dicts. A form property `"x-options-from": "<name>"` takes its choices from
 `CHOICES[name]`; a user task's id may name a prefill in `FORM_PREFILL`, which
 proposes the values of a form shown for the first time.
+
+These tables are the only place that maps an id to a function: a module is
+named after its domain, not after the task it serves (the `volunteer_file`
+task's rules are `eligibility.volunteer_file_rules`, its prefill
+`volunteer.volunteer_file_prefill`), so a task's code is found here by its id.
+`flask processes validate` refuses a key of `FORM_RULES` or `FORM_PREFILL`
+that no deployed user task has (docs/guide-analyste.md, « Une tâche, un nom »).
 """
 from __future__ import annotations
 

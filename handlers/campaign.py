@@ -1,19 +1,11 @@
 """Rules of the campaign on a submitted hosting project: deadline, mission start dates, quota."""
 from __future__ import annotations
 
-from datetime import date
-
+from engine.french import date_fr
 from handlers.context import HandlerContext
 from handlers.school_file import campaign_school_file, pupil_count_for
 
 QUOTA_DECISION = "volunteer_quota"
-
-
-def _date_fr(value: str) -> str:
-    day = date.fromisoformat(value)
-    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-              "octobre", "novembre", "décembre"]
-    return f"{'1er' if day.day == 1 else day.day} {months[day.month - 1]} {day.year}"
 
 
 def submission_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
@@ -24,14 +16,14 @@ def submission_rules(context: HandlerContext, form_data: dict, task_data: dict) 
         # A project sent back by the gestionnaire for changes may be resubmitted after the deadline.
         if not campaign["submission_open"] and "review" not in task_data:
             errors.append((None, f"La date limite de dépôt des projets de la campagne {campaign['school_year']} "
-                                 f"était le {_date_fr(campaign['submission_deadline'])} : le dépôt n'est plus "
+                                 f"était le {date_fr(campaign['submission_deadline'])} : le dépôt n'est plus "
                                  "possible, sauf si votre gestionnaire le rouvre pour votre établissement. "
                                  "Votre saisie est conservée."))
         start = form_data.get("desired_start_date")
         if isinstance(start, str) and not campaign["earliest_start"] <= start <= campaign["latest_start"]:
             errors.append(("desired_start_date",
                            f"Les missions de la campagne {campaign['school_year']} commencent entre le "
-                           f"{_date_fr(campaign['earliest_start'])} et le {_date_fr(campaign['latest_start'])}."))
+                           f"{date_fr(campaign['earliest_start'])} et le {date_fr(campaign['latest_start'])}."))
     requested = form_data.get("places_requested")
     establishment = campaign_school_file(context, task_data["establishment_id"]) or {}
     pupils, _year = pupil_count_for(establishment, campaign["pupil_count_year"] if campaign else None)

@@ -1,11 +1,11 @@
 """What a handler receives from the engine: read access to the directory, documents, mail, a clock.
 
-Handlers import nothing from the engine: these protocols are all they know of it,
-so each handler can be tested with small fakes.
+Handlers import nothing from the engine but its French formats (`engine.french`, which imports nothing
+itself): these protocols are all they know of it, so each handler can be tested with small fakes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -118,7 +118,6 @@ class HandlerContext:
     mailer: Mailer
     today: date
     instance_id: int | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
     # The instance's campaign (school year, deadline, mission start dates, whether the school may still
     # submit); None for trainings and for instances of campaigns the platform has no record of.
     campaign: dict[str, Any] | None = None
@@ -140,4 +139,7 @@ class HandlerContext:
 
 
 class HandlerError(Exception):
-    """A handler cannot do its work; the message (French) is shown to process owners."""
+    """A handler cannot do its work; the message (French) is shown to process owners.
+
+    Not a `Refusal`: the user's input is kept and the instance is left in incident, for process owners to fix.
+    """

@@ -13,9 +13,10 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from engine.french import date_fr
 from handlers.context import HandlerContext, HandlerError
 from handlers.eligibility import age_on, age_problems, campaign_problems, duration_problems
-from handlers.formats import french_amount, french_date, long_date, slug
+from handlers.formats import french_amount, french_date, slug
 from handlers.identifiers import display_phone
 from handlers.offer import DOMAINS
 from handlers.rules import ELIGIBILITY, FEDERATION, INDEMNITY
@@ -25,7 +26,7 @@ __all__ = ["contract_terms_rules", "french_date", "generate_contract", "render_c
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _TEMPLATES = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
-_TEMPLATES.filters.update(french_date=french_date, long_date=long_date, french_amount=french_amount,
+_TEMPLATES.filters.update(french_date=french_date, long_date=date_fr, french_amount=french_amount,
                           phone=display_phone)
 SOCIAL_CRITERIA = {"grant_level_5": "boursier de l'enseignement supérieur (échelon 5 ou plus)",
                    "rsa": "membre d'un foyer bénéficiaire du RSA"}

@@ -9,8 +9,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+from engine.french import date_fr
 from handlers.context import HandlerContext
-from handlers.formats import long_date
 from handlers.rules import ELIGIBILITY
 
 Problem = tuple[str, str]
@@ -59,18 +59,18 @@ def age_problems(volunteer: dict, birth: date, start: date) -> list[Problem]:
     age = age_on(birth, start)
     minimum = ELIGIBILITY["min_age"]
     if age < minimum:
-        return [("birth_date", f"Le volontaire aura {age} ans le {long_date(start)}, premier jour de la mission : "
+        return [("birth_date", f"Le volontaire aura {age} ans le {date_fr(start)}, premier jour de la mission : "
                                f"il faut avoir au moins {minimum} ans. La mission peut commencer au plus tôt le "
-                               f"{long_date(birthday(birth, minimum))}.")]
+                               f"{date_fr(birthday(birth, minimum))}.")]
     disability = bool(volunteer.get("disability"))
     maximum = ELIGIBILITY["max_age_with_disability" if disability else "max_age"]
     if age > maximum:
         limit = birthday(birth, maximum + 1) - timedelta(days=1)
         other = ("" if disability else f" ; jusqu'à la veille de ses {ELIGIBILITY['max_age_with_disability'] + 1} ans "
                                        "avec une reconnaissance de handicap")
-        return [("birth_date", f"Le volontaire aura {age} ans le {long_date(start)}, premier jour de la mission : "
+        return [("birth_date", f"Le volontaire aura {age} ans le {date_fr(start)}, premier jour de la mission : "
                                f"l'engagement doit commencer au plus tard la veille de ses {maximum + 1} ans, le "
-                               f"{long_date(limit)}{other}.")]
+                               f"{date_fr(limit)}{other}.")]
     return []
 
 
@@ -81,11 +81,11 @@ def duration_problems(start: date, end: date) -> list[Problem]:
     earliest, latest = mission_end_bounds(start)
     if end < earliest:
         return [("end_date", f"La mission dure au moins {ELIGIBILITY['min_duration_months']} mois : commencée le "
-                             f"{long_date(start)}, elle finit au plus tôt le {long_date(earliest)}.")]
+                             f"{date_fr(start)}, elle finit au plus tôt le {date_fr(earliest)}.")]
     if end > latest:
         return [("end_date", f"La mission dure au plus {ELIGIBILITY['max_duration_months']} mois, sans "
-                             f"interruption : commencée le {long_date(start)}, elle finit au plus tard le "
-                             f"{long_date(latest)}.")]
+                             f"interruption : commencée le {date_fr(start)}, elle finit au plus tard le "
+                             f"{date_fr(latest)}.")]
     return []
 
 
@@ -111,7 +111,7 @@ def campaign_problems(campaign: dict | None, start: date) -> list[Problem]:
     if earliest <= start <= latest:
         return []
     return [("start_date", f"Dans la campagne {campaign['school_year']}, les missions commencent entre le "
-                           f"{long_date(earliest)} et le {long_date(latest)}.")]
+                           f"{date_fr(earliest)} et le {date_fr(latest)}.")]
 
 
 def _situation(volunteer: dict, age: int) -> list[Problem]:
@@ -164,8 +164,8 @@ def _other_contracts(volunteer: dict, contracts, place: int | None) -> list[Prob
         return []
     other = others[0]
     return [("last_name", f"{volunteer.get('first_name', '')} {volunteer.get('last_name', '')} a déjà un contrat de "
-                          f"Service Civique en cours (du {long_date(other['start_date'])} au "
-                          f"{long_date(other['end_date'])}) : on ne peut accomplir qu'un seul Service Civique.")]
+                          f"Service Civique en cours (du {date_fr(other['start_date'])} au "
+                          f"{date_fr(other['end_date'])}) : on ne peut accomplir qu'un seul Service Civique.")]
 
 
 def eligibility_problems(volunteer: dict, context: HandlerContext, establishment_id: int | None,

@@ -1,12 +1,12 @@
-"""French formats for what handlers write: dates and amounts in documents and messages."""
+"""French formats for what handlers write: short dates, amounts and file names in documents and messages.
+
+Long dates (« 1er octobre 2027 ») are `engine.french.date_fr`, shared with the pages.
+"""
 from __future__ import annotations
 
 import re
 import unicodedata
 from datetime import date
-
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
 
 
 def as_date(value: str | date) -> date:
@@ -17,12 +17,6 @@ def as_date(value: str | date) -> date:
 def french_date(value: str | date) -> str:
     """A date as 28/11/2026."""
     return as_date(value).strftime("%d/%m/%Y")
-
-
-def long_date(value: str | date) -> str:
-    """A date as « 1er octobre 2027 »."""
-    day = as_date(value)
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def french_amount(value: float) -> str:

@@ -54,7 +54,7 @@ from engine.models import (  # noqa: E402
     VolunteerMission,
 )
 from engine.runtime.deployment import deploy, read_definition_files  # noqa: E402
-from engine.runtime.runtime import ProcessRuntime  # noqa: E402
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings  # noqa: E402
 
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 360, "height": 740}
@@ -120,7 +120,7 @@ class Campaign:
     def __init__(self, session, storage: Path):
         self.session = session
         self.clock = Clock()
-        self.runtime = ProcessRuntime(session, storage, clock=self.clock)
+        self.runtime = ProcessRuntime(session, RuntimeSettings(storage), clock=self.clock)
         self.campaign = current_campaign(session)
         self.start = self.campaign.earliest_start + timedelta(days=30)
 

@@ -5,20 +5,19 @@ import io
 import json
 import os
 import re
-import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from engine.access import Principal
-from engine.db import Base, make_engine, make_session_factory, upgrade_database
+from engine.db import Base, make_engine, make_session_factory, scratch_postgres_database, upgrade_database
 from engine.demo import DEMO_PASSWORD, load_demo_data
 from engine.models import Person
 from engine.runtime.deployment import deploy, read_definition_files
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 from engine.runtime.workflow_cache import WORKFLOWS
 from engine.uploads import parse_data_url
 
@@ -65,16 +64,9 @@ def database_url(tmp_path_factory):
         upgrade_database(url)
         yield url
         return
-    name = f"sc_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    upgrade_database(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres_database(base, "sc_test") as url:
+        upgrade_database(url)
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +107,7 @@ def session(sessions):
 @pytest.fixture
 def runtime(session, tmp_path):
     """The process runtime on the test session, with documents in a temporary directory."""
-    return ProcessRuntime(session, tmp_path / "documents", clock=lambda: datetime(2027, 3, 15, 10, 0))
+    return ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"), clock=lambda: datetime(2027, 3, 15, 10, 0))
 
 
 def principal_of(session, login: str) -> Principal:
@@ -133,7 +125,6 @@ def app(database_url, sessions, tmp_path):
         "DATABASE_URL": database_url,
         "STORAGE_DIR": tmp_path / "documents",
         "SECRET_KEY": "test",
-        "CAMPAIGN": "2027-2028",
     })
     yield app
     app.extensions["db_engine"].dispose()

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine.db import make_session_factory
 from engine.models import ProcessInstance, VolunteerMission
+from engine.runtime.runtime import RuntimeSettings
 from engine.runtime.worker import PassReport, Worker
 
 from conftest import principal_of
@@ -50,8 +51,8 @@ def to_follow_up(runtime, session, city: str = "rennes", first_name: str = "Léa
 
 def run_worker(sessions, tmp_path, when: datetime, session=None, name: str = "test-worker", **settings) -> PassReport:
     """One pass of a worker whose clock reads `when`; `session` (the test's) then reads what it did."""
-    report = Worker(sessions, tmp_path / "documents", {"MAIL_SENDER": "sc@example.org", **settings}, name=name,
-                    clock=lambda: when).run_once()
+    report = Worker(sessions, RuntimeSettings(tmp_path / "documents"), {"MAIL_SENDER": "sc@example.org", **settings},
+                    name=name, clock=lambda: when).run_once()
     if session is not None:
         session.expire_all()
     return report
@@ -59,7 +60,7 @@ def run_worker(sessions, tmp_path, when: datetime, session=None, name: str = "te
 
 def fire_due_timers(runtime, session, when: datetime) -> PassReport:
     """Let a worker whose clock reads `when` fire every timer due by then, on the runtime's database and storage."""
-    report = Worker(make_session_factory(session.get_bind()), runtime.store.root, {}, name="test-timers",
+    report = Worker(make_session_factory(session.get_bind()), runtime.settings, {}, name="test-timers",
                     clock=lambda: when).run_once()
     session.expire_all()
     return report

@@ -14,6 +14,7 @@ import handlers
 from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
 from engine.ops.operations import InstanceOperations
 from engine.runtime.deployment import deploy, read_definition_files
+from engine.runtime.runtime import RuntimeSettings
 
 from conftest import ROOT, SAMPLES, principal_of
 
@@ -117,7 +118,7 @@ def seed(session, tmp_path: Path, shift: timedelta = timedelta(0)) -> Seeded:
     """
     deployment = deploy_with_due_dates(session)
     clock = Clock(datetime(2027, 3, 1, 9, 0) + shift)
-    seeded = Seeded(InstanceOperations(session, tmp_path / "documents", clock=clock), clock, deployment)
+    seeded = Seeded(InstanceOperations(session, RuntimeSettings(tmp_path / "documents"), clock=clock), clock, deployment)
     pilote = principal_of(session, "pilote")
     seeded.start("rennes", "rennes", datetime(2027, 3, 1, 9, 0) + shift, "2027-2028")
     seeded.start("rennes-suspended", "rennes", datetime(2027, 3, 2, 9, 0) + shift, "2026-2027")

@@ -123,7 +123,7 @@ def sso_app(live, isidoor, database_url, sessions, tmp_path):
     from webapp import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "STORAGE_DIR": tmp_path / "documents",
-                      "SECRET_KEY": "test", "CAMPAIGN": "2027-2028", **sso_config(isidoor)})
+                      "SECRET_KEY": "test", **sso_config(isidoor)})
     live.app = app
     yield app
     live.app = None

@@ -90,6 +90,13 @@ def test_session_cookie_does_not_open_the_api(browser):
 
 # Errors are JSON, never HTML
 
+def test_an_undocumented_query_parameter_is_refused_not_ignored(api):
+    body = assert_error(api.get("/api/v1/instances?statut=running", "gestionnaire.udogec35"), 400, "bad_request")
+    assert body["message"] == "Paramètre de requête inconnu : « statut »."
+    assert api.get("/api/v1/instances?status=running", "gestionnaire.udogec35").status_code == 200
+    assert_error(api.get("/api/v1/tasks?page=2", "referent.rennes"), 400, "bad_request")
+
+
 def test_routing_errors_are_json(api):
     assert_error(api.get("/api/v1/inconnu", "referent.rennes"), 404, "not_found")
     response = api.call("PATCH", "/api/v1/tasks", "referent.rennes")

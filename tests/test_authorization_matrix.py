@@ -18,7 +18,7 @@ from engine.directory.sign_on_discrepancies import Discrepancy, record_discrepan
 from engine.directory.tokens import issue_token
 from engine.documents import DocumentStore
 from engine.models import Campaign, Establishment, LoginDiscrepancy, Person, Structure, TaskRow
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 
 from conftest import SAMPLES, prepare_database, principal_of
 
@@ -465,9 +465,9 @@ def world(database_url, db_engine, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("matrix")
     factory = prepare_database(db_engine)
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "STORAGE_DIR": tmp_path / "documents",
-                      "SECRET_KEY": "test", "CAMPAIGN": "2027-2028", "WTF_CSRF_ENABLED": False})
+                      "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     with factory() as session:
-        runtime = ProcessRuntime(session, tmp_path / "documents", clock=lambda: datetime(2027, 3, 15, 10, 0))
+        runtime = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"), clock=lambda: datetime(2027, 3, 15, 10, 0))
         scenarios = {place: build(runtime, session, tmp_path, place) for place in PLACES}
         for place, scenario in scenarios.items():
             add_follow_up_targets(runtime, session, place, scenario)

@@ -20,7 +20,7 @@ from engine.campaign.campaigns import (
 )
 from engine.forms import FORM_LEVEL
 from engine.models import Campaign, Establishment, ProcessInstance, PupilCount, TaskRow
-from engine.runtime.runtime import FormInvalid, ProcessRuntime
+from engine.runtime.runtime import FormInvalid, ProcessRuntime, RuntimeSettings
 
 from conftest import SAMPLES, as_form, principal_of
 
@@ -147,7 +147,7 @@ def test_after_the_deadline_a_school_cannot_start_its_project(browser, session):
 
 def test_a_project_started_in_time_cannot_be_submitted_after_the_deadline(session, tmp_path):
     clock = datetime(2027, 3, 15, 10, 0)
-    runtime = ProcessRuntime(session, tmp_path / "documents", clock=lambda: clock)
+    runtime = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"), clock=lambda: clock)
     campaign = current_campaign(session)
     instance = runtime.start("hosting_project", principal_of(session, "referent.rennes"),
                              establishment=school(session, RENNES), campaign=campaign.school_year)
@@ -155,7 +155,7 @@ def test_a_project_started_in_time_cannot_be_submitted_after_the_deadline(sessio
     session.commit()
     task = ready_task(session, instance.id, "design_project")
 
-    late = ProcessRuntime(session, tmp_path / "documents", clock=lambda: clock)
+    late = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"), clock=lambda: clock)
     with pytest.raises(FormInvalid) as refused:
         late.complete(task.id, principal_of(session, "referent.rennes"), copy.deepcopy(SAMPLES["design_project"]))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,15 +17,15 @@ pytestmark = pytest.mark.postgres
 
 def _complete(url: str, storage: str, task_id: str, login: str, data: dict, barrier, results) -> None:
     from engine.db import make_engine, make_session_factory
-    from engine.runtime.runtime import Conflict, ProcessRuntime
+    from engine.runtime.runtime import Conflict, ProcessRuntime, RuntimeSettings
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        runtime = ProcessRuntime(session, storage)
-        loaded = runtime.ready_task(task_id, principal_of(session, login))
+        runtime = ProcessRuntime(session, RuntimeSettings(Path(storage)))
+        ready = runtime.ready_task(task_id, principal_of(session, login))
         barrier.wait()
         try:
-            runtime.complete(task_id, principal_of(session, login), data, loaded)
+            runtime.complete(task_id, principal_of(session, login), data, ready)
             results.put((task_id, "ok"))
         except Conflict:
             results.put((task_id, "conflict"))
@@ -92,6 +93,6 @@ def test_parallel_branches_completed_at_once_lose_nothing(runtime, session, data
             runtime.complete(task_id, principal_of(session, "referent.brest"), SAMPLES["select_volunteer"])
     remaining = ready(session, instance.id)
     assert sorted((t.spec_id, t.place) for t in remaining) == [("confirm_selection", 1), ("confirm_selection", 2)]
-    workflow, _bundle = runtime.load(session.get(type(instance), instance.id))
+    workflow = runtime.load(session.get(type(instance), instance.id)).workflow
     completed = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == "select_volunteer" and t.state == 64]
     assert len(completed) == 2, "both completions are in the engine state"

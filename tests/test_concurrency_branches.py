@@ -17,7 +17,7 @@ from engine.errors import CONCURRENT_CHANGE
 from engine.models import AuditEvent, Establishment, ProcessInstance, Structure, TaskRow
 from engine.ops.consistency import check_consistency
 from engine.runtime.deployment import deploy, read_definition_files
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.store import InstanceStore
 
 from conftest import ROOT, SAMPLES, principal_of
 from test_concurrency import race
@@ -65,7 +65,7 @@ def test_both_branches_completed_at_once_lose_nothing(opinions, runtime, session
     for instance, tasks in started:
         session.refresh(instance)
         assert instance.status == "completed"
-        workflow, _bundle = runtime.load(instance)
+        workflow = runtime.load(instance).workflow
         assert workflow.data["opinions"] == [f"avis referent_opinion {instance.id}",
                                              f"avis tutor_opinion {instance.id}"]
         for row in tasks.values():
@@ -79,7 +79,7 @@ def test_both_branches_completed_at_once_lose_nothing(opinions, runtime, session
 @pytest.fixture
 def concurrent_writer(monkeypatch, db_engine):
     """Make someone else save an instance between a request's reading it and its completing a task, once."""
-    original = ProcessRuntime._claim
+    original = InstanceStore.claim
     targets: set[int] = set()
 
     def claim_after_someone_else(self, instance):
@@ -90,7 +90,7 @@ def concurrent_writer(monkeypatch, db_engine):
                                    .values(version=ProcessInstance.version + 1))
         return original(self, instance)
 
-    monkeypatch.setattr(ProcessRuntime, "_claim", claim_after_someone_else)
+    monkeypatch.setattr(InstanceStore, "claim", claim_after_someone_else)
     return targets
 
 
@@ -145,7 +145,7 @@ def test_claim_ignores_the_callers_own_pending_changes(opinions, runtime, sessio
     session.commit()
     version = instance.version
     instance.title = "Avis croisés — titre changé"
-    runtime._claim(instance)
+    runtime.instances.claim(instance)
     session.commit()
     session.expire_all()
     assert (instance.title, instance.version) == ("Avis croisés — titre changé", version + 1)

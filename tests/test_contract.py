@@ -34,7 +34,7 @@ def contracts(session, instance_id: int) -> list[Document]:
 
 def pdf_text(runtime, document: Document) -> str:
     """The text of a PDF document, as a reader library extracts it, spaces normalised."""
-    reader = PdfReader(runtime.store.path_of(document))
+    reader = PdfReader(runtime.documents.path_of(document))
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
@@ -47,7 +47,7 @@ BEFORE_FOLLOW_UP = {"volunteer_start", "select_volunteer_merge", "select_volunte
 
 def active_after_contract(runtime, instance) -> list[str]:
     """Engine tasks under way in the volunteer path beyond the contract (the follow-up part)."""
-    workflow, _bundle = runtime.load(instance)
+    workflow = runtime.load(instance).workflow
     active = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
     return [t.task_spec.bpmn_id for t in active
             if t.workflow.spec.name != "hosting_project" and t.task_spec.bpmn_id not in BEFORE_FOLLOW_UP]
@@ -86,17 +86,18 @@ def test_social_criteria_and_a_minor_change_the_contract(runtime, session):
     assert "734,68 €" in text
     assert "Mineur (17 ans au début de la mission), représenté par Paul Martin" in text
     assert "trois jours de congé" in text and "sans travail de nuit" in text
-    workflow, _bundle = runtime.load(instance)
-    (upload,) = workflow.get_tasks(state=TaskState.READY, manual=True)
+    loaded = runtime.load(instance)
+    (upload,) = loaded.workflow.get_tasks(state=TaskState.READY, manual=True)
     assert upload.data["contract"]["minor"] is True and upload.data["contract"]["version"] == 1
-    assert "et ses représentants légaux" in build_task_view(ready(session, instance.id)[0], upload, _bundle).instructions
+    assert "et ses représentants légaux" in build_task_view(ready(session, instance.id)[0], upload,
+                                                            loaded.bundle).instructions
 
 
 def test_contract_terms_are_prefilled_from_the_file_and_checked(runtime, session):
     instance = with_volunteer_file(runtime, session)
     (row,) = ready(session, instance.id, "draw_up_contract")
-    loaded = runtime.ready_task(row.id, principal_of(session, "gestionnaire.udogec35"))
-    view = build_task_view(row, loaded[2], loaded[3])
+    waiting = runtime.ready_task(row.id, principal_of(session, "gestionnaire.udogec35"))
+    view = build_task_view(row, waiting.task, waiting.bundle)
     assert view.values == {"contract_start_date": "2027-10-01", "contract_end_date": "2028-05-31",
                            "host_complement_amount": 114.85, "host_complement_in_kind": False,
                            "mission_place": "Collège Saint-Joseph"}
@@ -120,15 +121,15 @@ def test_redrawing_makes_a_second_version_and_keeps_the_first(runtime, session):
        {"decision": "redraw", "comment": "La mission finit le 30 juin."})
     (row,) = ready(session, instance.id)
     assert row.spec_id == "draw_up_contract"
-    loaded = runtime.ready_task(row.id, principal_of(session, "gestionnaire.udogec35"))
-    view = build_task_view(row, loaded[2], loaded[3])
+    waiting = runtime.ready_task(row.id, principal_of(session, "gestionnaire.udogec35"))
+    view = build_task_view(row, waiting.task, waiting.bundle)
     assert "Le contrat précédent (version 1) est à refaire : La mission finit le 30 juin." in view.instructions
     assert view.values["notes"] == sample("draw_up_contract")["notes"], "the terms given before are proposed again"
     do(runtime, session, instance.id, "gestionnaire.udogec35", "draw_up_contract",
        sample("draw_up_contract", contract_end_date="2028-06-30"))
     first, second = contracts(session, instance.id)
     assert (first.version, second.version) == (1, 2) and first.series == second.series == "contract/place-1"
-    assert runtime.store.path_of(first).is_file(), "the first version is kept"
+    assert runtime.documents.path_of(first).is_file(), "the first version is kept"
     assert "31 mai 2028" in pdf_text(runtime, first)
     assert "30 juin 2028" in pdf_text(runtime, second) and "Version 2 du contrat" in pdf_text(runtime, second)
     listed = {item.document.version: item.current for item in list_documents(session, instance.id)
@@ -157,8 +158,8 @@ def test_a_new_signed_copy_can_be_asked(runtime, session):
        {"decision": "resend", "comment": "La page 2 manque."})
     (row,) = ready(session, instance.id)
     assert (row.spec_id, row.lane) == ("upload_signed_contract", "referent")
-    loaded = runtime.ready_task(row.id, principal_of(session, "referent.rennes"))
-    view = build_task_view(row, loaded[2], loaded[3])
+    waiting = runtime.ready_task(row.id, principal_of(session, "referent.rennes"))
+    view = build_task_view(row, waiting.task, waiting.bundle)
     assert "Le gestionnaire demande une nouvelle copie signée : La page 2 manque." in view.instructions
     with pytest.raises(FormInvalid) as invalid:
         do(runtime, session, instance.id, "referent.rennes", "upload_signed_contract",

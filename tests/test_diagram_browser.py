@@ -5,6 +5,7 @@ Markers are read from the drawing itself (the classes bpmn-js put on each elemen
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from engine.runtime.deployment import bundle_for, deploy, read_definition_files
 from engine.views.diagrams import heat_views
 from engine.views.monitoring import Filters
 from engine.views.monitoring_heat import node_heat
+from webapp.config import settings_of
 from webapp.instance_steering import steering_context
 
 from conftest import ROOT, principal_of, require_node_package
@@ -150,7 +152,7 @@ def test_any_bpmn_file_with_its_diagram_is_drawn(app, session, seeded, page):
 
 
 def test_without_the_viewer_the_page_says_so_and_lists_the_steps(app, browser, seeded, tmp_path):
-    app.config["NODE_MODULES_DIR"] = tmp_path / "absent"
+    app.extensions["settings"] = replace(settings_of(app), node_modules_dir=tmp_path / "absent")
     browser.login("pilote")
     html = browser.client.get(f"/dossiers/{seeded.instances['brest-incident'].id}").get_data(as_text=True)
     assert "Le visualiseur de diagrammes (bpmn-js) n'est pas installé" in html

@@ -120,7 +120,7 @@ def test_mission_runs_to_its_report_and_certificate(followed, runtime, session, 
     certificate = session.scalar(select(Document).where(Document.instance_id == followed.id,
                                                         Document.kind == "certificate"))
     assert certificate.content_type == "application/pdf"
-    assert runtime.store.path_of(certificate).read_bytes().startswith(b"%PDF")
+    assert runtime.documents.path_of(certificate).read_bytes().startswith(b"%PDF")
 
 
 def test_early_termination_cancels_pending_follow_up_tasks(followed, runtime, session, sessions, tmp_path):

@@ -23,6 +23,7 @@ from engine.models import (
     VolunteerContract,
     VolunteerMission,
 )
+from webapp.config import settings_of
 
 from conftest import SAMPLES, principal_of
 
@@ -110,7 +111,7 @@ def test_export_of_a_volunteer_and_of_a_user(runtime, session, cli, api):
 def test_anonymise_volunteers_of_ended_campaigns(runtime, session, cli, app, api):
     old = run_project(runtime, session, "2023-2024")
     recent = run_project(runtime, session, "2025-2026", volunteer=OTHER_VOLUNTEER)
-    store = DocumentStore(app.config["STORAGE_DIR"])
+    store = DocumentStore(settings_of(app).storage_dir)
     old_documents = session.scalars(select(Document).where(Document.instance_id == old.id)).all()
     assert {d.kind for d in old_documents} == {"identity_document", "contract", "signed_contract"}
     old_files = [store.path_of(document) for document in old_documents]
@@ -131,7 +132,7 @@ def test_anonymise_volunteers_of_ended_campaigns(runtime, session, cli, app, api
     assert session.scalar(select(Document).where(Document.instance_id == old.id)) is None
     refreshed = session.get(ProcessInstance, old.id)
     assert "Martin" not in refreshed.state and "lea.martin" not in refreshed.state
-    workflow, _bundle = runtime.load(refreshed)
+    workflow = runtime.load(refreshed).workflow
     files = [task.data["volunteer"] for task in workflow.get_tasks() if "volunteer" in task.data]
     assert files and all(file["first_name"] == "[anonymisé]" for file in files)
     detail = api.get(f"/api/v1/instances/{old.id}", "pilote").json

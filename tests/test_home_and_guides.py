@@ -13,7 +13,7 @@ from sqlalchemy import select
 from engine.forms import Form
 from engine.french import date_fr
 from engine.models import ProcessInstance, Structure, TaskRow
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 from engine.views.next_steps import task_groups
 from webapp.helpdesk import GUIDES, SCREENSHOTS_DIR
 
@@ -43,7 +43,7 @@ def seeded(session, tmp_path):
 
 def plan_tutor_training(session, tmp_path, days_ahead: int = 20) -> None:
     """The Udogec 35 plans a training for the tuteurs of its territory."""
-    runtime = ProcessRuntime(session, tmp_path / "documents")
+    runtime = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"))
     organiser = principal_of(session, "gestionnaire.udogec35")
     structure = session.scalar(select(Structure).where(Structure.code == "UDOGEC-35"))
     instance = runtime.start("training", organiser, structure=structure, campaign="2027-2028")
@@ -116,7 +116,7 @@ def test_school_staff_see_the_trainings_their_volunteers_still_need(browser, run
     to_follow_up(runtime, session)
     organiser = principal_of(session, "gestionnaire.udogec35")
     structure = session.scalar(select(Structure).where(Structure.code == "UDOGEC-35"))
-    planner = ProcessRuntime(session, tmp_path / "documents")
+    planner = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"))
     training = planner.start("training", organiser, structure=structure, campaign="2027-2028")
     planner.complete(ready(session, training.id, "plan_training")[0].id, organiser, {
         **SAMPLES["plan_training"], "title": "Formation civique de décembre",

@@ -1,43 +1,187 @@
-"""The schema comes from Alembic migrations, up from empty and back down."""
+"""The schema comes from Alembic migrations, in one line of history, and says exactly what the models say."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import to_tuple
+from sqlalchemy import create_engine, func, inspect, select
 
-from engine.db import Base, downgrade_database, upgrade_database
+import engine.models  # noqa: F401 - every table on the metadata the comparison reads
+from engine.db import (
+    MIGRATIONS_DIR,
+    Base,
+    downgrade_database,
+    make_session_factory,
+    scratch_postgres_database,
+    upgrade_database,
+)
 
 pytestmark = pytest.mark.postgres
 
+# Revisions written before the history had to stay linear: their eight branches and the merge that joins them
+# (0013_merge) are stamped in deployed databases, so they stay as they are. Every later revision follows the
+# one before it.
+MERGED_HISTORY = frozenset({
+    "0001", "0002_directory", "0003_api", "0005_directory2", "0006_analyst", "0007_volunteer", "0008_follow_up",
+    "0009_monitoring", "0010_ops", "0011_perf", "0012_oidc", "0013_merge", "0014_instance_state", "0015_dashboard",
+})
+LAST_MERGED = "0015_dashboard"
 
 
-def test_upgrade_from_empty_matches_the_models_and_downgrades_to_empty(tmp_path):
+@contextmanager
+def fresh_database(tmp_path: Path):
+    """URL of an empty database: SQLite, or PostgreSQL when TEST_DATABASE_URL is set (dropped afterwards)."""
     base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        name = f"sc_migr_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.rsplit("/", 1)[0] + "/" + name
-    else:
-        admin, url = None, f"sqlite:///{tmp_path / 'migrations.db'}"
+    if not base:
+        yield f"sqlite:///{tmp_path / f'migrations-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    with scratch_postgres_database(base, "sc_migr") as url:
+        yield url
+
+
+def linearity_problems(script: ScriptDirectory) -> list[str]:
+    """Why the revision graph is not one line after `LAST_MERGED`, in French; empty when it is."""
+    revisions = {revision.revision: revision for revision in script.walk_revisions()}
+    children: dict[str, list[str]] = defaultdict(list)
+    for revision in revisions.values():
+        for parent in to_tuple(revision.down_revision, default=()):
+            children[parent].append(revision.revision)
+    problems = [f"la révision « {missing} », déjà appliquée aux bases déployées, a disparu ou changé d'identifiant : "
+                "rendez-lui son identifiant (les bases déployées le portent)."
+                for missing in sorted(MERGED_HISTORY - set(revisions))]
+    heads = sorted(script.get_heads())
+    if len(heads) > 1:
+        problems.append(f"l'historique a {len(heads)} têtes ({', '.join(heads)}) au lieu d'une : rebasez votre "
+                        "migration sur la tête de l'historique au lieu d'en ouvrir une branche.")
+    for name in sorted(set(revisions) - MERGED_HISTORY):
+        revision = revisions[name]
+        parents = to_tuple(revision.down_revision, default=())
+        where = f"la migration « {name} » ({Path(revision.path).name})"
+        if len(parents) > 1:
+            problems.append(f"{where} fusionne {', '.join(parents)} (down_revision en tuple) : les fusions sont "
+                            "refusées ; rebasez votre migration sur la tête de l'historique (alembic heads), "
+                            "avec un down_revision unique.")
+        elif not parents:
+            problems.append(f"{where} n'a pas de down_revision : elle ouvrirait un second historique ; rebasez-la "
+                            "sur la tête de l'historique (alembic heads).")
+        else:
+            siblings = sorted(set(children[parents[0]]) - {name})
+            if siblings:
+                problems.append(f"{where} part de « {parents[0]} », comme {', '.join(siblings)} : cela ouvre une "
+                                "branche ; rebasez votre migration sur la tête de l'historique (down_revision = la "
+                                "dernière révision, celle que donne « alembic heads »).")
+    return problems
+
+
+def schema_differences(url: str) -> list:
+    """What Alembic's autogenerate would change to bring the database at `url` to the models."""
+    bind = create_engine(url)
     try:
-        upgrade_database(url)
-        engine = create_engine(url)
-        tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
-        assert tables == set(Base.metadata.tables)
-        for table in Base.metadata.sorted_tables:
-            columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
-            assert columns == set(table.columns.keys()), table.name
-        engine.dispose()
-        downgrade_database(url)
-        engine = create_engine(url)
-        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-        engine.dispose()
+        with bind.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                   "compare_server_default": True})
+            return compare_metadata(context, Base.metadata)
     finally:
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        bind.dispose()
+
+
+def explain(differences: list, url: str) -> str:
+    """The differences, one a line, and what to do about them, in French."""
+    dialect = url.split(":", 1)[0].split("+", 1)[0]
+    lines = "\n".join(f"  {difference}" for difference in differences)
+    return (f"Les modèles (engine/models) et les migrations ne décrivent pas le même schéma sur {dialect} :\n{lines}\n"
+            "Écrivez la migration qui amène les bases déployées au modèle, ou corrigez le modèle si la migration "
+            "dit vrai.")
+
+
+def test_the_history_is_one_line_after_the_last_merge():
+    problems = linearity_problems(ScriptDirectory(str(MIGRATIONS_DIR)))
+    assert not problems, "\n".join(problems)
+
+
+def test_a_branch_or_a_merge_after_the_last_merge_is_refused(tmp_path):
+    copy = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    revision = "revision = {!r}\ndown_revision = {!r}\nbranch_labels = None\ndepends_on = None\n"
+    (copy / "versions" / "9001_side.py").write_text(revision.format("9001_side", head), encoding="utf-8")
+    (copy / "versions" / "9002_other.py").write_text(revision.format("9002_other", head), encoding="utf-8")
+    problems = linearity_problems(ScriptDirectory(str(copy)))
+    assert problems[0] == "l'historique a 2 têtes (9001_side, 9002_other) au lieu d'une : rebasez votre migration " \
+                          "sur la tête de l'historique au lieu d'en ouvrir une branche."
+    assert problems[1].startswith(f"la migration « 9001_side » (9001_side.py) part de « {head} », comme 9002_other : "
+                                  "cela ouvre une branche ; rebasez votre migration sur la tête")
+    (copy / "versions" / "9003_merge.py").write_text(revision.format("9003_merge", ("9001_side", "9002_other")),
+                                                      encoding="utf-8")
+    problems = linearity_problems(ScriptDirectory(str(copy)))
+    assert "la migration « 9003_merge » (9003_merge.py) fusionne 9001_side, 9002_other (down_revision en tuple) : " \
+           "les fusions sont refusées ; rebasez votre migration sur la tête de l'historique (alembic heads), avec " \
+           "un down_revision unique." in problems
+
+
+def test_a_database_migrated_from_empty_has_exactly_the_models_schema(tmp_path):
+    with fresh_database(tmp_path) as url:
+        upgrade_database(url)
+        differences = schema_differences(url)
+        assert differences == [], explain(differences, url)
+
+
+def test_upgrade_from_empty_downgrades_to_empty(tmp_path):
+    with fresh_database(tmp_path) as url:
+        upgrade_database(url)
+        bind = create_engine(url)
+        assert set(inspect(bind).get_table_names()) - {"alembic_version"} == set(Base.metadata.tables)
+        bind.dispose()
+        downgrade_database(url)
+        bind = create_engine(url)
+        assert set(inspect(bind).get_table_names()) <= {"alembic_version"}
+        bind.dispose()
+
+
+def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_path):
+    from engine.demo import load_demo_data
+    from engine.models import Establishment
+    from engine.runtime.deployment import deploy, read_definition_files
+    from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
+
+    from conftest import ROOT, principal_of
+
+    with fresh_database(tmp_path) as url:
+        upgrade_database(url, LAST_MERGED)
+        bind = create_engine(url)
+        with make_session_factory(bind)() as session:
+            deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
+            load_demo_data(session)
+            runtime = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"),
+                                     clock=lambda: datetime(2027, 3, 15, 10, 0))
+            rennes = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
+            runtime.start("hosting_project", principal_of(session, "referent.rennes"), establishment=rennes,
+                          campaign="2027-2028")
+        with bind.connect() as connection:
+            before = {table.name: connection.scalar(select(func.count()).select_from(table))
+                      for table in Base.metadata.sorted_tables}
+        bind.dispose()
+        assert before["person"] and before["establishment"] and before["task"]
+
+        upgrade_database(url)
+
+        bind = create_engine(url)
+        with bind.connect() as connection:
+            after = {table.name: connection.scalar(select(func.count()).select_from(table))
+                     for table in Base.metadata.sorted_tables}
+            if bind.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        bind.dispose()
+        assert after == before
+        differences = schema_differences(url)
+        assert differences == [], explain(differences, url)

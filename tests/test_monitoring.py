@@ -67,8 +67,8 @@ def test_a_gestionnaire_sees_only_the_figures_of_their_territory(session, seeded
     counts = monitoring.status_counts(session, me, Filters("hosting_project"))
     assert counts == {"running": 2, "completed": 0, "refused": 0, "terminated": 0, "incident": 1, "suspended": 0}
     assert steps_of(session, "gestionnaire.udogec29", Filters("hosting_project"))["design_project"].waiting == 1
-    rows, total = instance_page(session, me, Filters("hosting_project"), 1, 50)
-    assert total == 3 and {r.department for r in rows} == {"29"}
+    listed = instance_page(session, me, Filters("hosting_project"), 1, 50)
+    assert listed.total == 3 and {r.department for r in listed.items} == {"29"}
     # Asking for another territory gives nothing more.
     assert monitoring.status_counts(session, me, Filters("hosting_project", territory="35"))["running"] == 0
 
@@ -84,8 +84,8 @@ def test_filters_narrow_every_figure(session, seeded):
     assert sum(monitoring.status_counts(session, pilote, by_step).values()) == 1
     since = Filters("hosting_project", started_from=date(2027, 3, 7), started_to=date(2027, 3, 9))
     assert sum(monitoring.status_counts(session, pilote, since).values()) == 3
-    rows, total = instance_page(session, pilote, Filters("hosting_project", status="incident"), 1, 50)
-    assert total == 1 and rows[0].id == seeded.instances["brest-incident"].id
+    listed = instance_page(session, pilote, Filters("hosting_project", status="incident"), 1, 50)
+    assert listed.total == 1 and listed.items[0].id == seeded.instances["brest-incident"].id
 
 
 def test_breakdown_by_territory_and_network(session, seeded):

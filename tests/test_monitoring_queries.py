@@ -71,8 +71,8 @@ def test_the_page_shares_its_figures_without_changing_them(session, tmp_path):
             filters.version = version
             board = figures(session, login, filters)
             assert board.counts == monitoring.status_counts(session, me, filters)
-            rows, total = instance_page(session, me, filters, 1, 50)
-            assert (board.total, [r.id for r in board.rows]) == (total, [r.id for r in rows])
+            listed = instance_page(session, me, filters, 1, 50)
+            assert (board.page.total, [r.id for r in board.page.items]) == (listed.total, [r.id for r in listed.items])
             overdue, overdue_total = monitoring.overdue_tasks(session, me, filters, NOW)
             assert (board.overdue_total, board.overdue) == (overdue_total, overdue)
             assert board.steps == monitoring.step_waits(session, me, filters, NOW)
@@ -84,7 +84,7 @@ def test_the_page_figures_of_the_seeded_story(session, tmp_path):
     board = figures(session, "pilote", Filters("hosting_project", status="running"))
     assert board.counts == {"running": 5, "completed": 0, "refused": 1, "terminated": 1, "incident": 1,
                             "suspended": 1}
-    assert board.total == 5 and {r.status for r in board.rows} == {"running"}
+    assert board.page.total == 5 and {r.status for r in board.page.items} == {"running"}
     assert {b.key: b.counts for b in board.territories} == {"29": {"running": 2}, "35": {"running": 1},
                                                            "56": {"running": 1}, "75": {"running": 1}}
     assert {b.key: b.total for b in board.networks} == {"CNEAP": 1, "SGEC": 4}
@@ -93,5 +93,5 @@ def test_the_page_figures_of_the_seeded_story(session, tmp_path):
         seeded.instances[n].id for n in ("rennes", "paris", "brest-a")]
     design = next(s for s in board.steps if s.spec_id == "design_project")
     assert (design.waiting, design.oldest, design.overdue) == (4, datetime(2027, 3, 1, 9), 3)
-    rennes = next(r for r in board.rows if r.id == seeded.instances["rennes"].id)
+    rennes = next(r for r in board.page.items if r.id == seeded.instances["rennes"].id)
     assert rennes.waiting_since == datetime(2027, 3, 1, 9) and rennes.overdue(NOW)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from engine.directory.importing import import_directory
 from engine.directory.lookups import tutor_ineligibility
 from engine.models import LoginDiscrepancy, Person
+from webapp.config import settings_from_environment
 from webapp.oidc import OidcError, OidcProvider, OidcSettings, validate_id_token
 
 from oidc_support import CLIENT_ID, first_form, isidoor, isidoor_login, live, sso_app  # noqa: F401
@@ -282,11 +283,13 @@ def test_the_validation_checks_a_real_token_against_the_real_keys(sso_app, isido
         validate_id_token("pas-un-jeton", keys, client_id=CLIENT_ID, now=time.time(), **options)
 
 
-def test_discovery_is_fetched_on_first_use_then_kept(isidoor, monkeypatch):
-    settings = OidcSettings.from_config({
-        "OIDC_ISSUER": isidoor.issuer, "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": "x", "OIDC_SCOPES": "email",
-        "OIDC_CLAIM_ISIDOOR_ID": "sub", "OIDC_CLAIM_GABRIEL_ID": "g", "OIDC_CLAIM_EMAIL": "email",
-        "OIDC_CLAIM_PHONE": "phone_number", "OIDC_CLAIM_ROLES": "", "OIDC_CLOCK_SKEW": 60, "OIDC_TIMEOUT": 5})
+def test_discovery_is_fetched_on_first_use_then_kept(isidoor, monkeypatch, tmp_path):
+    settings = OidcSettings.of(settings_from_environment(tmp_path, {
+        "SECRET_KEY": "x", "OIDC_ISSUER": isidoor.issuer, "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": "x",
+        "OIDC_SCOPES": "email", "OIDC_CLAIM_ISIDOOR_ID": "sub", "OIDC_CLAIM_GABRIEL_ID": "g",
+        "OIDC_CLAIM_EMAIL": "email", "OIDC_CLAIM_PHONE": "phone_number", "OIDC_CLAIM_ROLES": "",
+        "OIDC_CLOCK_SKEW": 60, "OIDC_TIMEOUT": 5}))
+    assert settings is not None
     fetched = []
     real_get = requests.get
     monkeypatch.setattr("webapp.oidc.requests.get", lambda url, **kw: fetched.append(url) or real_get(url, **kw))

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import multiprocessing
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,8 @@ from engine.models import AuditEvent, Establishment, InstanceState, ProcessInsta
 from engine.ops.consistency import check_consistency
 from engine.ops.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
 from engine.ops.operations import InstanceOperations
+from engine.runtime.runtime import RuntimeSettings
+from webapp.config import settings_of
 from webapp.logging_setup import make_handler
 
 from conftest import SAMPLES, principal_of
@@ -63,7 +66,7 @@ def test_health_is_200_when_database_and_migrations_are_good(client):
 
 
 def test_health_judges_workers_when_some_are_required(app, client, session):
-    app.config["HEALTH_WORKERS"] = 2
+    app.extensions["settings"] = replace(settings_of(app), health_workers=2)
     absent = client.get("/health")
     assert absent.status_code == 503 and absent.json["workers"]["ok"] is False
     record_heartbeat(session, "minuteur-1")
@@ -107,7 +110,7 @@ def _read_secret_key(directory, barrier, keys) -> None:
     from webapp.config import settings_from_environment
 
     barrier.wait()
-    keys.put(settings_from_environment(directory)["SECRET_KEY"])
+    keys.put(settings_from_environment(directory).secret_key)
 
 
 def test_workers_starting_together_share_one_generated_secret_key(tmp_path, monkeypatch):
@@ -195,7 +198,7 @@ def test_consistency_check_passes_on_a_campaign_in_progress(runtime, session):
 
 def test_a_suspended_instance_is_consistent_but_a_suspended_finished_one_is_not(runtime, session, tmp_path):
     live, finished = start_rennes(runtime, session), start_rennes(runtime, session)
-    operations = InstanceOperations(session, tmp_path / "documents")
+    operations = InstanceOperations(session, RuntimeSettings(tmp_path / "documents"))
     operations.suspend(live, principal_of(session, "pilote"), "Congé de la référente")
     operations.terminate(finished, principal_of(session, "pilote"), "Doublon")
     finished.status = "suspended"

@@ -98,7 +98,7 @@ def test_accepted_project_runs_the_whole_campaign(runtime, session):
     assert ready(session, instance.id) == []
     contract = session.scalar(select(Document).where(Document.instance_id == instance.id, Document.kind == "contract"))
     assert (contract.content_type, contract.version) == ("application/pdf", 1)
-    assert (runtime.store.path_of(contract)).read_bytes().startswith(b"%PDF")
+    assert (runtime.documents.path_of(contract)).read_bytes().startswith(b"%PDF")
     kinds = [e.kind for e in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                              .order_by(AuditEvent.id))]
     assert kinds.count("completed") == 12 and kinds[0] == "started"
@@ -170,8 +170,8 @@ def test_changes_go_back_to_the_referent_with_the_comment(runtime, session):
     assert again.spec_id == "design_project" and again.lane == "referent"
     from engine.views.task_view import build_task_view
 
-    row, _wf, task, bundle = runtime.ready_task(again.id, principal_of(session, "referent.rennes"))
-    view = build_task_view(row, task, bundle)
+    waiting = runtime.ready_task(again.id, principal_of(session, "referent.rennes"))
+    view = build_task_view(waiting.row, waiting.task, waiting.bundle)
     assert "Précisez les horaires du volontaire." in view.instructions
     assert view.values["title"] == SAMPLES["design_project"]["title"], "the first submission is prefilled"
     do(runtime, session, instance.id, "referent.rennes", "design_project", sample("design_project", weekly_hours=30))

@@ -60,7 +60,7 @@ def test_a_project_may_ask_for_up_to_its_quota(runtime, session, pupils, allowed
                      sample("design_project", places_requested=allowed))
 
     review = ready_task(session, instance.id, "review_project")
-    workflow, _bundle = runtime.load(review.instance)
+    workflow = runtime.load(review.instance).workflow
     (task,) = [t for t in workflow.get_tasks(manual=True) if str(t.id) == review.id]
     assert task.data["quota"] == allowed
     assert task.data["school_file"]["pupil_count"] == pupils

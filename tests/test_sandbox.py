@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from engine.runtime.deployment import deploy, read_definition_files
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 
 from conftest import ROOT
 
@@ -53,7 +53,7 @@ def run_probe(session, tmp_path, bpmn: str):
     files["processes/sandbox_probe.bpmn"] = bpmn
     deploy(session, files, actor="tests")
     session.commit()
-    return ProcessRuntime(session, tmp_path / "documents").start("sandbox_probe", None)
+    return ProcessRuntime(session, RuntimeSettings(tmp_path / "documents")).start("sandbox_probe", None)
 
 
 # Each script would create the marker file, or read a system file, if it could reach the OS.
@@ -77,7 +77,7 @@ def test_hostile_script_ends_in_incident_and_leaves_the_os_untouched(session, tm
     assert instance.status == "incident"
     assert "Script hostile" in instance.incident
     assert not marker.exists()
-    workflow, _bundle = ProcessRuntime(session, tmp_path).load(instance)
+    workflow = ProcessRuntime(session, RuntimeSettings(tmp_path)).load(instance).workflow
     assert all("secret" not in task.data for task in workflow.get_tasks())
 
 

@@ -45,5 +45,5 @@ def test_runtime_keeps_the_restricted_engine_after_loading(runtime, session):
 
     rennes = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
     instance = runtime.start("hosting_project", principal_of(session, "referent.rennes"), establishment=rennes)
-    workflow, _bundle = runtime.load(instance)
+    workflow = runtime.load(instance).workflow
     assert isinstance(workflow.script_engine.environment, RestrictedEnvironment)

@@ -74,7 +74,7 @@ def test_cookies_are_secure_outside_the_demo(monkeypatch, tmp_path, environment,
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SECRET_KEY", "x")
-    assert settings_from_environment(Path(tmp_path))["SESSION_COOKIE_SECURE"] is secure
+    assert settings_from_environment(Path(tmp_path)).session_cookie_secure is secure
 
 
 def test_passwords_are_hashed_with_argon2id(session):

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent, Notification, TaskRow, Timer
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.store import InstanceStore
+from webapp.config import settings_of
 
 from follow_up_support import run_worker, to_follow_up
 from test_processes import ready
@@ -71,7 +73,7 @@ def test_a_failure_while_firing_leaves_nothing_half_done(runtime, session, sessi
     def crash(*_args, **_kwargs):
         raise RuntimeError("arrêt brutal pendant l'écriture")
 
-    monkeypatch.setattr(ProcessRuntime, "_save", crash)
+    monkeypatch.setattr(InstanceStore, "save", crash)
     report = run_worker(sessions, tmp_path, FIRST_MONTH, session)
     assert (report.timers_fired, report.timers_failed) == (0, 1)
     monkeypatch.undo()
@@ -124,12 +126,12 @@ def test_the_server_runs_the_worker_only_for_the_demo(app):
         assert start_in_process(app) is None, "never under tests"
     app.testing = False
     with click.Context(click.Command("worker"), info_name="worker"):
-        app.config["DEMO"] = True
+        app.extensions["settings"] = replace(settings_of(app), demo=True)
         assert start_in_process(app) is None, "only the server runs it"
-    app.config["DEMO"] = False
+    app.extensions["settings"] = replace(settings_of(app), demo=False)
     with run:
         assert start_in_process(app) is None, "only for the demo, or when asked"
-        app.config["RUN_WORKER_IN_PROCESS"] = True
+        app.extensions["settings"] = replace(settings_of(app), run_worker_in_process=True)
         thread = start_in_process(app)
     thread_, stop = app.extensions["background_worker"]
     assert thread is thread_ and thread.daemon and thread.is_alive()

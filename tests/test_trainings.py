@@ -7,10 +7,17 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine.access import Forbidden
+from engine.access import Forbidden, can_see_registration
 from engine.campaign.missions import mandatory_status
 from engine.campaign.training_tracking import training_tracking
-from engine.campaign.trainings import RegistrationRefused, record_attendance, register, unregister, visible_sessions
+from engine.campaign.trainings import (
+    RegistrationRefused,
+    record_attendance,
+    register,
+    unregister,
+    visible_registrations,
+    visible_sessions,
+)
 from engine.db import make_session_factory
 from engine.models import Notification, Person, Structure, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.runtime.runtime import FormInvalid
@@ -138,6 +145,34 @@ def test_who_may_register_whom(runtime, session, volunteers):
     assert [r.name for r in tutors.registrations] == ["Thomas Riou"]
 
 
+def test_who_sees_which_registration(runtime, session, volunteers):
+    training, _ = plan(runtime, session)
+    organiser = principal_of(session, "gestionnaire.udogec35")
+    for mission in volunteers[:2]:
+        register(session, organiser, training, BEFORE, mission=mission)
+    tutors, _ = plan(runtime, session, kind="tutor_training", audience="tutors")
+    register(session, organiser, tutors, BEFORE, person=person(session, "tuteur.rennes"))
+    register(session, organiser, tutors, BEFORE, person=person(session, "cotuteur.rennes"))
+    seen = {login: ([r.name for r in visible_registrations(session, principal_of(session, login), training)],
+                    [r.name for r in visible_registrations(session, principal_of(session, login), tutors)])
+            for login in ("gestionnaire.udogec35", "tuteur.rennes", "referent.brest", "gestionnaire.urogec", "pilote")}
+    assert seen == {
+        "gestionnaire.udogec35": (["Hugo Martin", "Léa Martin"], ["Claire Morvan", "Thomas Riou"]),
+        # Staff of Rennes see its volunteers, and a tuteur their own registration only.
+        "tuteur.rennes": (["Hugo Martin", "Léa Martin"], ["Thomas Riou"]),
+        "referent.brest": ([], []), "gestionnaire.urogec": ([], []), "pilote": ([], [])}
+    # The SQL filter and the check on one registration say the same, for anyone.
+    for login in seen:
+        me = principal_of(session, login)
+        for listed in (training, tutors):
+            visible = {r.id for r in visible_registrations(session, me, listed)}
+            for registration in listed.registrations:
+                mission = session.get(VolunteerMission, registration.mission_id) if registration.mission_id else None
+                school = mission.establishment_id if mission is not None else None
+                assert can_see_registration(me, listed.structure_code, registration, school) == (
+                    registration.id in visible), (login, registration.name)
+
+
 def test_sessions_are_seen_in_their_territory(runtime, session):
     rennes, _ = plan(runtime, session)
     brest, _ = plan(runtime, session, "UDOGEC-29", "gestionnaire.udogec29")
@@ -205,7 +240,7 @@ def test_the_monthly_follow_up_shows_the_trainings_done_and_missing(runtime, ses
     row = ready(session, volunteers[0].instance_id, "record_follow_up")[0]
     from engine.views.task_view import build_task_view
 
-    loaded = runtime.ready_task(row.id, principal_of(session, "tuteur.rennes"))
-    view = build_task_view(loaded[0], loaded[2], loaded[3])
+    waiting = runtime.ready_task(row.id, principal_of(session, "tuteur.rennes"))
+    view = build_task_view(waiting.row, waiting.task, waiting.bundle)
     assert ("Formations obligatoires : Formation civique et citoyenne : suivie le 18 novembre 2027 ; "
             "Premiers secours citoyen (PSC1) : à suivre.") in view.instructions

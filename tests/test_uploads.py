@@ -6,14 +6,25 @@ import html
 import io
 import json
 import re
+from dataclasses import fields
 from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
 from engine.models import Document, TaskRow
-from engine.runtime.runtime import FormInvalid, ProcessRuntime
-from engine.uploads import Upload, UploadRefused, check_upload, parse_data_url, safe_filename, sniff
+from engine.runtime.runtime import FormInvalid, ProcessRuntime, RuntimeSettings
+from engine.uploads import (
+    Upload,
+    UploadRefused,
+    check_upload,
+    max_upload_bytes,
+    parse_data_url,
+    safe_filename,
+    sniff,
+)
+from handlers.context import HandlerContext
+from webapp.config import runtime_settings_of
 
 from conftest import as_form
 from test_processes import accepted_project, do, ready, sample
@@ -83,8 +94,8 @@ def test_a_renamed_executable_is_refused_and_not_stored(runtime, session):
 
 
 def test_an_oversized_file_is_refused(session, tmp_path):
-    small = ProcessRuntime(session, tmp_path / "documents", clock=lambda: datetime(2027, 3, 15, 10, 0),
-                           settings={"MAX_UPLOAD_MB": 0.01})
+    small = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents", max_upload_bytes=max_upload_bytes(0.01)),
+                           clock=lambda: datetime(2027, 3, 15, 10, 0))
     instance = at_volunteer_file(small, session)
     big = PDF + b"0" * 11 * 1024
     with pytest.raises(FormInvalid) as invalid:
@@ -92,6 +103,11 @@ def test_an_oversized_file_is_refused(session, tmp_path):
            volunteer_file(identity_document=data_url(big)))
     assert invalid.value.errors["identity_document"] == ["Le fichier dépasse la taille autorisée (0,01 Mo au plus)."]
     do(small, session, instance.id, "referent.rennes", "volunteer_file", volunteer_file())
+
+
+def test_the_app_gives_the_runtime_its_storage_and_upload_limit_and_handlers_no_configuration(app, tmp_path):
+    assert runtime_settings_of(app) == RuntimeSettings(tmp_path / "documents", max_upload_bytes(None))
+    assert "settings" not in {field.name for field in fields(HandlerContext)}
 
 
 def test_a_file_is_stored_under_a_generated_name_and_referenced(runtime, session):
@@ -103,8 +119,8 @@ def test_a_file_is_stored_under_a_generated_name_and_referenced(runtime, session
                                                                          "photo-cni-lea.png")
     assert (document.place, document.version, document.series) == (1, 1, "identity_document/place-1")
     assert re.fullmatch(r"\d{4}/\d{2}/[0-9a-f]{32}", document.storage_key), document.storage_key
-    assert runtime.store.path_of(document).read_bytes() == PNG
-    workflow, _bundle = runtime.load(instance)
+    assert runtime.documents.path_of(document).read_bytes() == PNG
+    workflow = runtime.load(instance).workflow
     (terms,) = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == "draw_up_contract" and t.data.get("volunteer")]
     assert terms.data["volunteer"]["identity_document"] == {
         "document_id": document.id, "filename": "photo-cni-lea.png", "content_type": "image/png",

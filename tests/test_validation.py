@@ -1,11 +1,19 @@
 """The validator: one broken file per rule, each with its precise French message; the repository passes."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+import handlers
+from engine.forms import ACTION_FORMS
 from engine.validation import validate_files
+from engine.validation.conventions import task_panel, task_panels
+from engine.validation.model import Definitions
+from handlers.eligibility import volunteer_file_rules
+from handlers.volunteer import volunteer_file_prefill
+from webapp.tasks import PANELS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).parent / "validation_files"
@@ -193,10 +201,93 @@ def test_a_field_without_title_is_a_warning():
 
 
 def test_the_repository_definitions_have_no_error():
+    report = validate_files(repository_files(), panels_dir=PANELS_DIR, registries=True)
+    assert report.errors == [], "\n".join(str(p) for p in report.errors)
+
+
+def repository_files() -> dict[str, str]:
+    """The repository's definition files, as `processes validate` reads them."""
     from engine.runtime.deployment import read_definition_files
 
-    report = validate_files(read_definition_files(ROOT / "processes", ROOT / "forms"))
-    assert report.errors == [], "\n".join(str(p) for p in report.errors)
+    return read_definition_files(ROOT / "processes", ROOT / "forms")
+
+
+def test_a_panel_named_after_no_user_task_is_an_error(tmp_path):
+    for name in ("volunteer_file.html", "volunter_file.html", "publish_offer.htm", ".volunteer_file.html.swp"):
+        (tmp_path / name).write_text("<section></section>", encoding="utf-8")
+    report = validate_files(repository_files(), panels_dir=tmp_path)
+    assert [(p.rule, p.file, p.element_id, p.message) for p in report.errors] == [
+        ("panel.orphan", str(tmp_path / "volunter_file.html"), "volunter_file",
+         "le panneau porte le nom de la tâche « volunter_file », qu'aucune tâche utilisateur déployée n'a : il ne "
+         "serait jamais affiché (vouliez-vous dire « volunteer_file » ?). Renommez-le « <identifiant de la "
+         "tâche>.html » ou supprimez-le."),
+        ("panel.orphan", str(tmp_path / "publish_offer.htm"), None,
+         "ce dossier ne contient que les panneaux des tâches, nommés « <identifiant de la tâche>.html » : ce fichier "
+         "ne serait jamais affiché. Renommez-le ou déplacez-le."),
+    ]
+
+
+def test_the_task_page_includes_the_panel_the_validator_knows():
+    assert task_panel(PANELS_DIR, "volunteer_file") == PANELS_DIR / "volunteer_file.html"
+    assert task_panel(PANELS_DIR, "design_project") is None
+    assert set(task_panels(PANELS_DIR)) == {"publish_offer", "volunteer_file"}
+
+
+def test_a_form_file_named_after_no_user_task_is_an_error():
+    files = sample_files()
+    files["forms/describe_projet.uischema.json"] = "{}"
+    report = validate_files(files)
+    assert [(p.rule, p.file, p.element_id, p.message) for p in report.errors] == [
+        ("form.orphan", "forms/describe_projet.uischema.json", "describe_projet",
+         "le fichier porte le nom de la tâche « describe_projet », qu'aucune tâche utilisateur déployée n'a, et "
+         "aucune tâche ne le déclare (formJsonSchemaFilename, formUiSchemaFilename) : il ne serait jamais affiché "
+         "(vouliez-vous dire « describe_project » ?). Nommez-le d'après l'identifiant de sa tâche "
+         "(« <identifiant>.schema.json », « <identifiant>.uischema.json ») ou supprimez-le."),
+    ]
+    assert validate_files(files, [BPMN]).ok, "a file that is not a target is not reported"
+
+
+def test_the_forms_of_platform_actions_are_not_orphans():
+    files = repository_files()
+    assert "forms/end_mission.schema.json" in files and "end_mission" in ACTION_FORMS
+    assert not [p for p in validate_files(files).problems if p.rule == "form.orphan"]
+
+
+def test_rules_and_prefills_registered_for_no_user_task_are_errors(monkeypatch):
+    monkeypatch.setitem(handlers.FORM_RULES, "volunter_file", [volunteer_file_rules])
+    monkeypatch.setitem(handlers.FORM_PREFILL, "ghost_task", volunteer_file_prefill)
+    files = repository_files()
+    assert validate_files(files).ok, "the registries are checked only when asked"
+    report = validate_files(files, registries=True)
+    assert [(p.rule, p.file, p.element_id, p.message) for p in report.errors] == [
+        ("registry.orphan", "handlers/__init__.py", "volunter_file",
+         "FORM_RULES rattache des règles (volunteer_file_rules dans handlers/eligibility.py) à la tâche "
+         "« volunter_file », qu'aucune tâche utilisateur déployée n'a : elles ne s'appliqueraient jamais "
+         "(vouliez-vous dire « volunteer_file » ?). Corrigez l'identifiant ou retirez l'entrée."),
+        ("registry.orphan", "handlers/__init__.py", "ghost_task",
+         "FORM_PREFILL rattache un préremplissage (volunteer_file_prefill dans handlers/volunteer.py) à la tâche "
+         "« ghost_task », qu'aucune tâche utilisateur déployée n'a : il ne serait jamais proposé. Corrigez "
+         "l'identifiant ou retirez l'entrée."),
+    ]
+
+
+def test_a_renamed_user_task_leaves_its_rules_panel_and_form_behind():
+    files = repository_files()
+    files["processes/volunteer.bpmn"] = files["processes/volunteer.bpmn"].replace('"volunteer_file"', '"volunteer_form"')
+    report = validate_files(files, panels_dir=PANELS_DIR, registries=True)
+    # Its forms stay declared by the renamed task; its panel, rules and prefill are found by the id alone.
+    orphans = [(p.rule, Path(p.file).name, p.message.split(" ", 1)[0]) for p in report.errors
+               if p.element_id == "volunteer_file"]
+    assert orphans == [("panel.orphan", "volunteer_file.html", "le"),
+                       ("registry.orphan", "__init__.py", "FORM_RULES"),
+                       ("registry.orphan", "__init__.py", "FORM_PREFILL")], [str(p) for p in report.problems]
+
+
+def test_form_samples_are_named_after_user_tasks():
+    samples = json.loads((Path(__file__).parent / "form_samples.json").read_text(encoding="utf-8"))
+    task_ids = {task.id for task in Definitions.read(repository_files()).nodes("userTask")}
+    assert set(samples) - task_ids - ACTION_FORMS == set(), "tests/form_samples.json : échantillon sans tâche"
+    assert task_ids - set(samples) == set(), "tests/form_samples.json : tâche sans échantillon"
 
 
 def modeler_files() -> dict[str, str]:
@@ -265,3 +356,14 @@ def test_cli_reports_a_broken_file_and_exits_non_zero(cli, tmp_path):
 def test_cli_refuses_a_missing_path_in_french(cli, tmp_path):
     result = cli.invoke(args=["processes", "validate", str(tmp_path / "absent.bpmn")])
     assert result.exit_code == 1 and "fichier ou dossier introuvable" in result.output
+
+
+def test_cli_reports_an_orphan_panel_by_its_file(cli, tmp_path, monkeypatch):
+    import webapp.process_cli
+
+    (tmp_path / "volunter_file.html").write_text("<section></section>", encoding="utf-8")
+    monkeypatch.setattr(webapp.process_cli, "PANELS_DIR", tmp_path)
+    result = cli.invoke(args=["processes", "validate"])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'volunter_file.html'} : erreur : volunter_file : le panneau porte le nom de la tâche " \
+           "« volunter_file »" in result.output

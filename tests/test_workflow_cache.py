@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import InstanceState, ProcessInstance
-from engine.runtime.runtime import FormInvalid, ProcessRuntime
+from engine.runtime.runtime import FormInvalid, ProcessRuntime, RuntimeSettings
+from engine.runtime.store import write_state
 from engine.runtime.workflow_cache import WORKFLOWS, WorkflowCache
 
 from conftest import principal_of
@@ -20,7 +21,7 @@ CLOCK = datetime(2027, 3, 15, 10, 0)
 def fresh_runtime(sessions, tmp_path):
     """A runtime on a session of its own, as another request would have."""
     session = sessions()
-    return ProcessRuntime(session, tmp_path / "documents", clock=lambda: CLOCK), session
+    return ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"), clock=lambda: CLOCK), session
 
 
 def test_the_next_change_reuses_the_workflow_saved_by_the_previous_one(runtime, session):
@@ -41,7 +42,7 @@ def test_a_state_changed_elsewhere_is_read_again(runtime, session, sessions, tmp
         state = json.loads(elsewhere.state)
         for task in state["tasks"].values():
             task["data"]["note_of_elsewhere"] = "written elsewhere"
-        elsewhere.state = json.dumps(state)
+        write_state(other, elsewhere, json.dumps(state))
         other.commit()
     runtime_two, session_two = fresh_runtime(sessions, tmp_path)
     with session_two:
@@ -74,6 +75,16 @@ def test_showing_a_task_leaves_the_kept_workflow_for_its_completion(runtime, ses
     hits = WORKFLOWS.hits
     runtime.complete(row.id, referent, sample("design_project"))
     assert WORKFLOWS.hits == hits + 1
+
+
+def test_the_state_is_written_only_through_the_store_and_makes_a_new_version(runtime, session):
+    instance = start_project(runtime, session)
+    with pytest.raises(AttributeError):
+        instance.state = "{}"
+    version = instance.version
+    write_state(session, instance, instance.state)
+    session.commit()
+    assert instance.version == version + 1, "even an unchanged state is a new version of the instance"
 
 
 def test_the_cache_is_bounded_and_matches_identity_exactly():

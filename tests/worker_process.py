@@ -18,6 +18,7 @@ from pathlib import Path
 
 import handlers
 from engine.db import make_engine, make_session_factory
+from engine.runtime.runtime import RuntimeSettings
 from engine.runtime.worker import Worker
 
 
@@ -30,8 +31,8 @@ def main(url: str, storage: str, name: str, when: str, mail_dir: str, mode: str 
 
         handlers.HANDLERS["prepare_follow_up"] = hang
     sessions = make_session_factory(make_engine(url))
-    worker = Worker(sessions, Path(storage), {"MAIL_DIR": mail_dir, "MAIL_SENDER": "sc@example.org"}, name=name,
-                    clock=lambda: datetime.fromisoformat(when))
+    worker = Worker(sessions, RuntimeSettings(Path(storage)), {"MAIL_DIR": mail_dir, "MAIL_SENDER": "sc@example.org"},
+                    name=name, clock=lambda: datetime.fromisoformat(when))
     sys.stdin.readline()
     print(json.dumps(asdict(worker.run_once())), flush=True)
 

@@ -32,19 +32,23 @@ from webapp import (
     trainings,
     vendor,
 )
-from webapp.config import settings_from_environment
+from webapp.config import RUNTIME_SETTINGS, SETTINGS, Settings, runtime_settings, settings_from_environment
 from webapp.formatting import register_filters
 
 csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Create and configure the app."""
+    """Create and configure the app; `test_config` overrides settings by name, and sets Flask's own keys."""
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
-    if test_config:
-        app.config.from_mapping(test_config)
+    settings = settings_from_environment(Path(app.instance_path), test_config)
+    app.extensions[SETTINGS] = settings
+    app.config.from_mapping(settings.flask_config())
+    # Beyond the settings, tests set Flask's own keys (TESTING, WTF_CSRF_ENABLED…).
+    app.config.from_mapping({name: value for name, value in (test_config or {}).items()
+                             if name not in Settings.names()})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.extensions[RUNTIME_SETTINGS] = runtime_settings(settings)
     logging_setup.init_app(app)
     database.init_app(app)
     security.init_app(app)

@@ -31,6 +31,7 @@ from engine.models import Campaign, DirectoryImport, Person
 from webapp.auth import principal
 from webapp.database import db_session
 from webapp.import_runner import BackgroundImport
+from webapp.refusals import answer_refusals, redirect_refusals
 
 bp = Blueprint("admin", __name__, url_prefix="/administration")
 # The national file (7,500 establishments, 40,000 people) weighs about 20 MB; other uploads keep the app's limit.
@@ -49,15 +50,15 @@ def _exempt_upload_from_early_csrf(state) -> None:
 def campaigns():
     """List the campaigns and open a new one."""
     require_process_owner(principal())
-    errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
-            campaign = open_campaign(db_session(), principal(), request.form.to_dict(), datetime.now())
-        except CampaignInvalid as invalid:
-            errors = invalid.errors
-        else:
-            flash(f"La campagne {campaign.school_year} est ouverte.", "success")
-            return redirect(url_for("admin.campaigns"))
+        answer_refusals(lambda invalid: _campaigns_page(invalid.errors), CampaignInvalid)
+        campaign = open_campaign(db_session(), principal(), request.form.to_dict(), datetime.now())
+        flash(f"La campagne {campaign.school_year} est ouverte.", "success")
+        return redirect(url_for("admin.campaigns"))
+    return _campaigns_page({})
+
+
+def _campaigns_page(errors: dict[str, str]):
     return render_template("admin/campaigns.html", campaigns=all_campaigns(db_session()), errors=errors,
                            values=request.form if errors else {}, today=date.today()), (422 if errors else 200)
 
@@ -70,12 +71,9 @@ def close(campaign_id: int):
     campaign = db_session().get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
-    try:
-        close_campaign(db_session(), principal(), campaign, datetime.now())
-    except CampaignRefused as error:
-        flash(str(error), "error")
-    else:
-        flash(f"La campagne {campaign.school_year} est fermée : aucun nouveau projet ne peut y être déposé.", "success")
+    redirect_refusals(url_for("admin.campaigns"), CampaignRefused)
+    close_campaign(db_session(), principal(), campaign, datetime.now())
+    flash(f"La campagne {campaign.school_year} est fermée : aucun nouveau projet ne peut y être déposé.", "success")
     return redirect(url_for("admin.campaigns"))
 
 

@@ -9,6 +9,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 from engine.access import Principal
 from engine.directory.accounts import authenticate
 from engine.models import Person
+from webapp.config import settings_of
 from webapp.database import db_session
 from webapp.oidc import provider_of
 
@@ -51,7 +52,7 @@ def render_login(error: str | None = None, status: int = 200, login_value: str =
     """The login page: Isidoor's button when configured, the local form unless switched off, and an error."""
     page = render_template("auth/login.html", error=error, login_value=login_value,
                            isidoor=provider_of(current_app) is not None,
-                           local_login=current_app.config["LOCAL_LOGIN_ENABLED"], next=request.args.get("next"))
+                           local_login=settings_of().local_login_enabled, next=request.args.get("next"))
     return page, status
 
 
@@ -62,7 +63,7 @@ def login():
         return redirect(url_for("inbox.home"))
     if request.method == "GET":
         return render_login()
-    if not current_app.config["LOCAL_LOGIN_ENABLED"]:
+    if not settings_of().local_login_enabled:
         return render_login(error="La connexion par identifiant et mot de passe est désactivée : "
                                   "connectez-vous avec Isidoor.", status=403)
     login_value = request.form.get("login", "")

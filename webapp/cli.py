@@ -9,6 +9,7 @@ from engine.demo import load_demo_data
 from engine.mail import deliver_pending, transport_from_settings
 from engine.runtime.deployment import DeploymentError, deploy, read_definition_files
 from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli
+from webapp.config import settings_of
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +33,7 @@ def _sessions():
 @click.option("--demo/--no-demo", default=True, help="Charger les données de démonstration.")
 def setup_command(demo: bool) -> None:
     """Migrate the database, deploy the processes and load the demo data (idempotent)."""
-    upgrade_database(current_app.config["DATABASE_URL"])
+    upgrade_database(settings_of().database_url)
     click.echo("Base de données à jour.")
     _deploy()
     if demo:
@@ -57,7 +58,7 @@ def deploy_command() -> None:
 
 
 def _deploy() -> None:
-    files = read_definition_files(current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"])
+    files = read_definition_files(settings_of().processes_dir, settings_of().forms_dir)
     with _sessions()() as session:
         try:
             deployment = deploy(session, files, actor="cli")
@@ -75,10 +76,10 @@ def notifications() -> None:
 @notifications.command("send")
 def send_notifications_command() -> None:
     """Send the queued messages due now through SMTP_URL (or write them to MAIL_DIR)."""
-    transport = transport_from_settings(current_app.config)
+    mail = settings_of().mail()
+    transport = transport_from_settings(mail)
     if transport is None:
         raise click.ClickException("Ni SMTP_URL ni MAIL_DIR n'est défini : les messages restent en file d'attente.")
     with _sessions()() as session:
-        sent = deliver_pending(session, transport, current_app.config["MAIL_SENDER"],
-                               base_url=current_app.config["BASE_URL"])
+        sent = deliver_pending(session, transport, mail["MAIL_SENDER"], base_url=mail["BASE_URL"])
     click.echo(f"{sent} message(s) envoyé(s).")

@@ -1,9 +1,113 @@
-"""Settings read from the environment, with defaults that make the demo run as is."""
+"""Settings read from the environment, with defaults that make the demo run as is.
+
+They are read once, when the app is created, into one frozen `Settings` kept in `app.extensions` (`settings_of`).
+Flask and its extensions find their own keys in `app.config`, fed from it (`Settings.flask_config`); the parts
+of the engine that take settings get what they need derived from it (`runtime_settings`, `Settings.mail`).
+"""
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from engine.runtime.runtime import RuntimeSettings
+from engine.uploads import max_upload_bytes
+
+# Where the app factory keeps the runtime settings in `app.extensions`.
+RUNTIME_SETTINGS = "runtime_settings"
+# Where it keeps the settings themselves.
+SETTINGS = "settings"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the platform, typed; each field is the environment variable of its name in capitals."""
+
+    secret_key: str
+    database_url: str
+    # Documents produced and uploaded; shared between servers.
+    storage_dir: Path
+    processes_dir: Path
+    forms_dir: Path
+    # bpmn-js, installed by `npm ci --omit=dev` (make setup); diagram pages degrade to a list without it.
+    node_modules_dir: Path
+    smtp_url: str | None
+    mail_sender: str
+    # Without SMTP_URL, the demo writes each message as a .eml file here; elsewhere messages wait in the queue.
+    mail_dir: Path | None
+    # Links in emails point here.
+    base_url: str
+    demo: bool
+    # Cookies travel over HTTPS only, except in the demo, which `make run` serves over plain HTTP.
+    session_cookie_secure: bool
+    # Seconds: a session idle this long ends, and the browser drops its cookie.
+    permanent_session_lifetime: int
+    local_login_enabled: bool
+    # Largest attached file (identity document, signed contract).
+    max_upload_mb: float
+    force_https: bool
+    trusted_proxies: int
+    # Counters shared by every worker need a shared store (redis://…); memory:// is per process.
+    ratelimit_storage_uri: str
+    login_rate_limit: str
+    login_rate_limit_per_address: str
+    api_token_hours: int
+    gdpr_retention_days: int
+    log_format: str
+    log_level: str
+    # The health check fails when fewer workers than this beat within `health_worker_max_age` seconds.
+    health_workers: int
+    health_worker_max_age: int
+    run_worker_in_process: bool
+    worker_interval: float
+    # Single sign-on with Isidoor (webapp/oidc.py); the issuer exactly as the provider writes it (trailing slash
+    # included), since tokens are compared with it.
+    oidc_issuer: str | None
+    oidc_client_id: str | None
+    oidc_client_secret: str | None
+    oidc_scopes: str
+    oidc_claim_isidoor_id: str
+    oidc_claim_gabriel_id: str
+    oidc_claim_email: str
+    oidc_claim_phone: str
+    # Empty: roles are not compared with the directory.
+    oidc_claim_roles: str
+    oidc_clock_skew: int
+    oidc_timeout: float
+
+    @classmethod
+    def names(cls) -> set[str]:
+        """The settings' names as environment variables."""
+        return {field.name.upper() for field in fields(cls)}
+
+    def flask_config(self) -> dict[str, Any]:
+        """What Flask and its extensions (Flask-Limiter) read from `app.config`."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
+            "PERMANENT_SESSION_LIFETIME": self.permanent_session_lifetime,
+            # A request carries a few attached files, base64 in the API.
+            "MAX_CONTENT_LENGTH": int(max(10, 4 * self.max_upload_mb + 2) * 1024 * 1024),
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_HEADERS_ENABLED": True,
+        }
+
+    def mail(self) -> dict[str, Any]:
+        """What sending mail reads (`engine.mail.transport_from_settings`, the worker): transport, sender, links."""
+        return {"SMTP_URL": self.smtp_url, "MAIL_DIR": self.mail_dir, "MAIL_SENDER": self.mail_sender,
+                "BASE_URL": self.base_url}
+
+
+def settings_of(app: Flask | None = None) -> Settings:
+    """The settings of an app (by default the current one), read when it was created."""
+    return (app or current_app).extensions[SETTINGS]
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -24,10 +128,10 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
-def settings_from_environment(instance_path: Path) -> dict:
-    """Configuration mapping of the app, from environment variables."""
+def settings_from_environment(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """The settings, from environment variables; `overrides` (by variable name) replace what they name."""
     project_root = Path(__file__).resolve().parent.parent
-    return {
+    values = {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(instance_path),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'campagne.db'}",
         "STORAGE_DIR": Path(os.environ.get("STORAGE_DIR") or instance_path / "documents"),
@@ -35,33 +139,38 @@ def settings_from_environment(instance_path: Path) -> dict:
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Service Civique <service-civique@example.org>"),
         "PROCESSES_DIR": Path(os.environ.get("PROCESSES_DIR") or project_root / "processes"),
         "FORMS_DIR": Path(os.environ.get("FORMS_DIR") or project_root / "forms"),
-        # bpmn-js, installed by `npm ci --omit=dev` (make setup); diagram pages degrade to a list without it.
         "NODE_MODULES_DIR": Path(os.environ.get("NODE_MODULES_DIR") or project_root / "node_modules"),
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
         **_sign_on_settings(),
         **_background_settings(instance_path),
         "DEMO": _flag("DEMO", False),
-        # Cookies travel over HTTPS only, except in the demo, which `make run` serves over plain HTTP.
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not _flag("DEMO", False)),
-        # Largest attached file (identity document, signed contract); a request carries a few, base64 in the API.
         "MAX_UPLOAD_MB": _max_upload_mb(),
-        "MAX_CONTENT_LENGTH": int(max(10, 4 * _max_upload_mb() + 2) * 1024 * 1024),
         "FORCE_HTTPS": _flag("FORCE_HTTPS", False),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
-        # Counters shared by every worker need a shared store (redis://…); memory:// is per process.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
         "LOGIN_RATE_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS") or "30 per minute;300 per hour",
         "API_TOKEN_HOURS": int(os.environ.get("API_TOKEN_HOURS") or 8),
         "GDPR_RETENTION_DAYS": int(os.environ.get("GDPR_RETENTION_DAYS") or 365),
         "LOG_FORMAT": "json" if (os.environ.get("LOG_FORMAT") or "").lower() == "json" else "text",
         "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").upper(),
-        # The health check fails when fewer workers than this beat within HEALTH_WORKER_MAX_AGE seconds.
         "HEALTH_WORKERS": int(os.environ.get("HEALTH_WORKERS") or 0),
         "HEALTH_WORKER_MAX_AGE": int(os.environ.get("HEALTH_WORKER_MAX_AGE") or 300),
     }
+    names = Settings.names()
+    values.update({name: value for name, value in (overrides or {}).items() if name in names})
+    return Settings(**{name.lower(): value for name, value in values.items()})
+
+
+def runtime_settings(settings: Settings) -> RuntimeSettings:
+    """The part of the app's settings the process runtime needs; secrets and the rest stay in the app."""
+    return RuntimeSettings(storage_dir=Path(settings.storage_dir),
+                           max_upload_bytes=max_upload_bytes(settings.max_upload_mb))
+
+
+def runtime_settings_of(app: Flask) -> RuntimeSettings:
+    """The runtime settings the app factory derived once from the app's settings."""
+    return app.extensions[RUNTIME_SETTINGS]
 
 
 def _max_upload_mb() -> float:
@@ -81,10 +190,8 @@ def _flag(name: str, default: bool) -> bool:
 def _sign_on_settings() -> dict:
     # Single sign-on with Isidoor (OpenID Connect, webapp/oidc.py), local accounts and session lifetime.
     return {
-        # Seconds: a session idle this long ends, and the browser drops its cookie.
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("PERMANENT_SESSION_LIFETIME") or 8 * 3600),
         "LOCAL_LOGIN_ENABLED": _flag("LOCAL_LOGIN_ENABLED", True),
-        # Exactly as the provider writes it (trailing slash included): tokens are compared with it.
         "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").strip() or None,
         "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
         "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
@@ -93,7 +200,6 @@ def _sign_on_settings() -> dict:
         "OIDC_CLAIM_GABRIEL_ID": os.environ.get("OIDC_CLAIM_GABRIEL_ID") or "gabriel_id",
         "OIDC_CLAIM_EMAIL": os.environ.get("OIDC_CLAIM_EMAIL") or "email",
         "OIDC_CLAIM_PHONE": os.environ.get("OIDC_CLAIM_PHONE") or "phone_number",
-        # Empty: roles are not compared with the directory.
         "OIDC_CLAIM_ROLES": os.environ.get("OIDC_CLAIM_ROLES", "roles"),
         "OIDC_CLOCK_SKEW": int(os.environ.get("OIDC_CLOCK_SKEW") or 60),
         "OIDC_TIMEOUT": float(os.environ.get("OIDC_TIMEOUT") or 10),
@@ -104,9 +210,7 @@ def _background_settings(instance_path: Path) -> dict:
     # Timers, task announcements and mail (engine/runtime/worker.py): `flask --app webapp worker`, or in the demo server.
     mail_dir = os.environ.get("MAIL_DIR")
     return {
-        # Without SMTP_URL, the demo writes each message as a .eml file here; elsewhere messages wait in the queue.
         "MAIL_DIR": Path(mail_dir) if mail_dir else (instance_path / "mails" if _flag("DEMO", False) else None),
-        # Links in emails point here.
         "BASE_URL": os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}",
         "RUN_WORKER_IN_PROCESS": _flag("RUN_WORKER_IN_PROCESS", False),
         "WORKER_INTERVAL": float(os.environ.get("WORKER_INTERVAL") or 10),

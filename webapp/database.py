@@ -5,11 +5,12 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from engine.db import make_engine, make_session_factory
+from webapp.config import settings_of
 
 
 def init_app(app: Flask) -> None:
     """Create the database engine of the app and close sessions after each request."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(settings_of(app).database_url)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
     app.teardown_appcontext(_close_session)

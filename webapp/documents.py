@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, send_file
 from flask_login import login_required
 
 from engine.access import can_view
@@ -11,6 +11,7 @@ from engine.campaign.gdpr import record_access
 from engine.documents import DocumentStore
 from engine.models import Document, ProcessInstance
 from webapp.auth import principal
+from webapp.config import settings_of
 from webapp.database import db_session
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -26,7 +27,7 @@ def download(document_id: int):
     if document is None or instance is None or not can_view(session, principal(), instance):
         # Outside one's scope a document does not exist: its address reveals nothing (404, not 403).
         abort(404)
-    path = DocumentStore(current_app.config["STORAGE_DIR"]).path_of(document)
+    path = DocumentStore(settings_of().storage_dir).path_of(document)
     if not path.is_file():
         abort(404)
     record_access(session, principal(), instance, "document", "web", datetime.now())

@@ -1,15 +1,22 @@
-"""French error pages: never a raw error or a crash page."""
+"""French error pages: never a raw error or a crash page.
+
+Every `Refusal` the engine or a view raises is answered here and only here: the French error page with its
+status, or its JSON error under /api/. Where a page answers a refusal otherwise (its message flashed on the page
+the person is sent back to, a form shown again with its errors), the view says so before it acts
+(`webapp.refusals`), and the handler answers that way.
+"""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.access import Forbidden
-from engine.runtime.runtime import Conflict, NotFound
-from webapp.api.errors import is_api_request, json_error
+from engine.errors import Refusal
+from webapp.api.errors import is_api_request, json_error, refusal_json
+from webapp.refusals import declared_answer
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +27,7 @@ MESSAGES = {
     405: ("Action impossible", "Cette action n'est pas possible à cette adresse."),
     409: ("Conflit", "Cette action n'est plus possible : la situation a changé entre-temps."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    422: ("Saisie invalide", "Les données envoyées ne sont pas valides."),
     429: ("Trop de tentatives", "Trop de tentatives de connexion : réessayez dans quelques minutes."),
     500: ("Erreur interne", "Une erreur inattendue s'est produite. Votre saisie n'a pas été enregistrée ; réessayez dans un instant."),
 }
@@ -46,9 +54,7 @@ def init_app(app: Flask) -> None:
     for status in MESSAGES:
         app.register_error_handler(status, lambda error, status=status: error_page(status, headers=_headers_of(error)))
     app.register_error_handler(HTTPException, _other_http_error)
-    app.register_error_handler(Forbidden, lambda error: error_page(403, str(error)))
-    app.register_error_handler(NotFound, lambda error: error_page(404, str(error)))
-    app.register_error_handler(Conflict, lambda error: error_page(409, str(error)))
+    app.register_error_handler(Refusal, _refused)
     app.register_error_handler(
         CSRFError,
         lambda error: error_page(400, "Le formulaire a expiré ou n'est pas valide : rechargez la page et recommencez."),
@@ -60,3 +66,13 @@ def _other_http_error(error: HTTPException):
     if is_api_request():
         return error_page(error.code or 500, headers=_headers_of(error))
     return error
+
+
+def _refused(refusal: Refusal) -> ResponseReturnValue:
+    # The engine rolled back before refusing: whatever answers reads the database as it was.
+    answer = declared_answer(refusal)
+    if answer is not None:
+        return answer(refusal)
+    if is_api_request():
+        return refusal_json(refusal)
+    return error_page(refusal.status, refusal.message)

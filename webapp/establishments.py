@@ -15,6 +15,7 @@ from engine.models import Establishment
 from handlers.school_file import FIELD_LABELS
 from webapp.auth import principal
 from webapp.database import db_session
+from webapp.refusals import redirect_refusals
 
 bp = Blueprint("establishments", __name__, url_prefix="/etablissements")
 
@@ -49,14 +50,12 @@ def show(establishment_id: int):
 def add_referent(establishment_id: int):
     """A référent names another person of the school référent."""
     establishment = _establishment(establishment_id)
-    try:
-        person = name_referent(db_session(), principal(), establishment,
-                               request.form.get("person_id", type=int) or 0, datetime.now())
-    except NamingRefused as error:
-        flash(str(error), "error")
-    else:
-        flash(f"{person.full_name} est désormais référent(e) de l'établissement.", "success")
-    return redirect(url_for("establishments.show", establishment_id=establishment.id))
+    back = url_for("establishments.show", establishment_id=establishment.id)
+    redirect_refusals(back, NamingRefused)
+    person = name_referent(db_session(), principal(), establishment,
+                           request.form.get("person_id", type=int) or 0, datetime.now())
+    flash(f"{person.full_name} est désormais référent(e) de l'établissement.", "success")
+    return redirect(back)
 
 
 @bp.route("/<int:establishment_id>/reouverture", methods=("POST",))
@@ -68,12 +67,10 @@ def reopen(establishment_id: int):
     if campaign is None:
         flash("Aucune campagne n'est ouverte.", "error")
         return redirect(url_for("establishments.show", establishment_id=establishment.id))
-    try:
-        reopening = reopen_submission(db_session(), principal(), campaign, establishment,
-                                      request.form.get("until", ""), request.form.get("reason", ""), datetime.now())
-    except CampaignRefused as error:
-        flash(str(error), "error")
-    else:
-        flash(f"Le dépôt du projet d'accueil est rouvert pour {establishment.name} jusqu'au "
-              f"{date_fr(reopening.until)}.", "success")
-    return redirect(url_for("establishments.show", establishment_id=establishment.id))
+    back = url_for("establishments.show", establishment_id=establishment.id)
+    redirect_refusals(back, CampaignRefused)
+    reopening = reopen_submission(db_session(), principal(), campaign, establishment,
+                                  request.form.get("until", ""), request.form.get("reason", ""), datetime.now())
+    flash(f"Le dépôt du projet d'accueil est rouvert pour {establishment.name} jusqu'au "
+          f"{date_fr(reopening.until)}.", "success")
+    return redirect(back)

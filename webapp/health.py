@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from engine.ops.health import health_report
+from webapp.config import settings_of
 
 bp = Blueprint("health", __name__)
 
@@ -14,8 +15,8 @@ def show():
 
     Public on purpose (monitors carry no account); it tells nothing about people or instances.
     """
-    report = health_report(current_app.extensions["db_engine"], current_app.config["HEALTH_WORKERS"],
-                           current_app.config["HEALTH_WORKER_MAX_AGE"])
+    report = health_report(current_app.extensions["db_engine"], settings_of().health_workers,
+                           settings_of().health_worker_max_age)
     response = jsonify({"status": "ok" if report["ok"] else "error", **report})
     response.status_code = 200 if report["ok"] else 503
     response.headers["Cache-Control"] = "no-store"

@@ -45,7 +45,7 @@ def steering_context(session: Session, principal: Principal, instance, ready_row
     bundle = bundle_for(instance.deployment)
     views, diagram_error, workflow = [], None, None
     try:
-        workflow, _ = operations_runtime().load(instance, for_change=False)
+        workflow = operations_runtime().load(instance, for_change=False).workflow
         views = instance_views(workflow, bundle.files, {p: bundle.process_name(p) for p in bundle.specs},
                                _task_dates(session, instance.id), instance.incident_node, instance.updated_at)
     except Exception:  # a state that cannot be read must not hide the rest of the page

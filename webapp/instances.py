@@ -5,53 +5,48 @@ from datetime import date, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from engine.access import Forbidden, can_act, can_start, instance_filter, require_view
-from engine.campaign import campaigns
-from engine.campaign.campaigns import CampaignRefused, ProjectExists, current_campaign
+from engine.access import can_act, require_view
+from engine.campaign import campaigns, trainings
+from engine.campaign.campaigns import CampaignRefused, ProjectExists
 from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
+from engine.errors import Conflict, StartRefused
 from engine.models import Establishment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.runtime.deployment import bundle_for
-from engine.runtime.runtime import Conflict, ProcessRuntime, StartRefused
+from engine.runtime.runtime import ProcessRuntime
 from engine.views.history import instance_history, open_tasks
+from engine.views.queries import InstanceSearch, search_instances
 from webapp.auth import principal
+from webapp.config import runtime_settings_of
 from webapp.database import db_session
 from webapp.instance_steering import steering_context
 from webapp.operations import operations_runtime
+from webapp.paging import PAGE_SIZE, requested_page
+from webapp.refusals import redirect_refusals
 
 bp = Blueprint("instances", __name__, url_prefix="/dossiers")
-PAGE_SIZE = 50
 PROCESS_LABELS = {"hosting_project": "Projet d'accueil", "training": "Session de formation"}
 
 
 def runtime() -> ProcessRuntime:
     """The process runtime bound to this request's session."""
-    return ProcessRuntime(db_session(), current_app.config["STORAGE_DIR"], settings=current_app.config)
+    return ProcessRuntime(db_session(), runtime_settings_of(current_app))
 
 
 @bp.route("/")
 @login_required
 def index():
     """List the instances within the user's scope, with filters."""
-    session = db_session()
-    query = (select(ProcessInstance, Establishment)
-             .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
-             .where(instance_filter(principal())))
     process = request.args.get("processus", "")
     status = request.args.get("statut", "")
-    if process in PROCESS_LABELS:
-        query = query.where(ProcessInstance.process_id == process)
-    if status in INSTANCE_STATUSES:
-        query = query.where(ProcessInstance.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = session.execute(query.order_by(ProcessInstance.updated_at.desc())
-                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("instances/index.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           process=process, status=status, processes=PROCESS_LABELS, statuses=INSTANCE_STATUSES)
+    search = InstanceSearch(process=process if process in PROCESS_LABELS else None,
+                            status=status if status in INSTANCE_STATUSES else None)
+    page = search_instances(db_session(), principal(), search, requested_page(), PAGE_SIZE)
+    return render_template("instances/index.html", page=page, process=process, status=status,
+                           processes=PROCESS_LABELS, statuses=INSTANCE_STATUSES)
 
 
 @bp.route("/<int:instance_id>")
@@ -82,14 +77,11 @@ def start_hosting_project():
     establishment = session.get(Establishment, request.form.get("establishment_id", type=int) or 0)
     if establishment is None:
         abort(404)
-    try:
-        instance = campaigns.start_hosting_project(runtime(), principal(), establishment, date.today())
-    except ProjectExists as exists:
-        flash(str(exists), "info")
-        return redirect(url_for("instances.show", instance_id=exists.instance.id))
-    except (CampaignRefused, StartRefused) as error:
-        flash(str(error), "error")
-        return redirect(url_for("inbox.home"))
+    redirect_refusals(url_for("inbox.home"), CampaignRefused, StartRefused)
+    # The school's project is already there: the person is taken to it.
+    redirect_refusals(lambda exists: url_for("instances.show", instance_id=exists.instance.id), ProjectExists,
+                      category="info")
+    instance = campaigns.start_hosting_project(runtime(), principal(), establishment, date.today())
     return _started(instance)
 
 
@@ -101,16 +93,8 @@ def start_training():
     structure = session.scalar(select(Structure).where(Structure.code == request.form.get("structure", "")))
     if structure is None:
         abort(404)
-    if not can_start(principal(), "training", None, structure):
-        raise Forbidden("Seuls les gestionnaires de la structure peuvent organiser ses formations.")
-    # A training belongs to the open campaign, whose end decides when its personal data is anonymised.
-    campaign = current_campaign(session)
-    try:
-        instance = runtime().start("training", principal(), structure=structure,
-                                   campaign=campaign.school_year if campaign else None)
-    except StartRefused as error:
-        flash(str(error), "error")
-        return redirect(url_for("inbox.home"))
+    redirect_refusals(url_for("inbox.home"), StartRefused)
+    instance = trainings.start_training(runtime(), principal(), structure)
     return _started(instance)
 
 
@@ -122,11 +106,8 @@ def retry(instance_id: int):
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         abort(404)
-    try:
-        operations_runtime().retry_incident(instance, principal())
-    except Conflict as error:
-        flash(str(error), "error")
-        return redirect(url_for("instances.show", instance_id=instance.id))
+    redirect_refusals(url_for("instances.show", instance_id=instance.id), Conflict)
+    operations_runtime().retry_incident(instance, principal())
     flash("Le dossier a été relancé." if not instance.incident else "L'incident persiste : " + instance.incident,
           "success" if not instance.incident else "warning")
     return redirect(url_for("instances.show", instance_id=instance.id))

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from flask import Flask, g, has_request_context, request
 from gunicorn import glogging
 
+from webapp.config import settings_of
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a proxy may hand us: a bounded, log-safe token (no spaces, quotes or line breaks).
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@+=-]{1,128}$")
@@ -38,7 +40,7 @@ TEXT_FORMAT = ("%(asctime)s %(levelname)s %(name)s [req=%(request_id)s user=%(us
 
 def init_app(app: Flask) -> None:
     """Configure the process's logging from LOG_FORMAT and LOG_LEVEL, and give every request an id."""
-    configure_logging(app.config.get("LOG_FORMAT", "text"), app.config.get("LOG_LEVEL", "INFO"))
+    configure_logging(settings_of(app).log_format, settings_of(app).log_level)
     app.before_request(_assign_request_id)
     app.after_request(_expose_request_context)
 

@@ -8,12 +8,15 @@ from engine import forms
 from engine.access import Forbidden, can_end_mission, require_view
 from engine.campaign.missions import find_mission, mandatory_status, missions_of
 from engine.campaign.termination import end_mission, termination_errors, termination_form
+from engine.errors import Conflict, FormInvalid
 from engine.forms import Confirmation
 from engine.models import ProcessInstance
-from engine.runtime.runtime import Conflict, FormInvalid, ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime
 from webapp.auth import principal
+from webapp.config import runtime_settings_of
 from webapp.confirmation import confirmation_page, confirmed, revising
 from webapp.database import db_session
+from webapp.refusals import answer_refusals, redirect_refusals
 
 bp = Blueprint("missions", __name__, url_prefix="/dossiers")
 
@@ -46,6 +49,11 @@ def end(instance_id: int, place: int):
     form = termination_form(instance)
     errors: dict[str, list[str]] = {}
     values: dict = {}
+
+    def page(errors: dict[str, list[str]]):
+        return render_template("missions/end.html", instance=instance, mission=mission, form=form, values=values,
+                               errors=errors, form_errors=errors.get(forms.FORM_LEVEL, [])), 422 if errors else 200
+
     if request.method == "POST":
         values = forms.data_from_web_form(form, request.form)
         if not revising() and not confirmed():
@@ -60,18 +68,11 @@ def end(instance_id: int, place: int):
                     form.summary(values), back_link={"url": url_for("instances.show", instance_id=instance_id),
                                                      "label": instance.title})
         elif confirmed():
-            runtime = ProcessRuntime(session, current_app.config["STORAGE_DIR"], settings=current_app.config)
-            try:
-                end_mission(runtime, mission, principal(), values)
-            except FormInvalid as invalid:
-                session.rollback()
-                errors = invalid.errors
-            except Conflict as error:
-                flash(str(error), "warning")
-                return redirect(url_for("instances.show", instance_id=instance_id))
-            else:
-                flash(f"La mission de {mission.volunteer_name} a pris fin ; les suivis en attente sont annulés et le "
-                      "gestionnaire est prévenu.", "success")
-                return redirect(url_for("instances.show", instance_id=instance_id))
-    return render_template("missions/end.html", instance=instance, mission=mission, form=form, values=values,
-                           errors=errors, form_errors=errors.get(forms.FORM_LEVEL, [])), 422 if errors else 200
+            runtime = ProcessRuntime(session, runtime_settings_of(current_app))
+            redirect_refusals(url_for("instances.show", instance_id=instance_id), Conflict, category="warning")
+            answer_refusals(lambda invalid: page(invalid.errors), FormInvalid)
+            end_mission(runtime, mission, principal(), values)
+            flash(f"La mission de {mission.volunteer_name} a pris fin ; les suivis en attente sont annulés et le "
+                  "gestionnaire est prévenu.", "success")
+            return redirect(url_for("instances.show", instance_id=instance_id))
+    return page(errors)

@@ -21,10 +21,10 @@ from webapp.auth import principal
 from webapp.charts import weekly_chart
 from webapp.database import db_session
 from webapp.operations import operations_runtime
+from webapp.paging import PAGE_SIZE, requested_page
 from webapp.vendor import viewer_available
 
 bp = Blueprint("monitoring", __name__, url_prefix="/suivi")
-PAGE_SIZE = 50
 DEFAULT_PROCESS = "hosting_project"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,15 +53,14 @@ def dashboard():
     me = principal()
     filters, errors, processes, deployments = _filters()
     now = datetime.now()
-    page = max(request.args.get("page", 1, type=int), 1)
-    board = dashboard_figures(session, me, filters, deployments, now, page, PAGE_SIZE)
+    board = dashboard_figures(session, me, filters, deployments, now, requested_page(), PAGE_SIZE)
     newer = [d for d in deployments if filters.process_id in d.process_ids]
     return render_template(
         "monitoring/dashboard.html", filters=filters, errors=errors, processes=processes,
         choices=filter_choices(session, me, filters, deployments, board.version_counts),
         counts=board.counts, steps=board.steps, overdue=board.overdue, overdue_total=board.overdue_total,
         territories=board.territories, networks=board.networks, chart=weekly_chart(board.weeks),
-        rows=board.rows, total=board.total, page=page, page_size=PAGE_SIZE, now=now, wait_fr=monitoring.wait_fr,
+        page=board.page, now=now, wait_fr=monitoring.wait_fr,
         statuses=INSTANCE_STATUSES, migration_targets=newer if me.process_owner else [],
         process_labels=_process_labels(newer),
     )

@@ -5,15 +5,16 @@ from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from engine.access import require_process_owner
 from engine.models import Notification
+from engine.views.pages import Page, paginate
 from webapp.auth import principal
 from webapp.database import db_session
+from webapp.paging import PAGE_SIZE, requested_page
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-PAGE_SIZE = 50
 
 
 @bp.app_context_processor
@@ -30,12 +31,8 @@ def unread_count() -> dict:
 @login_required
 def index():
     """The current user's messages, newest first."""
-    page = max(request.args.get("page", 1, type=int), 1)
     query = select(Notification).where(Notification.person_id == current_user.person.id)
-    total = db_session().scalar(select(func.count()).select_from(query.subquery()))
-    rows = db_session().scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
-                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("notifications/index.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE)
+    return render_template("notifications/index.html", page=_newest_first(query))
 
 
 @bp.route("/lues", methods=("POST",))
@@ -63,9 +60,10 @@ def outbox():
         query = query.where(Notification.sent_at.is_not(None))
     elif status == "failed":
         query = query.where(Notification.sent_at.is_(None), Notification.error.is_not(None))
-    page = max(request.args.get("page", 1, type=int), 1)
-    total = db_session().scalar(select(func.count()).select_from(query.subquery()))
-    rows = db_session().scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
-                                .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("notifications/outbox.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           status=status)
+    return render_template("notifications/outbox.html", page=_newest_first(query), status=status)
+
+
+def _newest_first(query: Select) -> Page[Notification]:
+    """The requested page of messages, the newest first."""
+    return paginate(db_session(), query.order_by(Notification.created_at.desc(), Notification.id.desc()),
+                    requested_page(), PAGE_SIZE)

@@ -23,6 +23,8 @@ from joserfc.errors import BadSignatureError, DecodeError, InvalidKeyIdError, Jo
 from joserfc.jwk import KeySet, KeySetSerialization
 
 from engine.directory.provisioning import ClaimNames
+from engine.errors import Refusal
+from webapp.config import Settings, settings_of
 
 DISCOVERY_TTL = 3600
 # Asymmetric algorithms only: a token signed with the client secret (HS256) or unsigned ("none") is refused.
@@ -31,12 +33,11 @@ UNREACHABLE = ("Le service de connexion Isidoor ne répond pas pour le moment. R
                " ou adressez-vous au support d'Isidoor (support@isidoor.org).")
 
 
-class OidcError(Exception):
+class OidcError(Refusal):
     """A login through Isidoor failed; the message is French and safe to show. `status` is the page's status."""
 
     def __init__(self, message: str, status: int = 401):
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status=status)
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,19 @@ class OidcSettings:
     timeout: float
 
     @classmethod
-    def from_config(cls, config) -> OidcSettings | None:
-        """Settings from OIDC_* variables, or None when single sign-on is not configured."""
-        if not config.get("OIDC_ISSUER") or not config.get("OIDC_CLIENT_ID"):
+    def of(cls, settings: Settings) -> OidcSettings | None:
+        """The client's settings from the platform's OIDC_* settings, or None when single sign-on is not
+        configured."""
+        if not settings.oidc_issuer or not settings.oidc_client_id:
             return None
-        scopes = config["OIDC_SCOPES"].split()
+        scopes = settings.oidc_scopes.split()
         return cls(
-            issuer=config["OIDC_ISSUER"], client_id=config["OIDC_CLIENT_ID"],
-            client_secret=config.get("OIDC_CLIENT_SECRET"),
+            issuer=settings.oidc_issuer, client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
             scopes=" ".join(scopes if "openid" in scopes else ["openid", *scopes]),
-            claims=ClaimNames(isidoor_id=config["OIDC_CLAIM_ISIDOOR_ID"], gabriel_id=config["OIDC_CLAIM_GABRIEL_ID"],
-                              email=config["OIDC_CLAIM_EMAIL"], phone=config["OIDC_CLAIM_PHONE"],
-                              roles=config["OIDC_CLAIM_ROLES"]),
-            clock_skew=config["OIDC_CLOCK_SKEW"], timeout=config["OIDC_TIMEOUT"])
+            claims=ClaimNames(isidoor_id=settings.oidc_claim_isidoor_id, gabriel_id=settings.oidc_claim_gabriel_id,
+                              email=settings.oidc_claim_email, phone=settings.oidc_claim_phone,
+                              roles=settings.oidc_claim_roles),
+            clock_skew=settings.oidc_clock_skew, timeout=settings.oidc_timeout)
 
     @property
     def origin(self) -> str:
@@ -257,6 +258,6 @@ class OidcProvider:
 def provider_of(app) -> OidcProvider | None:
     """The app's provider client, made on first use; None when single sign-on is not configured."""
     if "oidc" not in app.extensions:
-        settings = OidcSettings.from_config(app.config)
+        settings = OidcSettings.of(settings_of(app))
         app.extensions["oidc"] = OidcProvider(settings) if settings else None
     return app.extensions["oidc"]

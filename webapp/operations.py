@@ -5,31 +5,31 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_login import login_required
 
 from engine.access import require_operate
+from engine.errors import Conflict
 from engine.forms import Confirmation
 from engine.models import TaskRow
 from engine.ops.operations import InstanceOperations, OperationRefused, checked_reason
-from engine.runtime.runtime import Conflict
 from webapp.auth import principal
+from webapp.config import runtime_settings_of
 from webapp.confirmation import confirmation_page, confirmed
 from webapp.database import db_session
+from webapp.refusals import redirect_refusals
 
 bp = Blueprint("operations", __name__)
 
 
 def operations_runtime() -> InstanceOperations:
     """The runtime with the steering operations, bound to this request's session."""
-    return InstanceOperations(db_session(), current_app.config["STORAGE_DIR"], settings=current_app.config)
+    return InstanceOperations(db_session(), runtime_settings_of(current_app))
 
 
 def _back(instance_id: int):
     return redirect(url_for("instances.show", instance_id=instance_id))
 
 
-def _refused(instance_id: int, error: Exception):
+def _refusals_back_to(instance_id: int) -> None:
     # A refused input keeps nothing half-done: the message says what to change, the page is shown again.
-    db_session().rollback()
-    flash(str(error), "error")
-    return _back(instance_id)
+    redirect_refusals(url_for("instances.show", instance_id=instance_id), OperationRefused, Conflict)
 
 
 @bp.route("/dossiers/<int:instance_id>/suspension", methods=("POST",))
@@ -38,10 +38,8 @@ def suspend(instance_id: int):
     """Suspend an instance, with a reason."""
     runtime = operations_runtime()
     instance = runtime.instance(instance_id)
-    try:
-        runtime.suspend(instance, principal(), request.form.get("reason"))
-    except (OperationRefused, Conflict) as error:
-        return _refused(instance_id, error)
+    _refusals_back_to(instance_id)
+    runtime.suspend(instance, principal(), request.form.get("reason"))
     flash("Le dossier est suspendu : ses tâches sont retirées des boîtes de réception.", "success")
     return _back(instance_id)
 
@@ -52,10 +50,8 @@ def resume(instance_id: int):
     """Resume a suspended instance."""
     runtime = operations_runtime()
     instance = runtime.instance(instance_id)
-    try:
-        runtime.resume(instance, principal())
-    except Conflict as error:
-        return _refused(instance_id, error)
+    _refusals_back_to(instance_id)
+    runtime.resume(instance, principal())
     flash("Le dossier a repris : ses tâches sont de nouveau dans les boîtes de réception.", "success")
     return _back(instance_id)
 
@@ -66,12 +62,10 @@ def terminate(instance_id: int):
     """Terminate an instance for good, with a reason."""
     runtime = operations_runtime()
     instance = runtime.instance(instance_id)
+    _refusals_back_to(instance_id)
     if not confirmed():
         require_operate(principal(), instance, "terminate")
-        try:
-            reason = checked_reason(request.form.get("reason"), "l'interruption")
-        except OperationRefused as error:
-            return _refused(instance_id, error)
+        reason = checked_reason(request.form.get("reason"), "l'interruption")
         return confirmation_page(
             Confirmation(title="Interrompre définitivement ce dossier ?",
                          message="Toutes ses tâches en cours sont annulées et il ne pourra pas reprendre ; "
@@ -80,10 +74,7 @@ def terminate(instance_id: int):
             [("Dossier", instance.title), ("Motif de l'interruption", reason)],
             back_link={"url": url_for("instances.show", instance_id=instance_id), "label": instance.title},
             cancel_url=url_for("instances.show", instance_id=instance_id))
-    try:
-        runtime.terminate(instance, principal(), request.form.get("reason"))
-    except (OperationRefused, Conflict) as error:
-        return _refused(instance_id, error)
+    runtime.terminate(instance, principal(), request.form.get("reason"))
     flash("Le dossier est interrompu.", "success")
     return _back(instance_id)
 
@@ -96,15 +87,13 @@ def reassign(task_id: str):
     if row is None:
         abort(404)
     choice = request.form.get("person_id", "")
-    try:
-        if choice == "tous":
-            person_id = None
-        elif choice.isascii() and choice.isdigit() and len(choice) < 10:
-            person_id = int(choice)
-        else:
-            raise OperationRefused("Choisissez une personne dans la liste.")
-        operations_runtime().reassign(row.id, principal(), person_id)
-    except (OperationRefused, Conflict) as error:
-        return _refused(row.instance_id, error)
+    _refusals_back_to(row.instance_id)
+    if choice == "tous":
+        person_id = None
+    elif choice.isascii() and choice.isdigit() and len(choice) < 10:
+        person_id = int(choice)
+    else:
+        raise OperationRefused("Choisissez une personne dans la liste.", "person_id")
+    operations_runtime().reassign(row.id, principal(), person_id)
     flash("La tâche a été réaffectée.", "success")
     return _back(row.instance_id)

@@ -13,6 +13,7 @@ from engine.campaign.gdpr import anonymise_volunteers, export_person
 from engine.directory.tokens import revoke_person_tokens
 from engine.documents import DocumentStore
 from engine.models import Person
+from webapp.config import settings_of
 
 
 def _sessions():
@@ -42,10 +43,10 @@ def _as_text(value) -> str:
               help="Délai après la fin de la campagne (défaut : GDPR_RETENTION_DAYS, 365).")
 def anonymise_command(older_than_days: int | None) -> None:
     """Anonymise the volunteers of campaigns that ended more than the given number of days ago."""
-    days = current_app.config["GDPR_RETENTION_DAYS"] if older_than_days is None else older_than_days
+    days = settings_of().gdpr_retention_days if older_than_days is None else older_than_days
     cutoff = datetime.now().date() - timedelta(days=days)
     with _sessions()() as session:
-        done = anonymise_volunteers(session, DocumentStore(current_app.config["STORAGE_DIR"]), cutoff, datetime.now())
+        done = anonymise_volunteers(session, DocumentStore(settings_of().storage_dir), cutoff, datetime.now())
     click.echo(f"{len(done)} dossier(s) anonymisé(s) (campagnes terminées avant le {cutoff:%d/%m/%Y})"
                + (f" : {', '.join(map(str, done))}." if done else "."))
 

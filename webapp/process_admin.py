@@ -21,6 +21,7 @@ from engine.runtime.staging import (
 )
 from webapp.auth import principal
 from webapp.database import db_session
+from webapp.refusals import redirect_refusals
 
 bp = Blueprint("process_admin", __name__, url_prefix="/administration/processus")
 
@@ -33,11 +34,8 @@ def index():
     session = db_session()
     if request.method == "POST":
         uploads = [(upload.filename, upload.read()) for upload in request.files.getlist("files") if upload.filename]
-        try:
-            staged = stage_files(session, principal(), uploads, datetime.now())
-        except StagingRefused as refused:
-            flash(str(refused), "error")
-            return redirect(url_for("process_admin.index"))
+        redirect_refusals(url_for("process_admin.index"), StagingRefused)
+        staged = stage_files(session, principal(), uploads, datetime.now())
         return redirect(url_for("process_admin.review", staged_id=staged.id))
     deployment = current_deployment(session)
     recent = session.execute(select(StagedDeployment, Person).outerjoin(Person, Person.id == StagedDeployment.created_by_id)
@@ -75,11 +73,8 @@ def review(staged_id: int):
 def deploy(staged_id: int):
     """Deploy the files of an upload as a new version (the confirmation step)."""
     require_process_owner(principal())
-    try:
-        deployment = confirm_staged(db_session(), principal(), staged_id, datetime.now())
-    except StagingRefused as refused:
-        flash(str(refused), "error")
-        return redirect(url_for("process_admin.review", staged_id=staged_id))
+    redirect_refusals(url_for("process_admin.review", staged_id=staged_id), StagingRefused)
+    deployment = confirm_staged(db_session(), principal(), staged_id, datetime.now())
     flash(f"Version n° {deployment.id} déployée : les nouveaux dossiers démarrent sur elle ; les dossiers en cours "
           "restent sur la version avec laquelle ils ont démarré.", "success")
     return redirect(url_for("process_admin.index"))
@@ -90,12 +85,9 @@ def deploy(staged_id: int):
 def discard(staged_id: int):
     """Drop an upload without deploying it."""
     require_process_owner(principal())
-    try:
-        discard_staged(db_session(), principal(), staged_id, datetime.now())
-    except StagingRefused as refused:
-        flash(str(refused), "error")
-    else:
-        flash("Envoi abandonné : rien n'a été déployé.", "success")
+    redirect_refusals(url_for("process_admin.index"), StagingRefused)
+    discard_staged(db_session(), principal(), staged_id, datetime.now())
+    flash("Envoi abandonné : rien n'a été déployé.", "success")
     return redirect(url_for("process_admin.index"))
 
 

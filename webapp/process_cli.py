@@ -6,24 +6,30 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from engine.runtime.deployment import read_definition_files
 from engine.scenarios import find_scenarios, run_scenarios
 from engine.validation import PathError, collect_files, validate_files
+from webapp.config import settings_of
+from webapp.tasks import PANELS_DIR
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @with_appcontext
 def validate_command(paths: tuple[Path, ...]) -> None:
-    """Check BPMN, DMN and form files (default: all of processes/ and forms/); exit 1 on errors."""
+    """Check BPMN, DMN and form files (default: all of processes/ and forms/); exit 1 on errors.
+
+    Task panels and the handler registries are checked against the files too: each must name a user task.
+    """
     try:
-        files, targets = collect_files(paths, current_app.config["PROCESSES_DIR"], current_app.config["FORMS_DIR"])
+        files, targets = collect_files(paths, settings_of().processes_dir, settings_of().forms_dir)
     except PathError as error:
         raise click.ClickException(str(error)) from error
-    report = validate_files(files, targets)
+    # The files are the project's whole set (paths only replace some): its panels and handler registries are
+    # checked against them.
+    report = validate_files(files, targets, panels_dir=PANELS_DIR, registries=True)
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(report.summary())
@@ -36,11 +42,11 @@ def validate_command(paths: tuple[Path, ...]) -> None:
 @with_appcontext
 def test_command(paths: tuple[Path, ...]) -> None:
     """Play the scenarios (default: processes/scenarios/*.yaml) on a throwaway database; exit 1 on a failure."""
-    processes_dir = current_app.config["PROCESSES_DIR"]
+    processes_dir = settings_of().processes_dir
     scenario_files = find_scenarios(paths, processes_dir / "scenarios")
     if not scenario_files:
         raise click.ClickException(f"Aucun scénario dans {processes_dir / 'scenarios'}.")
-    files = read_definition_files(processes_dir, current_app.config["FORMS_DIR"])
+    files = read_definition_files(processes_dir, settings_of().forms_dir)
     with _quiet("alembic", "engine", "weasyprint", "fontTools"):
         outcomes = run_scenarios(scenario_files, files, reporter=lambda outcome: click.echo(outcome.report()))
     failed = sum(1 for outcome in outcomes if not outcome.passed)

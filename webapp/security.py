@@ -7,7 +7,7 @@ several gunicorn workers or servers use a shared store such as Redis.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from webapp import auth, sign_on
 from webapp.api.common import public as api_public
+from webapp.config import settings_of
 from webapp.oidc import OidcSettings
 
 # No inline script or style anywhere: templates load style.css and *.js files from /static only.
@@ -57,12 +58,12 @@ def _account_key() -> str:
 
 
 def _account_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return settings_of().login_rate_limit
 
 
 def _address_limit() -> str:
     # Higher: a school's staff may share one address behind its router.
-    return current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"]
+    return settings_of().login_rate_limit_per_address
 
 
 def _limit_logins(blueprint) -> None:
@@ -80,7 +81,7 @@ limiter.shared_limit(_address_limit, scope="connexion-adresse", methods=["GET"],
 def content_security_policy(app: Flask) -> dict:
     """The app's CSP: with Isidoor configured, forms may also lead there (logout ends on Isidoor's page)."""
     policy = dict(CONTENT_SECURITY_POLICY)
-    settings = OidcSettings.from_config(app.config)
+    settings = OidcSettings.of(settings_of(app))
     if settings is not None:
         policy["form-action"] = f"'self' {settings.origin}"
     return policy
@@ -92,14 +93,14 @@ def init_app(app: Flask) -> None:
     Call before CSRFProtect: a flood of forms with a bad token must count as failed attempts.
     """
     app.url_map.converters["int"] = DatabaseIdConverter
-    proxies = app.config["TRUSTED_PROXIES"]
+    proxies = settings_of(app).trusted_proxies
     if proxies:
         # Flask documents replacing wsgi_app to add middleware, but types it as a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     limiter.init_app(app)
     Talisman(
         app,
-        force_https=app.config["FORCE_HTTPS"],
+        force_https=settings_of(app).force_https,
         frame_options="DENY",
         content_security_policy=content_security_policy(app),
         referrer_policy="same-origin",

@@ -11,6 +11,7 @@ from engine.directory.provisioning import ProvisioningRefused, provision, read_i
 from webapp.auth import User, render_login, safe_next
 from webapp.database import db_session
 from webapp.oidc import OidcError, provider_of
+from webapp.refusals import answer_refusals
 
 bp = Blueprint("sign_on", __name__, url_prefix="/auth/oidc")
 # A login started more than ten minutes ago, or in one of many tabs, must be started again.
@@ -27,6 +28,12 @@ PROVIDER_ERRORS = {
 }
 
 
+def _refusals_on_login_page() -> None:
+    # A failed login is told on the login page, where the person tries again.
+    answer_refusals(lambda refused: render_login(error=refused.message, status=refused.status),
+                    OidcError, ProvisioningRefused)
+
+
 @bp.route("/connexion")
 def start():
     """Send the browser to Isidoor's login page, with a new state, nonce and PKCE challenge."""
@@ -36,10 +43,8 @@ def start():
     if provider is None:
         flash(NOT_CONFIGURED, "error")
         return redirect(url_for("auth.login"))
-    try:
-        url, flow = provider.authorization_request(url_for("sign_on.callback", _external=True))
-    except OidcError as error:
-        return render_login(error=str(error), status=error.status)
+    _refusals_on_login_page()
+    url, flow = provider.authorization_request(url_for("sign_on.callback", _external=True))
     flow["next"] = safe_next(request.args.get("next"))
     pending = session.get("oidc_flows")
     pending = pending if isinstance(pending, dict) else {}
@@ -72,14 +77,9 @@ def callback():
     # RFC 9207: an answer naming another issuer comes from a mix-up between providers.
     if request.args.get("iss") not in (None, provider.settings.issuer) or not request.args.get("code"):
         return render_login(error="La réponse reçue ne vient pas d'Isidoor. Recommencez la connexion.", status=400)
-    try:
-        claims, id_token = provider.complete(request.args["code"], flow,
-                                             url_for("sign_on.callback", _external=True))
-        outcome = provision(db_session(), read_identity(claims, provider.settings.claims), datetime.now())
-    except OidcError as error:
-        return render_login(error=str(error), status=error.status)
-    except ProvisioningRefused as error:
-        return render_login(error=str(error), status=403)
+    _refusals_on_login_page()
+    claims, id_token = provider.complete(request.args["code"], flow, url_for("sign_on.callback", _external=True))
+    outcome = provision(db_session(), read_identity(claims, provider.settings.claims), datetime.now())
     # A fresh session: nothing from before the login (pending flows, an earlier account) carries over.
     session.clear()
     login_user(User(outcome.person))

@@ -19,12 +19,14 @@ from engine.campaign.trainings import (
     require_see,
     territory_of,
     unregister,
+    visible_registrations,
     visible_sessions,
 )
 from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
 from handlers.rules import TRAININGS
 from webapp.auth import principal
 from webapp.database import db_session
+from webapp.refusals import redirect_refusals
 
 bp = Blueprint("trainings", __name__, url_prefix="/formations")
 AUDIENCES = {"volunteers": "Volontaires", "tutors": "Tuteurs et cotuteurs"}
@@ -65,15 +67,12 @@ def show(session_id: int):
     training = _session_or_404(session_id)
     me = principal()
     manager = can_manage_training(me, training.structure_code)
-    missions = {m.id: m for m in session.scalars(select(VolunteerMission).where(VolunteerMission.id.in_(
-        [r.mission_id for r in training.registrations if r.mission_id])))}
-    shown = [r for r in training.registrations if manager or r.person_id == me.person_id
-             or (r.mission_id and missions[r.mission_id].establishment_id in me.all_establishments)]
     closing = session.scalar(select(TaskRow).where(TaskRow.instance_id == training.instance_id,
                                                    TaskRow.state == "ready", TaskRow.spec_id == "record_attendance"))
     territory = territory_of(session, training.structure_code, training.department)
     return render_template(
-        "trainings/show.html", training=training, manager=manager, registrations=shown,
+        "trainings/show.html", training=training, manager=manager,
+        registrations=visible_registrations(session, me, training),
         missions=registerable_missions(session, me, training), tutors=registerable_tutors(session, me, training),
         may_register_self=may_register_self(session, me, training), closing=closing,
         territory=sorted(territory) if territory is not None else None, today=date.today(),
@@ -95,12 +94,9 @@ def register_someone(session_id: int):
         person = session.get(Person, request.form.get("person_id", type=int) or principal().person_id)
         if person is None:
             abort(404)
-    try:
-        registration = register(session, principal(), training, datetime.now(), person=person, mission=mission)
-    except RegistrationRefused as refused:
-        flash(str(refused), "error")
-    else:
-        flash(f"{registration.name} est inscrit(e) à la session « {training.title} ».", "success")
+    redirect_refusals(url_for("trainings.show", session_id=session_id), RegistrationRefused)
+    registration = register(session, principal(), training, datetime.now(), person=person, mission=mission)
+    flash(f"{registration.name} est inscrit(e) à la session « {training.title} ».", "success")
     return redirect(url_for("trainings.show", session_id=session_id))
 
 
@@ -114,12 +110,9 @@ def cancel_registration(session_id: int, registration_id: int):
     if registration is None or registration.session_id != training.id:
         abort(404)
     name = registration.name
-    try:
-        unregister(session, principal(), training, registration)
-    except RegistrationRefused as refused:
-        flash(str(refused), "error")
-    else:
-        flash(f"L'inscription de {name} est annulée.", "success")
+    redirect_refusals(url_for("trainings.show", session_id=session_id), RegistrationRefused)
+    unregister(session, principal(), training, registration)
+    flash(f"L'inscription de {name} est annulée.", "success")
     return redirect(url_for("trainings.show", session_id=session_id))
 
 
@@ -133,14 +126,11 @@ def attendance(session_id: int):
         answer = request.form.get(f"presence-{registration.id}")
         if answer in ("present", "absent"):
             presence[registration.id] = answer == "present"
-    try:
-        recorded = record_attendance(db_session(), principal(), training, presence, datetime.now())
-    except RegistrationRefused as refused:
-        flash(str(refused), "error")
-    else:
-        missing = len(training.registrations) - sum(r.attended is not None for r in training.registrations)
-        flash(f"Présences enregistrées ({recorded})." + (f" Reste {missing} inscrit(s) sans réponse." if missing else
-                                                          " Vous pouvez clore la session."), "success")
+    redirect_refusals(url_for("trainings.show", session_id=session_id), RegistrationRefused)
+    recorded = record_attendance(db_session(), principal(), training, presence, datetime.now())
+    missing = len(training.registrations) - sum(r.attended is not None for r in training.registrations)
+    flash(f"Présences enregistrées ({recorded})." + (f" Reste {missing} inscrit(s) sans réponse." if missing else
+                                                      " Vous pouvez clore la session."), "success")
     return redirect(url_for("trainings.show", session_id=session_id))
 
 

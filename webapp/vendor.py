@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, send_from_directory
+
+from webapp.config import settings_of
 
 bp = Blueprint("vendor", __name__)
 
@@ -13,7 +15,7 @@ VIEWER_STYLES = ("assets/diagram-js.css", "assets/bpmn-js.css")
 
 def bpmn_js_dir() -> Path:
     """Where the built bpmn-js files are."""
-    return Path(current_app.config["NODE_MODULES_DIR"]) / "bpmn-js" / "dist"
+    return Path(settings_of().node_modules_dir) / "bpmn-js" / "dist"
 
 
 def viewer_available() -> bool:

@@ -10,13 +10,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from engine.runtime.worker import Worker
+from webapp.config import runtime_settings_of, settings_of
 
 log = logging.getLogger(__name__)
 
 
 def worker_of(app: Flask, name: str | None = None) -> Worker:
-    """A worker on the app's database, with the app's settings."""
-    return Worker(app.extensions["db_sessions"], app.config["STORAGE_DIR"], dict(app.config), name=name)
+    """A worker on the app's database, with the app's runtime and mail settings."""
+    return Worker(app.extensions["db_sessions"], runtime_settings_of(app), settings_of(app).mail(), name=name)
 
 
 @click.command("worker")
@@ -36,7 +37,7 @@ def worker(once: bool, interval: float | None, name: str | None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     click.echo(f"Tâches de fond « {background.name} » : Ctrl-C pour arrêter.")
-    background.run_forever(stop, interval or current_app.config["WORKER_INTERVAL"])
+    background.run_forever(stop, interval or settings_of().worker_interval)
 
 
 def start_in_process(app: Flask) -> threading.Thread | None:
@@ -44,14 +45,15 @@ def start_in_process(app: Flask) -> threading.Thread | None:
 
     The demo then needs no second command: timers fire and mail is written to MAIL_DIR while the server runs.
     """
-    wanted = app.config.get("DEMO") or app.config.get("RUN_WORKER_IN_PROCESS")
+    settings = settings_of(app)
+    wanted = settings.demo or settings.run_worker_in_process
     context = click.get_current_context(silent=True)
     if not wanted or app.testing or context is None or context.info_name != "run":
         return None
     stop = threading.Event()
-    thread = threading.Thread(target=worker_of(app).run_forever, args=(stop, app.config["WORKER_INTERVAL"]),
+    thread = threading.Thread(target=worker_of(app).run_forever, args=(stop, settings.worker_interval),
                               name="tâches-de-fond", daemon=True)
     thread.start()
     app.extensions["background_worker"] = (thread, stop)
-    log.info("Tâches de fond démarrées dans le serveur (toutes les %s s).", app.config["WORKER_INTERVAL"])
+    log.info("Tâches de fond démarrées dans le serveur (toutes les %s s).", settings.worker_interval)
     return thread

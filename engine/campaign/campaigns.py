@@ -8,7 +8,6 @@ submit. Rules live here so that the web pages and the API say the same thing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access import Forbidden, Principal, can_reopen_submission, can_start, require_process_owner
+from engine.errors import FieldError, Refusal, rolls_back
 from engine.french import date_fr
 from engine.models import Campaign, CampaignReopening, Establishment, ProcessInstance
 from engine.views.queries import live_project
@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from engine.runtime.runtime import ProcessRuntime
 
 
-class CampaignRefused(Exception):
+class CampaignRefused(Refusal):
     """An action on a campaign is not possible now; the message says why, in French."""
+
+    status = 409
 
 
 class ProjectExists(CampaignRefused):
@@ -37,11 +39,19 @@ class ProjectExists(CampaignRefused):
         self.instance = instance
 
 
-@dataclass
-class CampaignInvalid(Exception):
-    """The campaign form has errors, keyed by field, in French."""
+class CampaignInvalid(Refusal):
+    """The campaign form has errors: one French message by field."""
 
-    errors: dict[str, str] = field(default_factory=dict)
+    status = 422
+    default_message = "Le formulaire contient des erreurs."
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__()
+        self.errors = errors
+
+    def details(self) -> list[FieldError]:
+        """One entry per field in error."""
+        return [{"field": name, "message": message} for name, message in self.errors.items()]
 
 
 def current_campaign(session: Session) -> Campaign | None:
@@ -74,6 +84,7 @@ def _parse_date(form: dict, name: str, errors: dict) -> date | None:
         return None
 
 
+@rolls_back
 def open_campaign(session: Session, principal: Principal, form: dict, now: datetime) -> Campaign:
     """Open a campaign from the process owner's form (strings); commit; raise `CampaignInvalid` on errors."""
     require_process_owner(principal)
@@ -107,6 +118,7 @@ def open_campaign(session: Session, principal: Principal, form: dict, now: datet
     return campaign
 
 
+@rolls_back
 def close_campaign(session: Session, principal: Principal, campaign: Campaign, now: datetime) -> None:
     """Close a campaign: no new project starts in it; projects under way go on. Commit."""
     require_process_owner(principal)
@@ -140,6 +152,7 @@ def deadline_message(campaign: Campaign) -> str:
             "établissement (voir la page Aide).")
 
 
+@rolls_back
 def reopen_submission(session: Session, principal: Principal, campaign: Campaign, establishment: Establishment,
                       until_text: str, reason: str, now: datetime) -> CampaignReopening:
     """Let one school submit after the deadline, until a date (gestionnaires of its territory); commit."""
@@ -200,6 +213,7 @@ def check_project_start(session: Session, establishment: Establishment, today: d
     return campaign
 
 
+@rolls_back
 def start_hosting_project(runtime: ProcessRuntime, principal: Principal, establishment: Establishment,
                           today: date) -> ProcessInstance:
     """Start a school's hosting project in the open campaign, as one of its référents."""

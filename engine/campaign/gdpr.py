@@ -27,6 +27,7 @@ from engine.models import (
     VolunteerContract,
     VolunteerMission,
 )
+from engine.runtime.store import write_state
 
 REDACTED = "[anonymisé]"
 # Personal fields of each user task's form (audit events keep the submitted form).
@@ -137,7 +138,7 @@ def _anonymise_instance(session: Session, store: DocumentStore, instance: Proces
         if event.data and event.spec_id is not None:
             event.data = _redact_fields(event.data, PERSONAL_FIELDS_BY_TASK[event.spec_id])
     # The state is rewritten as text: its shape is unchanged, so the instance still loads.
-    instance.state = json.dumps(redact_state(json.loads(instance.state)))
+    write_state(session, instance, json.dumps(redact_state(json.loads(instance.state))))
     for contract in session.scalars(select(VolunteerContract).where(VolunteerContract.instance_id == instance.id)):
         contract.first_name, contract.last_name, contract.birth_date, contract.email = REDACTED, REDACTED, "", None
     for mission in session.scalars(select(VolunteerMission).where(VolunteerMission.instance_id == instance.id)):

@@ -10,14 +10,17 @@ from engine.access import Forbidden, Principal, can_name_referent, can_reopen_su
 from engine.campaign.campaigns import deadline_message, reopening_of, submission_open
 from engine.directory.contacts import school_file_helpers
 from engine.directory.lookups import profile_problems, school_file, tutor_statuses
+from engine.errors import Refusal, rolls_back
 from engine.models import Campaign, Establishment, Person, RoleAssignment
 from engine.runtime.decisions import volunteer_quota
 from engine.views.queries import live_project
 from handlers.school_file import pupil_count_for, school_file_problems
 
 
-class NamingRefused(Exception):
+class NamingRefused(Refusal):
     """A référent cannot be named; the message says why, in French."""
+
+    status = 422
 
 
 def file_status(session: Session, establishment: Establishment, campaign: Campaign | None) -> dict:
@@ -86,6 +89,7 @@ def establishment_page(session: Session, principal: Principal, establishment: Es
     }
 
 
+@rolls_back
 def name_referent(session: Session, principal: Principal, establishment: Establishment, person_id: int,
                   now: datetime) -> Person:
     """A référent names another person of the school référent; the directory import never withdraws it. Commit."""

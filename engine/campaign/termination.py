@@ -15,14 +15,16 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import forms
 from engine.access import Forbidden, Principal, can_end_mission
+from engine.errors import FormInvalid, NotFound, rolls_back
 from engine.forms import Form
 from engine.models import ProcessInstance, VolunteerMission
 from engine.models.follow_up import TERMINATION_INITIATORS
 from engine.runtime.deployment import bundle_for
-from engine.runtime.runtime import FormInvalid, NotFound, ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime
 
 TERMINATION_EVENT = "mission_termination"
-TERMINATION_FORM = "end_mission.schema.json"
+TERMINATION_FORM = f"{forms.END_MISSION_FORM}.schema.json"
+TERMINATION_UI = f"{forms.END_MISSION_FORM}.uischema.json"
 
 
 def termination_form(instance: ProcessInstance) -> Form:
@@ -30,7 +32,7 @@ def termination_form(instance: ProcessInstance) -> Form:
     schema = bundle_for(instance.deployment).form(TERMINATION_FORM)
     if schema is None:
         raise NotFound("Le formulaire de fin de mission n'est pas déployé.")
-    return Form(schema=schema, ui=bundle_for(instance.deployment).form("end_mission.uischema.json") or {})
+    return Form(schema=schema, ui=bundle_for(instance.deployment).form(TERMINATION_UI) or {})
 
 
 def termination_problems(mission: VolunteerMission, data: dict) -> dict[str, list[str]]:
@@ -54,6 +56,7 @@ def termination_errors(instance: ProcessInstance, mission: VolunteerMission, dat
     return forms.validate(termination_form(instance), data) or termination_problems(mission, data)
 
 
+@rolls_back
 def end_mission(runtime: ProcessRuntime, mission: VolunteerMission, principal: Principal,
                 data: dict) -> ProcessInstance:
     """End a mission early: check rights and the form, send the termination message to its follow-up, commit."""

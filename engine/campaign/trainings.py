@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,13 +23,19 @@ from engine.access import (
     can_manage_training,
     can_register_self,
     can_register_volunteer,
+    can_see_registration,
     can_see_training,
+    can_start,
+    registration_filter,
 )
+from engine.campaign.campaigns import current_campaign
 from engine.db import rows_matched
 from engine.directory.lookups import TUTOR_ROLES
+from engine.errors import Refusal, rolls_back
 from engine.models import (
     Establishment,
     Person,
+    ProcessInstance,
     RoleAssignment,
     Structure,
     TrainingRegistration,
@@ -36,11 +43,16 @@ from engine.models import (
     VolunteerMission,
 )
 
+if TYPE_CHECKING:
+    from engine.runtime.runtime import ProcessRuntime
+
 SCHOOL_ROLES = ("referent", "tuteur", "cotuteur")
 
 
-class RegistrationRefused(Exception):
+class RegistrationRefused(Refusal):
     """A registration or an attendance cannot be recorded; the message says why, in French."""
+
+    status = 409
 
 
 def territory_of(session: Session, structure_code: str, department: str | None = None) -> set[str] | None:
@@ -149,6 +161,14 @@ def require_see(session: Session, principal: Principal, training: TrainingSessio
         raise Forbidden("Cette session de formation ne relève pas de votre périmètre.")
 
 
+def visible_registrations(session: Session, principal: Principal,
+                          training: TrainingSession) -> list[TrainingRegistration]:
+    """The registrations to a session the principal sees (`engine.access.registration_filter`), by name."""
+    return list(session.scalars(select(TrainingRegistration).where(
+        TrainingRegistration.session_id == training.id, registration_filter(principal, training.structure_code))
+        .order_by(TrainingRegistration.name, TrainingRegistration.id)))
+
+
 def registerable_missions(session: Session, principal: Principal, training: TrainingSession) -> list[VolunteerMission]:
     """Volunteers the principal may still register to a session for volunteers."""
     if training.audience != "volunteers":
@@ -176,6 +196,7 @@ def may_register_self(session: Session, principal: Principal, training: Training
                                   staff_departments(session, principal, TUTOR_ROLES)))
 
 
+@rolls_back
 def register(session: Session, principal: Principal, training: TrainingSession, now: datetime, *,
              person: Person | None = None, mission: VolunteerMission | None = None) -> TrainingRegistration:
     """Register a tuteur (`person`) or a volunteer (`mission`) within the session's capacity; commit."""
@@ -198,7 +219,6 @@ def register(session: Session, principal: Principal, training: TrainingSession, 
         TrainingSession.id == training.id, TrainingSession.registered < TrainingSession.capacity)
         .values(registered=TrainingSession.registered + 1).execution_options(synchronize_session=False))
     if rows_matched(taken) != 1:
-        session.rollback()
         places = f"{training.capacity} place{'s' if training.capacity > 1 else ''}"
         raise RegistrationRefused(f"La session est complète ({places}) : plus aucune inscription n'est possible.")
     registration = TrainingRegistration(session_id=training.id, person_id=person.id if person else None,
@@ -208,19 +228,18 @@ def register(session: Session, principal: Principal, training: TrainingSession, 
     try:
         session.commit()
     except IntegrityError as error:
-        session.rollback()
         raise RegistrationRefused(f"{name} est déjà inscrit(e) à cette session.") from error
     session.refresh(training)
     return registration
 
 
+@rolls_back
 def unregister(session: Session, principal: Principal, training: TrainingSession,
                registration: TrainingRegistration) -> None:
     """Cancel a registration before the session is closed, freeing its place; commit."""
     mission = session.get(VolunteerMission, registration.mission_id) if registration.mission_id else None
-    allowed = (can_manage_training(principal, training.structure_code)
-               or registration.person_id == principal.person_id
-               or (mission is not None and mission.establishment_id in principal.all_establishments))
+    allowed = can_see_registration(principal, training.structure_code, registration,
+                                   mission.establishment_id if mission is not None else None)
     if not allowed or registration.session_id != training.id:
         raise Forbidden("Vous ne pouvez pas annuler cette inscription.")
     if training.status != "open" or registration.attended is not None:
@@ -232,6 +251,7 @@ def unregister(session: Session, principal: Principal, training: TrainingSession
     session.refresh(training)
 
 
+@rolls_back
 def record_attendance(session: Session, principal: Principal, training: TrainingSession,
                       presence: dict[int, bool], now: datetime) -> int:
     """Record who attended (registration id → present); return how many were recorded; commit."""
@@ -250,3 +270,14 @@ def record_attendance(session: Session, principal: Principal, training: Training
             recorded += 1
     session.commit()
     return recorded
+
+
+@rolls_back
+def start_training(runtime: ProcessRuntime, principal: Principal, structure: Structure) -> ProcessInstance:
+    """Start planning a training session of a structure, as one of its gestionnaires, in the open campaign."""
+    if not can_start(principal, "training", None, structure):
+        raise Forbidden("Seuls les gestionnaires de la structure peuvent organiser ses formations.")
+    # A training belongs to the open campaign, whose end decides when its personal data is anonymised.
+    campaign = current_campaign(runtime.session)
+    return runtime.start("training", principal, structure=structure,
+                         campaign=campaign.school_year if campaign else None)

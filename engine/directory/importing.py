@@ -40,7 +40,11 @@ Progress = Callable[[int, int], None]
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read; the message is French."""
+    """The file as a whole cannot be read; the message is French.
+
+    Not a `Refusal`: reading the file is parsing user input, and an unreadable file is not turned away with an
+    error page but recorded as a failed import, whose report says why.
+    """
 
 
 @dataclass

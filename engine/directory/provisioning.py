@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.directory.sign_on_discrepancies import Discrepancy, record_discrepancies
+from engine.errors import Refusal, rolls_back
 from engine.models import Establishment, Person, RoleAssignment, Structure
 from engine.models.directory import ROLE_LABELS, ROLES
 from handlers.identifiers import email_problem, normalise_email, normalise_phone
@@ -35,8 +36,10 @@ log = logging.getLogger(__name__)
 _UAI = re.compile(r"^\d{7}[A-Z]$")
 
 
-class ProvisioningRefused(Exception):
+class ProvisioningRefused(Refusal):
     """The claims cannot open a session on the platform; the message is French and safe to show."""
+
+    status = 403
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def _read_role(raw) -> ClaimedRole | None:
     return ClaimedRole(role, establishment, structure)
 
 
+@rolls_back
 def provision(session: Session, identity: Identity, now: datetime) -> ProvisioningOutcome:
     """Find or record the person of a login, apply what the directory allows, note what differs. Commits.
 
@@ -157,15 +161,11 @@ def provision(session: Session, identity: Identity, now: datetime) -> Provisioni
     is deactivated, or the Isidoor id is already the login of someone else.
     """
     try:
-        try:
-            return _provision(session, identity, now)
-        except IntegrityError:
-            # Two first logins of one person at once: the other recorded them; this one links to that record.
-            session.rollback()
-            return _provision(session, identity, now)
-    except ProvisioningRefused:
+        return _provision(session, identity, now)
+    except IntegrityError:
+        # Two first logins of one person at once: the other recorded them; this one links to that record.
         session.rollback()
-        raise
+        return _provision(session, identity, now)
 
 
 def _provision(session: Session, identity: Identity, now: datetime) -> ProvisioningOutcome:

@@ -115,8 +115,9 @@ class RoleAssignment(Base):
     # The head of school is référent by right; others are named by them in Isidoor.
     head_of_school: Mapped[bool] = mapped_column(default=False)
     # "isidoor" for roles the directory import manages; "platform" for référents named on the platform,
-    # which an import never withdraws.
-    source: Mapped[str] = mapped_column(String(10), default="isidoor")
+    # which an import never withdraws. The server default is the one 0002_directory gave existing rows, which
+    # deployed databases keep.
+    source: Mapped[str] = mapped_column(String(10), default="isidoor", server_default="isidoor")
     # Last directory sync that carried this role after the person's first login (or created it).
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
 

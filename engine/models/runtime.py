@@ -4,9 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, inspect, update
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.orm.attributes import flag_modified
 
 from engine.db import Base
 
@@ -88,26 +87,8 @@ class ProcessInstance(Base):
 
     @property
     def state(self) -> str:
-        """The serialised engine state (loaded on first access)."""
+        """The serialised engine state (loaded on first access); `engine.runtime.store.write_state` writes it."""
         return self.engine_state.state if self.engine_state is not None else ""
-
-    @state.setter
-    def state(self, text: str) -> None:
-        row = inspect(self)
-        # A persistent row always has its session: the check only tells the type checker.
-        if row.persistent and row.session is not None and "engine_state" in row.unloaded:
-            # Written without reading the old state first: a request that ran a cached workflow never needed it.
-            row.session.execute(update(InstanceState).where(InstanceState.instance_id == self.id).values(state=text))
-        elif self.engine_state is None:
-            self.engine_state = InstanceState(state=text)
-        else:
-            self.engine_state.state = text
-        if row.persistent:
-            # A new state is a new version of the instance, even when no column of its row changes: the
-            # version is what concurrent writers and the workflow cache compare. (Reading the value first
-            # loads it if it was expired: only a loaded attribute can be flagged.)
-            _ = row.attrs.updated_at.value
-            flag_modified(self, "updated_at")
 
 
 class InstanceState(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import LANE_ROLES, Principal, require_operate
-from engine.errors import CONCURRENT_CHANGE, Conflict, NotFound
+from engine.errors import CONCURRENT_CHANGE, Conflict, FieldError, NotFound, Refusal, rolls_back
 from engine.mail import Mailer, task_link
 from engine.models import AuditEvent, Deployment, Person, ProcessInstance, RoleAssignment, Structure, TaskRow, Timer
 from engine.models.directory import ROLE_LABELS
@@ -22,13 +22,23 @@ from engine.models.runtime import FINISHED_STATUSES
 from engine.ops.version_migration import MigrationOutcome, migrate_state, refusal_reasons
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import ProcessRuntime
-from engine.runtime.timers import sync_timers
+from engine.runtime.store import LoadedWorkflow
 
 REASON_MAX = 500
 
 
-class OperationRefused(Exception):
-    """The input of an operation is not acceptable; the message says why, in French."""
+class OperationRefused(Refusal):
+    """The input of an operation is not acceptable; the message says why, in French, `field` which input."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+    def details(self) -> list[FieldError]:
+        """The input at fault, as the API names it."""
+        return [{"field": self.field, "message": self.message}]
 
 
 @dataclass
@@ -50,9 +60,9 @@ def checked_reason(reason: str | None, what: str) -> str:
     """A reason given for an operation, trimmed; refused when empty or too long."""
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:
-        raise OperationRefused(f"Indiquez le motif de {what}.")
+        raise OperationRefused(f"Indiquez le motif de {what}.", "reason")
     if len(text) > REASON_MAX:
-        raise OperationRefused(f"Le motif ne doit pas dépasser {REASON_MAX} caractères.")
+        raise OperationRefused(f"Le motif ne doit pas dépasser {REASON_MAX} caractères.", "reason")
     return text
 
 
@@ -96,6 +106,7 @@ class InstanceOperations(ProcessRuntime):
             raise NotFound("Ce dossier n'existe pas.")
         return instance
 
+    @rolls_back
     def retry_incident(self, instance: ProcessInstance, principal: Principal) -> ProcessInstance:
         """Run again the failed step of an instance in incident, after its cause was fixed."""
         require_operate(principal, instance, "retry")
@@ -103,6 +114,7 @@ class InstanceOperations(ProcessRuntime):
             raise Conflict("Ce dossier n'est pas en incident : il n'y a rien à relancer.")
         return self.retry(instance, principal)
 
+    @rolls_back
     def suspend(self, instance: ProcessInstance, principal: Principal, reason: str | None) -> ProcessInstance:
         """Stop an instance: its tasks leave the inboxes and its timers wait, until it is resumed."""
         require_operate(principal, instance, "suspend")
@@ -118,34 +130,36 @@ class InstanceOperations(ProcessRuntime):
         self._commit(instance)
         return instance
 
+    @rolls_back
     def resume(self, instance: ProcessInstance, principal: Principal) -> ProcessInstance:
         """Give a suspended instance back its tasks and timers (a timer due meanwhile fires at once)."""
         require_operate(principal, instance, "resume")
         if instance.status != "suspended":
             raise Conflict("Ce dossier n'est pas suspendu.")
-        workflow, _bundle = self.load(instance)
-        self._timers.pop(instance.id, None)
+        loaded = self.load(instance)
         instance.status = "incident" if instance.incident else "running"
         instance.updated_at = self.clock()
-        sync_timers(self.session, instance, {}, workflow)
+        self.instances.restore_timers(instance, loaded.workflow)
         self._audit(instance, "resumed", "Reprise du dossier", principal, None)
         self._commit(instance)
         return instance
 
+    @rolls_back
     def terminate(self, instance: ProcessInstance, principal: Principal, reason: str | None) -> ProcessInstance:
         """End an instance for good: every open task is cancelled and the instance is *interrompu*."""
         require_operate(principal, instance, "terminate")
         reason = checked_reason(reason, "l'interruption")
         if instance.status in FINISHED_STATUSES:
             raise Conflict("Ce dossier est déjà terminé.")
-        workflow, bundle = self.load(instance)
-        workflow.cancel()
+        loaded = self.load(instance)
+        loaded.workflow.cancel()
         instance.incident = None
         instance.incident_node = None
         self._audit(instance, "terminated", f"Interruption : {reason}", principal, {"reason": reason})
-        self._save(workflow, instance, bundle, principal)
+        self.instances.save(loaded, instance, principal)
         return instance
 
+    @rolls_back
     def reassign(self, task_id: str, principal: Principal, person_id: int | None) -> TaskRow:
         """Give a ready task to one eligible person, or back to everyone of its lane (`person_id` None)."""
         row = self.session.get(TaskRow, task_id)
@@ -158,16 +172,16 @@ class InstanceOperations(ProcessRuntime):
         previous = self.session.get(Person, row.assignee_id) if row.assignee_id else None
         if person_id is None:
             if previous is None:
-                raise OperationRefused("Cette tâche n'est confiée à personne en particulier.")
+                raise OperationRefused("Cette tâche n'est confiée à personne en particulier.", "person_id")
             row.assignee_id = None
             summary, target = f"{row.title} : rendue à toutes les personnes habilitées", None
         else:
             candidate = next((c for c in eligible_people(self.session, row) if c.person.id == person_id), None)
             if candidate is None:
                 raise OperationRefused("Cette personne ne peut pas faire cette tâche : choisissez quelqu'un qui a "
-                                       "le rôle voulu dans l'établissement ou le territoire du dossier.")
+                                       "le rôle voulu dans l'établissement ou le territoire du dossier.", "person_id")
             if previous is not None and previous.id == person_id:
-                raise OperationRefused(f"Cette tâche est déjà confiée à {previous.full_name}.")
+                raise OperationRefused(f"Cette tâche est déjà confiée à {previous.full_name}.", "person_id")
             row.assignee_id = person_id
             if candidate.structure_code is not None:
                 row.structure_code = candidate.structure_code
@@ -185,6 +199,7 @@ class InstanceOperations(ProcessRuntime):
         self._commit(instance)
         return row
 
+    @rolls_back
     def migrate(self, instance: ProcessInstance, principal: Principal, target: Deployment) -> MigrationOutcome:
         """Move one instance to a newer version when compatible, and commit; otherwise say exactly why not."""
         require_operate(principal, instance, "migrate")
@@ -193,7 +208,7 @@ class InstanceOperations(ProcessRuntime):
         outcome.reasons = refusal_reasons(instance, None, target, None)
         if outcome.reasons:
             return outcome
-        workflow, _bundle = self.load(instance)
+        workflow = self.load(instance).workflow
         new_bundle = bundle_for(target)
         outcome.reasons = refusal_reasons(instance, workflow, target, new_bundle)
         if outcome.reasons:
@@ -209,7 +224,7 @@ class InstanceOperations(ProcessRuntime):
         self._refresh_ready_rows(instance, migrated, new_bundle)
         self._audit(instance, "migrated", f"Migration de la version {outcome.from_version} à la version {target.id}",
                     principal, {"from": outcome.from_version, "to": target.id})
-        self._save(migrated, instance, new_bundle, principal)
+        self.instances.save(LoadedWorkflow(migrated, new_bundle), instance, principal)
         outcome.migrated = True
         return outcome
 

@@ -16,7 +16,10 @@ _LOCK = threading.Lock()
 
 
 class DecisionError(Exception):
-    """No deployed decision has this id; the message is French."""
+    """No deployed decision has this id; the message is French.
+
+    Not a `Refusal`: nothing a user asked for is declined; the deployed definitions lack a table the code needs.
+    """
 
 
 def _tables(bundle: ProcessBundle) -> dict:

@@ -24,7 +24,11 @@ from engine.runtime.serialization import StateSerializer
 
 
 class DeploymentError(Exception):
-    """The files cannot be deployed; the message says which file and why, in French."""
+    """The files cannot be deployed; the message says which file and why, in French.
+
+    Not a `Refusal`: a defect of definition files, which the command line reports and staging turns into a
+    `StagingRefused`; met at run time (a stored version that no longer parses), it is a fault.
+    """
 
 
 @dataclass

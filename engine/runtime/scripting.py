@@ -54,7 +54,10 @@ def restricted_globals() -> dict:
 
 
 class ScriptRefused(Exception):
-    """A script or expression uses something the platform does not allow."""
+    """A script or expression uses something the platform does not allow.
+
+    Not a `Refusal`: it is a problem of the definition files, reported by validation or as an incident.
+    """
 
 
 @lru_cache(maxsize=2048)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access import Principal, require_process_owner
+from engine.errors import Refusal, rolls_back
 from engine.models import Deployment, Person, StagedDeployment
 from engine.runtime.definition_changes import has_changes, summarise_changes
 from engine.runtime.deployment import DeploymentError, current_deployment, deploy
@@ -27,10 +28,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(bpmn|dmn|json)$")
 _FOLDERS = {"bpmn": "processes", "dmn": "processes", "json": "forms"}
 
 
-class StagingRefused(Exception):
-    """A staged deployment cannot be confirmed or dropped; the message is French and safe to show."""
+class StagingRefused(Refusal):
+    """Files cannot be staged, or a staged deployment confirmed or dropped; the message says why, in French."""
+
+    status = 409
 
 
+@rolls_back
 def stage_files(session: Session, principal: Principal, uploads: list[tuple[str, bytes]],
                 now: datetime) -> StagedDeployment:
     """Keep uploaded files over the deployed version, with their validation and summary of changes; commit."""
@@ -102,6 +106,7 @@ def candidate_files(session: Session, staged: StagedDeployment) -> dict[str, str
     return {**(dict(base.files) if base is not None else {}), **staged.files}
 
 
+@rolls_back
 def confirm_staged(session: Session, principal: Principal, staged_id: int, now: datetime) -> Deployment:
     """Deploy a staged set of files as a new version, after checking it again; commit."""
     require_process_owner(principal)
@@ -126,7 +131,6 @@ def confirm_staged(session: Session, principal: Principal, staged_id: int, now: 
     try:
         deployment = deploy(session, files, actor=person.login if person is not None else None, now=now)
     except DeploymentError as error:
-        session.rollback()
         raise StagingRefused(f"Le déploiement est refusé : {error}") from error
     staged.status = "deployed"
     staged.deployment_id = deployment.id
@@ -136,6 +140,7 @@ def confirm_staged(session: Session, principal: Principal, staged_id: int, now: 
     return deployment
 
 
+@rolls_back
 def discard_staged(session: Session, principal: Principal, staged_id: int, now: datetime) -> StagedDeployment:
     """Drop a staged set of files without deploying it; commit."""
     require_process_owner(principal)

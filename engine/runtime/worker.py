@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,7 +27,7 @@ from engine.models import ProcessInstance, Timer
 from engine.ops.heartbeat import record_heartbeat
 from engine.runtime.claims import LEASE, claim_next, release
 from engine.runtime.notices import announce_new_tasks
-from engine.runtime.runtime import Conflict, ProcessRuntime
+from engine.runtime.runtime import Conflict, ProcessRuntime, RuntimeSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +48,16 @@ def default_worker_name() -> str:
 
 
 class Worker:
-    """One background worker on a database, with its own name and clock."""
+    """One background worker on a database, with its own name and clock.
 
-    def __init__(self, sessions: sessionmaker, storage_dir: Path, settings: dict, name: str | None = None,
+    `runtime` is what the process runtime firing timers needs; `settings` are the mail settings (SMTP_URL,
+    MAIL_DIR, MAIL_SENDER, BASE_URL), which only delivering messages reads.
+    """
+
+    def __init__(self, sessions: sessionmaker, runtime: RuntimeSettings, settings: dict, name: str | None = None,
                  clock: Callable[[], datetime] = datetime.now, batch: int = 200):
         self.sessions = sessions
-        self.storage_dir = storage_dir
+        self.runtime = runtime
         self.settings = settings
         self.name = name or default_worker_name()
         self.clock = clock
@@ -106,7 +109,7 @@ class Worker:
             session.rollback()
             return False
         instance_id, task_id = timer
-        runtime = ProcessRuntime(session, self.storage_dir, clock=lambda: now, settings=self.settings)
+        runtime = ProcessRuntime(session, self.runtime, clock=lambda: now)
         try:
             runtime.fire_timers(session.get_one(ProcessInstance, instance_id), task_id)
         except Conflict:

@@ -24,7 +24,7 @@ from engine.models import (
     VolunteerMission,
 )
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.runtime.runtime import Conflict, FormInvalid, NotFound, ProcessRuntime, StartRefused
+from engine.runtime.runtime import Conflict, FormInvalid, NotFound, ProcessRuntime, RuntimeSettings, StartRefused
 from engine.runtime.timers import find_task
 from engine.scenarios.spec import Expectation, Scenario, ScenarioError, Step
 from engine.scenarios.world import Copy, set_the_scene
@@ -35,7 +35,10 @@ _MAX_TIMER_FIRINGS = 500
 
 
 class Divergence(Exception):
-    """What the scenario expected and what the platform did instead, in French."""
+    """What the scenario expected and what the platform did instead, in French.
+
+    Not a `Refusal`: it is a scenario's verdict; the refusals the platform raised are what it compares.
+    """
 
 
 @dataclass
@@ -70,7 +73,7 @@ class ScenarioRun:
         self.scenario = scenario
         self.session = session
         self.clock = _Clock(scenario.clock)
-        self.runtime = ProcessRuntime(session, copy.storage_dir, clock=self.clock)
+        self.runtime = ProcessRuntime(session, RuntimeSettings(copy.storage_dir), clock=self.clock)
         # Set by `_start`, before any step.
         self.instance: ProcessInstance
         self._principals: list[tuple[str, Principal]] | None = None
@@ -136,7 +139,6 @@ class ScenarioRun:
         try:
             self.runtime.complete(row.id, principal, data)
         except FormInvalid as invalid:
-            self.session.rollback()
             if step.refused is None:
                 raise Divergence(f"la saisie de {login} est refusée : {_errors(invalid.errors)}.") from invalid
             _check_refusal(step.refused, invalid.errors)
@@ -175,7 +177,6 @@ class ScenarioRun:
         try:
             end_mission(self.runtime, mission, principal, _with_files(step.data))
         except FormInvalid as invalid:
-            self.session.rollback()
             if step.refused is None:
                 raise Divergence(f"la fin anticipée est refusée : {_errors(invalid.errors)}.") from invalid
             _check_refusal(step.refused, invalid.errors)
@@ -257,7 +258,7 @@ class ScenarioRun:
 
     def _variables(self) -> dict:
         """The instance data: at the end, the workflow's; while running, that of the next task to do."""
-        workflow, _bundle = self.runtime.load(self.instance, for_change=False)
+        workflow = self.runtime.load(self.instance, for_change=False).workflow
         if workflow.completed:
             return dict(workflow.data)
         rows = self._ready_rows()

@@ -41,7 +41,10 @@ _EXPECT_KEYS = {"event", "status", "variables", "documents", "tasks"}
 
 
 class ScenarioError(Exception):
-    """A scenario file cannot be read; the message says where and why, in French."""
+    """A scenario file cannot be read; the message says where and why, in French.
+
+    Not a `Refusal`: analysts meet it on the command line, as a failed scenario, never as a request declined.
+    """
 
 
 @dataclass

@@ -7,6 +7,7 @@ file, element id and label, and line. The checks are split by concern:
 - `xml_di`: the file parses (XML, JSON), SpiffWorkflow accepts it, every element is drawn;
 - `bpmn`: lanes name roles, exclusive gateways choose, every element is reached, code compiles;
 - `forms`: user tasks have a form, forms are JSON Schemas;
+- `conventions`: every form, task panel, rule and prefill is named after a user task (one home per task);
 - `service_tasks`: service tasks name a known handler with the parameters it needs;
 - `dmn`: decisions exist, read variables produced upstream, and their UNIQUE rules neither overlap nor leave gaps;
 - `variables`: scripts, conditions and parameters read variables some step produces.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from engine.validation import bpmn, dmn, forms, service_tasks, variables, xml_di
+from engine.validation import bpmn, conventions, dmn, forms, service_tasks, variables, xml_di
 from engine.validation.model import Definitions
 from engine.validation.problems import ERROR, WARNING, Problem, Report
 
@@ -33,6 +34,7 @@ CHECKS: tuple[Callable[[Definitions], Iterator[Problem]], ...] = (
     bpmn.check_scripts,
     forms.check_user_task_forms,
     forms.check_form_schemas,
+    conventions.check_orphan_forms,
     service_tasks.check_service_tasks,
     dmn.check_decision_calls,
     dmn.check_decision_tables,
@@ -40,11 +42,16 @@ CHECKS: tuple[Callable[[Definitions], Iterator[Problem]], ...] = (
 )
 
 
-def validate_files(files: dict[str, str], targets: Iterable[str] | None = None) -> Report:
+def validate_files(files: dict[str, str], targets: Iterable[str] | None = None, *, panels_dir: Path | None = None,
+                   registries: bool = False) -> Report:
     """Check a set of definition files; report the problems of `targets` (default: every file).
 
     The other files give the context: the forms a BPMN names, the process a
-    call activity starts, the decision a business rule task calls.
+    call activity starts, the decision a business rule task calls. When
+    `files` are the project's whole set, the project's code is checked
+    against them too, whatever the targets: the task panels of `panels_dir`
+    (the web app's `templates/tasks/panels`) and, with `registries`, the
+    rules and prefills of `handlers` must each name a user task.
     """
     names = sorted(targets if targets is not None else files)
     wanted = set(names)
@@ -52,7 +59,9 @@ def validate_files(files: dict[str, str], targets: Iterable[str] | None = None) 
     problems = [problem for check in CHECKS for problem in check(definitions) if problem.file in wanted]
     problems.sort(key=lambda p: (names.index(p.file) if p.file in wanted else len(names), p.line or 0,
                                  p.element_id or "", p.message))
-    return Report(files=names, problems=_unique(problems))
+    code = [*(conventions.check_panels(definitions, panels_dir) if panels_dir is not None else ()),
+            *(conventions.check_registries(definitions) if registries else ())]
+    return Report(files=names, problems=_unique(problems) + code)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -76,7 +85,10 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 class PathError(Exception):
-    """A path given to the validator cannot be read; the message is French."""
+    """A path given to the validator cannot be read; the message is French.
+
+    Not a `Refusal`: only the command line gives paths, and reports it as its own error.
+    """
 
 
 def collect_files(paths: Iterable[Path], processes_dir: Path, forms_dir: Path) -> tuple[dict[str, str], list[str]]:

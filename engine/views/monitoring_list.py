@@ -24,6 +24,7 @@ from engine.access import Principal
 from engine.models import Establishment, ProcessInstance, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.views.monitoring import Filters, Selection
+from engine.views.pages import Page, bounded_page
 
 EXPORT_HEADERS = ["Dossier", "Intitulé", "Processus", "Version", "Statut", "Établissement", "UAI", "Département",
                   "Réseau", "Campagne", "Étape en cours", "En attente depuis", "Échéance", "Démarré le", "Terminé le",
@@ -73,27 +74,30 @@ def _columns() -> tuple:
 
 
 def instance_page(session: Session, principal: Principal, filters: Filters, page: int,
-                  per_page: int) -> tuple[list[ListedInstance], int]:
-    """One page of the filtered instances, most recently changed first, and how many match."""
+                  per_page: int) -> Page[ListedInstance]:
+    """One page of the filtered instances, most recently changed first, with how many match."""
     selection = Selection(session, principal, filters)
     total = session.execute(select(func.count()).select_from(ProcessInstance)
                             .where(*selection.instances)).scalar_one()
-    return listed_page(session, selection, page, per_page), total
+    return listed_page(session, selection, page, per_page, total)
 
 
-def listed_page(session: Session, selection: Selection, page: int, per_page: int) -> list[ListedInstance]:
-    """One page of a selection's instances, most recently changed first (two statements, whatever the page).
+def listed_page(session: Session, selection: Selection, page: int, per_page: int,
+                total: int) -> Page[ListedInstance]:
+    """One page of a selection's instances, most recently changed first (two statements, whatever the page);
+    `total` is how many the selection holds, counted by the caller, and bounds the page number.
 
     The page is cut from the instances alone, then joined: the establishment is read for its rows only, even
     when the database sorts the instances instead of walking the index (it may, lacking statistics)."""
+    number = bounded_page(page, per_page, total)
     order = (ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
     cut = (select(ProcessInstance.id, ProcessInstance.updated_at).where(*selection.instances).order_by(*order)
-           .limit(per_page).offset((page - 1) * per_page).subquery())
+           .limit(per_page).offset((number - 1) * per_page).subquery())
     rows = session.execute(
         select(*_columns()).join(cut, cut.c.id == ProcessInstance.id)
         .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
         .order_by(cut.c.updated_at.desc(), cut.c.id.desc())).all()
-    return _with_waits(session, rows) if rows else []
+    return Page(_with_waits(session, rows) if rows else [], number, per_page, total)
 
 
 def all_instances(session: Session, principal: Principal, filters: Filters) -> Iterator[ListedInstance]:

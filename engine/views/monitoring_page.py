@@ -36,6 +36,7 @@ from engine.views.monitoring import (
     waits_by_step,
 )
 from engine.views.monitoring_list import ListedInstance, listed_page
+from engine.views.pages import Page
 
 
 @dataclass
@@ -49,14 +50,14 @@ class Dashboard:
     territories: list[Breakdown]
     networks: list[Breakdown]
     weeks: list[Week]
-    rows: list[ListedInstance]
-    total: int
+    page: Page[ListedInstance]
     version_counts: dict[int, int]
 
 
 def dashboard_figures(session: Session, principal: Principal, filters: Filters, deployments: list[Deployment],
                       now: datetime, page: int, per_page: int) -> Dashboard:
-    """The figures of the page for a principal and filters; `deployments` is every version, newest first."""
+    """The figures of the page for a principal and filters; `deployments` is every version, newest first.
+    A page number out of range is brought back within the list's pages."""
     selection = Selection(session, principal, filters)
     summary = instance_summary(session, selection)
     steps = waits_by_step(session, selection, now, _shown_version(filters, deployments))
@@ -66,7 +67,8 @@ def dashboard_figures(session: Session, principal: Principal, filters: Filters, 
         overdue=most_overdue(session, selection, now), overdue_total=overdue_total,
         territories=summary.breakdown("territory"), networks=summary.breakdown("network"),
         weeks=throughput(session, selection, filters.started_to or now.date()),
-        rows=listed_page(session, selection, page, per_page), total=summary.total,
+        # The grouped pass above counted the list: the page needs no count of its own.
+        page=listed_page(session, selection, page, per_page, summary.total),
         version_counts=(version_counts(session, principal, filters.process_id) if selection.narrowed
                         else summary.version_counts()))
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from engine.access import Principal, inbox_filter, instance_filter
 from engine.models import Establishment, ProcessInstance, Structure, TaskRow
+from engine.views.pages import Page, paginate
 
 # Statuses under which an establishment's hosting project of a campaign counts as existing.
 # A school submits at most one project per campaign: a refused or suspended one counts; one a process owner
@@ -42,9 +43,13 @@ def actionable_tasks(session: Session,
     ).all())
 
 
-def search_instances(session: Session, principal: Principal, search: InstanceSearch, page: int,
-                     per_page: int) -> tuple[list[tuple[ProcessInstance, Establishment | None]], int]:
-    """One page of the instances the principal may see that match the filters, and the total count."""
+def search_instances(session: Session, principal: Principal, search: InstanceSearch, page: int, per_page: int, *,
+                     clamp: bool = True) -> Page[tuple[ProcessInstance, Establishment | None]]:
+    """One page of the instances the principal may see that match the filters, with their establishment (None
+    for trainings), most recently changed first; the id breaks ties so that no row moves between pages.
+
+    The one search of instances: the web list (/dossiers/) and the API (`clamp=False`, see `paginate`) both
+    read it."""
     query = (select(ProcessInstance, Establishment)
              .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
              .where(instance_filter(principal)))
@@ -59,10 +64,8 @@ def search_instances(session: Session, principal: Principal, search: InstanceSea
         query = query.where(Establishment.uai == search.establishment_uai.upper())
     if search.territory:
         query = query.where(territory_clause(session, search.territory))
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page)).all()
-    return list(rows), total
+    return paginate(session, query.order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()),
+                    page, per_page, clamp=clamp)
 
 
 def territory_clause(session: Session, territory: str):

@@ -48,7 +48,6 @@ def site(db_engine, database_url, tmp_path_factory):
         "DATABASE_URL": database_url,
         "STORAGE_DIR": storage,
         "SECRET_KEY": "tests-navigateur",
-        "CAMPAIGN": "2027-2028",
     })
     with served_in_thread(app) as url:
         yield Site(url, sessions, storage)

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from engine.models import Structure
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 
 from .conftest import assert_accessible, axe_violations, describe_violations, login
 from conftest import principal_of
@@ -42,7 +42,7 @@ ROLES = ["pilote", "gestionnaire.udogec35", "referent.rennes", "tuteur.rennes"]
 def campaign_under_way(site):
     """The data of a campaign under way, written through the engine; returns the Brest project's id."""
     with site.sessions() as session:
-        runtime = ProcessRuntime(session, site.storage_dir, clock=lambda: datetime(2027, 3, 15, 10, 0))
+        runtime = ProcessRuntime(session, RuntimeSettings(site.storage_dir), clock=lambda: datetime(2027, 3, 15, 10, 0))
         to_follow_up(runtime, session)
         brest = start_project(runtime, session, "brest")
         do(runtime, session, brest.id, "referent.brest", "design_project", sample("design_project"))

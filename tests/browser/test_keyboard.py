@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from engine.models import TaskRow
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 
 from .conftest import field, login
 from test_processes import do, sample, start_project
@@ -30,7 +30,7 @@ FOCUS_INDICATOR = """element => {
 def projects(site):
     """Projects started through the engine: Rennes's waits for its design, Brest's for its review."""
     with site.sessions() as session:
-        runtime = ProcessRuntime(session, site.storage_dir, clock=lambda: datetime(2027, 3, 15, 10, 0))
+        runtime = ProcessRuntime(session, RuntimeSettings(site.storage_dir), clock=lambda: datetime(2027, 3, 15, 10, 0))
         rennes = start_project(runtime, session, "rennes")
         brest = start_project(runtime, session, "brest")
         do(runtime, session, brest.id, "referent.brest", "design_project", sample("design_project"))

@@ -18,12 +18,10 @@ from webapp.api import (  # noqa: F401 - registers the routes
     tokens,
 )
 from webapp.api.common import bp, public
-from webapp.api.errors import ApiError, api_error_response
 
 
 def init_app(app: Flask, csrf: CSRFProtect) -> None:
-    """Register the API blueprints, exempt from CSRF, and their error handler."""
+    """Register the API blueprints, exempt from CSRF; `webapp.errors` answers their refusals in JSON."""
     for blueprint in (public, bp):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    app.register_error_handler(ApiError, api_error_response)

@@ -12,6 +12,7 @@ from engine.access import Principal
 from engine.directory.tokens import person_for_token
 from engine.runtime.runtime import ProcessRuntime
 from webapp.api.errors import ApiError
+from webapp.config import runtime_settings_of
 from webapp.database import db_session
 
 # Routes needing a token; `public` holds the OpenAPI document and the token endpoints.
@@ -45,7 +46,7 @@ def principal() -> Principal:
 
 def runtime() -> ProcessRuntime:
     """The process runtime bound to this request's session."""
-    return ProcessRuntime(db_session(), current_app.config["STORAGE_DIR"], settings=current_app.config)
+    return ProcessRuntime(db_session(), runtime_settings_of(current_app))
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from engine.errors import FieldError, Refusal
+
 CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -31,14 +33,16 @@ MESSAGES = {
 }
 
 
-class ApiError(Exception):
-    """An error an API view reports to the client, with field errors for 422."""
+class ApiError(Refusal):
+    """A refusal an API view makes itself (no token, a body it cannot read), with field errors for 422."""
 
     def __init__(self, status: int, message: str | None = None, errors: list[dict] | None = None):
-        super().__init__(message or MESSAGES.get(status, MESSAGES[500]))
-        self.status = status
-        self.message = str(self)
+        super().__init__(message or MESSAGES.get(status, MESSAGES[500]), status=status)
         self.errors = errors or []
+
+    def details(self) -> list[FieldError]:
+        """The field errors the view gave."""
+        return self.errors
 
 
 def is_api_request() -> bool:
@@ -60,6 +64,6 @@ def json_error(status: int, message: str | None = None, errors: list[dict] | Non
     return response
 
 
-def api_error_response(error: ApiError):
-    """Response of an `ApiError` raised by a view."""
-    return json_error(error.status, error.message, error.errors)
+def refusal_json(refusal: Refusal):
+    """The JSON response of a refusal: its status, its French message and its field errors."""
+    return json_error(refusal.status, refusal.message, refusal.details())

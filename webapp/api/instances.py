@@ -4,17 +4,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import current_app, jsonify, send_file, url_for
+from flask import jsonify, send_file, url_for
 from sqlalchemy import select
 
-from engine.access import can_act, can_start, require_view
-from engine.campaign.campaigns import CampaignRefused, ProjectExists, current_campaign, start_hosting_project
+from engine.access import can_act, require_view
+from engine.campaign.campaigns import ProjectExists, start_hosting_project
 from engine.campaign.gdpr import record_access
+from engine.campaign.trainings import start_training
 from engine.documents import DocumentStore
 from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.runtime.deployment import bundle_for
-from engine.runtime.runtime import StartRefused
 from engine.views.history import EVENT_LABELS, instance_documents, open_tasks
 from engine.views.queries import InstanceSearch, search_instances
 from webapp.api.common import (
@@ -28,8 +28,10 @@ from webapp.api.common import (
     refuse_unknown_fields,
     runtime,
 )
-from webapp.api.errors import ApiError
+from webapp.api.errors import ApiError, json_error
+from webapp.config import settings_of
 from webapp.database import db_session
+from webapp.refusals import answer_refusals
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 # Territories are department numbers or structure codes.
@@ -105,9 +107,10 @@ def list_instances():
     )
     page = query_int("page", 1, 1, 100_000)
     per_page = query_int("per_page", 20, 1, 100)
-    rows, total = search_instances(db_session(), principal(), search, page, per_page)
-    return jsonify({"items": [instance_summary(instance, establishment) for instance, establishment in rows],
-                    "total": total, "page": page, "per_page": per_page})
+    # Not clamped: a client walking the pages stops on the first empty one, and `page` answers what it asked.
+    found = search_instances(db_session(), principal(), search, page, per_page, clamp=False)
+    return jsonify({"items": [instance_summary(instance, establishment) for instance, establishment in found.items],
+                    "total": found.total, "page": page, "per_page": per_page})
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -138,26 +141,15 @@ def start_instance():
         establishment = session.scalar(select(Establishment).where(Establishment.uai == key.upper()))
         if establishment is None:
             raise ApiError(404, f"Aucun établissement n'a l'UAI « {key[:20]} ».")
-        if not can_start(principal(), process, establishment, None):
-            raise ApiError(403, "Seuls les référents de l'établissement peuvent démarrer son projet d'accueil.")
-        try:
-            instance = start_hosting_project(runtime(), principal(), establishment, date.today())
-        except ProjectExists as exists:
-            raise ApiError(409, f"Un projet d'accueil existe déjà pour cette campagne (dossier {exists.instance.id}).") from None
-        except (CampaignRefused, StartRefused) as error:
-            raise ApiError(409, str(error)) from None
+        # A client needs the existing project's number to go on with it.
+        answer_refusals(lambda exists: json_error(409, "Un projet d'accueil existe déjà pour cette campagne "
+                                                       f"(dossier {exists.instance.id})."), ProjectExists)
+        instance = start_hosting_project(runtime(), principal(), establishment, date.today())
         return jsonify({"instance": instance_state(instance)}), 201
     structure = session.scalar(select(Structure).where(Structure.code == key.upper()))
     if structure is None:
         raise ApiError(404, f"Aucune structure n'a le code « {key[:40]} ».")
-    if not can_start(principal(), process, None, structure):
-        raise ApiError(403, "Seuls les gestionnaires de la structure peuvent organiser ses formations.")
-    campaign = current_campaign(session)
-    try:
-        instance = runtime().start(process, principal(), structure=structure,
-                                   campaign=campaign.school_year if campaign else None)
-    except StartRefused as error:
-        raise ApiError(409, str(error)) from None
+    instance = start_training(runtime(), principal(), structure)
     return jsonify({"instance": instance_state(instance)}), 201
 
 
@@ -185,7 +177,7 @@ def download_document(instance_id: int, document_id: int):
     document = db_session().get(Document, document_id)
     if document is None or document.instance_id != instance.id:
         raise ApiError(404, "Ce document n'existe pas.")
-    path = DocumentStore(current_app.config["STORAGE_DIR"]).path_of(document)
+    path = DocumentStore(settings_of().storage_dir).path_of(document)
     if not path.is_file():
         raise ApiError(404, "Le fichier de ce document est introuvable.")
     record_access(db_session(), principal(), instance, "document", "api", datetime.now())

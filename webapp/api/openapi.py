@@ -1,10 +1,13 @@
 """The OpenAPI 3.1 document of API v1, written by hand and checked against the routes by the tests."""
 from __future__ import annotations
 
-from flask import jsonify
+import re
+
+from flask import jsonify, request
 
 from engine.models.runtime import INSTANCE_STATUSES
-from webapp.api.common import public
+from webapp.api.common import bp, public
+from webapp.api.errors import ApiError
 
 
 def _ref(name: str) -> dict:
@@ -148,7 +151,7 @@ def _body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-PATHS = {
+PATHS: dict[str, dict[str, dict]] = {
     "/api/v1/openapi.json": {"get": {
         "summary": "Ce document OpenAPI.", "operationId": "openapi", "tags": ["documentation"], "security": [],
         "responses": {"200": _json({"type": "object"}, "Le document OpenAPI 3.1 de l'API.")},
@@ -314,6 +317,27 @@ SPEC = {
         "responses": {str(status): _json(_ref("Error"), text) for status, text in ERROR_DESCRIPTIONS.items()},
     },
 }
+
+
+def documented_query_parameters(rule: str, method: str) -> set[str]:
+    """Query parameters the document gives a route (its Flask rule) and method."""
+    path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+    operation = PATHS.get(path, {}).get(method.lower(), {})
+    return {parameter["name"] for parameter in operation.get("parameters", []) if parameter.get("in") == "query"}
+
+
+def refuse_undocumented_query_parameters() -> None:
+    """Refuse a query parameter the route does not document: a misspelt filter must not be silently ignored."""
+    if request.url_rule is None:
+        return
+    unknown = sorted(set(request.args) - documented_query_parameters(request.url_rule.rule, request.method))
+    if unknown:
+        names = ", ".join(f"« {name[:40]} »" for name in unknown[:5])
+        raise ApiError(400, f"Paramètre de requête inconnu : {names}.")
+
+
+for blueprint in (bp, public):
+    blueprint.before_request(refuse_undocumented_query_parameters)
 
 
 @public.get("/openapi.json")

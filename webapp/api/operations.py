@@ -8,15 +8,16 @@ from flask import current_app, jsonify
 
 from engine.access import require_operate
 from engine.models import Deployment, ProcessInstance, TaskRow
-from engine.ops.operations import InstanceOperations, OperationRefused, eligible_people
+from engine.ops.operations import InstanceOperations, eligible_people
 from webapp.api.common import bp, checked_uuid, json_body, principal, refuse_unknown_fields
 from webapp.api.errors import ApiError
 from webapp.api.instances import instance_state
+from webapp.config import runtime_settings_of
 from webapp.database import db_session
 
 
 def _operations() -> InstanceOperations:
-    return InstanceOperations(db_session(), current_app.config["STORAGE_DIR"], settings=current_app.config)
+    return InstanceOperations(db_session(), runtime_settings_of(current_app))
 
 
 def _instance(instance_id: int, operation: str) -> ProcessInstance:
@@ -35,11 +36,6 @@ def _reason(body: dict) -> str | None:
     return reason
 
 
-def _refused(error: OperationRefused, field: str | None) -> ApiError:
-    db_session().rollback()
-    return ApiError(422, str(error), [{"field": field, "message": str(error)}])
-
-
 @bp.post("/instances/<int:instance_id>/retry")
 def retry_instance(instance_id: int):
     """Run again the failed step of an instance in incident (process owners)."""
@@ -53,10 +49,7 @@ def suspend_instance(instance_id: int):
     """Suspend an instance, with a reason: its tasks leave the inboxes, its timers wait."""
     instance = _instance(instance_id, "suspend")
     reason = _reason(json_body())
-    try:
-        _operations().suspend(instance, principal(), reason)
-    except OperationRefused as error:
-        raise _refused(error, "reason") from None
+    _operations().suspend(instance, principal(), reason)
     return jsonify({"instance": instance_state(instance)})
 
 
@@ -73,10 +66,7 @@ def terminate_instance(instance_id: int):
     """Terminate an instance for good, with a reason."""
     instance = _instance(instance_id, "terminate")
     reason = _reason(json_body())
-    try:
-        _operations().terminate(instance, principal(), reason)
-    except OperationRefused as error:
-        raise _refused(error, "reason") from None
+    _operations().terminate(instance, principal(), reason)
     return jsonify({"instance": instance_state(instance)})
 
 
@@ -129,8 +119,5 @@ def reassign_task(task_id: str):
     if person_id is not None and (not isinstance(person_id, int) or isinstance(person_id, bool)
                                   or not 0 < person_id < 2**31):
         raise ApiError(422, None, [{"field": "person_id", "message": "Identifiant de personne attendu."}])
-    try:
-        _operations().reassign(row.id, principal(), person_id)
-    except OperationRefused as error:
-        raise _refused(error, "person_id") from None
+    _operations().reassign(row.id, principal(), person_id)
     return jsonify({"instance": instance_state(row.instance)})

@@ -7,11 +7,9 @@ from datetime import datetime
 
 from flask import jsonify, request, url_for
 
-from engine import forms
 from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
 from engine.models import Establishment, ProcessInstance, TaskRow
-from engine.runtime.runtime import FormInvalid
 from engine.uploads import Upload
 from engine.views.queries import actionable_tasks
 from engine.views.task_view import build_task_view
@@ -56,9 +54,10 @@ def list_tasks():
 def show_task(task_id: str):
     """Show a ready task with its form (JSON Schema, UI hints) and the values already given."""
     engine = runtime()
-    row, _workflow, spiff_task, bundle = engine.ready_task(checked_uuid(task_id), principal(), for_change=False)
+    ready = engine.ready_task(checked_uuid(task_id), principal(), for_change=False)
+    row = ready.row
     record_access(db_session(), principal(), row.instance, "tâche", "api", datetime.now())
-    view = build_task_view(row, spiff_task, bundle, form=engine.task_form(row, spiff_task, bundle))
+    view = build_task_view(row, ready.task, ready.bundle, form=engine.task_form(ready))
     establishment = db_session().get(Establishment, row.establishment_id) if row.establishment_id else None
     return jsonify({
         **task_summary(row, row.instance, establishment),
@@ -106,13 +105,8 @@ def multipart_body() -> dict:
 def complete_task(task_id: str):
     """Validate the submitted form data and complete the task; answer the instance's new state."""
     engine = runtime()
-    loaded = engine.ready_task(checked_uuid(task_id), principal())
+    ready = engine.ready_task(checked_uuid(task_id), principal())
     data = multipart_body() if request.mimetype == "multipart/form-data" else json_body()
-    try:
-        instance = engine.complete(task_id, principal(), data, loaded)
-    except FormInvalid as invalid:
-        db_session().rollback()
-        errors = [{"field": None if name == forms.FORM_LEVEL else name, "message": message}
-                  for name, messages in invalid.errors.items() for message in messages]
-        raise ApiError(422, "Le formulaire contient des erreurs.", errors) from None
+    # Invalid data is refused with a 422 naming each field at fault (`FormInvalid.details`).
+    instance = engine.complete(task_id, principal(), data, ready)
     return jsonify({"instance": instance_state(instance)})

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, jsonify
+from flask import jsonify
 
 from engine.directory.accounts import authenticate
 from engine.directory.tokens import issue_token, person_for_token, revoke_token
 from webapp.api.common import bearer_token, iso, json_body, public, refuse_unknown_fields
 from webapp.api.errors import ApiError
+from webapp.config import settings_of
 from webapp.database import db_session
 
 
@@ -23,14 +24,14 @@ def create_token():
     # The type tests repeat what `errors` found, for the type checker.
     if errors or not isinstance(login, str) or not isinstance(password, str):
         raise ApiError(422, None, errors)
-    if not current_app.config["LOCAL_LOGIN_ENABLED"]:
+    if not settings_of().local_login_enabled:
         # Passwords are switched off everywhere, here as on the login page (docs/oidc.md).
         raise ApiError(403, "La connexion par identifiant et mot de passe est désactivée sur cette plateforme.")
     person = authenticate(db_session(), login, password)
     if person is None:
         raise ApiError(401, "Identifiant ou mot de passe incorrect.")
     token, record = issue_token(db_session(), person, datetime.now(),
-                                timedelta(hours=current_app.config["API_TOKEN_HOURS"]))
+                                timedelta(hours=settings_of().api_token_hours))
     return jsonify({"token": token, "token_type": "Bearer", "expires_at": iso(record.expires_at)})
 
 

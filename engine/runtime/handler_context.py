@@ -1,0 +1,70 @@
+"""Handler contexts: what the handlers run for an instance's task may use, built once per request.
+
+Owns building `handlers.context.HandlerContext` for an instance and task (directory, contracts, missions,
+trainings, documents, mailer, campaign, decisions, today's date from the runtime's clock), the per-request
+cache that lets form rules, choice lists and service tasks of one request share a context (and its
+look-ups), and the restricted script engine through which service tasks call the registered handlers.
+Handlers get nothing else: no configuration, no session.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+import handlers
+from engine.campaign.campaigns import campaign_context
+from engine.campaign.missions import SqlMissions
+from engine.campaign.trainings import SqlTrainings
+from engine.directory.lookups import SqlContracts, SqlDirectory
+from engine.documents import DocumentStore, InstanceDocuments
+from engine.mail import Mailer
+from engine.models import ProcessInstance
+from engine.runtime.decisions import BundleDecisions
+from engine.runtime.deployment import bundle_for
+from engine.runtime.scripting import CampaignScriptEngine
+from handlers.context import HandlerContext
+
+
+class HandlerContexts:
+    """Builds the handler context of an instance and task on first use, and keeps it for the request."""
+
+    def __init__(self, session: Session, documents: DocumentStore, clock: Callable[[], datetime]):
+        self.session = session
+        self.documents = documents
+        self.clock = clock
+        self._contexts: dict[tuple[int, str | None], HandlerContext] = {}
+
+    def for_task(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
+        """The context of handlers run for an instance (for one of its user tasks when `task_id` is given)."""
+        key = (instance.id, task_id)
+        if key not in self._contexts:
+            self._contexts[key] = self._build(instance, task_id)
+        return self._contexts[key]
+
+    def script_engine(self, instance: ProcessInstance, task_id: str | None) -> CampaignScriptEngine:
+        """A restricted script engine whose service tasks call the registered handlers with this context."""
+        def call_service(name: str, params: dict, _task_data: dict) -> dict:
+            handler = handlers.HANDLERS.get(name)
+            if handler is None:
+                raise handlers.context.HandlerError(f"Aucun gestionnaire nommé « {name} » n'est enregistré.")
+            return handler(self.for_task(instance, task_id), **params)
+
+        return CampaignScriptEngine(call_service)
+
+    def _build(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
+        today: date = self.clock().date()
+        return HandlerContext(
+            directory=SqlDirectory(self.session),
+            contracts=SqlContracts(self.session, instance.id, today),
+            documents=InstanceDocuments(self.documents, self.session, instance.id, task_id),
+            mailer=Mailer(self.session, instance.id, self.clock),
+            today=today,
+            instance_id=instance.id,
+            campaign=(campaign_context(self.session, instance.campaign, instance.establishment_id, today)
+                      if instance.process_id == "hosting_project" else None),
+            decisions=BundleDecisions(bundle_for(instance.deployment)),
+            missions=SqlMissions(self.session, instance.id, self.clock),
+            trainings=SqlTrainings(self.session, instance.id, self.clock),
+        )

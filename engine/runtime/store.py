@@ -1,0 +1,196 @@
+"""The instance store: reading an instance's workflow, and writing what a change of it leaves, in one commit.
+
+Owns the optimistic claim on the instance row's version, the engine state row (`instance_state`, written
+here and nowhere else by the runtime), the task rows (`engine.runtime.tasks.sync_task_rows`), the timer rows
+(`engine.runtime.timers.sync_timers`), the audit events of a change, and the workflows kept between requests
+(`engine.runtime.workflow_cache`). It runs no engine step and calls no handler: `ProcessRuntime` does.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Set
+from dataclasses import dataclass
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.access import Principal
+from engine.db import rows_matched
+from engine.errors import CONCURRENT_CHANGE, Conflict
+from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
+from engine.models.runtime import FINISHED_STATUSES
+from engine.runtime.compaction import compact_workflow
+from engine.runtime.deployment import ProcessBundle, bundle_for
+from engine.runtime.tasks import instance_status, sync_task_rows
+from engine.runtime.timers import WaitingTimers, forget_timer, sync_timers, waiting_timers
+from engine.runtime.workflow_cache import WORKFLOWS, identity_of
+
+log = logging.getLogger(__name__)
+
+# Statements of every completion, built once.
+# The task, the other ready tasks of its instance (saving needs them) and the instance with its establishment;
+# the engine state is read only if this process has no workflow of that version at hand.
+READY_SIBLINGS = (
+    select(TaskRow).options(joinedload(TaskRow.instance).joinedload(ProcessInstance.establishment))
+    .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == bindparam("task_id"))
+           .scalar_subquery(), TaskRow.state == "ready")
+)
+_INSTANCES = ProcessInstance.__table__
+CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
+                                  _INSTANCES.c.version == bindparam("read_version"))
+         .values(version=_INSTANCES.c.version))
+
+
+@dataclass(frozen=True)
+class LoadedWorkflow:
+    """An instance's restored workflow, with the deployed bundle (specs, serializer, forms) it runs on."""
+
+    workflow: BpmnWorkflow
+    bundle: ProcessBundle
+
+
+def write_state(session: Session, instance: ProcessInstance, text: str) -> None:
+    """Write an instance's serialised engine state; the instance gets a new version when the session flushes."""
+    row = inspect(instance)
+    if row.persistent and "engine_state" in row.unloaded:
+        # Written without reading the old state first: a request that ran a cached workflow never needed it.
+        session.execute(update(InstanceState).where(InstanceState.instance_id == instance.id).values(state=text))
+    elif instance.engine_state is None:
+        instance.engine_state = InstanceState(state=text)
+    else:
+        instance.engine_state.state = text
+    if row.persistent:
+        # A new state is a new version of the instance, even when no column of its row changes: the
+        # version is what concurrent writers and the workflow cache compare. (Reading the value first
+        # loads it if it was expired: only a loaded attribute can be flagged.)
+        _ = row.attrs.updated_at.value
+        flag_modified(instance, "updated_at")
+
+
+class InstanceStore:
+    """Loads and saves the instances of one database session; each save is one commit."""
+
+    def __init__(self, session: Session, clock: Callable[[], datetime]):
+        self.session = session
+        self.clock = clock
+        # Timers each loaded instance waited on, which its timer rows hold: saving writes only what changed.
+        self._timers: dict[int, WaitingTimers] = {}
+        # Ready task rows of an instance as the runtime read them; the version check guards their freshness.
+        self._ready_rows: dict[int, list[TaskRow]] = {}
+
+    def add(self, instance: ProcessInstance) -> None:
+        """Insert a new instance with its empty state row, so that it has an id before its workflow runs."""
+        instance.engine_state = InstanceState(state="")
+        self.session.add(instance)
+        self.session.flush()
+
+    def ready_siblings(self, task_id: str) -> list[TaskRow]:
+        """The ready task rows of the instance of a task (with the task itself while it is still ready)."""
+        return list(self.session.scalars(READY_SIBLINGS, {"task_id": task_id}))
+
+    def load(self, instance: ProcessInstance, for_change: bool = True,
+             ready_rows: list[TaskRow] | None = None) -> LoadedWorkflow:
+        """Restore an instance's workflow, without a script engine: the runtime sets its own.
+
+        To change it, the workflow this process saved last for the instance is taken when the row still has
+        the version it was saved at. To read it only (`for_change` False), the state is always deserialised
+        and that kept workflow stays for the change that usually follows. `ready_rows` are the instance's
+        ready task rows read in this transaction, which saving then needs not read again.
+        """
+        bundle = bundle_for(instance.deployment)
+        workflow = WORKFLOWS.take(instance.id, identity_of(instance)) if for_change else None
+        if workflow is None:
+            workflow = bundle.serializers[instance.process_id].loads(instance.state)
+        self._timers[instance.id] = waiting_timers(workflow)
+        if ready_rows is not None:
+            self._ready_rows[instance.id] = ready_rows
+        return LoadedWorkflow(workflow, bundle)
+
+    def waiting_timers(self, instance_id: int) -> WaitingTimers:
+        """The timers a loaded instance waited on when it was loaded."""
+        return self._timers[instance_id]
+
+    def drop_timer(self, instance_id: int, task_id: str) -> None:
+        """Remove, and commit, the row of a timer the instance no longer waits on."""
+        forget_timer(self.session, instance_id, task_id)
+        self.session.commit()
+
+    def restore_timers(self, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+        """Write again every timer row of an instance whose rows were removed (a suspended instance resuming)."""
+        self._timers.pop(instance.id, None)
+        sync_timers(self.session, instance, {}, workflow)
+
+    def claim(self, instance: ProcessInstance) -> None:
+        """Hold the instance's row for this transaction, unless someone changed it since it was read.
+
+        Handlers write rows of their own (training sessions, contracts, documents) while the engine runs, and
+        flush them before the instance is saved: a concurrent change must turn this transaction away before
+        they run, as a conflict, not fail later on a duplicate row. PostgreSQL locks the row; SQLite takes
+        its single write lock. Either way the other writer waits, then finds the version changed.
+        """
+        try:
+            # Without autoflush: changes the caller already made to the instance must not be written (and its
+            # version raised) before the claim compares versions.
+            with self.session.no_autoflush:
+                claimed = rows_matched(self.session.execute(CLAIM, {"instance_id": instance.id,
+                                                                    "read_version": instance.version}))
+        except OperationalError as error:
+            if "locked" not in str(error).lower():
+                raise
+            claimed = 0
+        if claimed != 1:
+            log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance.id})
+            self.session.rollback()
+            raise Conflict(CONCURRENT_CHANGE)
+
+    def record(self, instance: ProcessInstance, row: TaskRow | None, kind: str, summary: str,
+               principal: Principal | None, data: dict | None) -> None:
+        """Add the audit event of a change (and one for the incident the instance is left in, if any)."""
+        self.session.add(AuditEvent(
+            instance_id=instance.id, task_id=row.id if row else None, spec_id=row.spec_id if row else None,
+            kind=kind, summary=summary[:500], actor_id=principal.person_id if principal else None,
+            data=data, at=self.clock(),
+        ))
+        if instance.incident:
+            self.session.add(AuditEvent(
+                instance_id=instance.id, kind="incident", summary=instance.incident[:500], at=self.clock(),
+            ))
+
+    def save(self, loaded: LoadedWorkflow, instance: ProcessInstance, principal: Principal | None,
+             completed: Set[str] = frozenset()) -> None:
+        """Write the instance's state, status, task rows and timer rows, and commit; `Conflict` if it changed."""
+        workflow, bundle = loaded.workflow, loaded.bundle
+        now = self.clock()
+        instance_id = instance.id  # read now: a failed flush expires the instance's attributes
+        compact_workflow(workflow)
+        try:
+            # Without autoflush the instance row is written once, with its state and current step together.
+            with self.session.no_autoflush:
+                write_state(self.session, instance, bundle.serializers[instance.process_id].dumps(workflow))
+                instance.status, instance.outcome = instance_status(workflow, instance.incident)
+                instance.updated_at = now
+                if instance.status in FINISHED_STATUSES and instance.ended_at is None:
+                    instance.ended_at = now
+                titles = sync_task_rows(self.session, workflow, instance, now, completed,
+                                        principal.person_id if principal else None,
+                                        ready_rows=self._ready_rows.pop(instance.id, None))
+                instance.current_step = ", ".join(titles)[:500] or None
+                sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
+            self.session.commit()
+            WORKFLOWS.keep(instance_id, identity_of(instance), workflow)
+        except StaleDataError as error:
+            log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})
+            self.session.rollback()
+            raise Conflict(CONCURRENT_CHANGE) from error
+        except OperationalError as error:
+            # SQLite refuses to upgrade a read snapshot that another writer made stale.
+            self.session.rollback()
+            if "locked" not in str(error).lower():
+                raise
+            log.warning("Conflit : base occupée par une autre écriture", extra={"instance_id": instance_id})
+            raise Conflict(CONCURRENT_CHANGE) from error
