@@ -26,10 +26,12 @@ elif ! command -v npm >/dev/null 2>&1; then
   notes+=("Node.js est présent sans npm : installez npm depuis la même source que Node.js ($(command -v node)).")
 fi
 
-# WeasyPrint draws the contract PDF with pango; harfbuzz-subset embeds the fonts it uses.
+# WeasyPrint draws the contract PDF with pango; harfbuzz-subset embeds the fonts it uses. The library list is
+# read once: `ldconfig -p | grep -q` would fail under pipefail whenever grep stops reading early.
+libraries=$(ldconfig -p 2>/dev/null || true)
 for library in libpango-1.0-0:libpango-1.0.so.0 libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
                libharfbuzz-subset0:libharfbuzz-subset.so.0; do
-  if ! ldconfig -p 2>/dev/null | grep -q "${library#*:}"; then
+  if ! grep -qF "${library#*:}" <<<"$libraries"; then
     packages+=("${library%%:*}")
   fi
 done
