@@ -176,9 +176,10 @@ def require_process_owner(principal: Principal) -> None:
         raise Forbidden("Seuls les responsables de processus peuvent faire cette action.")
 
 
-# Operations on an instance that gestionnaires may also do within their territory; the others (retrying an
-# incident after a technical fix, moving instances to another version) are for process owners only.
-TERRITORY_OPERATIONS = frozenset({"suspend", "resume", "terminate", "reassign"})
+# Operations on an instance that gestionnaires may also do within their territory (`timer`: fire a waiting
+# timer now or move its due time); the others (retrying an incident after a technical fix, moving instances to
+# another version) are for process owners only.
+TERRITORY_OPERATIONS = frozenset({"suspend", "resume", "terminate", "reassign", "timer"})
 
 
 def can_monitor(principal: Principal) -> bool:
@@ -193,7 +194,7 @@ def require_monitor(principal: Principal) -> None:
 
 
 def can_operate(principal: Principal, instance: ProcessInstance, operation: str) -> bool:
-    """Whether the principal may do an operation (suspend, resume, terminate, reassign, retry, migrate)."""
+    """Whether the principal may do an operation (suspend, resume, terminate, reassign, timer, retry, migrate)."""
     if principal.process_owner:
         return True
     if operation not in TERRITORY_OPERATIONS or not principal.is_gestionnaire:

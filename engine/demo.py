@@ -1,10 +1,15 @@
-"""Demo data: the federation, two Udogec, an Urogec, four schools, their people and an open campaign.
+"""Demo directory and campaign: the federation, two Udogec, an Urogec, schools, their people and an open campaign.
 
-Loading is idempotent: records are found by their code, UAI or login, and an
-existing record is left as it is, so a second `make run` keeps what users did.
-Demo accounts count as logged in once and synchronised since, so that their
-tuteurs can be chosen at once; one cotuteur of Rennes, newly named in the
-directory, has not logged in yet and shows why such a person is not offered.
+`load_demo_data` creates the directory of the four first schools and the
+campaign in preparation; the test suite starts from it. The demo story
+(`engine.demo_story`) loads the same directory with six more schools, in
+Ille-et-Vilaine, the Finistère, the Morbihan and Paris, and their pupil counts of
+earlier school years. Loading is idempotent: records are found by their code,
+UAI or login, and an existing record is left as it is, so a second `make run`
+keeps what users did. Demo accounts count as logged in once and synchronised
+since, so that their tuteurs can be chosen at once; one cotuteur of Rennes,
+newly named in the directory, has not logged in yet and shows why such a person
+is not offered.
 """
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ from typing import TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.campaign.campaigns import school_year_of
+from engine.demo_calendar import next_school_year, preparation_dates
 from engine.directory.accounts import hash_password
-from engine.models import Campaign, Establishment, Person, RoleAssignment, Structure
+from engine.models import Campaign, Establishment, Person, PupilCount, RoleAssignment, Structure
 
 DEMO_PASSWORD = "demo-campagne"
 # Pupil counts of the demo before campaigns had a school year of their own; brought to the demo campaign's.
@@ -63,6 +70,31 @@ ESTABLISHMENTS: list[DemoEstablishment] = [
      "siret": "77784567800013", "phone": "+33143070000", "network": "SGEC", "pupil_count": 420},
 ]
 
+# Schools of the demo story only (`engine.demo_story`): small and large, SGEC and CNEAP, reviewed by each union.
+MORE_ESTABLISHMENTS: list[DemoEstablishment] = [
+    {"key": "vitre", "uai": "0351234B", "name": "Collège Sainte-Marie", "ogec_name": "OGEC Sainte-Marie de Vitré",
+     "address": "8 rue de la Baudrairie", "postal_code": "35500", "city": "Vitré", "department": "35",
+     "siret": "77790123400016", "phone": "+33299750300", "network": "SGEC", "pupil_count": 310},
+    {"key": "saint-aubin", "uai": "0351902C", "name": "Lycée agricole Notre-Dame",
+     "ogec_name": "OGEC Notre-Dame de Saint-Aubin-du-Cormier", "address": "2 route de Rennes",
+     "postal_code": "35140", "city": "Saint-Aubin-du-Cormier", "department": "35", "siret": "77801234500014",
+     "phone": "+33299390400", "network": "CNEAP", "pupil_count": 450},
+    {"key": "quimper", "uai": "0291805E", "name": "Collège Saint-Corentin", "ogec_name": "OGEC Saint-Corentin",
+     "address": "5 rue Verdelet", "postal_code": "29000", "city": "Quimper", "department": "29",
+     "siret": "77812345600015", "phone": "+33298950500", "network": "SGEC", "pupil_count": 510},
+    {"key": "morlaix", "uai": "0291477Y", "name": "École Notre-Dame-des-Anges",
+     "ogec_name": "OGEC Notre-Dame-des-Anges de Morlaix", "address": "14 rue de Brest", "postal_code": "29600",
+     "city": "Morlaix", "department": "29", "siret": "77823456700015", "phone": "+33298880600", "network": "SGEC",
+     "pupil_count": 150},
+    {"key": "vannes", "uai": "0561290Y", "name": "Collège Sainte-Jeanne-d'Arc",
+     "ogec_name": "OGEC Sainte-Jeanne-d'Arc de Vannes", "address": "30 rue Thiers", "postal_code": "56000",
+     "city": "Vannes", "department": "56", "siret": "77834567800016", "phone": "+33297470700", "network": "SGEC",
+     "pupil_count": 380},
+    {"key": "paris16", "uai": "0753890W", "name": "Lycée Saint-Michel", "ogec_name": "OGEC Saint-Michel de Passy",
+     "address": "44 rue de la Pompe", "postal_code": "75116", "city": "Paris", "department": "75",
+     "siret": "77856789000018", "phone": "+33145040800", "network": "SGEC", "pupil_count": 900},
+]
+
 SCHOOL_PEOPLE = {
     "rennes": [("referent", "Anne", "Le Goff", True), ("tuteur", "Thomas", "Riou", False),
                ("cotuteur", "Claire", "Morvan", False)],
@@ -72,6 +104,18 @@ SCHOOL_PEOPLE = {
                 ("cotuteur", "Hélène", "Guillou", False)],
     "paris": [("referent", "François", "Dupont", True), ("tuteur", "Camille", "Bernard", False),
               ("cotuteur", "Louis", "Petit", False)],
+    "vitre": [("referent", "Catherine", "Lebreton", True), ("tuteur", "Julie", "Gaudin", False),
+              ("cotuteur", "Olivier", "Chauvel", False)],
+    "saint-aubin": [("referent", "Philippe", "Hervé", True), ("tuteur", "Élodie", "Bouvier", False),
+                    ("cotuteur", "Damien", "Rault", False)],
+    "quimper": [("referent", "Sylvie", "Le Berre", True), ("tuteur", "Gwenaël", "Cariou", False),
+                ("cotuteur", "Nolwenn", "Le Floch", False)],
+    "morlaix": [("referent", "Bernard", "Kerdoncuff", True), ("tuteur", "Anaïs", "Le Saout", False),
+                ("cotuteur", "Ronan", "Pouliquen", False)],
+    "vannes": [("referent", "Véronique", "Le Texier", True), ("tuteur", "Maxime", "Jaffré", False),
+               ("cotuteur", "Sandrine", "Le Priol", False)],
+    "paris16": [("referent", "Arnaud", "de Villiers", True), ("tuteur", "Hélène", "Marchand", False),
+                ("cotuteur", "Vincent", "Roussel", False)],
 }
 
 # Named cotuteur of Rennes in Isidoor but not yet logged in: not offered as tuteur, and the page says why.
@@ -85,10 +129,10 @@ GESTIONNAIRES = [
 ]
 
 
-def demo_accounts() -> list[tuple[str, str]]:
-    """(login, what the account is for) of every demo account, in README order."""
+def demo_accounts(story: bool = True) -> list[tuple[str, str]]:
+    """(login, what the account is for) of every demo account, in README order (`story`: with its schools)."""
     accounts = []
-    for school in ESTABLISHMENTS:
+    for school in ESTABLISHMENTS + (MORE_ESTABLISHMENTS if story else []):
         for role, *_ in SCHOOL_PEOPLE[school["key"]]:
             accounts.append((f"{role}.{school['key']}", f"{role} — {school['name']} ({school['city']})"))
     for login, code, *_ in GESTIONNAIRES:
@@ -104,29 +148,37 @@ def demo_school_year(today: date) -> str:
     Projects are submitted in spring for missions starting in September, so in
     November 2026 as in March 2027 the campaign is 2027-2028.
     """
-    first = today.year + 1 if today.month >= 9 else today.year
-    return f"{first}-{first + 1}"
+    return next_school_year(school_year_of(today))
 
 
 def demo_campaign(session: Session, today: date) -> Campaign:
-    """The demo's campaign, opened if it does not exist: deadline at the end of May, always still ahead."""
-    school_year = demo_school_year(today)
-    campaign = session.scalar(select(Campaign).where(Campaign.school_year == school_year))
+    """The campaign in preparation, opened if it does not exist: its submission deadline always still ahead."""
+    dates = preparation_dates(today)
+    campaign = session.scalar(select(Campaign).where(Campaign.school_year == dates.school_year))
     if campaign is None:
-        first = int(school_year[:4])
-        deadline = max(date(first, 5, 31), today + timedelta(days=30))
-        campaign = Campaign(school_year=school_year, pupil_count_year=school_year, submission_deadline=deadline,
-                            earliest_start=max(date(first, 9, 1), deadline + timedelta(days=1)),
-                            latest_start=date(first + 1, 1, 31), opened_at=datetime.now())
+        campaign = Campaign(school_year=dates.school_year, pupil_count_year=dates.school_year,
+                            submission_deadline=dates.submission_deadline, earliest_start=dates.earliest_start,
+                            latest_start=dates.latest_start, opened_at=dates.opened_at)
         session.add(campaign)
     return campaign
 
 
 def load_demo_data(session: Session) -> None:
-    """Create the demo directory and campaign where they do not exist yet, then commit."""
-    password_hash = hash_password(DEMO_PASSWORD)
+    """Create the directory of the four first schools and the campaign in preparation where missing, then commit."""
     campaign = demo_campaign(session, date.today())
-    now = datetime.now()
+    load_demo_directory(session, ESTABLISHMENTS, campaign.pupil_count_year, datetime.now())
+    session.commit()
+
+
+def load_demo_directory(session: Session, schools: list[DemoEstablishment], pupil_count_year: str, now: datetime,
+                        earlier_years: tuple[str, ...] = ()) -> None:
+    """Create the structures, these schools, their people, the gestionnaires and the process owner where missing.
+
+    The pupil counts are those of `pupil_count_year`; the directory also kept a count for each of `earlier_years`
+    (a few pupils fewer each year back, on the same side of the quota's threshold). People count as logged in
+    the day before `now`. Flushes; the caller commits.
+    """
+    password_hash = hash_password(DEMO_PASSWORD)
     structures = {}
     for data in STRUCTURES:
         structure = session.scalar(select(Structure).where(Structure.code == data["code"]))
@@ -135,30 +187,36 @@ def load_demo_data(session: Session) -> None:
             session.add(structure)
         structures[data["code"]] = structure
     establishments = {}
-    for school in ESTABLISHMENTS:
+    for school in schools:
         fields = {k: v for k, v in school.items() if k != "key"}
-        fields["pupil_count_year"] = campaign.pupil_count_year
+        fields["pupil_count_year"] = pupil_count_year
         establishment = session.scalar(select(Establishment).where(Establishment.uai == school["uai"]))
         if establishment is None:
             establishment = Establishment(**fields)
             session.add(establishment)
+            session.flush()
+            for back, year in enumerate(sorted(earlier_years, reverse=True), start=1):
+                session.add(PupilCount(establishment_id=establishment.id, school_year=year,
+                                       pupil_count=school["pupil_count"] - 4 * back))
         elif establishment.pupil_count_year == OLD_DEMO_COUNT_YEAR:
-            establishment.pupil_count_year = campaign.pupil_count_year
+            establishment.pupil_count_year = pupil_count_year
         establishments[school["key"]] = establishment
     session.flush()
-    for key, people in SCHOOL_PEOPLE.items():
-        city = next(e["postal_code"] for e in ESTABLISHMENTS if e["key"] == key)
-        for index, (role, first, last, head) in enumerate(people):
-            person = _person(session, f"{role}.{key}", first, last, password_hash, f"+336{city[:4]}{index:03d}0", now)
+    for school in schools:
+        key, postal_code = school["key"], school["postal_code"]
+        for index, (role, first, last, head) in enumerate(SCHOOL_PEOPLE[key]):
+            person = _person(session, f"{role}.{key}", first, last, password_hash,
+                             f"+336{postal_code[:4]}{index:03d}0", now)
             _grant(session, person, role, now, establishment=establishments[key], head=head)
     for login, code, first, last in GESTIONNAIRES:
         person = _person(session, login, first, last, password_hash, "+33299001122", now)
         _grant(session, person, "gestionnaire", now, structure=structures[code])
     owner = _person(session, "pilote", "Bénédicte", "Laurent", password_hash, "+33153730001", now)
     _grant(session, owner, "process_owner", now)
-    newcomer = _person(session, NEWCOMER, "Julien", "Lemoine", password_hash, "+33612345699", None)
-    _grant(session, newcomer, "cotuteur", now, establishment=establishments["rennes"])
-    session.commit()
+    if "rennes" in establishments:
+        newcomer = _person(session, NEWCOMER, "Julien", "Lemoine", password_hash, "+33612345699", None)
+        _grant(session, newcomer, "cotuteur", now, establishment=establishments["rennes"])
+    session.flush()
 
 
 def _person(session: Session, login: str, first: str, last: str, password_hash: str | None, phone: str,

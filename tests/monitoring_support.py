@@ -1,19 +1,22 @@
-"""Seeded instances at known steps and dates, for the monitoring, operations and diagram tests."""
+"""Seeded instances at known steps and dates, for the monitoring, operations and diagram tests; two campaigns in
+the data (`two_campaigns`), for the campaign and funnel tests."""
 from __future__ import annotations
 
 import copy
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 import handlers
-from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
+from engine.campaign.campaigns import school_year_of
+from engine.models import Campaign, Deployment, Establishment, ProcessInstance, TaskRow, VolunteerMission
 from engine.ops.operations import InstanceOperations
-from engine.runtime.deployment import deploy, read_definition_files
+from engine.runtime.deployment import current_deployment, deploy, read_definition_files
 from engine.runtime.runtime import RuntimeSettings
 
 from conftest import ROOT, SAMPLES, principal_of
@@ -150,3 +153,115 @@ def seed(session, tmp_path: Path, shift: timedelta = timedelta(0)) -> Seeded:
     seeded.runtime.suspend(seeded.instances["rennes-suspended"], pilote, "Changement de chef d'établissement.")
     clock.moment = NOW + shift
     return seeded
+
+
+# Two campaigns in the data, at known stages and dates: the campaign in progress (2026-2027) and the one in
+# preparation (2027-2028), read on 12 May 2027. Rows are written as the runtime leaves them (instances, task rows,
+# the register of missions) without playing each path: the funnel reads only these tables, and dates must be exact.
+CAMPAIGN_DAY = date(2027, 5, 12)
+
+
+def campaigns(session, today: date = CAMPAIGN_DAY) -> dict[str, Campaign]:
+    """Instead of the demo's, the campaigns of the school year before today's and of today's, both closed, and of
+    the next one, open (2025-2026, 2026-2027 and 2027-2028 on 12 May 2027); the open one's deadline still ahead."""
+    session.execute(delete(Campaign))
+    made = {}
+    current = int(school_year_of(today)[:4])
+    for first in (current - 1, current, current + 1):
+        year, is_open = f"{first}-{first + 1}", first > current
+        deadline = max(date(first, 5, 31), today + timedelta(days=30)) if is_open else date(first, 5, 31)
+        made[year] = Campaign(school_year=year, pupil_count_year=year, submission_deadline=deadline,
+                              earliest_start=date(first, 9, 1), latest_start=date(first + 1, 1, 31),
+                              opened_at=datetime(first - 1, 10, 1),
+                              closed_at=None if is_open else datetime(first, 6, 30))
+        session.add(made[year])
+    session.commit()
+    return made
+
+
+@dataclass
+class Place:
+    """A volunteer place of a project: the day the tuteur agreed to the candidate, the contract was confirmed, the
+    mission ended (completed, or early)."""
+
+    selected: str
+    contract: str | None = None
+    ended: str | None = None
+    early: bool = False
+
+
+def project(session, city: str, campaign: str, submitted: str | None = None, accepted: str | None = None,
+            published: str | None = None, volunteers: tuple[Place, ...] = (), status: str = "running"
+            ) -> ProcessInstance:
+    """A hosting project of a demo school with the rows each stage leaves, on the days given (ISO dates)."""
+    establishment = session.scalar(select(Establishment).where(Establishment.uai == UAI[city]))
+    opened = at(submitted or f"{campaign[:4]}-01-05")
+    instance = ProcessInstance(deployment_id=current_deployment(session).id, process_id="hosting_project",
+                               title=f"Projet d'accueil — {establishment.name}", establishment_id=establishment.id,
+                               department=establishment.department, campaign=campaign, status=status,
+                               created_at=opened, updated_at=opened, version=1)
+    session.add(instance)
+    session.flush()
+
+    def task(spec_id: str, created: str, completed: str | None, place: int | None = None) -> None:
+        session.add(TaskRow(id=str(uuid.uuid4()), instance_id=instance.id,
+                            process_id="volunteer" if place else "hosting_project", spec_id=spec_id, title=spec_id,
+                            lane="referent", establishment_id=establishment.id, department=establishment.department,
+                            place=place, state="completed" if completed else "ready", created_at=at(created),
+                            completed_at=at(completed) if completed else None))
+
+    if submitted:
+        task("review_project", submitted, accepted)
+    if accepted:
+        task("publish_offer", accepted, published)
+    for number, place in enumerate(volunteers, start=1):
+        task("volunteer_file", place.selected, place.contract, place=number)
+        if place.contract is None:
+            continue
+        status = ("terminated" if place.early else "completed") if place.ended else "in_progress"
+        session.add(VolunteerMission(
+            instance_id=instance.id, place=number, establishment_id=establishment.id,
+            department=establishment.department, first_name="Léa", last_name=f"Volontaire {number}",
+            birth_date="2005-03-01", start_date=date.fromisoformat(place.contract),
+            end_date=date(int(campaign[5:]), 6, 30), status=status,
+            ended_on=date.fromisoformat(place.ended) if place.ended else None,
+            created_at=at(place.contract), updated_at=at(place.ended or place.contract)))
+    session.commit()
+    return instance
+
+
+def at(day: str) -> datetime:
+    """Ten in the morning of an ISO day."""
+    return datetime.combine(date.fromisoformat(day), time(10, 0))
+
+
+def two_campaigns(session) -> dict[str, ProcessInstance]:
+    """The story read on 12 May 2027 (compared with 12 May 2026):
+
+    2026-2027 (in progress): Rennes (35) submitted 2 March 2026, sent back once, accepted, published 2 April, one
+    volunteer, contract in September, ended early in January; Brest (29, two places) submitted 1 April, accepted
+    15 April, published 20 May (after 12 May 2026), two volunteers and contracts, the first mission completed on
+    30 April 2027; Pontivy (56, CNEAP) submitted 20 May 2026, refused.
+    2027-2028 (in preparation): Rennes submitted 1 March 2027, accepted, published 1 April; Brest submitted 20 April;
+    Paris (75) submitted 2 May, accepted 10 May; Pontivy still designing.
+    """
+    campaigns(session)
+    made = {
+        "rennes-2026": project(session, "rennes", "2026-2027", "2026-03-02", "2026-03-20", "2026-04-02",
+                               (Place("2026-06-10", "2026-09-01", "2027-01-15", early=True),)),
+        "brest-2026": project(session, "brest", "2026-2027", "2026-04-01", "2026-04-15", "2026-05-20",
+                              (Place("2026-06-20", "2026-09-15", "2027-04-30"), Place("2026-06-22", "2026-09-16"))),
+        "pontivy-2026": project(session, "pontivy", "2026-2027", "2026-05-20", status="refused"),
+        "rennes-2027": project(session, "rennes", "2027-2028", "2027-03-01", "2027-03-15", "2027-04-01"),
+        "brest-2027": project(session, "brest", "2027-2028", "2027-04-20"),
+        "paris-2027": project(session, "paris", "2027-2028", "2027-05-02", "2027-05-10"),
+        "pontivy-2027": project(session, "pontivy", "2027-2028"),
+    }
+    # Rennes 2026-2027 was sent back for changes once: a second review, after the first one.
+    rennes = made["rennes-2026"]
+    session.add(TaskRow(id=str(uuid.uuid4()), instance_id=rennes.id, process_id="hosting_project",
+                        spec_id="review_project", title="review_project", lane="gestionnaire",
+                        establishment_id=rennes.establishment_id, department="35", state="completed",
+                        created_at=at("2026-03-15"), completed_at=at("2026-03-20")))
+    session.commit()
+    return made

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from engine.demo import DEMO_PASSWORD
 from engine.directory.tokens import issue_token
 from engine.models import ApiToken, Establishment, Person, TaskRow
+from engine.runtime.deployment import deploy, read_definition_files
 
-from conftest import SAMPLES, principal_of
+from conftest import ROOT, SAMPLES, principal_of
 
 RENNES, BREST, PONTIVY = "0350781J", "0291652N", "0561433D"
 
@@ -155,7 +156,7 @@ def test_completed_task_is_409_and_outsiders_403_unknown_404(api, projects, sess
     ok = api.post(path, "gestionnaire.udogec35", json=SAMPLES["review_project"])
     assert ok.status_code == 200
     assert ok.json["instance"]["current_step"] == "Publier l'offre sur service-civique.gouv.fr"
-    assert ok.json["instance"]["version"] > projects[RENNES].version
+    assert ok.json["instance"]["revision"] > projects[RENNES].version
     assert_error(api.post(path, "gestionnaire.udogec35", json=SAMPLES["review_project"]), 409, "conflict")
     assert_error(api.get("/api/v1/tasks/00000000-0000-0000-0000-000000000000", "referent.rennes"), 404, "not_found")
     assert_error(api.get("/api/v1/tasks/pas-un-identifiant", "referent.rennes"), 404, "not_found")
@@ -199,12 +200,49 @@ def test_bad_filters_are_400(api, query):
 
 def test_instance_detail_has_status_version_tasks_history(api, projects):
     detail = api.get(f"/api/v1/instances/{projects[RENNES].id}", "referent.rennes").json
-    assert detail["status"] == "running" and detail["version"] >= 1
+    assert detail["status"] == "running" and detail["version"] == projects[RENNES].deployment_id
+    assert detail["revision"] == projects[RENNES].version
     assert [(t["name"], t["actionable"]) for t in detail["tasks"]] == [("review_project", False)]
     assert [entry["kind"] for entry in detail["history"]] == ["started", "completed"]
     assert detail["history"][1]["data"]["title"] == SAMPLES["design_project"]["title"]
     assert_error(api.get("/api/v1/instances/99999999999", "pilote"), 404, "not_found")
     assert_error(api.get(f"/api/v1/instances/{projects[RENNES].id}", "referent.brest"), 403, "forbidden")
+
+
+def test_instances_give_their_current_steps_with_french_labels(api, projects, session):
+    review = ready_task(session, projects[RENNES])
+    review.due_at = datetime(2027, 4, 5, 18, 0)
+    session.commit()
+    steps = {item["id"]: item["current_steps"]
+             for item in api.get("/api/v1/instances", "gestionnaire.urogec").json["items"]}
+    assert steps[projects[RENNES].id] == [{"id": "review_project", "label": "Instruire le projet d'accueil",
+                                           "role": "gestionnaire", "place": None, "due_at": "2027-04-05T18:00:00"}]
+    (design,) = steps[projects[BREST].id]
+    assert {key: design[key] for key in ("id", "label", "role", "place")} == {
+        "id": "design_project", "label": "Concevoir et déposer le projet d'accueil", "role": "referent", "place": None}
+    detail = api.get(f"/api/v1/instances/{projects[RENNES].id}", "referent.rennes").json
+    assert detail["current_steps"] == steps[projects[RENNES].id]
+    # Once over, an instance waits at no step.
+    terminated = api.post(f"/api/v1/instances/{projects[BREST].id}/terminate", "pilote", {"reason": "Doublon"})
+    assert terminated.json["instance"]["current_steps"] == []
+
+
+def test_version_is_the_process_version_and_revision_counts_changes(api, projects, session):
+    rennes = projects[RENNES]
+    first = api.get(f"/api/v1/instances/{rennes.id}", "pilote").json
+    files = read_definition_files(ROOT / "processes", ROOT / "forms")
+    files["processes/hosting_project.bpmn"] = files["processes/hosting_project.bpmn"].replace(
+        'name="Instruire le projet d\'accueil"', 'name="Instruire le projet"')
+    newer = deploy(session, files, actor="analyste")
+    session.commit()
+    assert newer.id != first["version"]
+    migrated = api.post(f"/api/v1/instances/{rennes.id}/migrate", "pilote", {"version": newer.id}).json["instance"]
+    assert migrated["version"] == newer.id and migrated["revision"] > first["revision"]
+    assert [step["label"] for step in migrated["current_steps"]] == ["Instruire le projet"]
+    (listed,) = [item for item in api.get("/api/v1/instances", "pilote").json["items"] if item["id"] == rennes.id]
+    assert (listed["version"], listed["revision"]) == (newer.id, migrated["revision"])
+    # The Brest project stays on the version it started with.
+    assert api.get(f"/api/v1/instances/{projects[BREST].id}", "pilote").json["version"] == first["version"]
 
 
 def test_starting_checks_role_scope_and_duplicates(api, projects):

@@ -32,12 +32,20 @@ def do_task(api, login: str, name: str, data: dict) -> dict:
     assert task["schema"]["type"] == "object" and set(data) <= set(task["schema"]["properties"])
     response = api.post(f"/api/v1/tasks/{task['id']}/complete", login, json=data)
     assert response.status_code == 200, response.json
-    return documented(response, "/api/v1/tasks/{task_id}/complete", "post").json["instance"]
+    instance = documented(response, "/api/v1/tasks/{task_id}/complete", "post").json["instance"]
+    # The steps it now waits at are its ready tasks, named as the pages name them.
+    assert [(step["id"], step["label"]) for step in instance["current_steps"]] == [
+        (task["name"], task["title"]) for task in instance["tasks"]]
+    return instance
 
 
 def test_full_campaign_through_the_api(api, sessions, tmp_path):
+    # The référent finds their school, and whether its file lets them submit, as their home page shows it.
+    (school,) = documented(api.get("/api/v1/establishments", "referent.rennes"),
+                           "/api/v1/establishments").json["items"]
+    assert (school["uai"], school["complete"]) == (RENNES, True)
     started = api.post("/api/v1/instances", "referent.rennes",
-                       json={"process": "hosting_project", "establishment": RENNES})
+                       json={"process": "hosting_project", "establishment": school["uai"]})
     assert started.status_code == 201, started.json
     documented(started, "/api/v1/instances", "post")
     instance_id = started.json["instance"]["id"]

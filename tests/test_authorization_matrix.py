@@ -17,7 +17,7 @@ from engine.directory.importing import record_file_error
 from engine.directory.sign_on_discrepancies import Discrepancy, record_discrepancies
 from engine.directory.tokens import issue_token
 from engine.documents import DocumentStore
-from engine.models import Campaign, Establishment, LoginDiscrepancy, Person, Structure, TaskRow
+from engine.models import Campaign, Establishment, LoginDiscrepancy, Person, Structure, TaskRow, Timer
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 
 from conftest import SAMPLES, prepare_database, principal_of
@@ -71,6 +71,7 @@ class Scenario:
     registration: Callable[[], int] | None = None
     unregistered: Callable[[], int] | None = None
     staged_id: int = 0
+    timer_id: str = ""
 
 
 def advance(runtime, session, instance, login: str, data: dict) -> None:
@@ -138,6 +139,8 @@ def add_follow_up_targets(runtime, session, place: str, scenario: Scenario) -> N
     from follow_up_support import to_follow_up
 
     scenario.follow_up_id = to_follow_up(runtime, session, place, first_name={"rennes": "Léa"}.get(place, "Yann")).id
+    scenario.timer_id = session.scalar(select(Timer.task_id).where(Timer.instance_id == scenario.follow_up_id,
+                                                                   Timer.spec_id == "monthly_follow_up"))
     udogec = f"gestionnaire.udogec{PLACES[place]['department']}"
     structure = session.scalar(select(Structure).where(Structure.code == scenario.structure))
     for field, changes in (("training_session_id", {}), ("tutor_session_id", {"kind": "tutor_training",
@@ -374,6 +377,8 @@ CHECKS = [
     Check("api.download_document",
           api("GET", lambda s: f"/api/v1/instances/{s.project_id}/documents/{s.document_id}"), viewers),
     Check("api.show_establishment", api("GET", lambda s: f"/api/v1/establishments/{s.uai}"), viewers),
+    Check("api.list_establishments", listed(api_ids("/api/v1/establishments?per_page=100", "uai"), lambda s: s.uai),
+          viewers),
     # Monitoring and steering (issue 7): the dashboard for gestionnaires (their territory) and process owners;
     # operations with an input refused or a state that does not allow them, so that targets stay as they were.
     Check("monitoring.dashboard", listed(web_page("/suivi/?processus=hosting_project"),
@@ -381,6 +386,10 @@ CHECKS = [
     Check("monitoring.export_csv", listed(web_page("/suivi/export.csv?processus=hosting_project"),
                                           lambda s: f"\r\n{s.project_id};"), steerers),
     Check("monitoring.export_xlsx", web("GET", lambda s: "/suivi/export.xlsx"), monitors),
+    # The campaigns' funnels: each gestionnaire's territory counted, the place's department among them or not.
+    Check("monitoring.export_funnels_csv",
+          listed(web_page("/suivi/campagnes.csv"), lambda s: f";Territoire;Département {s.structure[-2:]};"), steerers),
+    Check("monitoring.export_funnels_xlsx", web("GET", lambda s: "/suivi/campagnes.xlsx"), monitors),
     Check("monitoring.heat_map", web("GET", lambda s: "/suivi/carte?processus=hosting_project"), monitors),
     Check("monitoring.migrate",
           web("POST", lambda s: "/suivi/migration", lambda s: {"dossier": str(s.project_id), "version": "0"}),
@@ -404,6 +413,16 @@ CHECKS = [
                                       lambda s: {"version": 0}), lambda place: {"pilote"}),
     Check("api.task_candidates", api("GET", lambda s: f"/api/v1/tasks/{s.tasks['referent']}/candidates"),
           steerers),
+    # A dossier's timers, fired now or moved (issue 18): without a reason, so that the follow-up waits as it was.
+    Check("instances.fire_timer", web("POST", lambda s: f"/dossiers/{s.follow_up_id}/echeances/{s.timer_id}"
+                                      "/declenchement", lambda s: {"reason": ""}), steerers),
+    Check("instances.reschedule_timer", web("POST", lambda s: f"/dossiers/{s.follow_up_id}/echeances/{s.timer_id}"
+                                            "/deplacement", lambda s: {"due_at": "2027-11-03T09:00"}), steerers),
+    Check("api.fire_timer", api("POST", lambda s: f"/api/v1/instances/{s.follow_up_id}/timers/{s.timer_id}/fire",
+                                lambda s: {"reason": ""}), steerers),
+    Check("api.reschedule_timer",
+          api("POST", lambda s: f"/api/v1/instances/{s.follow_up_id}/timers/{s.timer_id}/reschedule",
+              lambda s: {"due_at": "2027-11-03T09:00"}), steerers),
     Check("api.reassign_task", api("POST", lambda s: f"/api/v1/tasks/{s.tasks['referent']}/reassign",
                                    lambda s: {"person_id": 0}), steerers),
     Check("notifications.index", web("GET", lambda s: "/notifications/"), users),

@@ -15,7 +15,7 @@ from conftest import principal_of
 from follow_up_support import run_worker, to_follow_up
 from test_processes import do, ready, sample
 
-# The sample contract runs from 1 October 2027 to 31 May 2028: follow-ups from 1 November, every 30 days.
+# The sample contract runs from 1 October 2027 to 31 May 2028: follow-ups on the 1st of each month from November.
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)
 REMINDER = "Suivi mensuel en retard : Léa Martin"
 
@@ -63,12 +63,12 @@ def test_monthly_follow_up_task_appears_when_its_month_comes(followed, session, 
 def test_tuteur_cotuteur_or_referent_records_the_follow_up(followed, runtime, session, sessions, tmp_path):
     run_worker(sessions, tmp_path, FIRST_MONTH, session)
     run_worker(sessions, tmp_path, datetime(2027, 12, 1, 10, 0), session)
-    run_worker(sessions, tmp_path, datetime(2027, 12, 31, 10, 0), session)
+    run_worker(sessions, tmp_path, datetime(2028, 1, 1, 10, 0), session)
     assert len(ready(session, followed.id, "record_follow_up")) == 3
     for login in ("cotuteur.rennes", "referent.rennes", "tuteur.rennes"):
         do(runtime, session, followed.id, login, "record_follow_up", sample("record_follow_up"))
     assert ready(session, followed.id) == []
-    run_worker(sessions, tmp_path, datetime(2028, 1, 30, 10, 0), session)
+    run_worker(sessions, tmp_path, datetime(2028, 2, 1, 10, 0), session)
     with pytest.raises(Forbidden):
         do(runtime, session, followed.id, "tuteur.brest", "record_follow_up", sample("record_follow_up"))
 
@@ -102,7 +102,7 @@ def test_mission_runs_to_its_report_and_certificate(followed, runtime, session, 
     run_worker(sessions, tmp_path, datetime(2028, 2, 1, 10, 0), session)
     waiting = sorted(r.spec_id for r in ready(session, followed.id))
     assert waiting == ["mid_mission_review"] + ["record_follow_up"] * 3, (
-        "one pass catches up the months missed (1 and 31 December, 30 January) and the mid-mission")
+        "one pass catches up the months missed (1 December, 1 January, 1 February) and the mid-mission")
     do(runtime, session, followed.id, "referent.rennes", "mid_mission_review", sample("mid_mission_review"))
     for month in (2, 3, 4, 5):
         run_worker(sessions, tmp_path, datetime(2028, month, 20, 10, 0), session)

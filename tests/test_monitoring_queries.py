@@ -44,7 +44,8 @@ def test_dashboard_statements_do_not_grow_with_the_instances(session, runtime, b
         assert "55 dossiers correspondent aux filtres." in html and "Page suivante" in html
         assert re.search(r'data-step="review_project">\s*<td>[^<]*</td>\s*<td class="number">55</td>', html)
     assert many == few
-    assert max(few) <= 15
+    # About fifteen: the grouped passes, the campaigns, the structures and the campaigns' funnel are read once each.
+    assert max(few) <= 17
 
 
 def figures(session, login: str, filters: Filters):

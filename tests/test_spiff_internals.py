@@ -5,6 +5,8 @@ renamed private attribute or a changed behaviour fails here, by name.
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -103,3 +105,53 @@ def test_a_task_not_reached_is_removed_with_what_hangs_under_it(workflow):
     spiff_internals.remove_task(workflow, report.id)
     assert report.id not in workflow.tasks
     assert not any(task_id in workflow.tasks for task_id in below)
+
+
+def test_an_armed_timer_is_moved_and_fires_at_its_new_deadline(workflow):
+    check = task_named(workflow, "check")
+    check.data["fail"] = False
+    spiff_internals.make_ready(check)
+    workflow.do_engine_steps()
+    wait = task_named(workflow, "wait")
+    with pytest.raises(ValueError):
+        spiff_internals.move_timer(task_named(workflow, "report"), datetime.now(UTC))
+    spiff_internals.move_timer(wait, datetime.now(UTC) + timedelta(days=3))
+    assert datetime.fromisoformat(spiff_internals.armed_timer_value(wait)) > datetime.now(UTC) + timedelta(2)
+    workflow.refresh_timers()
+    assert wait.state == TaskState.WAITING, "a deadline moved later holds the timer"
+    spiff_internals.move_timer(wait, datetime.now(UTC) - timedelta(seconds=1))
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+    assert wait.state == TaskState.COMPLETED
+    assert task_named(workflow, "report").state == TaskState.READY
+
+
+CYCLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="cycle" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="month" />
+    <bpmn:intermediateCatchEvent id="month">
+      <bpmn:timerEventDefinition><bpmn:timeCycle>"R3/2030-01-31T09:00:00/P1M"</bpmn:timeCycle></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="month" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_cycle_is_armed_with_its_count_and_next_occurrence_which_moves_alone():
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(CYCLE)
+    workflow = BpmnWorkflow(parser.get_spec("cycle"))
+    workflow.do_engine_steps()
+    month = task_named(workflow, "month")
+    value = spiff_internals.armed_timer_value(month)
+    assert value["cycles"] == 3 and datetime.fromisoformat(value["next"]).day == 31
+    spiff_internals.set_armed_timer_value(month, {**value, "mine": True})
+    assert spiff_internals.armed_timer_value(month)["mine"] is True
+    moved = datetime(2030, 2, 3, 8, 0, tzinfo=UTC)
+    spiff_internals.move_timer(month, moved)
+    value = spiff_internals.armed_timer_value(month)
+    assert (value["cycles"], datetime.fromisoformat(value["next"])) == (3, moved), "the count stays"

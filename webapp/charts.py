@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.views.funnel import Comparison
 from engine.views.monitoring import Week
 
 WIDTH, HEIGHT = 720, 240
@@ -43,3 +44,24 @@ def weekly_chart(weeks: list[Week]) -> dict:
     return {"width": WIDTH, "height": HEIGHT, "bars": bars, "labels": labels, "ticks": ticks, "weeks": weeks,
             "left": MARGIN_LEFT, "right": WIDTH - 8, "baseline": MARGIN_TOP + plot_height,
             "label_y": HEIGHT - MARGIN_BOTTOM + 18}
+
+
+FUNNEL_LABELS, FUNNEL_ROW, FUNNEL_BAR = 150, 44, 16
+
+
+def funnel_chart(comparison: Comparison) -> dict:
+    """Geometry of a campaign's funnel beside the previous campaign's a year earlier: per stage, a bar for each,
+    its value written after it."""
+    stages = comparison.stages()
+    peak = max([now for *_, now, _then in stages] + [then for *_, then in stages] + [1])
+    plot_width = WIDTH - FUNNEL_LABELS - 48
+    rows = []
+    for index, (stage, label, now, then) in enumerate(stages):
+        top = MARGIN_TOP + index * FUNNEL_ROW
+        bars = []
+        for offset, value, kind in ((0, now, "now"), (FUNNEL_BAR + 2, then, "then")):
+            width = plot_width * value / peak
+            bars.append(Bar(FUNNEL_LABELS, top + offset, round(width, 1), FUNNEL_BAR, value, kind))
+        rows.append({"stage": stage, "label": label, "label_y": top + FUNNEL_BAR + 5, "bars": bars})
+    return {"width": WIDTH, "height": MARGIN_TOP * 2 + len(stages) * FUNNEL_ROW - 8, "rows": rows,
+            "left": FUNNEL_LABELS, "comparison": comparison}

@@ -1,11 +1,16 @@
-"""Command-line tasks: prepare the database, deploy processes, load demo data."""
+"""Command-line tasks: prepare the database, deploy processes, load the demo data and play its story."""
 from __future__ import annotations
+
+import logging
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
 
 from engine.db import upgrade_database
-from engine.demo import load_demo_data
+from engine.demo import DEMO_PASSWORD, load_demo_data
+from engine.demo_cast import DEMO_PATH
+from engine.demo_story import StoryError, play_demo_story, story_can_start
 from engine.mail import deliver_pending, transport_from_settings
 from engine.runtime.deployment import DeploymentError, deploy, read_definition_files
 from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli
@@ -38,8 +43,32 @@ def setup_command(demo: bool) -> None:
     _deploy()
     if demo:
         with _sessions()() as session:
+            _play_story(session)
             load_demo_data(session)
         click.echo("Données de démonstration chargées.")
+
+
+def _play_story(session) -> None:
+    """The demo story, on a database without campaigns or dossiers only: a second `make run` keeps what users did."""
+    if not story_can_start(session):
+        click.echo("La base contient déjà des campagnes ou des dossiers : l'histoire de démonstration n'est pas "
+                   "rejouée (supprimez instance/campagne.db pour repartir d'une démonstration neuve).")
+        return
+    # The story completes hundreds of tasks and writes a few dozen PDFs: its own lines say what happens.
+    chatty = {name: logging.getLogger(name).level for name in ("engine.runtime", "weasyprint")}
+    for name in chatty:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        report = play_demo_story(session, settings_of().storage_dir, datetime.now(), say=click.echo)
+    except StoryError as error:
+        raise click.ClickException(f"Histoire de démonstration interrompue : {error}") from error
+    finally:
+        for name, level in chatty.items():
+            logging.getLogger(name).setLevel(level)
+    click.echo(f"Histoire jouée : {report.dossiers} dossiers, {report.ready_tasks} tâches à faire, "
+               f"{report.messages} courriels en file d'attente. Parcours du jour (mot de passe {DEMO_PASSWORD}) :")
+    for step, login, _task, what in DEMO_PATH:
+        click.echo(f"  étape {step} : {login} — {what}")
 
 
 @click.group("processes")

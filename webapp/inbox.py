@@ -1,4 +1,4 @@
-"""Home page: the campaign, what the user has to do next, their schools' files."""
+"""Home page: the campaigns in progress and in preparation, what the user has to do next, their schools' files."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,12 +7,19 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine.campaign.campaigns import current_campaign
+from engine.campaign.campaigns import campaigns_in_view, current_campaign
 from engine.campaign.school_files import school_cards
 from engine.directory.lookups import profile_problems
 from engine.models import Structure
-from engine.views.next_steps import missing_trainings, owner_attention, review_queue, task_groups, trainings_to_attend
-from engine.views.queries import actionable_tasks
+from engine.views.next_steps import (
+    missing_trainings,
+    owner_attention,
+    review_queue,
+    task_groups,
+    trainings_to_attend,
+    waiting_lines,
+)
+from engine.views.queries import actionable_tasks, campaigns_of, live_projects
 from webapp.auth import principal
 from webapp.database import db_session
 
@@ -22,16 +29,26 @@ bp = Blueprint("inbox", __name__)
 @bp.route("/")
 @login_required
 def home():
-    """Say what the user has to do next: tasks by kind, school files, trainings, reviews, incidents."""
+    """Say what the user has to do next: tasks by kind, school files, trainings, reviews, incidents, and the dates
+    their dossiers wait for."""
     session = db_session()
     me = principal()
     campaign = current_campaign(session)
     now = datetime.now()
+    in_view = campaigns_in_view(session, now.date())
     rows = actionable_tasks(session, me)
     structures = list(session.scalars(select(Structure).where(Structure.code.in_(me.structures))))
+    schools = school_cards(session, me, campaign, now.date())
+    trainings, missing = trainings_to_attend(session, me, now.date()), missing_trainings(session, me)
+    # The schools' projects of the other campaign in view: the cards show the open campaign's.
+    other_years = [view.school_year for view in in_view if campaign is None or view.school_year != campaign.school_year]
     return render_template("inbox/home.html", rows=rows, groups=task_groups(rows, now), campaign=campaign,
-                           schools=school_cards(session, me, campaign, now.date()), structures=structures,
-                           trainings=trainings_to_attend(session, me, now.date()),
-                           missing_trainings=missing_trainings(session, me), reviews=review_queue(session, me, now),
-                           attention=owner_attention(session, me, now),
+                           campaigns_in_view=in_view, phases={view.school_year: view.phase_label for view in in_view},
+                           other_projects=live_projects(session, [card["establishment"].id for card in schools],
+                                                        other_years),
+                           campaign_of=campaigns_of(session, [item.training.instance_id for item in trainings]
+                                                    + [item.mission.instance_id for item in missing]),
+                           schools=schools, structures=structures, trainings=trainings, missing_trainings=missing,
+                           reviews=review_queue(session, me, now),
+                           attention=owner_attention(session, me, now), waiting=waiting_lines(session, me),
                            profile_problems=profile_problems(current_user.person), today=now.date(), now=now)

@@ -1,4 +1,5 @@
-"""What an instance's page adds for those who follow and steer it: diagram, people, assignees, operations."""
+"""What an instance's page adds for those who follow and steer it: diagram, people, assignees, what it waits for,
+operations."""
 from __future__ import annotations
 
 import logging
@@ -14,11 +15,12 @@ from engine.runtime.deployment import bundle_for
 from engine.views.diagrams import TaskDates, instance_views
 from engine.views.history import open_tasks
 from engine.views.instance_detail import current_tasks, documents_by_task, people_involved
+from engine.views.waiting import waiting_events
 from webapp.operations import operations_runtime
 from webapp.vendor import viewer_available
 
 log = logging.getLogger(__name__)
-OPERATIONS = ("suspend", "resume", "terminate", "reassign", "retry", "migrate")
+OPERATIONS = ("suspend", "resume", "terminate", "reassign", "timer", "retry", "migrate")
 
 
 def _task_dates(session: Session, instance_id: int) -> TaskDates:
@@ -37,7 +39,8 @@ def _task_dates(session: Session, instance_id: int) -> TaskDates:
 
 def steering_context(session: Session, principal: Principal, instance, ready_rows: list[TaskRow] | None = None,
                      documents: list[Document] | None = None) -> dict:
-    """Template values of the instance page: diagrams, people involved, current tasks, allowed operations.
+    """Template values of the instance page: diagrams, people involved, current tasks, timers waited on, allowed
+    operations.
 
     `ready_rows` and `documents` are the instance's ready task rows and documents when the page has them.
     """
@@ -65,4 +68,4 @@ def steering_context(session: Session, principal: Principal, instance, ready_row
             "people": people_involved(session, instance, ready_rows),
             "current": current_tasks(session, ready_rows),
             "documents_by_task": documents_by_task(documents), "allowed": allowed,
-            "migration_targets": targets, "now_moment": datetime.now()}
+            "migration_targets": targets, "now_moment": datetime.now(), "waiting": waiting_events(session, instance)}

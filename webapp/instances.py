@@ -1,4 +1,4 @@
-"""Instances: the list a gestionnaire or process owner follows, one instance's page, starting one."""
+"""Instances: the list a gestionnaire or process owner follows, one instance's page, starting one, its timers."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,20 +7,25 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine.access import can_act, require_view
+from engine.access import can_act, require_operate, require_view
 from engine.campaign import campaigns, trainings
 from engine.campaign.campaigns import CampaignRefused, ProjectExists
 from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
 from engine.errors import Conflict, StartRefused
+from engine.forms import Confirmation
 from engine.models import Establishment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
+from engine.ops.operations import OperationRefused, checked_reason
+from engine.ops.timer_control import TimerControl, TimerGone
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import ProcessRuntime
 from engine.views.history import instance_history, open_tasks
 from engine.views.queries import InstanceSearch, search_instances
+from engine.views.waiting import waiting_event
 from webapp.auth import principal
 from webapp.config import runtime_settings_of
+from webapp.confirmation import confirmation_page, confirmed
 from webapp.database import db_session
 from webapp.instance_steering import steering_context
 from webapp.operations import operations_runtime
@@ -40,12 +45,18 @@ def runtime() -> ProcessRuntime:
 @login_required
 def index():
     """List the instances within the user's scope, with filters."""
+    session = db_session()
     process = request.args.get("processus", "")
     status = request.args.get("statut", "")
+    campaign = request.args.get("campagne", "")
+    known = campaigns.all_campaigns(session)
     search = InstanceSearch(process=process if process in PROCESS_LABELS else None,
-                            status=status if status in INSTANCE_STATUSES else None)
-    page = search_instances(db_session(), principal(), search, requested_page(), PAGE_SIZE)
+                            status=status if status in INSTANCE_STATUSES else None,
+                            campaign=campaign if any(c.school_year == campaign for c in known) else None)
+    page = search_instances(session, principal(), search, requested_page(), PAGE_SIZE)
     return render_template("instances/index.html", page=page, process=process, status=status,
+                           campaign=search.campaign or "", campaigns=known,
+                           phases=campaigns.phase_labels(known, date.today()),
                            processes=PROCESS_LABELS, statuses=INSTANCE_STATUSES)
 
 
@@ -121,3 +132,60 @@ def _started(instance: ProcessInstance):
         return redirect(url_for("tasks.task", task_id=mine[0].id))
     return redirect(url_for("instances.show", instance_id=instance.id))
 
+
+
+def _timer_control() -> TimerControl:
+    return TimerControl(db_session(), runtime_settings_of(current_app))
+
+
+def _steered(instance_id: int) -> ProcessInstance:
+    """The instance of a timer operation; its refusals come back to its page with their message."""
+    instance = db_session().get(ProcessInstance, instance_id)
+    if instance is None:
+        abort(404)
+    redirect_refusals(url_for("instances.show", instance_id=instance_id), OperationRefused, Conflict)
+    return instance
+
+
+def _shown_due_at() -> datetime | None:
+    """The due time of the occurrence the page showed, so that one that fired or moved meanwhile is refused."""
+    try:
+        return datetime.fromisoformat(request.form.get("prevu", ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/<int:instance_id>/echeances/<timer_id>/declenchement", methods=("POST",))
+@login_required
+def fire_timer(instance_id: int, timer_id: str):
+    """Fire a waiting timer now, with a reason, once confirmed (process owners, gestionnaires of the territory)."""
+    instance = _steered(instance_id)
+    if not confirmed():
+        require_operate(principal(), instance, "timer")
+        reason = checked_reason(request.form.get("reason"), "ce déclenchement")
+        event = waiting_event(db_session(), instance, timer_id[:36])
+        if event is None or event.due_at != _shown_due_at():
+            raise TimerGone()
+        return confirmation_page(
+            Confirmation(title="Déclencher cette échéance maintenant ?",
+                         message="Le dossier avance aussitôt comme si la date était venue : les tâches qui suivent "
+                                 "arrivent dans les boîtes de réception. Le déclenchement et son motif sont inscrits "
+                                 "dans l'historique.",
+                         button="Déclencher maintenant"),
+            [("Dossier", instance.title), ("Échéance", event.text), ("Motif", reason)],
+            back_link={"url": url_for("instances.show", instance_id=instance_id), "label": instance.title},
+            cancel_url=url_for("instances.show", instance_id=instance_id))
+    _timer_control().fire_now(instance, timer_id[:36], principal(), request.form.get("reason"), _shown_due_at())
+    flash("L'échéance est déclenchée : le dossier a avancé.", "success")
+    return redirect(url_for("instances.show", instance_id=instance_id))
+
+
+@bp.route("/<int:instance_id>/echeances/<timer_id>/deplacement", methods=("POST",))
+@login_required
+def reschedule_timer(instance_id: int, timer_id: str):
+    """Move a waiting timer's due time, with a reason (process owners, gestionnaires of the territory)."""
+    instance = _steered(instance_id)
+    _timer_control().reschedule(instance, timer_id[:36], principal(), request.form.get("due_at"),
+                                request.form.get("reason"), _shown_due_at())
+    flash("L'échéance est déplacée.", "success")
+    return redirect(url_for("instances.show", instance_id=instance_id))

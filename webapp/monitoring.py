@@ -1,4 +1,5 @@
-"""Monitoring: the dashboard of a process version, its exports, its heat map, and migrating instances."""
+"""Monitoring: the dashboard of a process version, its exports, the campaigns compared, its heat map, and migrating
+instances."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,17 +9,19 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from engine.access import require_monitor, require_process_owner
+from engine.campaign.campaigns import all_campaigns, phase_labels
 from engine.models import Deployment, ProcessInstance
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.runtime.deployment import bundle_for
 from engine.views import monitoring
 from engine.views.diagrams import heat_views
+from engine.views.funnel import STAGES, campaign_funnels, funnel_csv, funnel_xlsx
 from engine.views.monitoring import Filters
 from engine.views.monitoring_heat import node_heat
 from engine.views.monitoring_list import all_instances, csv_lines, xlsx_bytes
 from engine.views.monitoring_page import dashboard_figures, filter_choices
 from webapp.auth import principal
-from webapp.charts import weekly_chart
+from webapp.charts import funnel_chart, weekly_chart
 from webapp.database import db_session
 from webapp.operations import operations_runtime
 from webapp.paging import PAGE_SIZE, requested_page
@@ -57,7 +60,10 @@ def dashboard():
     newer = [d for d in deployments if filters.process_id in d.process_ids]
     return render_template(
         "monitoring/dashboard.html", filters=filters, errors=errors, processes=processes,
-        choices=filter_choices(session, me, filters, deployments, board.version_counts),
+        choices=filter_choices(session, me, filters, deployments, now.date(), board.version_counts, board.campaigns,
+                               board.structures),
+        phases=board.phases, funnels=board.funnels, stages=STAGES,
+        funnel_charts=[funnel_chart(c) for c in board.funnels.comparisons] if board.funnels else [],
         counts=board.counts, steps=board.steps, overdue=board.overdue, overdue_total=board.overdue_total,
         territories=board.territories, networks=board.networks, chart=weekly_chart(board.weeks),
         page=board.page, now=now, wait_fr=monitoring.wait_fr,
@@ -102,6 +108,32 @@ def export_xlsx():
         "Content-Disposition": f'attachment; filename="{_export_name(filters, "xlsx")}"'})
 
 
+def _funnels():
+    """The campaigns' funnels for the request's filters (the process is always that of hosting projects)."""
+    session = db_session()
+    filters, _errors, _processes, _deployments = _filters()
+    today = date.today()
+    return campaign_funnels(session, principal(), filters, today, phase_labels(all_campaigns(session), today))
+
+
+@bp.route("/campagnes.csv")
+@login_required
+def export_funnels_csv():
+    """The campaigns' funnels as CSV (UTF-8, `;`): today, and the previous campaigns a year earlier."""
+    require_monitor(principal())
+    return Response(funnel_csv(_funnels()), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="campagnes-{date.today().isoformat()}.csv"'})
+
+
+@bp.route("/campagnes.xlsx")
+@login_required
+def export_funnels_xlsx():
+    """The campaigns' funnels as an Excel workbook."""
+    require_monitor(principal())
+    return Response(funnel_xlsx(_funnels()), mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="campagnes-{date.today().isoformat()}.xlsx"'})
+
+
 @bp.route("/carte")
 @login_required
 def heat_map():
@@ -119,7 +151,7 @@ def heat_map():
     views = heat_views(bundle.files, filters.process_id, {p: bundle.process_name(p) for p in bundle.specs},
                        node_heat(session, principal(), filters, datetime.now()))
     return render_template("monitoring/heat_map.html", filters=filters, errors=errors, processes=processes,
-                           choices=filter_choices(session, principal(), filters, deployments),
+                           choices=filter_choices(session, principal(), filters, deployments, date.today()),
                            deployment=deployment, views=views, viewer=viewer_available())
 
 

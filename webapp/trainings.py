@@ -8,6 +8,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from engine.access import can_manage_training
+from engine.campaign.campaigns import campaigns_in_view
 from engine.campaign.training_tracking import training_tracking
 from engine.campaign.trainings import (
     RegistrationRefused,
@@ -23,6 +24,7 @@ from engine.campaign.trainings import (
     visible_sessions,
 )
 from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
+from engine.views.queries import campaigns_of
 from handlers.rules import TRAININGS
 from webapp.auth import principal
 from webapp.database import db_session
@@ -56,7 +58,10 @@ def index():
     upcoming = sorted((t for t in trainings if t.session_date >= today), key=lambda t: t.session_date)
     past = [t for t in trainings if t.session_date < today]
     structures = list(session.scalars(select(Structure).where(Structure.code.in_(principal().structures))))
-    return render_template("trainings/index.html", upcoming=upcoming, past=past, structures=structures)
+    # Each session belongs to the campaign it was planned in.
+    phases = {view.school_year: view.phase_label for view in campaigns_in_view(session, today)}
+    return render_template("trainings/index.html", upcoming=upcoming, past=past, structures=structures,
+                           campaign_of=campaigns_of(session, [t.instance_id for t in trainings]), phases=phases)
 
 
 @bp.route("/<int:session_id>")

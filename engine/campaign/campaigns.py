@@ -1,13 +1,20 @@
 """Campaigns: opened and closed by process owners, one hosting project per school, a submission deadline.
 
-A campaign is the school year of the missions (2027-2028: missions starting
-from September 2027). One campaign is open at a time; référents start their
-school's hosting project in it until the submission deadline, after which only
-a reopening granted by a gestionnaire of the school's territory lets them
-submit. Rules live here so that the web pages and the API say the same thing.
+A campaign is the school year of the missions (2027-2028: missions from
+1 September 2027 to 31 August 2028). One campaign is open at a time; référents
+start their school's hosting project in it until the submission deadline, after
+which only a reopening granted by a gestionnaire of the school's territory lets
+them submit. Rules live here so that the web pages and the API say the same thing.
+
+Two campaigns live at once: the one *in progress*, whose school year contains
+today (its volunteers are in mission), and the one *in preparation*, open for a
+later school year (its hosting projects are designed and reviewed). Closing a
+campaign only stops new projects; its instances go on.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -70,6 +77,94 @@ def campaign_of_year(session: Session, school_year: str | None) -> Campaign | No
 def all_campaigns(session: Session) -> list[Campaign]:
     """Every campaign, the most recent first."""
     return list(session.scalars(select(Campaign).order_by(Campaign.school_year.desc())))
+
+
+def school_year_of(day: date) -> str:
+    """The school year a day belongs to: from 1 September 2026 to 31 August 2027, "2026-2027"."""
+    first = day.year if day.month >= 9 else day.year - 1
+    return f"{first}-{first + 1}"
+
+
+def school_year_bounds(school_year: str) -> tuple[date, date]:
+    """First and last day of a school year's missions: 1 September and 31 August."""
+    first = int(school_year[:4])
+    return date(first, 9, 1), date(first + 1, 8, 31)
+
+
+def previous_school_year(school_year: str) -> str:
+    """The school year before: "2026-2027" for "2027-2028"."""
+    first = int(school_year[:4]) - 1
+    return f"{first}-{first + 1}"
+
+
+def campaign_in_progress(session: Session, today: date) -> Campaign | None:
+    """The campaign whose school year contains today, open or closed: its volunteers are in mission."""
+    return campaign_of_year(session, school_year_of(today))
+
+
+def campaign_in_preparation(session: Session, today: date | None = None) -> Campaign | None:
+    """The open campaign of a school year after today's, in which new hosting projects start; None when the open
+    campaign (if any) is the one in progress. `today` defaults to the real date."""
+    later = school_year_of(today or date.today())
+    return session.scalar(select(Campaign).where(Campaign.closed_at.is_(None), Campaign.school_year > later)
+                          .order_by(Campaign.school_year.desc()).limit(1))
+
+
+PHASES = {"in_progress": "en cours", "in_preparation": "en préparation"}
+
+
+@dataclass(frozen=True)
+class CampaignInView:
+    """A campaign as the pages name it today: in progress or in preparation, with its key dates."""
+
+    campaign: Campaign
+    phase: str
+
+    @property
+    def school_year(self) -> str:
+        """The campaign's school year, "2026-2027"."""
+        return self.campaign.school_year
+
+    @property
+    def phase_label(self) -> str:
+        """« en cours » or « en préparation »."""
+        return PHASES[self.phase]
+
+    @property
+    def label(self) -> str:
+        """« Campagne 2026-2027 (en cours) »."""
+        return f"Campagne {self.school_year} ({self.phase_label})"
+
+    @property
+    def missions_from(self) -> date:
+        """First day of the school year of the missions."""
+        return school_year_bounds(self.school_year)[0]
+
+    @property
+    def missions_to(self) -> date:
+        """Last day of the school year of the missions."""
+        return school_year_bounds(self.school_year)[1]
+
+
+def in_view(campaigns: Iterable[Campaign], today: date) -> list[CampaignInView]:
+    """Among campaigns, the one in progress then the one in preparation (each when there is one)."""
+    campaigns, current = list(campaigns), school_year_of(today)
+    found = [CampaignInView(c, "in_progress") for c in campaigns if c.school_year == current][:1]
+    later = sorted((c for c in campaigns if c.closed_at is None and c.school_year > current),
+                   key=lambda c: c.school_year)
+    if later:
+        found.append(CampaignInView(later[-1], "in_preparation"))
+    return found
+
+
+def campaigns_in_view(session: Session, today: date) -> list[CampaignInView]:
+    """The campaign in progress then the campaign in preparation, those that exist, in one statement."""
+    return in_view(session.scalars(select(Campaign).where(Campaign.school_year >= school_year_of(today))), today)
+
+
+def phase_labels(campaigns: Iterable[Campaign], today: date) -> dict[str, str]:
+    """School year → « en cours » or « en préparation », for the campaigns in view among these."""
+    return {view.school_year: view.phase_label for view in in_view(campaigns, today)}
 
 
 def _parse_date(form: dict, name: str, errors: dict) -> date | None:

@@ -41,7 +41,7 @@ from engine.runtime.deployment import ProcessBundle, bundle_for, current_deploym
 from engine.runtime.handler_context import HandlerContexts
 from engine.runtime.store import InstanceStore, LoadedWorkflow
 from engine.runtime.tasks import spiff_form
-from engine.runtime.timers import engine_clock, find_task
+from engine.runtime.timers import align_calendar_cycles, engine_clock, find_task
 from engine.uploads import Attachments, max_upload_bytes
 
 log = logging.getLogger(__name__)
@@ -274,4 +274,6 @@ class ProcessRuntime:
             # The element in its own process (a call activity's child may fail): where the diagram marks it.
             instance.incident_node = (f"{failed.workflow.spec.name}:{failed.task_spec.bpmn_id}"
                                       if failed is not None else None)
+        # A monthly cycle that fired (or was armed) takes its next occurrence on the calendar, not 31 days on.
+        align_calendar_cycles(workflow)
 

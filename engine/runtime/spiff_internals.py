@@ -1,13 +1,15 @@
 """The SpiffWorkflow 3.2 internals the engine relies on, and only here.
 
 SpiffWorkflow has no public way to splice a task out of a tree (compaction, version migration), to put a
-failed task back to READY (retry after an incident) or to read a timer's armed deadline. These helpers reach
+failed task back to READY (retry after an incident), or to read or move a timer's armed deadline (operators
+firing or rescheduling a timer, monthly cycles kept on calendar months). These helpers reach
 the private attributes that do it. `pyproject.toml` pins SpiffWorkflow to the 3.2 line, and
 tests/test_spiff_internals.py exercises every helper on a real workflow: an upgrade that renames or changes
 one of them fails there, by name, instead of corrupting instances.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from importlib.metadata import version
 from typing import Any
 from uuid import UUID
@@ -62,3 +64,23 @@ def make_ready(task: Task) -> None:
 def armed_timer_value(task: Task) -> dict | str | None:
     """What a timer event task was armed with (its deadline or cycle), None before it is armed."""
     return task._get_internal_data("event_value")
+
+
+def set_armed_timer_value(task: Task, value: dict | str) -> None:
+    """Replace what a timer event task is armed with (as `armed_timer_value` returns it)."""
+    task._set_internal_data(event_value=value)
+
+
+def move_timer(task: Task, when: datetime) -> None:
+    """Give an armed timer a new deadline (an aware time); a cycle moves only its next occurrence.
+
+    A date or duration timer is armed with an ISO time, which SpiffWorkflow compares with the clock on every
+    refresh; a cycle with a dict whose `next` is the coming occurrence (its count and period stay).
+    """
+    value = armed_timer_value(task)
+    if value is None:
+        raise ValueError(f"la minuterie {task.task_spec.bpmn_id} n'est pas armée")
+    if isinstance(value, dict):
+        set_armed_timer_value(task, {**value, "next": when.isoformat()})
+    else:
+        set_armed_timer_value(task, when.isoformat())

@@ -76,7 +76,7 @@ def sync_task_rows(session: Session, workflow: BpmnWorkflow, instance: ProcessIn
             place=place.get("number") if isinstance(place, dict) else None,
             state="ready",
             created_at=now,
-            due_at=due_date(task.task_spec, now),
+            due_at=due_date(task.task_spec, now, task.data),
         ))
     return titles
 

@@ -8,13 +8,23 @@ the clock of that runtime instead; outside `engine_clock` it reads the real time
 Each waiting timer of an instance is kept as a `timer` row (due time, element
 id), written in the same transaction as the instance's state: a worker finds
 due timers with one indexed query instead of loading every instance.
+
+A cycle counted in months or years (`R7/2027-11-01T09:00:00/P1M`) stays on the
+calendar: SpiffWorkflow turns its period into seconds once, at the first month's
+length, so that 1 October + 31 days + 31 days would drift to 2 December. After
+each run of the engine, `align_calendar_cycles` puts the next occurrence of such
+a cycle back on the start's day, counted from the start (see `due_dates.shifted`).
+
+Analysts may give a timer event the phrase that says what an instance waits
+for (`<spiffworkflow:property name="waitingLabel" value="Prochain suivi mensuel"/>`);
+without it, the element's name is used (`timer_label`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
@@ -32,6 +42,8 @@ from sqlalchemy.orm import Session
 
 from engine.models import ProcessInstance, TaskRow, Timer
 from engine.runtime import spiff_internals
+from engine.runtime.deployment import ProcessBundle
+from engine.runtime.due_dates import parse_duration, shifted
 
 Clock = Callable[[], datetime]
 _CLOCK: ContextVar[Clock | None] = ContextVar("engine_clock", default=None)
@@ -149,3 +161,75 @@ def _set_due_dates(session: Session, instance: ProcessInstance, workflow: BpmnWo
             row = new_rows.get(str(sibling.id))
             if row is not None and row.due_at is None:
                 row.due_at = due_at
+
+
+# Where a cycle's armed value keeps its calendar: first occurrence, period, repetitions, and the count of cycles
+# left when its next occurrence was last put on the calendar. None: the cycle is not counted in months.
+CALENDAR = "calendar"
+LABEL_PROPERTY = "waitingLabel"
+
+
+def _calendar_of(task, definition: CycleTimerEventDefinition) -> dict | None:
+    """The calendar of a cycle whose period has months or years, from its expression; None for other cycles."""
+    try:
+        expression = task.workflow.script_engine.evaluate(task, definition.expression)
+        repeat, start, period = str(expression).upper().replace("--", "/").split("/")
+        parsed = parse_duration(period)
+        first = datetime.fromisoformat(start)
+        repetitions = int(repeat.removeprefix("R") or -1)
+    except Exception:  # an expression SpiffWorkflow reads its own way (no start, a week date) keeps its seconds
+        return None
+    if parsed is None or not (parsed.get("months") or parsed.get("years")):
+        return None
+    return {"start": first.isoformat(), "period": period, "repeat": repetitions}
+
+
+def align_calendar_cycles(workflow: BpmnWorkflow) -> None:
+    """Put the next occurrence of every cycle counted in months back on the calendar after it fired.
+
+    Only a cycle that fired since it was last aligned moves: an occurrence an operator rescheduled keeps its
+    new time until it fires, and the one after it falls on the calendar again.
+    """
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, CycleTimerEventDefinition):
+            continue
+        value = spiff_internals.armed_timer_value(task)
+        if not isinstance(value, dict) or value.get("cycles") == 0:
+            continue
+        if CALENDAR in value:
+            calendar = value[CALENDAR]
+            if calendar is None or calendar["cycles"] == value["cycles"]:
+                continue
+        else:
+            calendar = _calendar_of(task, definition)
+            if calendar is None:
+                spiff_internals.set_armed_timer_value(task, {**value, CALENDAR: None})
+                continue
+        # SpiffWorkflow counts cycles down from the repetitions (below -1 for an unbounded cycle): the
+        # difference is how many occurrences have fired.
+        fired = calendar["repeat"] - value["cycles"]
+        moment = shifted(datetime.fromisoformat(calendar["start"]), parse_duration(calendar["period"]) or {}, fired)
+        # A start without offset is local time on each occurrence's own day: 9:00 stays 9:00 across a change of
+        # summer time (SpiffWorkflow would keep the offset of the day it started).
+        aware = moment if moment.tzinfo is not None else moment.astimezone()
+        spiff_internals.set_armed_timer_value(task, {
+            **value, "next": aware.astimezone(UTC).isoformat(), CALENDAR: {**calendar, "cycles": value["cycles"]}})
+
+
+def timer_label(task_spec) -> str:
+    """What an instance waiting on a timer event waits for: the analyst's `waitingLabel`, else its name."""
+    properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+    label = properties.get(LABEL_PROPERTY)
+    if isinstance(label, str) and label.strip():
+        return label.strip()
+    return task_spec.bpmn_name or task_spec.bpmn_id
+
+
+def label_of_element(bundle: ProcessBundle, process_id: str, element_id: str) -> str:
+    """What an instance of a process waits for at a timer element of its deployment (the element id if gone)."""
+    for spec in (bundle.specs.get(process_id), *bundle.subprocess_specs.get(process_id, {}).values()):
+        task_spec = spec.task_specs.get(element_id) if spec is not None else None
+        if task_spec is not None:
+            return timer_label(task_spec)
+    return element_id

@@ -6,7 +6,7 @@ from datetime import date
 from typing import NoReturn
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 import handlers
 from engine.directory.lookups import SqlDirectory
@@ -28,6 +28,8 @@ EVENT_LABELS = {
     "migrated": "Migration de version",
     "anonymised": "Anonymisation",
     "timer": "Échéance atteinte",
+    "timer_fired": "Échéance déclenchée sans attendre",
+    "timer_moved": "Échéance déplacée",
     "event": "Événement",
 }
 
@@ -116,3 +118,16 @@ def open_tasks(session: Session, instance_id: int) -> list[TaskRow]:
     return list(session.scalars(
         select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.state == "ready").order_by(TaskRow.created_at)
     ))
+
+
+def open_tasks_of(session: Session, instance_ids: list[int]) -> dict[int, list[TaskRow]]:
+    """Ready tasks of several instances (a page of a list) in one query, oldest first, by instance id."""
+    found: dict[int, list[TaskRow]] = {instance_id: [] for instance_id in instance_ids}
+    if not instance_ids:
+        return found
+    # Each task's instance is already in the caller's hands: joining it again for every row would be waste.
+    for task in session.scalars(select(TaskRow).options(lazyload(TaskRow.instance))
+                                .where(TaskRow.instance_id.in_(instance_ids), TaskRow.state == "ready")
+                                .order_by(TaskRow.created_at, TaskRow.id)):
+        found[task.instance_id].append(task)
+    return found

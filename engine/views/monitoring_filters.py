@@ -1,6 +1,7 @@
 """What a dashboard request looks at: its filters, read from the query string, and their SQL conditions."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -14,6 +15,7 @@ from engine.models.runtime import INSTANCE_STATUSES
 from engine.views.queries import territory_clause
 
 NETWORKS = ("SGEC", "CNEAP")
+SCHOOL_YEAR = re.compile(r"^[0-9]{4}-[0-9]{4}$")
 
 
 @dataclass
@@ -29,12 +31,13 @@ class Filters:
     status: str | None = None
     started_from: date | None = None
     started_to: date | None = None
+    campaign: str | None = None
 
     def query_args(self) -> dict[str, str]:
         """The filters as query parameters, to rebuild links and exports."""
         values = {"processus": self.process_id, "version": self.version, "territoire": self.territory,
                   "reseau": self.network, "etablissement": self.establishment_uai, "etape": self.step,
-                  "statut": self.status, "du": self.started_from, "au": self.started_to}
+                  "statut": self.status, "du": self.started_from, "au": self.started_to, "campagne": self.campaign}
         return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
 
@@ -60,6 +63,10 @@ def parse_filters(args: Mapping[str, str], default_process: str) -> tuple[Filter
         filters.network = None
     filters.establishment_uai = (text("etablissement", 8) or "").upper() or None
     filters.step = text("etape")
+    filters.campaign = text("campagne", 9)
+    if filters.campaign is not None and not SCHOOL_YEAR.match(filters.campaign):
+        errors.append(f"Campagne « {filters.campaign} » illisible (attendu : 2026-2027) : filtre ignoré.")
+        filters.campaign = None
     filters.status = text("statut", 12)
     if filters.status is not None and filters.status not in INSTANCE_STATUSES:
         errors.append(f"Statut « {filters.status} » inconnu : filtre ignoré.")
@@ -78,9 +85,11 @@ def parse_filters(args: Mapping[str, str], default_process: str) -> tuple[Filter
 
 
 def instance_conditions(session: Session, principal: Principal, filters: Filters, with_status: bool = True,
-                        with_version: bool = True) -> list:
+                        with_version: bool = True, with_campaign: bool = True) -> list:
     """SQL conditions on `process_instance` for the principal's scope and the filters."""
     conditions = [instance_filter(principal), ProcessInstance.process_id == filters.process_id]
+    if with_campaign:
+        conditions += _campaign(filters)
     if filters.territory:
         conditions.append(territory_clause(session, filters.territory))
     if filters.network:
@@ -104,6 +113,10 @@ def instance_conditions(session: Session, principal: Principal, filters: Filters
     return conditions + _version_and_status(filters, with_status, with_version)
 
 
+def _campaign(filters: Filters) -> list:
+    return [ProcessInstance.campaign == filters.campaign] if filters.campaign else []
+
+
 def _version_and_status(filters: Filters, with_status: bool = True, with_version: bool = True) -> list:
     conditions = []
     if with_version and filters.version is not None:
@@ -117,10 +130,14 @@ class Selection:
     """The SQL conditions of one dashboard request, built once: on instances, and on the tasks waiting in them."""
 
     def __init__(self, session: Session, principal: Principal, filters: Filters):
+        self.principal = principal
         self.filters = filters
+        # Without the campaign filter: the campaigns' funnels show the chosen campaign beside the previous one.
+        self.scope = instance_conditions(session, principal, filters, with_status=False, with_version=False,
+                                         with_campaign=False)
         # Without the version and status filters: the status counters ignore the latter, and the page's
         # grouped count of instances applies both itself.
-        self.counted = instance_conditions(session, principal, filters, with_status=False, with_version=False)
+        self.counted = [*self.scope, *_campaign(filters)]
         self.instances = [*self.counted, *_version_and_status(filters)]
         # Each waiting task reads its instance by primary key and tests the conditions on that row. They sit in
         # the select list, not the WHERE clause, so that no other index of the instances can serve the lookup:
@@ -133,4 +150,4 @@ class Selection:
     def narrowed(self) -> bool:
         """Whether a filter other than the version and the status narrows the instances."""
         f = self.filters
-        return any((f.territory, f.network, f.establishment_uai, f.step, f.started_from, f.started_to))
+        return any((f.territory, f.network, f.establishment_uai, f.step, f.started_from, f.started_to, f.campaign))

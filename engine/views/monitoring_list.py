@@ -123,7 +123,8 @@ def _with_waits(session: Session, rows) -> list[ListedInstance]:
     return listed
 
 
-def _safe(value: str | None) -> str:
+def spreadsheet_text(value: str | None) -> str:
+    """Text for a spreadsheet cell, with a leading quote when a spreadsheet would read it as a formula."""
     text = value or ""
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -134,10 +135,10 @@ def _moment(value: datetime | None) -> str:
 
 def export_values(item: ListedInstance, process_label: str) -> list:
     """The exported cells of one instance, in the order of `EXPORT_HEADERS` (dates as datetimes)."""
-    return [item.id, _safe(item.title), _safe(process_label), item.version, item.status_label,
-            _safe(item.establishment), _safe(item.uai), _safe(item.department), _safe(item.network),
-            _safe(item.campaign), _safe(item.current_step), item.waiting_since, item.due_at, item.created_at,
-            item.ended_at, _safe(item.incident)]
+    cell = spreadsheet_text
+    return [item.id, cell(item.title), cell(process_label), item.version, item.status_label, cell(item.establishment),
+            cell(item.uai), cell(item.department), cell(item.network), cell(item.campaign), cell(item.current_step),
+            item.waiting_since, item.due_at, item.created_at, item.ended_at, cell(item.incident)]
 
 
 def csv_lines(items: Iterable[ListedInstance], process_label: str) -> Iterator[str]:

@@ -3,7 +3,9 @@
 Tasks grouped by kind with their count, next due date and how many are
 late; the trainings a school's staff should attend or register volunteers
 to; for gestionnaires, the hosting projects waiting for a review in their
-territory; for process owners, what needs their attention on the dashboard.
+territory; for process owners, what needs their attention on the dashboard;
+for the staff of schools, the dates their dossiers wait for (the next monthly
+follow-up, the mid-mission review).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from engine.access import Principal, instance_filter
 from engine.campaign.missions import mandatory_status
 from engine.campaign.trainings import may_register_self, registerable_missions, visible_sessions
 from engine.models import ProcessInstance, TaskRow, TrainingSession, VolunteerMission
+from engine.views.waiting import UpcomingEvent, upcoming_in_establishments
 
 # The step where a gestionnaire accepts, refuses or sends back a hosting project (hosting_project.bpmn).
 REVIEW_STEP = "review_project"
@@ -25,11 +28,12 @@ REVIEW_STEP = "review_project"
 
 @dataclass
 class TaskGroup:
-    """Ready tasks of one kind: how many, the oldest one, the next due date and how many are late."""
+    """Ready tasks of one kind in one campaign: how many, the oldest one, the next due date and how many are late."""
 
     spec_id: str
     title: str
     first_task_id: str
+    campaign: str | None = None
     count: int = 0
     overdue: int = 0
     next_due: datetime | None = None
@@ -37,13 +41,15 @@ class TaskGroup:
 
 
 def task_groups(rows: Sequence[tuple[TaskRow, ProcessInstance, object]], now: datetime) -> list[TaskGroup]:
-    """The actionable tasks (`engine.views.queries.actionable_tasks` rows) grouped by kind, the most urgent first.
+    """The actionable tasks (`engine.views.queries.actionable_tasks` rows) grouped by kind and campaign (a
+    gestionnaire may review next year's projects while drawing up this year's last contracts), the most urgent first.
 
     Late groups come first, then those with the nearest due date, then the oldest waiting.
     """
-    groups: dict[str, TaskGroup] = {}
-    for task, _instance, _establishment in rows:
-        group = groups.setdefault(task.spec_id, TaskGroup(task.spec_id, task.title, task.id))
+    groups: dict[tuple[str, str | None], TaskGroup] = {}
+    for task, instance, _establishment in rows:
+        group = groups.setdefault((task.spec_id, instance.campaign),
+                                  TaskGroup(task.spec_id, task.title, task.id, instance.campaign))
         group.count += 1
         if task.due_at is not None:
             group.overdue += task.due_at < now
@@ -156,3 +162,9 @@ def owner_attention(session: Session, principal: Principal, now: datetime) -> At
         TaskRow.state == "ready", TaskRow.due_at < now, ProcessInstance.status != "suspended")).scalar_one()
     return Attention(incidents=statuses.get("incident", 0), suspended=statuses.get("suspended", 0),
                      overdue_tasks=overdue, running=statuses.get("running", 0))
+
+
+def waiting_lines(session: Session, principal: Principal, limit: int = 10) -> list[UpcomingEvent]:
+    """For a school's référents, tuteurs and cotuteurs, what their dossiers wait for that no one does: the nearest
+    timers (the next monthly follow-up, the mid-mission review, the end-of-mission report)."""
+    return upcoming_in_establishments(session, principal.all_establishments, limit)

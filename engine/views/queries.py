@@ -1,6 +1,7 @@
 """Read models for lists: a person's actionable tasks, and the instances they may follow, filtered."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ class InstanceSearch:
     step: str | None = None
     establishment_uai: str | None = None
     territory: str | None = None
+    campaign: str | None = None
 
 
 def actionable_tasks(session: Session,
@@ -64,6 +66,8 @@ def search_instances(session: Session, principal: Principal, search: InstanceSea
         query = query.where(Establishment.uai == search.establishment_uai.upper())
     if search.territory:
         query = query.where(territory_clause(session, search.territory))
+    if search.campaign:
+        query = query.where(ProcessInstance.campaign == search.campaign)
     return paginate(session, query.order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()),
                     page, per_page, clamp=clamp)
 
@@ -86,3 +90,28 @@ def live_project(session: Session, establishment_id: int, campaign: str) -> Proc
         ProcessInstance.establishment_id == establishment_id, ProcessInstance.process_id == "hosting_project",
         ProcessInstance.campaign == campaign, ProcessInstance.status.in_(LIVE_STATUSES),
     ).order_by(ProcessInstance.id.desc()).limit(1))
+
+
+def live_projects(session: Session, establishment_ids: Collection[int],
+                  campaigns: Collection[str]) -> dict[tuple[int, str], ProcessInstance]:
+    """The hosting project of each establishment in each campaign, by (establishment id, school year), in one
+    statement (`live_project` for many)."""
+    if not establishment_ids or not campaigns:
+        return {}
+    found: dict[tuple[int, str], ProcessInstance] = {}
+    for instance in session.scalars(select(ProcessInstance).where(
+            ProcessInstance.establishment_id.in_(establishment_ids), ProcessInstance.process_id == "hosting_project",
+            ProcessInstance.campaign.in_(campaigns), ProcessInstance.status.in_(LIVE_STATUSES),
+    ).order_by(ProcessInstance.id)):
+        # The latest wins, as in `live_project`.
+        found[(instance.establishment_id or 0, instance.campaign or "")] = instance
+    return found
+
+
+def campaigns_of(session: Session, instance_ids: Collection[int]) -> dict[int, str | None]:
+    """The campaign of each instance (trainings and missions are labelled with it), in one statement."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.campaign)
+                           .where(ProcessInstance.id.in_(instance_ids)))
+    return {instance_id: campaign for instance_id, campaign in rows}

@@ -15,6 +15,7 @@ from webapp.api import (  # noqa: F401 - registers the routes
     openapi,
     operations,
     tasks,
+    timers,
     tokens,
 )
 from webapp.api.common import bp, public

@@ -1,17 +1,54 @@
-"""School files through the API: what the platform knows of an establishment, and what is missing."""
+"""School files through the API: the establishments in the caller's scope, and what the platform knows of one."""
 from __future__ import annotations
 
-from flask import jsonify
+import re
+
+from flask import jsonify, url_for
 from sqlalchemy import select
 
 from engine.access import require_view_establishment
-from engine.campaign.campaigns import current_campaign
-from engine.directory.lookups import SqlDirectory, establishment_file, school_file
+from engine.directory.lookups import SqlDirectory, establishment_file
 from engine.models import Establishment
-from handlers.school_file import school_file_problems
-from webapp.api.common import UAI, bp, principal
+from engine.views.establishments import EstablishmentSearch, school_file_gaps, search_establishments
+from webapp.api.common import UAI, bp, principal, query_int, query_text
 from webapp.api.errors import ApiError
 from webapp.database import db_session
+
+# Department codes as the directory writes them: 01 to 95, 2A and 2B, 971 to 976 (checked loosely: an unknown
+# code lists nothing).
+DEPARTMENT = re.compile(r"^(?:[0-9]{2,3}|2[ABab])$")
+# Any printable text: control characters have no place in a name, and PostgreSQL refuses NUL.
+NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+
+
+def establishment_summary(establishment: Establishment, gaps: list[dict]) -> dict:
+    """An establishment as the list shows it: what GET /establishments/{uai} details, in short."""
+    return {
+        "id": establishment.id,
+        "uai": establishment.uai,
+        "name": establishment.name,
+        "city": establishment.city,
+        "department": establishment.department,
+        "network": establishment.network,
+        "pupil_count": establishment.pupil_count,
+        "pupil_count_year": establishment.pupil_count_year,
+        "complete": not gaps,
+        "url": url_for("api.show_establishment", uai=establishment.uai),
+    }
+
+
+@bp.get("/establishments")
+def list_establishments():
+    """The establishments within the caller's scope, filtered, one page at a time, by UAI."""
+    search = EstablishmentSearch(department=query_text("department", DEPARTMENT), uai=query_text("uai", UAI),
+                                 name=query_text("name", NAME))
+    page = query_int("page", 1, 1, 100_000)
+    per_page = query_int("per_page", 20, 1, 100)
+    # Not clamped, as /instances: a client walking the pages stops on the first empty one.
+    found = search_establishments(db_session(), principal(), search, page, per_page, clamp=False)
+    gaps = school_file_gaps(db_session(), found.items)
+    return jsonify({"items": [establishment_summary(item, gaps[item.id]) for item in found.items],
+                    "total": found.total, "page": page, "per_page": per_page})
 
 
 @bp.get("/establishments/<uai>")
@@ -23,9 +60,7 @@ def show_establishment(uai: str):
     if establishment is None:
         raise ApiError(404, "Cet établissement n'existe pas.")
     require_view_establishment(session, principal(), establishment)
-    campaign = current_campaign(session)
-    missing = school_file_problems(school_file(session, establishment),
-                                   campaign.pupil_count_year if campaign is not None else None)
+    missing = school_file_gaps(session, [establishment])[establishment.id]
     people = SqlDirectory(session).people(establishment.id, ("referent", "tuteur", "cotuteur"))
     return jsonify({
         **establishment_file(establishment),

@@ -12,11 +12,12 @@ from engine.campaign.campaigns import ProjectExists, start_hosting_project
 from engine.campaign.gdpr import record_access
 from engine.campaign.trainings import start_training
 from engine.documents import DocumentStore
-from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure
+from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.runtime.deployment import bundle_for
-from engine.views.history import EVENT_LABELS, instance_documents, open_tasks
+from engine.views.history import EVENT_LABELS, instance_documents, open_tasks, open_tasks_of
 from engine.views.queries import InstanceSearch, search_instances
+from engine.views.waiting import waiting_events
 from webapp.api.common import (
     UAI,
     bp,
@@ -36,11 +37,21 @@ from webapp.refusals import answer_refusals
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 # Territories are department numbers or structure codes.
 CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+SCHOOL_YEAR = re.compile(r"^[0-9]{4}-[0-9]{4}$")
 STARTABLE = ("hosting_project", "training")
 
 
-def instance_summary(instance: ProcessInstance, establishment: Establishment | None) -> dict:
-    """An instance as lists show it, with its establishment (None for trainings)."""
+def current_step(task: TaskRow) -> dict:
+    """A step an instance waits at: a ready user task's BPMN id and French label, its role, place and due date."""
+    return {"id": task.spec_id, "label": task.title, "role": task.lane, "place": task.place,
+            "due_at": iso(task.due_at)}
+
+
+def instance_summary(instance: ProcessInstance, establishment: Establishment | None, ready: list[TaskRow]) -> dict:
+    """An instance as lists show it, with its establishment (None for trainings) and its `ready` tasks.
+
+    `version` is the process version it runs on (the deployment number the dashboard and /migrate speak of);
+    `revision` counts its changes (the optimistic lock)."""
     return {
         "id": instance.id,
         "process": instance.process_id,
@@ -48,12 +59,14 @@ def instance_summary(instance: ProcessInstance, establishment: Establishment | N
         "status": instance.status,
         "status_label": INSTANCE_STATUSES.get(instance.status, instance.status),
         "outcome": instance.outcome,
-        "version": instance.version,
+        "version": instance.deployment_id,
+        "revision": instance.version,
         "campaign": instance.campaign,
         "establishment": ({"id": establishment.id, "uai": establishment.uai, "name": establishment.name}
                           if establishment is not None else None),
         "structure": instance.structure_code,
         "current_step": instance.current_step,
+        "current_steps": [current_step(task) for task in ready],
         "incident": instance.incident,
         "created_at": iso(instance.created_at),
         "updated_at": iso(instance.updated_at),
@@ -61,18 +74,23 @@ def instance_summary(instance: ProcessInstance, establishment: Establishment | N
 
 
 def instance_state(instance: ProcessInstance) -> dict:
-    """An instance with its active tasks, saying which ones the caller may complete."""
+    """An instance with its active tasks, saying which ones the caller may complete, and the timers it waits on."""
     establishment = instance.establishment
     # A suspended instance's tasks wait: nobody may complete them until it resumes.
     live = instance.status != "suspended"
+    ready = open_tasks(db_session(), instance.id)
     return {
-        **instance_summary(instance, establishment),
+        **instance_summary(instance, establishment, ready),
         "tasks": [
             {"id": task.id, "name": task.spec_id, "title": task.title, "role": task.lane, "place": task.place,
              "actionable": live and can_act(principal(), task), "created_at": iso(task.created_at),
              "due_at": iso(task.due_at)}
-            for task in open_tasks(db_session(), instance.id)
+            for task in ready
         ],
+        # What it waits for when no person has the hand: its timers, the nearest first.
+        "waiting": [{"id": event.id, "kind": event.kind, "element": event.element, "label": event.label,
+                     "text": event.text, "due_at": iso(event.due_at)}
+                    for event in waiting_events(db_session(), instance)],
     }
 
 
@@ -104,18 +122,21 @@ def list_instances():
         step=query_text("step", IDENTIFIER),
         establishment_uai=query_text("establishment", UAI),
         territory=query_text("territory", CODE),
+        campaign=query_text("campaign", SCHOOL_YEAR),
     )
     page = query_int("page", 1, 1, 100_000)
     per_page = query_int("per_page", 20, 1, 100)
     # Not clamped: a client walking the pages stops on the first empty one, and `page` answers what it asked.
     found = search_instances(db_session(), principal(), search, page, per_page, clamp=False)
-    return jsonify({"items": [instance_summary(instance, establishment) for instance, establishment in found.items],
+    ready = open_tasks_of(db_session(), [instance.id for instance, _establishment in found.items])
+    return jsonify({"items": [instance_summary(instance, establishment, ready[instance.id])
+                              for instance, establishment in found.items],
                     "total": found.total, "page": page, "per_page": per_page})
 
 
 @bp.get("/instances/<int:instance_id>")
 def show_instance(instance_id: int):
-    """An instance's status, version, active tasks and history with the submitted data."""
+    """An instance's status, process version, current steps, active tasks and history with the submitted data."""
     instance = _visible_instance(instance_id)
     record_access(db_session(), principal(), instance, "dossier", "api", datetime.now())
     process_name = bundle_for(instance.deployment).process_name(instance.process_id)

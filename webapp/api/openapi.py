@@ -40,6 +40,9 @@ MAYBE_MOMENT = _text(nullable=True, description="Date et heure ISO 8601, heure l
 UAI_PATTERN = "^[0-9]{7}[A-Za-z]$"
 IDENTIFIER_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,99}$"
 STRUCTURE_PATTERN = "^[A-Za-z0-9-]{1,40}$"
+SCHOOL_YEAR_PATTERN = "^[0-9]{4}-[0-9]{4}$"
+DEPARTMENT_PATTERN = "^(?:[0-9]{2,3}|2[ABab])$"
+NAME_PATTERN = "^[^\\x00-\\x1f\\x7f]{1,100}$"
 
 SCHEMAS = {
     "Error": _object({
@@ -80,16 +83,39 @@ SCHEMAS = {
         "place": {"type": ["integer", "null"]}, "actionable": {"type": "boolean"}, "created_at": MOMENT,
         "due_at": MAYBE_MOMENT,
     }),
+    "CurrentStep": _object({
+        "id": _text(description="Identifiant de la tâche dans le BPMN (review_project…)."),
+        "label": _text(description="Nom de l'étape en français, tel que les pages le montrent."),
+        "role": _text(nullable=True, description="Couloir : referent, tuteur, accompagnant, gestionnaire."),
+        "place": {"type": ["integer", "null"], "description": "Parcours volontaire (1, 2…) ; null hors parcours."},
+        "due_at": MAYBE_MOMENT,
+    }),
     "InstanceSummary": _object({
         "id": ID, "process": _text(), "title": _text(),
         "status": _text(enum=list(INSTANCE_STATUSES)), "status_label": _text(),
-        "outcome": _text(nullable=True), "version": {"type": "integer"}, "campaign": _text(nullable=True),
+        "outcome": _text(nullable=True),
+        "version": {**ID, "description": "Version du processus sur laquelle tourne le dossier : numéro du "
+                                         "déploiement, celui que montrent le tableau de suivi et que prend "
+                                         "POST /api/v1/instances/{instance_id}/migrate. (Avant, `version` "
+                                         "comptait les modifications du dossier : c'est désormais `revision`.)"},
+        "revision": {"type": "integer", "minimum": 1,
+                     "description": "Compteur des modifications du dossier (verrou optimiste) : il augmente à "
+                                    "chaque écriture ; deux lectures de même révision montrent le même état."},
+        "campaign": _text(nullable=True),
         "establishment": _ref("EstablishmentRef"), "structure": _text(nullable=True),
-        "current_step": _text(nullable=True), "incident": _text(nullable=True),
+        "current_step": _text(nullable=True, description="Noms des étapes en cours, séparés par des virgules."),
+        "current_steps": {"type": "array", "items": _ref("CurrentStep"),
+                          "description": "Étapes en cours : les tâches utilisateur prêtes, les plus anciennes "
+                                         "d'abord."},
+        "incident": _text(nullable=True),
         "created_at": MOMENT, "updated_at": MOMENT,
     }),
     "InstanceState": {"allOf": [_ref("InstanceSummary"), _object({
-        "tasks": {"type": "array", "items": _ref("ActiveTask")}})]},
+        "tasks": {"type": "array", "items": _ref("ActiveTask")},
+        "waiting": {"type": "array", "items": _ref("WaitingEvent"),
+                    "description": "Ce que le dossier attend sans qu'une personne ait la main : ses échéances "
+                                   "(minuteries BPMN), la plus proche d'abord. Vide pour un dossier suspendu ou "
+                                   "terminé."}})]},
     "InstanceResult": _object({"instance": _ref("InstanceState")}),
     "InstancePage": _object({
         "items": {"type": "array", "items": _ref("InstanceSummary")},
@@ -116,6 +142,20 @@ SCHEMAS = {
     "MissingItem": _object({"field": _text(), "label": _text(), "fix": _text()}),
     "PersonCard": _object({"name": _text(), "role": _text(), "role_label": _text(),
                            "email": _text(nullable=True), "phone": _text(nullable=True)}),
+    "EstablishmentSummary": _object({
+        "id": ID, "uai": _text(), "name": _text(), "city": _text(nullable=True), "department": _text(),
+        "network": _text(description="Réseau : SGEC ou CNEAP."),
+        "pupil_count": {"type": ["integer", "null"], "description": "Dernier effectif d'élèves connu."},
+        "pupil_count_year": _text(nullable=True, description="Année scolaire de cet effectif (2026-2027)."),
+        "complete": {"type": "boolean", "description": "Dossier complet pour la campagne ouverte, où démarrent les "
+                                                       "nouveaux projets d'accueil ; sinon GET `url` dit ce qui "
+                                                       "manque et qui le corrige."},
+        "url": _text(description="Le dossier de l'établissement dans l'API."),
+    }),
+    "EstablishmentPage": _object({
+        "items": {"type": "array", "items": _ref("EstablishmentSummary")},
+        "total": {"type": "integer", "minimum": 0}, "page": ID, "per_page": ID,
+    }),
     "EstablishmentFile": _object({
         "id": ID, "uai": _text(), "name": _text(), "ogec_name": _text(nullable=True),
         "address": _text(nullable=True), "postal_code": _text(nullable=True), "city": _text(nullable=True),
@@ -207,6 +247,8 @@ PATHS: dict[str, dict[str, dict]] = {
                 _query("establishment", _text(pattern=UAI_PATTERN), "UAI de l'établissement."),
                 _query("territory", _text(pattern=STRUCTURE_PATTERN),
                        "Département (35) ou code de structure (UDOGEC-35)."),
+                _query("campaign", _text(pattern=SCHOOL_YEAR_PATTERN),
+                       "Campagne : l'année scolaire des missions (2026-2027)."),
                 _query("page", {"type": "integer", "minimum": 1, "maximum": 100000}, "Page, à partir de 1."),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}, "Dossiers par page (20)."),
             ],
@@ -220,7 +262,8 @@ PATHS: dict[str, dict[str, dict]] = {
         },
     },
     "/api/v1/instances/{instance_id}": {"get": {
-        "summary": "Un dossier : statut, version, tâches en cours, historique avec les données saisies.",
+        "summary": "Un dossier : statut, version du processus, révision, étapes et tâches en cours, historique "
+                   "avec les données saisies.",
         "operationId": "getInstance", "tags": ["dossiers"], "parameters": [INSTANCE_ID],
         "responses": {"200": _json(_ref("InstanceDetail"), "Le dossier."), **_errors(401, 403, 404)},
     }},
@@ -236,6 +279,21 @@ PATHS: dict[str, dict[str, dict]] = {
         "responses": {"200": {"description": "Le fichier.",
                               "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
                       **_errors(401, 403, 404)},
+    }},
+    "/api/v1/establishments": {"get": {
+        "summary": "Les établissements du périmètre de l'appelant (référent, tuteur, cotuteur : les siens ; "
+                   "gestionnaire : ceux de son territoire ; responsable de processus : tous), triés par UAI.",
+        "operationId": "listEstablishments", "tags": ["établissements"],
+        "parameters": [
+            _query("department", _text(pattern=DEPARTMENT_PATTERN), "Département : 35, 2A, 971…"),
+            _query("uai", _text(pattern=UAI_PATTERN), "UAI de l'établissement."),
+            _query("name", _text(pattern=NAME_PATTERN),
+                   "Partie du nom, sans tenir compte des majuscules ni des accents (« sainte-anne »)."),
+            _query("page", {"type": "integer", "minimum": 1, "maximum": 100000}, "Page, à partir de 1."),
+            _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
+                   "Établissements par page (20)."),
+        ],
+        "responses": {"200": _json(_ref("EstablishmentPage"), "Une page d'établissements."), **_errors(400, 401)},
     }},
     "/api/v1/establishments/{uai}": {"get": {
         "summary": "Le dossier d'un établissement, sa complétude et ce qui manque.",
@@ -297,6 +355,51 @@ PATHS.update({
         "responses": {"200": _json(_ref("CandidateList"), "Personnes habilitées et personne désignée."),
                       **_errors(401, 403, 404)},
     }},
+})
+
+# A dossier's timers (process owners; gestionnaires within their territory): webapp/api/timers.py.
+SCHEMAS.update({
+    "WaitingEvent": _object({
+        "id": _text(format="uuid", description="Identifiant de l'échéance, à donner à …/timers/{timer_id}/fire ou "
+                                               "…/reschedule ; une échéance périodique le garde d'une occurrence "
+                                               "à la suivante."),
+        "kind": _text(enum=["cycle", "date", "duration"],
+                      description="cycle : périodique (chaque mois) ; date : à une date ; duration : après un délai."),
+        "element": _text(description="Identifiant de l'événement minuterie dans le BPMN (monthly_follow_up…)."),
+        "label": _text(description="Ce qui est attendu, en français (propriété waitingLabel du BPMN, sinon le nom "
+                                   "de l'événement) : « Prochain suivi mensuel »."),
+        "text": _text(description="La phrase des pages : « Prochain suivi mensuel : le 1er novembre 2027 »."),
+        "due_at": MOMENT,
+    }),
+    "FireTimerRequest": _object({"reason": _text(minLength=1, maxLength=500, description="Motif, gardé dans "
+                                                 "l'historique du dossier.")}, closed=True),
+    "RescheduleTimerRequest": _object({
+        "due_at": _text(description="Nouvelle échéance, à venir : date et heure ISO 8601 (2027-11-03T09:00), heure "
+                                    "locale du serveur sans décalage indiqué."),
+        "reason": _text(minLength=1, maxLength=500, description="Motif, gardé dans l'historique du dossier."),
+    }, closed=True),
+})
+TIMER_ID = {"name": "timer_id", "in": "path", "required": True, "schema": _text(format="uuid"),
+            "description": "`id` d'un élément de `waiting`."}
+
+
+def _timer_operation(summary: str, operation_id: str, body: str, ok: str) -> dict:
+    return {"post": {"summary": summary, "operationId": operation_id, "tags": ["pilotage"],
+                     "parameters": [INSTANCE_ID, TIMER_ID], "requestBody": _body(_ref(body)),
+                     "responses": {"200": _json(_ref("InstanceResult"), ok),
+                                   **_errors(400, 401, 403, 404, 409, 415, 422)}}}
+
+
+PATHS.update({
+    "/api/v1/instances/{instance_id}/timers/{timer_id}/fire": _timer_operation(
+        "Déclencher maintenant une échéance en attente, avec un motif : le dossier avance comme si la date était "
+        "venue (responsables de processus ; gestionnaires du territoire). 409 pour un dossier terminé ou suspendu, "
+        "ou une échéance qui n'est plus en attente.", "fireTimer", "FireTimerRequest",
+        "Échéance déclenchée ; nouvel état du dossier."),
+    "/api/v1/instances/{instance_id}/timers/{timer_id}/reschedule": _timer_operation(
+        "Déplacer une échéance en attente (d'une échéance périodique, la prochaine occurrence seulement), avec un "
+        "motif (responsables de processus ; gestionnaires du territoire).", "rescheduleTimer",
+        "RescheduleTimerRequest", "Échéance déplacée ; nouvel état du dossier."),
 })
 
 SPEC = {

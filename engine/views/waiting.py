@@ -1,0 +1,81 @@
+"""What an instance waits for when no person has the hand: its BPMN timers, in plain French, with their date.
+
+Read from the timer rows the runtime keeps beside each instance's state (element id, kind, due time) and
+labelled from the parsed definitions of the instance's version (`engine.runtime.timers.label_of_element`): no
+workflow is deserialised. A suspended instance has no timer rows: its timers wait for it to resume.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.french import date_fr
+from engine.models import Establishment, ProcessInstance, Timer
+from engine.runtime.deployment import bundle_for
+from engine.runtime.timers import label_of_element
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    """A timer an instance waits on: its id (the engine task waiting), kind, element of the diagram, label, due time."""
+
+    id: str
+    instance_id: int
+    kind: str
+    element: str
+    label: str
+    due_at: datetime
+
+    @property
+    def text(self) -> str:
+        """The event in a sentence: « Prochain suivi mensuel : le 1er novembre 2027 »."""
+        return f"{self.label} : le {date_fr(self.due_at)}"
+
+
+# Timer rows are read as plain values: firing or moving a timer replaces its row, and a row kept in the
+# session would stand in the way of a new one given the same primary key.
+COLUMNS = (Timer.task_id, Timer.instance_id, Timer.kind, Timer.spec_id, Timer.due_at)
+
+
+def _event(instance: ProcessInstance, timer_id: str, kind: str, element: str, due_at: datetime) -> WaitingEvent:
+    label = label_of_element(bundle_for(instance.deployment), instance.process_id, element)
+    return WaitingEvent(timer_id, instance.id, kind, element, label, due_at)
+
+
+def waiting_events(session: Session, instance: ProcessInstance) -> list[WaitingEvent]:
+    """The timers an instance waits on, the nearest first."""
+    rows = session.execute(select(*COLUMNS).where(Timer.instance_id == instance.id).order_by(Timer.due_at, Timer.task_id))
+    return [_event(instance, timer_id, kind, element, due_at) for timer_id, _instance, kind, element, due_at in rows]
+
+
+def waiting_event(session: Session, instance: ProcessInstance, timer_id: str) -> WaitingEvent | None:
+    """One timer of an instance, by its id, or None when the instance no longer waits on it."""
+    return next((event for event in waiting_events(session, instance) if event.id == timer_id), None)
+
+
+@dataclass(frozen=True)
+class UpcomingEvent:
+    """A timer of an instance of one of the person's schools, with the instance and its establishment."""
+
+    event: WaitingEvent
+    instance: ProcessInstance
+    establishment: Establishment | None
+
+
+def upcoming_in_establishments(session: Session, establishment_ids: Collection[int],
+                               limit: int = 20) -> list[UpcomingEvent]:
+    """The nearest timers of the running instances of some establishments, the nearest first (at most `limit`)."""
+    if not establishment_ids:
+        return []
+    rows = session.execute(
+        select(*COLUMNS, ProcessInstance, Establishment).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+        .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+        .where(ProcessInstance.establishment_id.in_(establishment_ids),
+               ProcessInstance.status.in_(("running", "incident")))
+        .order_by(Timer.due_at, Timer.task_id).limit(limit))
+    return [UpcomingEvent(_event(instance, timer_id, kind, element, due_at), instance, establishment)
+            for timer_id, _instance_id, kind, element, due_at, instance, establishment in rows]
