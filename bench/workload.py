@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.measure import ROOT
 from engine.campaign.campaigns import current_campaign
 from engine.db import make_engine, make_session_factory, upgrade_database
-from engine.demo import load_demo_data
+from engine.demo.directory import load_demo_data
 from engine.directory.accounts import hash_password
 from engine.models import Campaign, Establishment, Person, RoleAssignment, Structure
 from engine.runtime.deployment import deploy, read_definition_files

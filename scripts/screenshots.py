@@ -42,7 +42,7 @@ from engine.access import Principal  # noqa: E402
 from engine.campaign.campaigns import current_campaign  # noqa: E402
 from engine.campaign.trainings import register  # noqa: E402
 from engine.db import make_engine, make_session_factory, upgrade_database  # noqa: E402
-from engine.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
+from engine.demo.directory import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from engine.models import (  # noqa: E402
     Establishment,
     Person,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine.access import Principal
 from engine.db import Base, make_engine, make_session_factory, scratch_postgres_database, upgrade_database
-from engine.demo import DEMO_PASSWORD, load_demo_data
+from engine.demo.directory import DEMO_PASSWORD, load_demo_data
 from engine.models import Person
 from engine.runtime.deployment import deploy, read_definition_files
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine.demo import DEMO_PASSWORD
+from engine.demo.directory import DEMO_PASSWORD
 from engine.directory.tokens import issue_token
 from engine.models import ApiToken, Establishment, Person, TaskRow
 from engine.runtime.deployment import deploy, read_definition_files

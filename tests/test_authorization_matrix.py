@@ -466,7 +466,7 @@ class Agent:
 
     def login_outcome(self) -> str:
         """Ask a token with this actor's password (a wrong one when anonymous)."""
-        from engine.demo import DEMO_PASSWORD
+        from engine.demo.directory import DEMO_PASSWORD
 
         body = {"login": self.login or "referent.rennes", "password": DEMO_PASSWORD if self.login else "faux"}
         return api_outcome(self.api.post("/api/v1/auth/token", json=body))

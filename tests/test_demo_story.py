@@ -15,7 +15,8 @@ from engine.campaign.campaigns import (
 )
 from engine.campaign.training_tracking import training_tracking
 from engine.db import Base, make_session_factory
-from engine.demo_calendar import (
+from engine.demo.cast import DEMO_PATH, PREPARATION, ROLE_SCHOOLS
+from engine.demo.dates import (
     CERTIFICATE,
     ENDED_EARLY,
     FOLLOW_UP_DUE,
@@ -30,8 +31,7 @@ from engine.demo_calendar import (
     preparation_dates,
     session_day,
 )
-from engine.demo_cast import DEMO_PATH, PREPARATION, ROLE_SCHOOLS
-from engine.demo_story import play_demo_story, story_can_start
+from engine.demo.story import play_demo_story, story_can_start
 from engine.models import (
     Document,
     Establishment,

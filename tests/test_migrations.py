@@ -149,7 +149,7 @@ def test_upgrade_from_empty_downgrades_to_empty(tmp_path):
 
 
 def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_path):
-    from engine.demo import load_demo_data
+    from engine.demo.directory import load_demo_data
     from engine.models import Establishment
     from engine.runtime.deployment import deploy, read_definition_files
     from engine.runtime.runtime import ProcessRuntime, RuntimeSettings

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.demo import DEMO_PASSWORD
+from engine.demo.directory import DEMO_PASSWORD
 from engine.models import Person
 from webapp.config import settings_from_environment
 

@@ -14,7 +14,7 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from engine.demo import DEMO_PASSWORD
+from engine.demo.directory import DEMO_PASSWORD
 
 from conftest import CSRF, principal_of
 from live_server import Gunicorn, PinnedWorker, Redis, http

@@ -8,9 +8,9 @@ import click
 from flask import Flask, current_app
 
 from engine.db import upgrade_database
-from engine.demo import DEMO_PASSWORD, load_demo_data
-from engine.demo_cast import DEMO_PATH
-from engine.demo_story import StoryError, play_demo_story, story_can_start
+from engine.demo.cast import DEMO_PATH
+from engine.demo.directory import DEMO_PASSWORD, load_demo_data
+from engine.demo.story import StoryError, play_demo_story, story_can_start
 from engine.mail import deliver_pending, transport_from_settings
 from engine.runtime.deployment import DeploymentError, deploy, read_definition_files
 from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli

@@ -28,7 +28,7 @@ from engine.access import (
     can_start,
     registration_filter,
 )
-from engine.campaign.campaigns import current_campaign
+from engine.campaign.campaigns import campaign_in_progress, current_campaign
 from engine.db import rows_matched
 from engine.directory.lookups import TUTOR_ROLES
 from engine.errors import Refusal, rolls_back
@@ -274,10 +274,14 @@ def record_attendance(session: Session, principal: Principal, training: Training
 
 @rolls_back
 def start_training(runtime: ProcessRuntime, principal: Principal, structure: Structure) -> ProcessInstance:
-    """Start planning a training session of a structure, as one of its gestionnaires, in the open campaign."""
+    """Start planning a training session of a structure, as one of its gestionnaires.
+
+    Trainings are for volunteers in mission: the session belongs to the campaign in progress, or to the campaign
+    in preparation when none is in progress yet (its end decides when the session's personal data is anonymised).
+    """
     if not can_start(principal, "training", None, structure):
         raise Forbidden("Seuls les gestionnaires de la structure peuvent organiser ses formations.")
-    # A training belongs to the open campaign, whose end decides when its personal data is anonymised.
-    campaign = current_campaign(runtime.session)
+    campaign = (campaign_in_progress(runtime.session, runtime.clock().date())
+                or current_campaign(runtime.session))
     return runtime.start("training", principal, structure=structure,
                          campaign=campaign.school_year if campaign else None)

@@ -200,7 +200,9 @@ class ProcessRuntime:
         instance = row.instance
         ready.workflow.script_engine = self.contexts.script_engine(instance, row.id)
         task.task_spec.add_data_from_form(task, data)
-        task.run()
+        # Running the task may arm or re-arm timers (a follow-up cycle): they must read the runtime's clock.
+        with engine_clock(self.clock):
+            task.run()
         self._advance(ready.workflow, instance)
         self.instances.record(instance, row, "completed", row.title, principal, data)
         self.instances.save(ready.loaded, instance, principal, completed={row.id})
@@ -256,7 +258,8 @@ class ProcessRuntime:
         event = event_for(loaded.workflow)
         if event is None:
             raise Conflict("Ce dossier n'attend plus cet événement : rechargez la page.")
-        loaded.workflow.send_event(event)
+        with engine_clock(self.clock):
+            loaded.workflow.send_event(event)
         self._advance(loaded.workflow, instance)
         self.instances.record(instance, None, "event", summary, principal, data)
         self.instances.save(loaded, instance, principal)

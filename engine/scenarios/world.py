@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import make_engine, make_session_factory, upgrade_database
-from engine.demo import demo_campaign, load_demo_data
+from engine.demo.directory import demo_campaign, load_demo_data
 from engine.models import Campaign, Establishment
 from engine.runtime.deployment import deploy
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlalchemy.orm import sessionmaker
 
-from engine.demo import DEMO_PASSWORD
+from engine.demo.directory import DEMO_PASSWORD
 
 from conftest import prepare_database, require_node_package
 from live_server import served_in_thread

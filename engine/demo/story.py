@@ -10,12 +10,12 @@ that fell due fire at their due time, as a worker would, and the new tasks are
 announced by mail. Contracts and certificates are real PDFs.
 
 Today (the clock given), the campaign in progress has volunteers in mission in
-several schools, each showing a moment of the follow-up (`engine.demo_calendar`,
+several schools, each showing a moment of the follow-up (`engine.demo.dates`,
 which may place a mission in the campaign before when the one in progress cannot
 show it yet), and training sessions past and coming; the campaign in preparation
 has hosting projects at each of steps 1 to 6. Rennes has none, so that the
 README's path starts there from step 1; Pontivy keeps its incomplete school
-file. `engine.demo_cast` holds who does what and what they write.
+file. `engine.demo.cast` holds who does what and what they write.
 """
 from __future__ import annotations
 
@@ -39,17 +39,7 @@ from engine.campaign.campaigns import (
     start_hosting_project,
 )
 from engine.campaign.trainings import missions_in, record_attendance, register, start_training, territory_of
-from engine.demo import ESTABLISHMENTS, MORE_ESTABLISHMENTS, load_demo_directory
-from engine.demo_calendar import (
-    DAYS_TO_RECORD,
-    CampaignDates,
-    Mission,
-    missions,
-    past_dates,
-    preparation_dates,
-    session_day,
-)
-from engine.demo_cast import (
+from engine.demo.cast import (
     PREPARATION,
     PROJECTS,
     ROLE_SCHOOLS,
@@ -64,6 +54,16 @@ from engine.demo_cast import (
     recruitment_form,
     volunteers,
 )
+from engine.demo.dates import (
+    DAYS_TO_RECORD,
+    CampaignDates,
+    Mission,
+    missions,
+    past_dates,
+    preparation_dates,
+    session_day,
+)
+from engine.demo.directory import ESTABLISHMENTS, MORE_ESTABLISHMENTS, load_demo_directory
 from engine.documents import DocumentStore
 from engine.french import date_fr
 from engine.models import (
@@ -79,7 +79,6 @@ from engine.models import (
 )
 from engine.runtime.notices import announce_new_tasks
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
-from engine.runtime.timers import engine_clock
 from engine.scenarios.runner import Divergence, ScenarioRun
 from engine.scenarios.spec import Scenario, Step
 from engine.scenarios.world import Copy
@@ -132,10 +131,7 @@ class _DossierRun(ScenarioRun):
         """Play a step at a moment and check what it expects; raise `StoryError` if the platform refuses."""
         self.clock.moment = at
         try:
-            # `ProcessRuntime.complete` and `send_event` run the task outside the runtime's clock: without this, a
-            # monthly cycle they touch would compare its next occurrence with the real date, later than the story's.
-            with engine_clock(self.clock):
-                self._play(step)
+            self._play(step)
             self._check(step.expect, final=False)
         except Divergence as divergence:
             raise StoryError(f"{self.scenario.name}, {step.label} : {divergence}") from divergence

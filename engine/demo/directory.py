@@ -2,7 +2,7 @@
 
 `load_demo_data` creates the directory of the four first schools and the
 campaign in preparation; the test suite starts from it. The demo story
-(`engine.demo_story`) loads the same directory with six more schools, in
+(`engine.demo.story`) loads the same directory with six more schools, in
 Ille-et-Vilaine, the Finistère, the Morbihan and Paris, and their pupil counts of
 earlier school years. Loading is idempotent: records are found by their code,
 UAI or login, and an existing record is left as it is, so a second `make run`
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.campaign.campaigns import school_year_of
-from engine.demo_calendar import next_school_year, preparation_dates
+from engine.demo.dates import next_school_year, preparation_dates
 from engine.directory.accounts import hash_password
 from engine.models import Campaign, Establishment, Person, PupilCount, RoleAssignment, Structure
 
@@ -70,7 +70,7 @@ ESTABLISHMENTS: list[DemoEstablishment] = [
      "siret": "77784567800013", "phone": "+33143070000", "network": "SGEC", "pupil_count": 420},
 ]
 
-# Schools of the demo story only (`engine.demo_story`): small and large, SGEC and CNEAP, reviewed by each union.
+# Schools of the demo story only (`engine.demo.story`): small and large, SGEC and CNEAP, reviewed by each union.
 MORE_ESTABLISHMENTS: list[DemoEstablishment] = [
     {"key": "vitre", "uai": "0351234B", "name": "Collège Sainte-Marie", "ogec_name": "OGEC Sainte-Marie de Vitré",
      "address": "8 rue de la Baudrairie", "postal_code": "35500", "city": "Vitré", "department": "35",

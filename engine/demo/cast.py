@@ -1,7 +1,7 @@
-"""Who does what in the demo story, and what they write in each form (`engine.demo_story` plays it).
+"""Who does what in the demo story, and what they write in each form (`engine.demo.story` plays it).
 
 The schools of the demo directory (`engine.demo`) have hosting projects, all but
-Pontivy: the moments of the follow-up shown today (`engine.demo_calendar`) are
+Pontivy: the moments of the follow-up shown today (`engine.demo.dates`) are
 spread over schools within their quota (below 300 pupils, one volunteer); the
 projects of the campaign in preparation stand each at one of steps 1 to 6;
 training sessions of the Udogec of Ille-et-Vilaine and of the Finistère are past
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
-from engine.demo import ESTABLISHMENTS, MORE_ESTABLISHMENTS
-from engine.demo_calendar import (
+from engine.demo.dates import (
     CERTIFICATE,
     ENDED_EARLY,
     FOLLOW_UP_DUE,
@@ -26,6 +25,7 @@ from engine.demo_calendar import (
     MISSION_ENDING,
     Mission,
 )
+from engine.demo.directory import ESTABLISHMENTS, MORE_ESTABLISHMENTS
 from handlers.formats import slug
 
 # The school of each moment of the follow-up (two at most in a school of 300 pupils or more).
