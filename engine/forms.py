@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.french import number_fr
+from handlers.formats import number_fr
 
 FORM_LEVEL = "__form__"
 _FORMAT_CHECKER = FormatChecker()

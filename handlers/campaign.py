@@ -1,8 +1,8 @@
 """Rules of the campaign on a submitted hosting project: deadline, mission start dates, quota."""
 from __future__ import annotations
 
-from engine.french import date_fr
 from handlers.context import HandlerContext
+from handlers.formats import date_fr
 from handlers.school_file import campaign_school_file, pupil_count_for
 
 QUOTA_DECISION = "volunteer_quota"

@@ -1,7 +1,7 @@
 """What a handler receives from the engine: read access to the directory, documents, mail, a clock.
 
-Handlers import nothing from the engine but its French formats (`engine.french`, which imports nothing
-itself): these protocols are all they know of it, so each handler can be tested with small fakes.
+Handlers import nothing from the engine: these protocols are all they know of it, so each handler can be tested
+with small fakes.
 """
 from __future__ import annotations
 

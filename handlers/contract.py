@@ -13,10 +13,9 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.french import date_fr
 from handlers.context import HandlerContext, HandlerError
 from handlers.eligibility import age_on, age_problems, campaign_problems, duration_problems
-from handlers.formats import french_amount, french_date, slug
+from handlers.formats import date_fr, french_amount, french_date, slug
 from handlers.identifiers import display_phone
 from handlers.offer import DOMAINS
 from handlers.rules import ELIGIBILITY, FEDERATION, INDEMNITY

@@ -9,8 +9,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-from engine.french import date_fr
 from handlers.context import HandlerContext
+from handlers.formats import date_fr
 from handlers.rules import ELIGIBILITY
 
 Problem = tuple[str, str]

@@ -1,12 +1,14 @@
-"""French formats for what handlers write: short dates, amounts and file names in documents and messages.
+"""French formats: dates, numbers, amounts and file names, the same in documents, messages and pages.
 
-Long dates (« 1er octobre 2027 ») are `engine.french.date_fr`, shared with the pages.
+The one home of these formats, at the bottom of the layers: handlers write contracts and messages with them, and
+the engine (task instructions, refusals) and the web app (template filters) import them from here, so that a
+date reads the same everywhere.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
 
 def as_date(value: str | date) -> date:
@@ -28,3 +30,39 @@ def slug(text: str) -> str:
     """Text as a file name part: ASCII letters and digits, dashes between words (« Léa Martin » → lea-martin)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower() or "document"
+
+
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre"]
+
+
+def date_fr(value: date | datetime | str | None) -> str:
+    """A date as « 28 novembre 2026 », the first of a month as « 1er octobre 2027 »; text that is not an ISO date
+    is returned as is."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        text = value
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            return text
+    # French writes the first day of a month as an ordinal, the others as cardinals.
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def datetime_fr(value: datetime | None) -> str:
+    """A moment as « 28 novembre 2026 à 14 h 05 »."""
+    if value is None:
+        return ""
+    return f"{date_fr(value)} à {value.hour} h {value.minute:02d}"
+
+
+def number_fr(value: float | int | None) -> str:
+    """A number with French separators: 12 345,5."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{int(value):,}".replace(",", "\u202f")

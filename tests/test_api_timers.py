@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from engine.campaign.campaigns import current_campaign
-from engine.french import date_fr
+from handlers.formats import date_fr
 
 from conftest import SAMPLES
 from test_api_campaign import RENNES, documented

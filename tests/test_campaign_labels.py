@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from engine.campaign.campaigns import all_campaigns, phase_labels, school_year_bounds, school_year_of
-from engine.french import date_fr
 from engine.models import Structure, TaskRow
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
+from handlers.formats import date_fr
 
 from conftest import SAMPLES, principal_of
 from monitoring_support import Place, campaigns, project, two_campaigns

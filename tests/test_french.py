@@ -5,11 +5,11 @@ from datetime import date, datetime
 
 import pytest
 
-from engine.french import date_fr, datetime_fr, number_fr
 from engine.views.task_view import _INSTRUCTIONS
 from handlers.campaign import submission_rules
 from handlers.context import HandlerContext
 from handlers.contract import _TEMPLATES as CONTRACT_TEMPLATES
+from handlers.formats import date_fr, datetime_fr, number_fr
 
 
 @pytest.mark.parametrize(("value", "text"), [

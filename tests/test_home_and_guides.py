@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from engine.forms import Form
-from engine.french import date_fr
 from engine.models import ProcessInstance, Structure, TaskRow
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 from engine.views.next_steps import task_groups
+from handlers.formats import date_fr
 from webapp.helpdesk import GUIDES, SCREENSHOTS_DIR
 
 from conftest import ROOT, SAMPLES, principal_of

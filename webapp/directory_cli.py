@@ -16,7 +16,7 @@ from engine.directory.importing import (
     read_document,
     record_file_error,
 )
-from engine.french import number_fr
+from handlers.formats import number_fr
 
 directory = AppGroup("directory", help="Annuaire Isidoor : import des structures, établissements, personnes et rôles.")
 

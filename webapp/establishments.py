@@ -10,8 +10,8 @@ from engine.access import require_view_establishment
 from engine.campaign.campaigns import CampaignRefused, current_campaign, reopen_submission
 from engine.campaign.school_files import NamingRefused, establishment_page, name_referent
 from engine.directory.lookups import TUTOR_CHOICE_RULE
-from engine.french import date_fr
 from engine.models import Establishment
+from handlers.formats import date_fr
 from handlers.school_file import FIELD_LABELS
 from webapp.auth import principal
 from webapp.database import db_session

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from engine.french import date_fr, datetime_fr, number_fr
+from handlers.formats import date_fr, datetime_fr, number_fr
 from handlers.identifiers import display_phone
 
 

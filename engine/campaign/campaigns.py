@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from engine.access import Forbidden, Principal, can_reopen_submission, can_start, require_process_owner
 from engine.errors import FieldError, Refusal, rolls_back
-from engine.french import date_fr
 from engine.models import Campaign, CampaignReopening, Establishment, ProcessInstance
 from engine.views.queries import live_project
+from handlers.formats import date_fr
 from handlers.identifiers import school_year_problem
 
 if TYPE_CHECKING:

@@ -65,7 +65,6 @@ from engine.demo.dates import (
 )
 from engine.demo.directory import ESTABLISHMENTS, MORE_ESTABLISHMENTS, load_demo_directory
 from engine.documents import DocumentStore
-from engine.french import date_fr
 from engine.models import (
     Document,
     Establishment,
@@ -83,6 +82,7 @@ from engine.scenarios.runner import Divergence, ScenarioRun
 from engine.scenarios.spec import Scenario, Step
 from engine.scenarios.world import Copy
 from handlers.follow_up import add_months
+from handlers.formats import date_fr
 
 # Tasks a volunteer's place goes through before the follow-up, and how many days before the mission each is done.
 RECRUITMENT = (("select_volunteer", 55, time(10, 0)), ("confirm_selection", 52, time(16, 30)),

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from engine.access import Principal, require_operate
 from engine.errors import Conflict, rolls_back
-from engine.french import datetime_fr
 from engine.models import ProcessInstance, Timer
 from engine.models.runtime import FINISHED_STATUSES
 from engine.ops.operations import OperationRefused, checked_reason
@@ -30,6 +29,7 @@ from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import ProcessRuntime
 from engine.runtime.store import LoadedWorkflow
 from engine.runtime.timers import engine_clock, find_task, label_of_element
+from handlers.formats import datetime_fr
 
 OPERATION = "timer"
 # How far ahead a due time may be moved: beyond it, a typing mistake (2207 for 2027) more likely than a plan.

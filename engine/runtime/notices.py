@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from engine.access import LANE_ROLES
 from engine.db import rows_matched
-from engine.french import date_fr
 from engine.mail import Mailer, task_link
 from engine.models import Person, ProcessInstance, RoleAssignment, Structure, TaskRow
+from handlers.formats import date_fr
 
 SIGNATURE = "L'équipe Service Civique"
 

@@ -8,9 +8,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 import handlers
 from engine.forms import Form
-from engine.french import date_fr
 from engine.models import TaskRow
 from engine.runtime.tasks import spiff_form
+from handlers.formats import date_fr
 
 # Instructions are templates written by analysts: sandboxed, and escaped by the page that shows them.
 _INSTRUCTIONS = SandboxedEnvironment(autoescape=False)

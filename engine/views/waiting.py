@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.french import date_fr
 from engine.models import Establishment, ProcessInstance, Timer
 from engine.runtime.deployment import bundle_for
 from engine.runtime.timers import label_of_element
+from handlers.formats import date_fr
 
 
 @dataclass(frozen=True)
