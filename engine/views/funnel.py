@@ -13,22 +13,17 @@ figures only count their territory (`engine.access.instance_filter`).
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy import DateTime, and_, case, cast, func, null, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.access import Principal
 from engine.campaign.campaigns import previous_school_year
 from engine.models import Establishment, ProcessInstance, Structure, TaskRow, VolunteerMission
+from engine.views import spreadsheets
 from engine.views.monitoring_filters import Filters, Selection
-from engine.views.monitoring_list import spreadsheet_text
 
 PROCESS = "hosting_project"
 STAGES = {
@@ -236,7 +231,7 @@ def export_rows(funnels: Funnels) -> list[list]:
             for line in items:
                 counts = getattr(line, attribute)
                 lines.append([funnel.school_year, funnel.phase or "", counted_on, grouping,
-                              spreadsheet_text(line.label if grouping != "Ensemble" else ""),
+                              spreadsheets.spreadsheet_text(line.label if grouping != "Ensemble" else ""),
                               *(counts[stage] for stage in STAGES)])
 
     for funnel in funnels.campaigns:
@@ -247,31 +242,11 @@ def export_rows(funnels: Funnels) -> list[list]:
 
 
 def funnel_csv(funnels: Funnels) -> str:
-    """The CSV export: UTF-8 with a byte order mark and `;`, as French spreadsheets expect."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
-    for line in export_rows(funnels):
-        writer.writerow([value.isoformat() if isinstance(value, date) else value for value in line])
-    return "\ufeff" + buffer.getvalue()
+    """The CSV export of the funnels."""
+    return "".join(spreadsheets.csv_lines(EXPORT_HEADERS, export_rows(funnels)))
 
 
 def funnel_xlsx(funnels: Funnels) -> bytes:
-    """The XLSX export: one sheet, a bold header row, real dates."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Campagnes")
-    for index, width in enumerate([11, 15, 12, 13, 32, *[13] * len(STAGES)]):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for title in EXPORT_HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for line in export_rows(funnels):
-        sheet.append(line)
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
-
+    """The XLSX export of the funnels."""
+    return spreadsheets.xlsx_bytes("Campagnes", EXPORT_HEADERS, [11, 15, 12, 13, 32, *[13] * len(STAGES)],
+                                   export_rows(funnels))

@@ -8,29 +8,23 @@ is loaded as an object.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.access import Principal
 from engine.models import Establishment, ProcessInstance, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
+from engine.views import spreadsheets
 from engine.views.monitoring import Filters, Selection
 from engine.views.pages import Page, bounded_page
 
 EXPORT_HEADERS = ["Dossier", "Intitulé", "Processus", "Version", "Statut", "Établissement", "UAI", "Département",
                   "Réseau", "Campagne", "Étape en cours", "En attente depuis", "Échéance", "Démarré le", "Terminé le",
                   "Incident"]
-# Characters that make a spreadsheet read a cell as a formula: such text is exported with a leading quote.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -62,6 +56,9 @@ class ListedInstance:
     def overdue(self, now: datetime) -> bool:
         """Whether the instance waits past its current step's due date."""
         return self.due_at is not None and self.due_at < now
+
+
+XLSX_WIDTHS = [9, 50, 22, 8, 12, 32, 10, 12, 9, 11, 36, 17, 17, 17, 17, 50]
 
 
 def _columns() -> tuple:
@@ -123,54 +120,20 @@ def _with_waits(session: Session, rows) -> list[ListedInstance]:
     return listed
 
 
-def spreadsheet_text(value: str | None) -> str:
-    """Text for a spreadsheet cell, with a leading quote when a spreadsheet would read it as a formula."""
-    text = value or ""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def _moment(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
-
-
 def export_values(item: ListedInstance, process_label: str) -> list:
     """The exported cells of one instance, in the order of `EXPORT_HEADERS` (dates as datetimes)."""
-    cell = spreadsheet_text
+    cell = spreadsheets.spreadsheet_text
     return [item.id, cell(item.title), cell(process_label), item.version, item.status_label, cell(item.establishment),
             cell(item.uai), cell(item.department), cell(item.network), cell(item.campaign), cell(item.current_step),
             item.waiting_since, item.due_at, item.created_at, item.ended_at, cell(item.incident)]
 
 
 def csv_lines(items: Iterable[ListedInstance], process_label: str) -> Iterator[str]:
-    """The CSV export, line by line: UTF-8 with a byte order mark and `;` as French spreadsheets expect."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
-    yield "\ufeff" + buffer.getvalue()
-    for item in items:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_moment(v) if isinstance(v, datetime) else v for v in export_values(item, process_label)])
-        yield buffer.getvalue()
+    """The CSV export of the listed instances, line by line."""
+    return spreadsheets.csv_lines(EXPORT_HEADERS, (export_values(item, process_label) for item in items))
 
 
 def xlsx_bytes(items: Iterable[ListedInstance], process_label: str) -> bytes:
-    """The XLSX export: one sheet, a bold header row, real dates (Excel shows them in the reader's format)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Dossiers")
-    widths = [9, 50, 22, 8, 12, 32, 10, 12, 9, 11, 36, 17, 17, 17, 17, 50]
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for title in EXPORT_HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    # Plain values: openpyxl gives datetimes a date format itself, and a styled cell per value costs tenfold.
-    for item in items:
-        sheet.append(export_values(item, process_label))
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    """The XLSX export of the listed instances."""
+    return spreadsheets.xlsx_bytes("Dossiers", EXPORT_HEADERS, XLSX_WIDTHS,
+                                   (export_values(item, process_label) for item in items))
