@@ -77,8 +77,8 @@ def db_engine(database_url):
     engine.dispose()
 
 
-def prepare_database(db_engine):
-    """Empty the database, deploy the processes, load the demo data; return a session factory."""
+def deployed_database(db_engine):
+    """Empty the database and deploy the processes, with no directory nor campaign; return a session factory."""
     with db_engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
@@ -87,6 +87,14 @@ def prepare_database(db_engine):
     factory = make_session_factory(db_engine)
     with factory() as session:
         deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
+        session.commit()
+    return factory
+
+
+def prepare_database(db_engine):
+    """Empty the database, deploy the processes, load the demo data; return a session factory."""
+    factory = deployed_database(db_engine)
+    with factory() as session:
         load_demo_data(session)
     return factory
 

@@ -14,7 +14,6 @@ from engine.campaign.campaigns import (
     school_year_of,
 )
 from engine.campaign.training_tracking import training_tracking
-from engine.db import Base, make_session_factory
 from engine.demo.cast import DEMO_PATH, PREPARATION, ROLE_SCHOOLS
 from engine.demo.dates import (
     CERTIFICATE,
@@ -42,12 +41,10 @@ from engine.models import (
     TrainingSession,
     VolunteerMission,
 )
-from engine.runtime.deployment import deploy, read_definition_files
-from engine.runtime.workflow_cache import WORKFLOWS
 from engine.views.queries import actionable_tasks
 from handlers.eligibility import mission_end_bounds
 
-from conftest import ROOT, principal_of
+from conftest import deployed_database, principal_of
 
 # A day of each season: the fixed "today" of the suite (a Monday of December), mid-March and mid-July.
 SEASONS = [datetime(2026, 12, 7, 10, 30), datetime(2027, 3, 15, 9, 45), datetime(2027, 7, 15, 11, 0)]
@@ -121,15 +118,7 @@ def test_training_sessions_fall_on_working_days_on_the_side_of_today_they_were_m
 @pytest.fixture
 def blank(db_engine):
     """A database with the processes deployed and nothing else: the story starts from there."""
-    with db_engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    WORKFLOWS.clear()
-    factory = make_session_factory(db_engine)
-    with factory() as session:
-        deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
-        session.commit()
-    return factory
+    return deployed_database(db_engine)
 
 
 @pytest.mark.slow

@@ -12,15 +12,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from engine.db import Base, make_session_factory
 from engine.demo.directory import load_demo_data
 from engine.demo.story import play_demo_story
 from engine.models import TrainingSession
-from engine.runtime.deployment import deploy, read_definition_files
-from engine.runtime.workflow_cache import WORKFLOWS
 
 from .conftest import Site, assert_accessible, choose, field, login, open_page
-from conftest import ROOT
+from conftest import deployed_database
 from live_server import served_in_thread
 
 pytestmark = pytest.mark.slow
@@ -32,15 +29,9 @@ def demo_site(db_engine, database_url, tmp_path_factory):
     """The app on a database where the demo story was played up to now, as after `make run`."""
     from webapp import create_app
 
-    with db_engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    WORKFLOWS.clear()
-    sessions = make_session_factory(db_engine)
+    sessions = deployed_database(db_engine)
     storage = tmp_path_factory.mktemp("demo-year") / "documents"
     with sessions() as session:
-        deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
-        session.commit()
         play_demo_story(session, storage, datetime.now().replace(microsecond=0), say=lambda _line: None)
         load_demo_data(session)
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "STORAGE_DIR": storage,
