@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from engine.db import upgrade_database
 from engine.demo.cast import DEMO_PATH
 from engine.demo.directory import DEMO_PASSWORD, load_demo_data
-from engine.demo.story import StoryError, play_demo_story, story_can_start
+from engine.demo.story import play_demo_story, story_can_start
+from engine.demo.timeline import StoryError
 from engine.mail import deliver_pending, transport_from_settings
 from engine.runtime.deployment import DeploymentError, deploy, read_definition_files
 from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli

@@ -20,10 +20,9 @@ file. `engine.demo.cast` holds who does what and what they write.
 from __future__ import annotations
 
 import base64
-import heapq
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -64,6 +63,7 @@ from engine.demo.dates import (
     session_day,
 )
 from engine.demo.directory import ESTABLISHMENTS, MORE_ESTABLISHMENTS, load_demo_directory
+from engine.demo.timeline import DossierRun, StoryError, Timeline
 from engine.documents import DocumentStore
 from engine.models import (
     Document,
@@ -73,12 +73,11 @@ from engine.models import (
     ProcessInstance,
     Structure,
     TaskRow,
-    Timer,
     TrainingSession,
 )
 from engine.runtime.notices import announce_new_tasks
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
-from engine.scenarios.runner import Divergence, ScenarioRun
+from engine.scenarios.runner import SettableClock
 from engine.scenarios.spec import Scenario, Step
 from engine.scenarios.world import Copy
 from handlers.follow_up import add_months
@@ -88,18 +87,6 @@ from handlers.formats import date_fr
 RECRUITMENT = (("select_volunteer", 55, time(10, 0)), ("confirm_selection", 52, time(16, 30)),
                ("volunteer_file", 46, time(11, 0)), ("draw_up_contract", 41, time(14, 0)),
                ("upload_signed_contract", 35, time(10, 30)), ("confirm_contract", 33, time(15, 0)))
-# A worker passes every few seconds: a timer fires just after it falls due.
-WORKER_DELAY = timedelta(seconds=10)
-_MAX_FIRINGS = 5000
-
-
-class StoryError(Exception):
-    """The story could not be played as written; the message says where, in French.
-
-    Not a `Refusal`: it stops `flask setup`, as a failed scenario stops `make scenarios`.
-    """
-
-
 def story_can_start(session: Session) -> bool:
     """Whether the story may be played: no campaign and no dossier yet (a second `make run` keeps what was done)."""
     return not session.scalar(select(func.count()).select_from(ProcessInstance)) and not all_campaigns(session)
@@ -112,36 +99,6 @@ class StoryReport:
     dossiers: int
     ready_tasks: int
     messages: int
-
-
-class _Clock:
-    """The platform's clock during the story: the moment of the event being played."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-
-class _DossierRun(ScenarioRun):
-    """A dossier of the story: the scenario runner's steps, played one at a time at the story's moments."""
-
-    def do(self, step: Step, at: datetime) -> None:
-        """Play a step at a moment and check what it expects; raise `StoryError` if the platform refuses."""
-        self.clock.moment = at
-        try:
-            self._play(step)
-            self._check(step.expect, final=False)
-        except Divergence as divergence:
-            raise StoryError(f"{self.scenario.name}, {step.label} : {divergence}") from divergence
-
-
-@dataclass(order=True)
-class _Event:
-    at: datetime
-    order: int
-    act: Callable[[datetime], None] = field(compare=False)
 
 
 @dataclass
@@ -180,7 +137,7 @@ class DemoStory:
         self.today = self.now.date()
         self.say = say
         self.storage = DocumentStore(Path(storage_dir))
-        self.clock = _Clock(self.now)
+        self.clock = SettableClock(self.now)
         self.worker = ProcessRuntime(session, RuntimeSettings(Path(storage_dir)), clock=self.clock)
         self.copy = Copy(sessionmaker(bind=session.get_bind()), Path(storage_dir))
         self.missions = missions(self.today)
@@ -190,11 +147,10 @@ class DemoStory:
         self.people: dict[str, Principal] = {}
         self.schools: dict[str, Establishment] = {}
         self.volunteers = iter(volunteers(self.today))
-        self._events: list[_Event] = []
-        self._order = itertools.count()
+        self.timeline = Timeline(session, self.worker, self.clock, self.now, after=self._after)
         self._steps = itertools.count(1)
         # Places under follow-up by (instance id, place number), and the follow-up tasks already looked at.
-        self._follow_ups: dict[tuple[int, int], tuple[_DossierRun, str, Mission]] = {}
+        self._follow_ups: dict[tuple[int, int], tuple[DossierRun, str, Mission]] = {}
         self._seen: set[str] = set()
 
     def play(self) -> StoryReport:
@@ -216,7 +172,7 @@ class DemoStory:
             self._prepared_project(project)
         for training in TRAININGS:
             self._training(training)
-        self._run()
+        self.timeline.run()
         return StoryReport(
             dossiers=self.session.scalar(select(func.count()).select_from(ProcessInstance)) or 0,
             ready_tasks=self.session.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.state == "ready"))
@@ -224,33 +180,6 @@ class DemoStory:
             messages=self.session.scalar(select(func.count()).select_from(Notification)) or 0)
 
     # --- the timeline -------------------------------------------------------------------------------------------
-
-    def _at(self, moment: datetime, act: Callable[[datetime], None]) -> None:
-        if moment <= self.now:
-            heapq.heappush(self._events, _Event(moment, next(self._order), act))
-
-    def _run(self) -> None:
-        """Play the events in time order; the timers due before each fire first, each at its due time."""
-        firings = 0
-        while True:
-            timer = self.session.execute(select(Timer.due_at, Timer.instance_id, Timer.task_id)
-                                         .order_by(Timer.due_at, Timer.id).limit(1)).first()
-            event_at = self._events[0].at if self._events else None
-            if timer is not None and timer.due_at + WORKER_DELAY <= self.now and (
-                    event_at is None or timer.due_at + WORKER_DELAY <= event_at):
-                firings += 1
-                if firings > _MAX_FIRINGS:
-                    raise StoryError("Trop d'échéances déclenchées : une minuterie tourne en boucle.")
-                self.clock.moment = timer.due_at + WORKER_DELAY
-                self.worker.fire_timers(self.session.get_one(ProcessInstance, timer.instance_id), timer.task_id)
-                self._after(self.clock.moment)
-            elif event_at is not None:
-                event = heapq.heappop(self._events)
-                event.act(event.at)
-                self._after(event.at)
-            else:
-                break
-        announce_new_tasks(self.session, self.now, limit=10_000)
 
     def _after(self, moment: datetime) -> None:
         """What follows any event: follow-up tasks to do later get their moment, new tasks are announced."""
@@ -265,10 +194,10 @@ class DemoStory:
             run, key, mission = self._follow_ups[(instance_id, place)]
             if not mission.leaves_undone(spec_id, created_at.date()):
                 done_at = created_at.replace(hour=16, minute=30) + timedelta(days=DAYS_TO_RECORD[spec_id])
-                self._at(done_at, self._follow_up_task(run, key, mission, task_id, spec_id, place))
+                self.timeline.at(done_at, self._follow_up_task(run, key, mission, task_id, spec_id, place))
         announce_new_tasks(self.session, moment, limit=10_000)
 
-    def _follow_up_task(self, run: _DossierRun, key: str, mission: Mission, task_id: str, spec_id: str,
+    def _follow_up_task(self, run: DossierRun, key: str, mission: Mission, task_id: str, spec_id: str,
                         place: int) -> Callable[[datetime], None]:
         def act(at: datetime) -> None:
             # The mission may have ended early since: its follow-up tasks went with it.
@@ -290,8 +219,8 @@ class DemoStory:
     def _step(self, task: str, actor: str, data: dict, place: int | None = None) -> Step:
         return Step(number=next(self._steps), task=task, actor=actor, place=place, data=data)
 
-    def _run_for(self, title: str, process: str) -> _DossierRun:
-        return _DossierRun(Scenario(path=Path("démonstration"), name=title, process=process), self.copy, self.session)
+    def _run_for(self, title: str, process: str) -> DossierRun:
+        return DossierRun(Scenario(path=Path("démonstration"), name=title, process=process), self.copy, self.session)
 
     # --- campaigns ----------------------------------------------------------------------------------------------
 
@@ -308,9 +237,9 @@ class DemoStory:
             close_campaign(self.session, pilote, campaign, at)
             self.say(f"  {date_fr(at.date())} : campagne {dates.school_year} fermée aux nouveaux projets.")
 
-        self._at(dates.opened_at, opened)
+        self.timeline.at(dates.opened_at, opened)
         if dates.closed_at is not None:
-            self._at(dates.closed_at, closed)
+            self.timeline.at(dates.closed_at, closed)
 
     # --- hosting projects -----------------------------------------------------------------------------------------
 
@@ -367,22 +296,22 @@ class DemoStory:
                 name, key, at.date(), places=len(project.places), start=first.start, end=first.end,
                 decision=project.review)), at)
 
-        self._at(project.started, start)
+        self.timeline.at(project.started, start)
         if project.designed is None:
             return
-        self._at(project.designed, task("design_project", referent))
+        self.timeline.at(project.designed, task("design_project", referent))
         if project.reviewed is None:
             return
-        self._at(project.reviewed, task("review_project", reviewer))
+        self.timeline.at(project.reviewed, task("review_project", reviewer))
         if project.published is None:
             return
-        self._at(project.published, task("publish_offer", referent))
+        self.timeline.at(project.published, task("publish_offer", referent))
         for place in project.places:
             for (name, _days, _at), moment in zip(RECRUITMENT, project.recruitment.get(place.number, []),
                                                   strict=False):
-                self._at(moment, self._recruitment_step(run, key, place, name))
+                self.timeline.at(moment, self._recruitment_step(run, key, place, name))
 
-    def _recruitment_step(self, run: _DossierRun, key: str, place: _Place, task: str) -> Callable[[datetime], None]:
+    def _recruitment_step(self, run: DossierRun, key: str, place: _Place, task: str) -> Callable[[datetime], None]:
         actor = {"confirm_selection": f"tuteur.{key}", "draw_up_contract": PROJECTS[key].reviewer,
                  "confirm_contract": PROJECTS[key].reviewer}.get(task, f"referent.{key}")
         volunteer = place.volunteer
@@ -403,11 +332,11 @@ class DemoStory:
             elif task == "confirm_contract" and place.mission is not None:
                 self._follow_ups[(run.instance.id, place.number)] = (run, key, place.mission)
                 if place.mission.early_end is not None:
-                    self._at(datetime.combine(place.mission.early_end, time(11, 0)),
+                    self.timeline.at(datetime.combine(place.mission.early_end, time(11, 0)),
                              self._early_end(run, key, place.number, volunteer))
         return act
 
-    def _early_end(self, run: _DossierRun, key: str, place: int, volunteer: Volunteer) -> Callable[[datetime], None]:
+    def _early_end(self, run: DossierRun, key: str, place: int, volunteer: Volunteer) -> Callable[[datetime], None]:
         def act(at: datetime) -> None:
             run.do(Step(number=next(self._steps), end_mission=place, actor=f"referent.{key}",
                         data=early_end_form(at.date())), at)
@@ -455,12 +384,12 @@ class DemoStory:
                               {registration.id: True for registration in session.registrations}, at)
             run.do(self._step("record_attendance", organiser, {"notes": training.notes}), at)
 
-        self._at(datetime.combine(self.today - timedelta(days=training.planned_days_ago), time(9, 30)), planned)
-        self._at(datetime.combine(self.today - timedelta(days=training.registered_days_ago), time(14, 0)), registered)
+        self.timeline.at(datetime.combine(self.today - timedelta(days=training.planned_days_ago), time(9, 30)), planned)
+        self.timeline.at(datetime.combine(self.today - timedelta(days=training.registered_days_ago), time(14, 0)), registered)
         if training.closed:
-            self._at(datetime.combine(day, time(17, 30)), closed)
+            self.timeline.at(datetime.combine(day, time(17, 30)), closed)
 
-    def _session_of(self, run: _DossierRun) -> TrainingSession:
+    def _session_of(self, run: DossierRun) -> TrainingSession:
         return self.session.scalars(select(TrainingSession).where(TrainingSession.instance_id == run.instance.id)).one()
 
 

@@ -56,8 +56,8 @@ class Outcome:
         return head if self.passed else f"{head}\n      {self.explanation}"
 
 
-class _Clock:
-    """The platform's clock during a scenario: set at the start, moved forward by waiting steps."""
+class SettableClock:
+    """The platform's clock during a scenario or the demo story: a moment that the player moves forward."""
 
     def __init__(self, moment: datetime):
         self.moment = moment
@@ -72,7 +72,7 @@ class ScenarioRun:
     def __init__(self, scenario: Scenario, copy: Copy, session: Session):
         self.scenario = scenario
         self.session = session
-        self.clock = _Clock(scenario.clock)
+        self.clock = SettableClock(scenario.clock)
         self.runtime = ProcessRuntime(session, RuntimeSettings(copy.storage_dir), clock=self.clock)
         # Set by `_start`, before any step.
         self.instance: ProcessInstance
