@@ -4,6 +4,7 @@ Its paths are here; the schemas, parameters and errors they refer to are in `web
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import jsonify, request
@@ -229,11 +230,14 @@ SPEC = {
 }
 
 
-def documented_query_parameters(rule: str, method: str) -> set[str]:
+# Asked at every API request, for a fixed set of routes: answered once per route and method.
+@functools.cache
+def documented_query_parameters(rule: str, method: str) -> frozenset[str]:
     """Query parameters the document gives a route (its Flask rule) and method."""
     path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
     operation = PATHS.get(path, {}).get(method.lower(), {})
-    return {parameter["name"] for parameter in operation.get("parameters", []) if parameter.get("in") == "query"}
+    return frozenset(parameter["name"] for parameter in operation.get("parameters", [])
+                     if parameter.get("in") == "query")
 
 
 def refuse_undocumented_query_parameters() -> None:
