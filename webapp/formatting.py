@@ -1,10 +1,12 @@
-"""French formats for dates, numbers and phone numbers in templates."""
+"""French formats for dates, numbers, phone numbers and structure names in templates."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 
+from engine.directory.lookups import structure_names
 from handlers.formats import date_fr, datetime_fr, number_fr
 from handlers.identifiers import display_phone
+from webapp.database import db_session
 
 
 def capitalize_first(text: str) -> str:
@@ -12,7 +14,18 @@ def capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:] if text else ""
 
 
+def structure_name(code: str | None) -> str:
+    """The display name of a structure code (« Udogec d'Ille-et-Vilaine » for « UDOGEC-35 »), the code itself when
+    the directory does not know it."""
+    if not code:
+        return ""
+    # Read all names once per request: a list page names a structure on every row.
+    if "structure_names" not in g:
+        g.structure_names = structure_names(db_session())
+    return g.structure_names.get(code, code)
+
+
 def register_filters(app: Flask) -> None:
     """Make the French formats available to templates."""
     app.jinja_env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, number_fr=number_fr, phone=display_phone,
-                                 capitalize_first=capitalize_first)
+                                 capitalize_first=capitalize_first, structure_name=structure_name)

@@ -164,6 +164,11 @@ class SqlDirectory:
                 "phone": structure.phone}
 
 
+def structure_names(session: Session) -> dict[str, str]:
+    """Display names of all structures by code (« UDOGEC-35 » → « Udogec d'Ille-et-Vilaine »), in one query."""
+    return {code: name for code, name in session.execute(select(Structure.code, Structure.name))}
+
+
 def establishment_ids_of(session: Session, structure_code: str) -> list[int]:
     """Ids of the establishments in a structure's territory."""
     structure = session.scalar(select(Structure).where(Structure.code == structure_code))
