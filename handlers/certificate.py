@@ -7,13 +7,13 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from handlers.context import HandlerContext, HandlerError
-from handlers.contract import french_date
+from handlers.formats import date_fr
 
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
-_TEMPLATES.filters["french_date"] = french_date
+_TEMPLATES.filters["date_fr"] = date_fr
 
 
 def render_certificate_html(volunteer: dict, terms: dict, report: dict, establishment: dict, tutors: list[dict],

@@ -15,18 +15,17 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.context import HandlerContext, HandlerError
 from handlers.eligibility import age_on, age_problems, campaign_problems, duration_problems
-from handlers.formats import date_fr, french_amount, french_date, slug
+from handlers.formats import date_fr, french_amount, slug
 from handlers.identifiers import display_phone
 from handlers.offer import DOMAINS
 from handlers.rules import ELIGIBILITY, FEDERATION, INDEMNITY
 
-__all__ = ["contract_terms_rules", "french_date", "generate_contract", "render_contract_html", "contract_pdf",
+__all__ = ["contract_terms_rules", "generate_contract", "render_contract_html", "contract_pdf",
            "signed_contract_rules"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _TEMPLATES = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]))
-_TEMPLATES.filters.update(french_date=french_date, long_date=date_fr, french_amount=french_amount,
-                          phone=display_phone)
+_TEMPLATES.filters.update(long_date=date_fr, french_amount=french_amount, phone=display_phone)
 SOCIAL_CRITERIA = {"grant_level_5": "boursier de l'enseignement supérieur (échelon 5 ou plus)",
                    "rsa": "membre d'un foyer bénéficiaire du RSA"}
 

@@ -5,7 +5,7 @@ from calendar import monthrange
 from datetime import date, timedelta
 
 from handlers.context import HandlerContext, HandlerError
-from handlers.contract import french_date
+from handlers.formats import date_fr
 from handlers.rules import FOLLOW_UP
 
 TERMINATION_LABELS = {
@@ -80,7 +80,7 @@ def remind_overdue_follow_up(context: HandlerContext, establishment_id: int, vol
     subject = f"Suivi mensuel en retard : {name}"
     body = (
         "Bonjour,\n\n"
-        f"Le suivi mensuel de {name}, ouvert le {french_date(follow_up_month['opened_on'])}, "
+        f"Le suivi mensuel de {name}, ouvert le {date_fr(follow_up_month['opened_on'])}, "
         "n'est pas encore consigné.\n"
         "Merci de le renseigner dès que possible sur la plateforme (date de l'entretien, activités, "
         "difficultés, formations suivies, avancement du projet d'avenir).\n\n"
@@ -103,7 +103,7 @@ def end_mission_early(context: HandlerContext, termination: dict, volunteer: dic
     body = (
         "Bonjour,\n\n"
         f"La mission de Service Civique de {name} ({establishment['name']}) prend fin de manière anticipée, "
-        f"{how}, le {french_date(termination['end_date'])}.\n\n"
+        f"{how}, le {date_fr(termination['end_date'])}.\n\n"
         f"Motif : {termination['reason']}\n\n"
         "Les suivis en attente sont annulés. Pensez à déclarer la fin du contrat dans ELISA.\n\n"
         f"{SIGNATURE}"

@@ -1,4 +1,4 @@
-"""French formats: dates, numbers, amounts and file names, the same in documents, messages and pages.
+"""French formats: dates, numbers, amounts, plurals and file names, the same in documents, messages and pages.
 
 The one home of these formats, at the bottom of the layers: handlers write contracts and messages with them, and
 the engine (task instructions, refusals) and the web app (template filters) import them from here, so that a
@@ -66,3 +66,16 @@ def number_fr(value: float | int | None) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
     return f"{int(value):,}".replace(",", "\u202f")
+
+
+def plural(count: int, singular: str, plural: str | None = None) -> str:
+    """A count and the words agreeing with it: « 0 rejeté », « 1 fichier », « 3 créés », « 2 places libres ».
+
+    French keeps the singular for 0 and 1. Without `plural`, the word takes an « s » unless it already ends in s, x
+    or z; give `plural` for several words (« fichiers envoyés », « mis à jour ») and irregular plurals.
+    """
+    if count > 1:
+        words = plural if plural is not None else (singular if singular[-1:] in ("s", "x", "z") else singular + "s")
+    else:
+        words = singular
+    return f"{number_fr(count)} {words}"

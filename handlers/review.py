@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from handlers.context import HandlerContext
+from handlers.formats import plural
 
 
 def locate_reviewers(context: HandlerContext, department: str) -> dict:
@@ -14,6 +15,6 @@ def places_within_quota(context: HandlerContext, form_data: dict, task_data: dic
     quota = task_data.get("quota")
     granted = form_data.get("places_granted")
     if form_data.get("decision") == "accept" and quota is not None and isinstance(granted, int) and granted > quota:
-        return [("places_granted", f"Le quota de cet établissement est de {quota} volontaire(s) : "
+        return [("places_granted", f"Le quota de cet établissement est de {plural(quota, 'volontaire')} : "
                                    f"vous ne pouvez pas accorder {granted} places.")]
     return []

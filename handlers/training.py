@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.context import HandlerContext
-from handlers.contract import french_date
+from handlers.formats import date_fr, plural
 from handlers.rules import TRAININGS
 
 
@@ -13,12 +13,12 @@ def invite_participants(context: HandlerContext, structure_code: str, session: d
     trainings = context.require_trainings()
     session_id = trainings.open_session(structure_code, session)
     people = trainings.invitees(session_id)
-    subject = f"Invitation : {session['title']} le {french_date(session['session_date'])}"
+    subject = f"Invitation : {session['title']} le {date_fr(session['session_date'])}"
     body = (
-        f"Bonjour,\n\nVous êtes invité(e) à la session « {session['title']} » "
+        f"Bonjour,\n\nNous vous invitons à la session « {session['title']} » "
         f"({TRAININGS[session['kind']]['label'] if session['kind'] in TRAININGS else session['kind']}) "
-        f"le {french_date(session['session_date'])}, {session['place']}.\n\n"
-        f"La session compte {session['capacity']} places. "
+        f"le {date_fr(session['session_date'])}, {session['place']}.\n\n"
+        f"La session compte {plural(session['capacity'], 'place')}. "
         + ("Inscrivez-vous sur la plateforme Service Civique, page « Formations »."
            if session.get("audience") == "tutors" else
            "Votre tuteur ou le référent de votre établissement vous y inscrit sur la plateforme Service Civique.")

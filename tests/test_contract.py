@@ -64,7 +64,7 @@ def test_contract_pdf_holds_the_parties_dates_amounts_and_tutors(runtime, sessio
     text = pdf_text(runtime, contract)
     for expected in ("Contrat d'engagement de Service Civique", "Version 1 du contrat", "Fnogec",
                      "Udogec d'Ille-et-Vilaine", "Collège Saint-Joseph", "OGEC Saint-Joseph de Rennes",
-                     "Léa Martin", "né(e) le 12 mars 2005 à Vannes", "du 1er octobre 2027 au 31 mai 2028",
+                     "Léa Martin", "Naissance : 12 mars 2005 à Vannes", "du 1er octobre 2027 au 31 mai 2028",
                      "28 heures", "Thomas Riou", "Claire Morvan", "504,98 €", "114,85 €", "619,83 €",
                      "Aide aux devoirs et accompagnement des élèves", "deux jours de congé", "Signatures"):
         assert expected in text, expected

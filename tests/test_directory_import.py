@@ -269,7 +269,7 @@ def test_the_command_line_imports_a_file_with_progress_and_a_report(app, tmp_pat
 
     assert result.exit_code == 0, result.output
     assert "Annuaire : 23 / 23 enregistrements (100 %)" in result.stderr
-    assert "Établissements : 3 créé(s), 1 mis à jour, 3 rejeté(s)" in result.stdout
+    assert "Établissements : 3 créés, 1 mis à jour, 3 rejetés" in result.stdout
     assert "[rejeté] établissement 0290999D (position 4) : réseau : obligatoire" in result.stdout
     assert session.scalar(select(Establishment).where(Establishment.uai == "0440123V")) is not None
 
@@ -326,7 +326,7 @@ def test_the_admin_page_imports_an_upload_showing_progress_then_the_report(brows
     second = text(upload(browser, json.dumps(document).encode("utf-8")))
     assert "Aucun changement : l'annuaire était déjà à jour." in second
     listing = text(browser.client.get("/administration/annuaire"))
-    assert "0 créé(s), 0 mis à jour, 12 rejeté(s)" in listing
+    assert "0 créé, 0 mis à jour, 12 rejetés" in listing
 
 
 def test_the_admin_page_reports_an_unreadable_upload_and_imports_nothing(browser, session):

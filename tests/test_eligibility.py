@@ -23,7 +23,7 @@ TUTORS = [
      "phone": "+33635700020", "role": "cotuteur", "role_label": "Cotuteur", "eligible": True, "reason": None},
     {"login": "julien.lemoine", "name": "Julien Lemoine", "email": "julien.lemoine@example.org",
      "phone": "+33612345699", "role": "cotuteur", "role_label": "Cotuteur", "eligible": False,
-     "reason": "ne s'est pas encore connecté(e) à la plateforme"},
+     "reason": "aucune connexion à la plateforme pour l'instant"},
     {"login": "sans.telephone", "name": "Marc Sans", "email": "marc@example.org", "phone": None,
      "role": "tuteur", "role_label": "Tuteur", "eligible": False,
      "reason": "profil incomplet dans Isidoor : numéro de téléphone manquant"},
@@ -184,7 +184,7 @@ def test_the_place_is_given_so_that_a_contract_redrawn_for_it_is_not_a_second_on
 @pytest.mark.parametrize("changes, field, expected", [
     ({"tutor": None}, "tutor", "Choisissez le tuteur"),
     ({"tutor": "referent.brest"}, "tutor", "n'est pas tuteur de l'établissement"),
-    ({"tutor": "julien.lemoine"}, "tutor", "Julien Lemoine ne peut pas encore être tuteur : ne s'est pas encore"),
+    ({"tutor": "julien.lemoine"}, "tutor", "Julien Lemoine ne peut pas encore être tuteur : aucune connexion à la plateforme"),
     ({"tutor": "sans.telephone"}, "tutor", "numéro de téléphone manquant"),
     ({"cotutor": "tuteur.rennes"}, "cotutor", "une autre personne que le tuteur"),
     ({"cotutor": "julien.lemoine"}, "cotutor", "ne peut pas encore être cotuteur"),

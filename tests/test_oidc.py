@@ -85,7 +85,7 @@ def test_first_login_links_the_directory_record_and_a_second_login_updates_the_p
     isidoor.set_accounts({"julien": claims})
     with sessions() as session:
         before = session.scalar(select(Person).where(Person.isidoor_id == NEWCOMER))
-        assert tutor_ineligibility(before, before.roles[0]) == "ne s'est pas encore connecté(e) à la plateforme"
+        assert tutor_ineligibility(before, before.roles[0]) == "aucune connexion à la plateforme pour l'instant"
         person_id = before.id
 
     http = requests.Session()

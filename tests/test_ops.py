@@ -230,11 +230,11 @@ def test_db_check_command_reports_and_fails_on_problems(app, runtime, session):
     instance = start_rennes(runtime, session)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "check"])
-    assert result.exit_code == 0 and "Base cohérente : 1 dossier(s) et 1 tâche(s) vérifiés." in result.output
+    assert result.exit_code == 0 and "Base cohérente : vérification faite sur 1 dossier et 1 tâche." in result.output
     session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(status="completed"))
     session.commit()
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 1
     expected = f"dossier {instance.id} : statut enregistré « completed » mais l'état du moteur donne « running »"
     assert expected in result.output
-    assert "1 incohérence(s) sur 1 dossier(s)." in result.output
+    assert "1 incohérence sur 1 dossier." in result.output

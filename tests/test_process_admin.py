@@ -68,7 +68,7 @@ def test_a_file_with_errors_is_shown_and_never_deployed(owner, session):
     review = owner.client.get(response.headers["Location"])
     page = review.get_data(as_text=True)
     assert review.status_code == 422
-    assert "1 erreur(s) : rien n'est déployé." in page
+    assert "1 erreur : rien n'est déployé." in page
     assert "<code>review_gateway</code> « Décision ? » : la passerelle a des flux sortants sans condition" in page
     assert "Déployer comme nouvelle version" not in page
     refused = owner.post_form(f"/administration/processus/envois/{staged_id(response)}/deploiement", {},
@@ -86,7 +86,7 @@ def test_a_file_that_breaks_another_one_is_refused(owner, session):
     changed = dmn.read_bytes().replace(b'<decision id="volunteer_quota"', b'<decision id="quota_table"')
     response = upload(owner, {"volunteer_quota.dmn": changed})
     page = owner.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "processes/hosting_project.bpmn" in page and "erreur(s) : rien n'est déployé" in page
+    assert "processes/hosting_project.bpmn" in page and "erreurs : rien n'est déployé" in page
 
 
 def test_files_that_are_not_definitions_are_refused_in_french(owner, session):

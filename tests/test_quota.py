@@ -94,8 +94,9 @@ def test_the_gestionnaire_cannot_grant_more_places_than_the_quota(runtime, sessi
         runtime.complete(review.id, principal_of(session, "gestionnaire.udogec35"),
                          sample("review_project", places_granted=granted))
 
+    volunteers = "volontaire" if quota == 1 else "volontaires"
     assert refused.value.errors["places_granted"] == [
-        f"Le quota de cet établissement est de {quota} volontaire(s) : vous ne pouvez pas accorder {granted} places."]
+        f"Le quota de cet établissement est de {quota} {volunteers} : vous ne pouvez pas accorder {granted} places."]
 
 
 def test_the_home_page_shows_the_quota_and_the_refusal_keeps_what_was_typed(browser, session):

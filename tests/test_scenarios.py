@@ -81,7 +81,7 @@ def test_a_scenario_that_passes(world, tmp_path):
      "à la fin : la variable « places » n'existe pas (variables : campaign, establishment, establishment_id, "
      "project, quota, review_level, review_structure, school_file, territory)."),
     (DESIGN, "{documents: [contract]}",
-     "à la fin : 0 document(s) « contract » au lieu de au moins un (documents produits : aucun)."),
+     "à la fin : 0 document « contract » au lieu d'au moins un (documents produits : aucun)."),
     ("\n  - task: design_project\n    data: {title: Aide}", "{}",
      "étape 1 (design_project) : la saisie de referent.rennes est refusée : champ « theme » : Ce champ est "
      "obligatoire. ; champ « description »"),
@@ -131,7 +131,7 @@ def test_cli_prints_each_result_and_the_explanation_of_a_failure(tmp_path):
         "PASS  Projet d'accueil refusé (ok.yaml)",
         "ÉCHEC  Fin attendue à tort (wrong.yaml)",
         "      à la fin : le dossier est « En cours » au lieu de « Terminé ».",
-        "2 scénario(s) : 1 réussi(s), 1 en échec.",
+        "2 scénarios : 1 réussi, 1 en échec.",
     ]
 
 

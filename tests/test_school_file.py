@@ -170,7 +170,7 @@ def test_a_referent_names_another_referent(browser, session):
     assert "Nommer un autre référent" in text(browser.client.get(path))
     browser.post_form(f"{path}/referents", {"person_id": tutor.id}, page=path)
     page = text(browser.client.get(path))
-    assert "Thomas Riou est désormais référent(e) de l'établissement." in page
+    assert "Thomas Riou a désormais le rôle de référent de l'établissement." in page
     assert "nommé sur la plateforme" in page
     browser.post_form(f"{path}/referents", {"person_id": tutor.id}, page=path)
     assert "Thomas Riou est déjà référent(e) de l'établissement." in text(browser.client.get(path))
@@ -205,8 +205,8 @@ def test_a_person_without_email_or_phone_logs_in_is_told_what_to_complete_and_is
     assert browser.login(lea.login, "mot-de-passe-de-lea").status_code == 302
     home = text(browser.client.get("/"))
     assert ("Votre profil est incomplet : adresse électronique absente, numéro de téléphone absent. Chaque "
-            "utilisateur doit avoir une adresse électronique et un téléphone ; sans eux, vous ne pouvez pas être "
-            "choisi(e) comme tuteur.") in home
+            "utilisateur doit avoir une adresse électronique et un téléphone ; sans eux, personne ne peut vous "
+            "choisir comme tuteur.") in home
     assert SUPPORT in home
 
     import_directory(session, {
@@ -225,7 +225,7 @@ def test_a_newly_named_tutor_is_offered_only_after_a_first_login_and_the_next_sy
     newcomer = person(session, "julien.lemoine")
     browser.login("referent.rennes")
     page = text(browser.client.get(f"/etablissements/{rennes.id}"))
-    assert "Julien Lemoine — cotuteur : ne s'est pas encore connecté(e) à la plateforme" in page
+    assert "Julien Lemoine — cotuteur : aucune connexion à la plateforme pour l'instant" in page
     assert "après sa première connexion à la plateforme puis la synchronisation suivante de l'annuaire" in page
     assert "julien.lemoine" not in tutor_choices(session, rennes)
     browser.logout()
@@ -248,7 +248,7 @@ def test_a_newly_named_tutor_is_offered_only_after_a_first_login_and_the_next_sy
     assert confirmed.messages == ["synchronisé après la première connexion"]
     assert "julien.lemoine" in tutor_choices(session, rennes)
     browser.login("referent.rennes")
-    assert "Julien Lemoine — cotuteur : peut être choisi(e)" in text(browser.client.get(f"/etablissements/{rennes.id}"))
+    assert "Julien Lemoine — cotuteur : choix possible" in text(browser.client.get(f"/etablissements/{rennes.id}"))
 
 
 def test_the_help_page_says_whom_to_ask(browser):

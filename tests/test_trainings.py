@@ -57,7 +57,7 @@ def test_volunteers_under_contract_of_the_territory_are_invited(runtime, session
     assert (training.kind, training.capacity, training.audience, training.status) == ("fcc", 30, "volunteers", "open")
     invited = session.scalars(select(Notification).where(Notification.instance_id == instance.id)).all()
     assert sorted(n.recipient for n in invited) == ["lea.martin@example.fr"] * 3
-    assert invited[0].subject == "Invitation : Formation civique et citoyenne – automne 2027 le 18/11/2027"
+    assert invited[0].subject == "Invitation : Formation civique et citoyenne – automne 2027 le 18 novembre 2027"
     assert invited[0].link == f"/formations/{training.id}"
     elsewhere, _ = plan(runtime, session, "UDOGEC-29", "gestionnaire.udogec29")
     assert session.scalars(select(Notification).where(Notification.instance_id == elsewhere.instance_id)).all() == []

@@ -102,7 +102,7 @@ def test_trainings_pages_register_and_record_attendance(browser, runtime, sessio
     assert browser.post_form(f"/formations/{training.id}/inscriptions", {"mission_id": lea.id},
                              page=f"/formations/{training.id}").status_code == 302
     shown = page(browser, f"/formations/{training.id}")
-    assert "Léa Martin est inscrit(e)" in shown and "complet" in shown
+    assert "Inscription de Léa Martin à la session" in shown and "complet" in shown
     refused = browser.post_form(f"/formations/{training.id}/inscriptions", {"mission_id": hugo.id},
                                 page=f"/formations/{training.id}")
     assert refused.status_code == 302
@@ -137,7 +137,7 @@ def test_tuteur_registers_to_a_tutor_training(browser, runtime, session):
     assert "M'inscrire à cette session" in page(browser, f"/formations/{training.id}")
     browser.post_form(f"/formations/{training.id}/inscriptions", {}, page=f"/formations/{training.id}")
     shown = page(browser, f"/formations/{training.id}")
-    assert "Thomas Riou est inscrit(e)" in shown and "M'inscrire à cette session" not in shown
+    assert "Inscription de Thomas Riou à la session" in shown and "M'inscrire à cette session" not in shown
 
 
 def test_notifications_page_and_unread_count(browser, session):

@@ -14,6 +14,7 @@ from engine.demo.story import play_demo_story, story_can_start
 from engine.demo.timeline import StoryError
 from engine.mail import deliver_pending, transport_from_settings
 from engine.runtime.deployment import DeploymentError, deploy, read_definition_files
+from handlers.formats import plural
 from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli
 from webapp.config import settings_of
 
@@ -112,4 +113,4 @@ def send_notifications_command() -> None:
         raise click.ClickException("Ni SMTP_URL ni MAIL_DIR n'est défini : les messages restent en file d'attente.")
     with _sessions()() as session:
         sent = deliver_pending(session, transport, mail["MAIL_SENDER"], base_url=mail["BASE_URL"])
-    click.echo(f"{sent} message(s) envoyé(s).")
+    click.echo(plural(sent, "message envoyé", "messages envoyés") + ".")

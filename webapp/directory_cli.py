@@ -13,6 +13,7 @@ from engine.directory.importing import (
     OUTCOME_LABELS,
     ImportFileError,
     import_directory,
+    outcome_count,
     read_document,
     record_file_error,
 )
@@ -45,7 +46,7 @@ def import_command(path: Path, details: bool) -> None:
     for kind, label in KIND_LABELS.items():
         counts = report.counts.get(kind)
         if counts:
-            parts = [f"{number_fr(counts[o])} {OUTCOME_COUNTED[o]}" for o in OUTCOME_COUNTED if counts[o]]
+            parts = [outcome_count(kind, o, counts[o]) for o in OUTCOME_COUNTED if counts[o]]
             click.echo(f"  {label} : " + ", ".join(parts))
     for entry in report.entries:
         if entry.outcome == "rejected" or entry.flagged or details:

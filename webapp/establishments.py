@@ -54,7 +54,7 @@ def add_referent(establishment_id: int):
     redirect_refusals(back, NamingRefused)
     person = name_referent(db_session(), principal(), establishment,
                            request.form.get("person_id", type=int) or 0, datetime.now())
-    flash(f"{person.full_name} est désormais référent(e) de l'établissement.", "success")
+    flash(f"{person.full_name} a désormais le rôle de référent de l'établissement.", "success")
     return redirect(back)
 
 

@@ -1,10 +1,10 @@
-"""French formats for dates, numbers, phone numbers and structure names in templates."""
+"""French formats for dates, numbers, plurals, phone numbers and structure names in templates."""
 from __future__ import annotations
 
 from flask import Flask, g
 
 from engine.directory.lookups import structure_names
-from handlers.formats import date_fr, datetime_fr, number_fr
+from handlers.formats import date_fr, datetime_fr, number_fr, plural
 from handlers.identifiers import display_phone
 from webapp.database import db_session
 
@@ -28,4 +28,5 @@ def structure_name(code: str | None) -> str:
 def register_filters(app: Flask) -> None:
     """Make the French formats available to templates."""
     app.jinja_env.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, number_fr=number_fr, phone=display_phone,
-                                 capitalize_first=capitalize_first, structure_name=structure_name)
+                                 capitalize_first=capitalize_first, structure_name=structure_name,
+                                 plural=plural)

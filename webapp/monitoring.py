@@ -20,6 +20,7 @@ from engine.views.monitoring import Filters
 from engine.views.monitoring_heat import node_heat
 from engine.views.monitoring_list import all_instances, csv_lines, xlsx_bytes
 from engine.views.monitoring_page import dashboard_figures, filter_choices
+from handlers.formats import plural
 from webapp.auth import principal
 from webapp.charts import funnel_chart, weekly_chart
 from webapp.database import db_session
@@ -173,6 +174,5 @@ def migrate():
                                     .order_by(ProcessInstance.id)):
         outcomes.append(runtime.migrate(instance, principal(), target))
     missing = len(ids) - len(outcomes)
-    plural = "s" if missing > 1 else ""
-    error = f"{missing} dossier{plural} introuvable{plural}." if missing else None
+    error = plural(missing, "dossier introuvable", "dossiers introuvables") + "." if missing else None
     return render_template("monitoring/migration.html", outcomes=outcomes, target=target, error=error)

@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from engine.ops.consistency import check_consistency
+from handlers.formats import plural
 
 db = AppGroup("db", help="Look after the database.")
 
@@ -18,5 +19,7 @@ def check_command() -> None:
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if not report.ok:
-        raise click.ClickException(f"{len(report.problems)} incohérence(s) sur {report.instances} dossier(s).")
-    click.echo(f"Base cohérente : {report.instances} dossier(s) et {report.tasks} tâche(s) vérifiés.")
+        raise click.ClickException(f"{plural(len(report.problems), 'incohérence')} "
+                                   f"sur {plural(report.instances, 'dossier')}.")
+    click.echo(f"Base cohérente : vérification faite sur {plural(report.instances, 'dossier')} "
+               f"et {plural(report.tasks, 'tâche')}.")

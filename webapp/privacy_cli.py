@@ -13,6 +13,7 @@ from engine.campaign.gdpr import anonymise_volunteers, export_person
 from engine.directory.tokens import revoke_person_tokens
 from engine.documents import DocumentStore
 from engine.models import Person
+from handlers.formats import date_fr, plural
 from webapp.config import settings_of
 
 
@@ -47,7 +48,8 @@ def anonymise_command(older_than_days: int | None) -> None:
     cutoff = datetime.now().date() - timedelta(days=days)
     with _sessions()() as session:
         done = anonymise_volunteers(session, DocumentStore(settings_of().storage_dir), cutoff, datetime.now())
-    click.echo(f"{len(done)} dossier(s) anonymisé(s) (campagnes terminées avant le {cutoff:%d/%m/%Y})"
+    click.echo(plural(len(done), "dossier anonymisé", "dossiers anonymisés")
+               + f" (campagnes terminées avant le {date_fr(cutoff)})"
                + (f" : {', '.join(map(str, done))}." if done else "."))
 
 
@@ -65,4 +67,4 @@ def revoke_command(person: str) -> None:
         if found is None:
             raise click.ClickException(f"Aucun compte « {person} ».")
         count = revoke_person_tokens(session, found.id, datetime.now())
-    click.echo(f"{count} jeton(s) révoqué(s) pour {found.full_name}.")
+    click.echo(plural(count, "jeton révoqué", "jetons révoqués") + f" pour {found.full_name}.")

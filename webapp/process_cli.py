@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from engine.runtime.deployment import read_definition_files
 from engine.scenarios import find_scenarios, run_scenarios
 from engine.validation import PathError, collect_files, validate_files
+from handlers.formats import plural
 from webapp.config import settings_of
 from webapp.tasks import PANELS_DIR
 
@@ -50,7 +51,8 @@ def test_command(paths: tuple[Path, ...]) -> None:
     with _quiet("alembic", "engine", "weasyprint", "fontTools"):
         outcomes = run_scenarios(scenario_files, files, reporter=lambda outcome: click.echo(outcome.report()))
     failed = sum(1 for outcome in outcomes if not outcome.passed)
-    click.echo(f"{len(outcomes)} scénario(s) : {len(outcomes) - failed} réussi(s), {failed} en échec.")
+    click.echo(f"{plural(len(outcomes), 'scénario')} : {plural(len(outcomes) - failed, 'réussi')}, "
+               f"{failed} en échec.")
     if failed:
         raise SystemExit(1)
 

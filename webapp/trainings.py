@@ -25,6 +25,7 @@ from engine.campaign.trainings import (
 )
 from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.views.queries import campaigns_of
+from handlers.formats import plural
 from handlers.rules import TRAININGS
 from webapp.auth import principal
 from webapp.database import db_session
@@ -101,7 +102,7 @@ def register_someone(session_id: int):
             abort(404)
     redirect_refusals(url_for("trainings.show", session_id=session_id), RegistrationRefused)
     registration = register(session, principal(), training, datetime.now(), person=person, mission=mission)
-    flash(f"{registration.name} est inscrit(e) à la session « {training.title} ».", "success")
+    flash(f"Inscription de {registration.name} à la session « {training.title} » enregistrée.", "success")
     return redirect(url_for("trainings.show", session_id=session_id))
 
 
@@ -134,8 +135,8 @@ def attendance(session_id: int):
     redirect_refusals(url_for("trainings.show", session_id=session_id), RegistrationRefused)
     recorded = record_attendance(db_session(), principal(), training, presence, datetime.now())
     missing = len(training.registrations) - sum(r.attended is not None for r in training.registrations)
-    flash(f"Présences enregistrées ({recorded})." + (f" Reste {missing} inscrit(s) sans réponse." if missing else
-                                                      " Vous pouvez clore la session."), "success")
+    flash(f"Présences enregistrées ({recorded})." + (f" Il reste {plural(missing, 'inscrit')} sans réponse."
+                                                      if missing else " Vous pouvez clore la session."), "success")
     return redirect(url_for("trainings.show", session_id=session_id))
 
 

@@ -21,6 +21,7 @@ from engine.models import ProcessInstance, VolunteerMission
 from engine.models.follow_up import TERMINATION_INITIATORS
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import ProcessRuntime
+from handlers.formats import date_fr
 
 TERMINATION_EVENT = "mission_termination"
 TERMINATION_FORM = f"{forms.END_MISSION_FORM}.schema.json"
@@ -44,10 +45,10 @@ def termination_problems(mission: VolunteerMission, data: dict) -> dict[str, lis
         return problems
     if end < mission.start_date:
         problems["end_date"] = ["La fin de mission ne peut pas précéder son début "
-                                f"({mission.start_date.strftime('%d/%m/%Y')})."]
+                                f"(le {date_fr(mission.start_date)})."]
     elif end > mission.end_date:
         problems["end_date"] = ["Pour une fin anticipée, la date doit précéder la fin du contrat "
-                                f"({mission.end_date.strftime('%d/%m/%Y')})."]
+                                f"(le {date_fr(mission.end_date)})."]
     return problems
 
 

@@ -42,6 +42,7 @@ from engine.models import (
     TrainingSession,
     VolunteerMission,
 )
+from handlers.formats import date_fr, plural
 
 if TYPE_CHECKING:
     from engine.runtime.runtime import ProcessRuntime
@@ -219,8 +220,8 @@ def register(session: Session, principal: Principal, training: TrainingSession, 
         TrainingSession.id == training.id, TrainingSession.registered < TrainingSession.capacity)
         .values(registered=TrainingSession.registered + 1).execution_options(synchronize_session=False))
     if rows_matched(taken) != 1:
-        places = f"{training.capacity} place{'s' if training.capacity > 1 else ''}"
-        raise RegistrationRefused(f"La session est complète ({places}) : plus aucune inscription n'est possible.")
+        raise RegistrationRefused(f"La session est complète ({plural(training.capacity, 'place')}) : plus aucune "
+                                  "inscription n'est possible.")
     registration = TrainingRegistration(session_id=training.id, person_id=person.id if person else None,
                                         mission_id=mission.id if mission else None, name=name, email=email,
                                         registered_at=now, registered_by_id=principal.person_id)
@@ -228,7 +229,7 @@ def register(session: Session, principal: Principal, training: TrainingSession, 
     try:
         session.commit()
     except IntegrityError as error:
-        raise RegistrationRefused(f"{name} est déjà inscrit(e) à cette session.") from error
+        raise RegistrationRefused(f"{name} a déjà une inscription à cette session.") from error
     session.refresh(training)
     return registration
 
@@ -259,7 +260,7 @@ def record_attendance(session: Session, principal: Principal, training: Training
         raise Forbidden("Seuls les gestionnaires qui organisent la session relèvent les présences.")
     if training.session_date > now.date():
         raise RegistrationRefused("Les présences se relèvent à partir du jour de la session "
-                                  f"({training.session_date.strftime('%d/%m/%Y')}).")
+                                  f"(le {date_fr(training.session_date)}).")
     if training.status != "open":
         raise RegistrationRefused("La session est close : les présences ne peuvent plus être modifiées.")
     recorded = 0

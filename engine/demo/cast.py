@@ -328,6 +328,7 @@ def identity_document(volunteer: Volunteer) -> bytes:
         "<p style='color: #b00; font-weight: bold'>SPÉCIMEN — document fictif de démonstration</p>"
         "<h1 style='font-size: 18px'>Carte nationale d'identité</h1>"
         f"<p>Nom : {escape(volunteer.last_name.upper())}<br>Prénom : {escape(volunteer.first_name)}<br>"
-        f"Né(e) le : {volunteer.birth_date.strftime('%d/%m/%Y')} à {escape(volunteer.birth_place)}<br>"
+        # Laid out as the identity card itself: numeric date, birthplace on its own line.
+        f"Date de naissance : {volunteer.birth_date:%d/%m/%Y}<br>Lieu de naissance : {escape(volunteer.birth_place)}<br>"
         "Nationalité : française</p></div></body></html>")
     return HTML(string=html).write_pdf()

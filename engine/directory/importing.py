@@ -25,18 +25,32 @@ from sqlalchemy.orm import Session
 
 from engine.directory.records import Record, describe_key, read_establishment, read_person, read_role, read_structure
 from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
+from handlers.formats import plural
 
 BATCH = 1000
 SECTIONS = ("structures", "establishments", "people", "roles")
 KIND_LABELS = {"structure": "Structures", "establishment": "Établissements", "person": "Personnes", "role": "Rôles"}
 OUTCOME_LABELS = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé", "rejected": "rejeté",
                   "removed": "retiré"}
-# After a count, as in "3 créé(s), 1 mis à jour".
-OUTCOME_COUNTED = {"created": "créé(s)", "updated": "mis à jour", "unchanged": "inchangé(s)", "rejected": "rejeté(s)",
-                   "removed": "retiré(s)"}
+# After a count, agreeing with the kind of record: masculine singular and plural, then feminine ones.
+OUTCOME_COUNTED = {
+    "created": (("créé", "créés"), ("créée", "créées")),
+    "updated": (("mis à jour", "mis à jour"), ("mise à jour", "mises à jour")),
+    "unchanged": (("inchangé", "inchangés"), ("inchangée", "inchangées")),
+    "rejected": (("rejeté", "rejetés"), ("rejetée", "rejetées")),
+    "removed": (("retiré", "retirés"), ("retirée", "retirées")),
+}
+FEMININE_KINDS = ("structure", "person")
 # Entries kept in the import's record in the database: rejections, values to correct, then changes, up to this many.
 STORED_ENTRIES = 5000
 Progress = Callable[[int, int], None]
+
+
+def outcome_count(kind: str, outcome: str, count: int) -> str:
+    """How many records of a kind had an outcome, the words agreeing: « 3 créés » for establishments, « 1 mise à
+    jour » for people."""
+    singular, plural_form = OUTCOME_COUNTED[outcome][kind in FEMININE_KINDS]
+    return plural(count, singular, plural_form)
 
 
 class ImportFileError(Exception):

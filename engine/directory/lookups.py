@@ -235,7 +235,7 @@ def tutor_ineligibility(person: Person, assignment: RoleAssignment) -> str | Non
     if problems:
         return "profil incomplet dans Isidoor : " + ", ".join(problems)
     if person.first_login_at is None:
-        return "ne s'est pas encore connecté(e) à la plateforme"
+        return "aucune connexion à la plateforme pour l'instant"
     if assignment.synced_at is None or assignment.synced_at < person.first_login_at:
         return "en attente de la prochaine synchronisation de l'annuaire (au plus 24 heures)"
     return None

@@ -189,7 +189,7 @@ def _provision(session: Session, identity: Identity, now: datetime) -> Provision
     record_discrepancies(session, person, found, now)
     session.commit()
     if created:
-        log.info("Première connexion par Isidoor : %s enregistré(e)", person.login)
+        log.info("Première connexion par Isidoor : compte %s enregistré", person.login)
     return ProvisioningOutcome(person, created, changes, found)
 
 

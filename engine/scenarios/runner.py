@@ -28,6 +28,7 @@ from engine.runtime.runtime import Conflict, FormInvalid, NotFound, ProcessRunti
 from engine.runtime.timers import find_task
 from engine.scenarios.spec import Expectation, Scenario, ScenarioError, Step
 from engine.scenarios.world import Copy, set_the_scene
+from handlers.formats import plural
 
 # A file field in a scenario: `{file: contrat-signe.pdf}` sends this small valid PDF under that name.
 _PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -241,8 +242,8 @@ class ScenarioRun:
             if (count is None and not found) or (count is not None and found != count):
                 kinds = sorted(set(self.session.scalars(select(Document.kind).where(
                     Document.instance_id == instance.id))))
-                wanted = "au moins un" if count is None else str(count)
-                raise Divergence(f"{found} document(s) « {kind} » au lieu de {wanted} (documents produits : "
+                wanted = "d'au moins un" if count is None else f"de {count}"
+                raise Divergence(f"{plural(found or 0, 'document')} « {kind} » au lieu {wanted} (documents produits : "
                                  f"{', '.join(kinds) or 'aucun'}).")
         if final and expectation.empty and instance.status == "running" and not self._ready_rows():
             raise Divergence("le dossier attend encore (une échéance, un message) sans tâche à faire.")

@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from handlers.formats import datetime_fr
+
 DEFAULT_CLOCK = datetime(2027, 3, 15, 10, 0)
 STATUSES = ("running", "completed", "refused", "terminated", "incident")
 _SCENARIO_KEYS = {"name", "description", "continues", "process", "start", "steps", "end"}
@@ -82,7 +84,7 @@ class Step:
     def label(self) -> str:
         """How the report names the step."""
         if self.wait_until is not None:
-            return f"étape {self.number} (attente jusqu'au {self.wait_until:%d/%m/%Y %H:%M})"
+            return f"étape {self.number} (attente jusqu'au {datetime_fr(self.wait_until)})"
         if self.end_mission is not None:
             return f"étape {self.number} (fin anticipée de la mission de la place {self.end_mission})"
         return f"étape {self.number} ({self.task})"

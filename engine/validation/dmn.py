@@ -22,6 +22,7 @@ from engine.validation.dataflow import DataFlow
 from engine.validation.expressions import expression_problem, loaded_names
 from engine.validation.model import Definitions, dmn_children, dmn_text, text_of
 from engine.validation.problems import WARNING, Problem
+from handlers.formats import plural
 
 _QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 _VALUE = "dmn_input_value"
@@ -172,7 +173,7 @@ def _unique_problems(file: str, decision, table) -> Iterator[Problem]:
                       second.get("id"), _rule_name(second), second.sourceline)
     if gaps:
         examples = " ; ".join(_describe(columns, point) for point in gaps[:3])
-        more = f" (et {len(gaps) - 3} autre(s) cas)" if len(gaps) > 3 else ""
+        more = f" (et {plural(len(gaps) - 3, 'autre cas', 'autres cas')})" if len(gaps) > 3 else ""
         yield Problem("dmn.gap", file, f"aucune règle ne s'applique quand {examples}{more} : ajoutez une règle pour "
                                        "ce cas, sinon la décision ne donne aucun résultat.", **where)
 

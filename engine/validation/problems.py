@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.formats import plural
+
 ERROR = "error"
 WARNING = "warning"
 SEVERITY_LABELS = {ERROR: "erreur", WARNING: "avertissement"}
@@ -75,6 +77,7 @@ class Report:
         """One French line: how many files, errors and warnings."""
         files = len(self.files)
         errors, warnings = len(self.errors), len(self.warnings)
+        checked = plural(files, "fichier vérifié", "fichiers vérifiés")
         if not self.problems:
-            return f"{files} fichier(s) vérifié(s) : aucun problème."
-        return f"{files} fichier(s) vérifié(s) : {errors} erreur(s), {warnings} avertissement(s)."
+            return f"{checked} : aucun problème."
+        return f"{checked} : {plural(errors, 'erreur')}, {plural(warnings, 'avertissement')}."

@@ -18,6 +18,8 @@ from datetime import datetime
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 
+from handlers.formats import date_fr
+
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 NS = {"bpmn": BPMN, "bpmndi": BPMNDI}
@@ -126,8 +128,9 @@ class DiagramView:
                 "overlays": self.overlays}
 
 
-def _day(moment: datetime | None) -> str:
-    return moment.strftime("%d/%m/%Y") if moment is not None else ""
+def _day(moment: datetime) -> str:
+    # Badges on the diagram are narrow: the short numeric form; their titles and the text list read in words.
+    return moment.strftime("%d/%m/%Y")
 
 
 def _changed_at(task) -> datetime | None:
@@ -244,7 +247,7 @@ def _fill_instance_view(view: DiagramView, states: dict[str, tuple[str, datetime
     texts = {"done": "fait le {}", "current": "en cours depuis le {}", "incident": "incident le {}"}
     short = {"done": "✓ {}", "current": "depuis le {}", "incident": "incident le {}"}
     for node, (state, moment) in sorted(marked.items()):
-        detail = texts[state].format(_day(moment)) if moment else STATE_LABELS[state].lower()
+        detail = texts[state].format(date_fr(moment)) if moment else STATE_LABELS[state].lower()
         badge = short[state].format(_day(moment)) if moment else STATE_LABELS[state].lower()
         view.overlays.append({"id": node, "text": badge, "title": detail, "kind": state})
         view.lines.append(NodeLine(nodes[node], STATE_LABELS[state], detail))
