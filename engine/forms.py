@@ -2,17 +2,32 @@
 from __future__ import annotations
 
 import copy
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
-from handlers.formats import number_fr
+from handlers.formats import date_fr, number_fr
 
 FORM_LEVEL = "__form__"
 _FORMAT_CHECKER = FormatChecker()
+# jsonschema's own email check wants only an « @ »: `nom@` would pass. An address needs a local part, a domain
+# with a dot, and no space.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+@_FORMAT_CHECKER.checks("email")
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or _EMAIL.match(value) is not None
+
+
+# A date recording a fact (an interview held, an offer published, a contract signed) cannot lie in the future:
+# `"x-not-after-today": true` on a date property says so, and the form sets the date field's maximum.
+NOT_AFTER_TODAY = "x-not-after-today"
 _TYPE_NAMES = {
     "string": "un texte",
     "integer": "un nombre entier",
@@ -26,6 +41,7 @@ _FORMAT_MESSAGES = {
     "email": "Adresse électronique invalide (exemple : prenom.nom@exemple.fr).",
     "uri": "Adresse web invalide : elle doit commencer par https://.",
 }
+_FUTURE_DATE = "Cette date ne peut pas être postérieure à aujourd'hui : elle enregistre un fait accompli."
 # A file field (react-jsonschema-form's convention) holds, once received, the reference of a stored document.
 FILE_FORMAT = "data-url"
 FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
@@ -44,6 +60,10 @@ DOCUMENT_REFERENCE = {
 # Choices computed when the form is shown (the school's tuteurs): `"x-options-from": "<source>"` on a property
 # names a provider of `handlers.CHOICES`.
 CHOICES_KEYWORD = "x-options-from"
+# Sections shown above a task's form, read-only (`engine.views.task_context`): earlier answers, computed lines.
+CONTEXT_KEY = "ui:context"
+# How many earlier completions of a task a context section shows: all, or the latest one.
+ROUNDS: dict[str, int | None] = {"all": None, "last": 1}
 # Forms the platform shows outside any BPMN user task, named as a task's would be (`forms/<id>.schema.json`,
 # `forms/<id>.uischema.json`): the validator counts them as used. The early end of a mission is the only one.
 END_MISSION_FORM = "end_mission"
@@ -71,6 +91,9 @@ class Field:
     accept: str | None = None
     # Heading shown before the field, starting a group of fields (`ui:section` in the UI schema).
     section: str | None = None
+    # A date field recording a fact: the latest date the browser offers is today (ISO), when the page knows it.
+    not_after_today: bool = False
+    max_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,14 @@ class Confirmation:
 
 # What the submit button says while the server works (`ui:submitBusy` in the UI hints changes it).
 DEFAULT_BUSY_LABEL = "Envoi en cours…"
+DEFAULT_SUBMIT_LABEL = "Valider et transmettre"
+
+
+def _web_value(value: Any) -> str:
+    """A choice value as the page's inputs carry it (booleans as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass
@@ -108,6 +139,32 @@ class Form:
         """What the submit button says while the submission is processed (a contract being generated...)."""
         label = self.ui.get("ui:submitBusy")
         return label if isinstance(label, str) and label.strip() else DEFAULT_BUSY_LABEL
+
+    @property
+    def keeps_previous_answers(self) -> bool:
+        """Whether a new round of the task starts from the answers of the previous one (`ui:keepPreviousAnswers`).
+
+        A project sent back for changes is revised, so its form keeps what was written; a decision (a review, an
+        opinion, a follow-up) is new at each round and starts empty.
+        """
+        return self.ui.get("ui:keepPreviousAnswers") is True
+
+    def submit_labels(self) -> tuple[str | None, dict[str, str]]:
+        """The choice field whose value names the submit button, and the label for each value.
+
+        A field's UI hints may carry `"ui:submitLabel": {"<value>": "<button label>"}` (« Refuser le candidat »).
+        """
+        for name, hints in self.ui.items():
+            labels = hints.get("ui:submitLabel") if isinstance(hints, dict) else None
+            if isinstance(labels, dict) and name in self.properties:
+                return name, {str(value): str(label) for value, label in labels.items()}
+        return None, {}
+
+    def submit_label(self, data: dict) -> str:
+        """What the submit button says for the values given (the decision chosen)."""
+        name, labels = self.submit_labels()
+        value = data.get(name) if name is not None else None
+        return labels.get(_web_value(value), DEFAULT_SUBMIT_LABEL) if value is not None else DEFAULT_SUBMIT_LABEL
 
     def confirmation_for(self, data: dict) -> Confirmation | None:
         """The confirmation an irreversible choice in the data asks for, or None.
@@ -167,12 +224,16 @@ class Form:
             schema["properties"][name] = {**DOCUMENT_REFERENCE, "title": prop.get("title", name)}
         return schema
 
-    def fields(self) -> list[Field]:
-        """Fields in display order, with widget and choices."""
+    def fields(self, today: date | None = None) -> list[Field]:
+        """Fields in display order, with widget and choices; `today` bounds the fields that record a fact."""
         required = set(self.schema.get("required", []))
         order = self.ui.get("ui:order") or list(self.properties)
         names = [n for n in order if n in self.properties] + [n for n in self.properties if n not in order]
-        return [self._field(name, self.properties[name], name in required) for name in names]
+        fields = [self._field(name, self.properties[name], name in required) for name in names]
+        if today is not None:
+            for item in fields:
+                item.max_date = today.isoformat() if item.not_after_today else None
+        return fields
 
     def _field(self, name: str, prop: dict, required: bool) -> Field:
         hints = self.ui.get(name, {})
@@ -213,6 +274,7 @@ class Form:
             step="any" if prop.get("type") == "number" else "1",
             accept=FILE_ACCEPT if kind == "file" else None,
             section=hints.get("ui:section"),
+            not_after_today=bool(prop.get(NOT_AFTER_TODAY)),
         )
 
     def label_of(self, name: str, value: Any) -> str:
@@ -223,7 +285,7 @@ class Form:
         options = choices(prop.get("items", {}) if prop.get("type") == "array" else prop)
         if prop.get("format") == "date" and isinstance(value, str):
             try:
-                return date.fromisoformat(value).strftime("%d/%m/%Y")
+                return date_fr(date.fromisoformat(value))
             except ValueError:
                 return value
         if isinstance(value, list):
@@ -298,14 +360,36 @@ def _convert(text: str, kind: str | None) -> Any:
     return text
 
 
-def validate(form: Form, data: dict) -> dict[str, list[str]]:
-    """Validate data against the form's schema; return French messages keyed by field name."""
+@functools.lru_cache(maxsize=4)
+def _validator_class(today: date):
+    """Draft 2020-12 with the fact-date keyword checked against `today` (one class per day, not per call)."""
+    return validators.extend(Draft202012Validator, {NOT_AFTER_TODAY: _not_after_today(today)})
+
+
+def _not_after_today(today: date):
+    def check(validator, wanted, instance, schema):
+        if not wanted or not isinstance(instance, str):
+            return
+        try:
+            given = date.fromisoformat(instance)
+        except ValueError:
+            return  # the format check reports it
+        if given > today:
+            yield ValidationError(_FUTURE_DATE, validator=NOT_AFTER_TODAY, validator_value=wanted)
+    return check
+
+
+def validate(form: Form, data: dict, today: date | None = None) -> dict[str, list[str]]:
+    """Validate data against the form's schema; return French messages keyed by field name.
+
+    `today` is the date fact dates are compared with (`x-not-after-today`); the system's date by default.
+    """
     errors: dict[str, list[str]] = {}
     for name, value in data.items():
         # PostgreSQL stores no NUL character; refusing it here keeps such input from failing the save.
         if any("\x00" in text for text in _texts(name, value)):
             errors.setdefault(name, []).append("Ce texte contient un caractère non autorisé.")
-    validator = Draft202012Validator(form.validation_schema(), format_checker=_FORMAT_CHECKER)
+    validator = _validator_class(today or date.today())(form.validation_schema(), format_checker=_FORMAT_CHECKER)
     for error in validator.iter_errors(data):
         for name, message in _french(error, form):
             messages = errors.setdefault(name, [])
@@ -340,6 +424,8 @@ def _french(error, form: Form) -> list[tuple[str, str]]:
         return [(name, f"Valeur attendue : {_TYPE_NAMES.get(expected, expected)}.")]
     if kind == "format":
         return [(name, _FORMAT_MESSAGES.get(expected, "Format invalide."))]
+    if kind == NOT_AFTER_TODAY:
+        return [(name, error.message)]
     if kind == "pattern":
         hint = form.ui.get(name, {}).get("ui:patternMessage")
         return [(name, hint or "Le format de cette valeur n'est pas valide.")]
@@ -356,7 +442,8 @@ def _french(error, form: Form) -> list[tuple[str, str]]:
     if kind == "uniqueItems":
         return [(name, "Une même valeur est choisie plusieurs fois.")]
     if kind in ("minItems", "maxItems"):
-        return [(name, f"Choisissez {'au moins' if kind == 'minItems' else 'au plus'} {expected} valeur(s).")]
+        wording = "au moins" if kind == "minItems" else "au plus"
+        return [(name, f"Choisissez {wording} {expected} valeur{'s' if expected > 1 else ''}.")]
     return [(name, "Valeur non valide.")]
 
 

@@ -1,6 +1,8 @@
 """Form data from the browser turned into typed data, and validated with French messages."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -77,4 +79,48 @@ def test_submitted_values_read_with_their_labels():
     assert FORM.label_of("decision", "refuse") == "Refuser"
     assert FORM.label_of("agree", False) == "Non"
     assert FORM.label_of("hours", 1) == "1"
-    assert FORM.label_of("start", "2027-09-01") == "01/09/2027"
+    assert FORM.label_of("start", "2027-09-01") == "1er septembre 2027"
+
+
+@pytest.mark.parametrize("address", ["nom@", "@exemple.fr", "nom@exemple", "nom @exemple.fr", "nom@exemple.",
+                                     "nom@@exemple.fr"])
+def test_an_email_needs_a_local_part_and_a_dotted_domain(address):
+    errors = validate(FORM, {"decision": "accept", "hours": 30, "start": "2027-09-01", "email": address})
+    assert errors == {"email": ["Adresse électronique invalide (exemple : prenom.nom@exemple.fr)."]}
+
+
+def test_a_plain_email_passes():
+    assert validate(FORM, {"decision": "accept", "hours": 30, "start": "2027-09-01",
+                           "email": "prenom.nom@ecole.exemple.fr"}) == {}
+
+
+FACTS = Form({"type": "object", "properties": {
+    "held_on": {"title": "Date de l'entretien", "type": "string", "format": "date", "x-not-after-today": True},
+    "planned": {"title": "Date prévue", "type": "string", "format": "date"},
+}})
+
+
+def test_a_fact_date_cannot_be_after_today_while_a_plan_can():
+    today = date(2027, 3, 1)
+    assert validate(FACTS, {"held_on": "2027-03-01", "planned": "2030-01-01"}, today) == {}
+    errors = validate(FACTS, {"held_on": "2027-03-02"}, today)
+    assert list(errors) == ["held_on"] and "postérieure à aujourd'hui" in errors["held_on"][0]
+    assert FACTS.fields()[0].not_after_today and not FACTS.fields()[1].not_after_today
+
+
+DECIDING = Form({"type": "object", "properties": {
+    "agree": {"title": "Accord", "type": "boolean",
+              "oneOf": [{"const": True, "title": "Oui"}, {"const": False, "title": "Non"}]}}},
+    {"agree": {"ui:submitLabel": {"true": "Valider le candidat", "false": "Refuser le candidat"}}})
+
+
+def test_the_submit_button_names_the_decision_chosen():
+    assert DECIDING.submit_label({"agree": False}) == "Refuser le candidat"
+    assert DECIDING.submit_label({"agree": True}) == "Valider le candidat"
+    assert DECIDING.submit_label({}) == "Valider et transmettre"
+    assert FORM.submit_label({"decision": "refuse"}) == "Valider et transmettre"
+
+
+def test_only_a_form_that_says_so_starts_again_from_its_previous_answers():
+    assert Form({"type": "object"}, {"ui:keepPreviousAnswers": True}).keeps_previous_answers
+    assert not FORM.keeps_previous_answers

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import pytest
 
-from engine.views.task_view import _INSTRUCTIONS
+from engine.views.instructions import _SANDBOX
 from handlers.campaign import submission_rules
 from handlers.context import HandlerContext
 from handlers.contract import _TEMPLATES as CONTRACT_TEMPLATES
@@ -39,7 +39,7 @@ def test_moments_and_numbers():
 
 def test_pages_documents_and_instructions_share_one_format(app):
     assert app.jinja_env.filters["date_fr"] is date_fr
-    assert _INSTRUCTIONS.filters["date_fr"] is date_fr
+    assert _SANDBOX.filters["date_fr"] is date_fr
     assert CONTRACT_TEMPLATES.filters["long_date"] is date_fr
 
 

@@ -236,7 +236,7 @@ def test_main_pages_fit_a_phone_and_long_submissions_show_progress(live, session
             page.goto(f"{live}/taches/{brest_review.id}")
             page.check("input[name=decision][value=refuse]")
             page.fill("#champ-comment", "Mission de substitution à un emploi.")
-            page.click("button[data-busy-label]")
+            page.click("button[data-submit-button]")
             page.wait_for_selector("text=Refuser définitivement ce projet d'accueil ?")
             assert page.evaluate(OVERFLOW) <= 0, "la page de confirmation défile horizontalement"
         else:
@@ -244,9 +244,9 @@ def test_main_pages_fit_a_phone_and_long_submissions_show_progress(live, session
             page.goto(f"{live}/taches/{design.id}")
             page.evaluate("""() => document.querySelector('form[data-busy-form]')
                 .addEventListener('submit', event => event.preventDefault())""")
-            page.click("button[data-busy-label]")
+            page.click("button[data-submit-button]")
             page.wait_for_selector("form[data-busy-form][aria-busy=true]")
-            button = page.locator("button[data-busy-label]")
+            button = page.locator("button[data-submit-button]")
             assert button.inner_text() == "Envoi en cours…"
             assert button.get_attribute("aria-disabled") == "true"
             assert page.locator(".busy-status").inner_text() == "Envoi en cours…"

@@ -80,8 +80,8 @@ def test_the_publish_task_shows_the_offer_ready_to_copy_and_records_the_publicat
     script.close()
     response = browser.post_form(f"/taches/{row.id}", {"offer_reference": "SC-2027-0042",
                                                         "offer_url": "https://www.service-civique.gouv.fr/mission/42",
-                                                        "published_on": "2027-05-20"})
+                                                        "published_on": "2026-05-20"})
     assert response.status_code == 302
     event = session.scalar(select(AuditEvent).where(AuditEvent.spec_id == "publish_offer"))
     assert event.data == {"offer_reference": "SC-2027-0042",
-                          "offer_url": "https://www.service-civique.gouv.fr/mission/42", "published_on": "2027-05-20"}
+                          "offer_url": "https://www.service-civique.gouv.fr/mission/42", "published_on": "2026-05-20"}

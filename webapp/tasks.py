@@ -1,7 +1,7 @@
-"""Task pages: the form of a ready task, validated on the server and completed."""
+"""Task pages: the form of a ready task with what is needed to decide, its draft, and its completion."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -11,8 +11,7 @@ from engine import forms
 from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
 from engine.errors import Conflict, FormInvalid
-from engine.models import TaskRow
-from engine.runtime.runtime import ProcessRuntime
+from engine.runtime.runtime import ProcessRuntime, ReadyTask
 from engine.validation.conventions import task_panel
 from engine.views.task_view import TaskView, build_task_view
 from webapp.auth import principal
@@ -25,6 +24,8 @@ bp = Blueprint("tasks", __name__, url_prefix="/taches")
 # One panel at most per user task, `<task id>.html`, shown above its form; `processes validate` reports a panel
 # named after no user task, which would otherwise never show.
 PANELS_DIR = Path(__file__).parent / "templates" / "tasks" / "panels"
+# The buttons that keep what was typed without sending it: « Enregistrer le brouillon », « Revenir plus tard ».
+SAVE_DRAFT, LEAVE_FOR_LATER = "brouillon", "plus-tard"
 
 
 def runtime() -> ProcessRuntime:
@@ -35,7 +36,7 @@ def runtime() -> ProcessRuntime:
 @bp.route("/<task_id>", methods=("GET", "POST"))
 @login_required
 def task(task_id: str):
-    """Show a task's form; on submission validate it and complete the task."""
+    """Show a task's form with its context and the person's draft; keep a draft, or validate and complete."""
     engine = runtime()
     # A task done or changed meanwhile is no mistake of this person's: the inbox shows what is left to do.
     redirect_refusals(url_for("inbox.home"), Conflict, category="warning")
@@ -43,40 +44,64 @@ def task(task_id: str):
     row = ready.row
     if request.method == "GET":
         record_access(db_session(), principal(), row.instance, "tâche", "web", datetime.now())
-    view = build_task_view(row, ready.task, ready.bundle, form=engine.task_form(ready))
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        data = forms.data_from_web_form(view.form, request.form, request.files)
-        asked = None if revising() or confirmed() else view.form.confirmation_for(data)
-        if revising():
-            view.values = data
-        elif asked is not None:
-            # An irreversible choice is confirmed on a page of its own, once the input is valid.
-            errors = engine.validate(ready, data)
-            if not errors:
-                return confirmation_page(asked, view.form.summary(data), busy_label=view.form.busy_label,
-                                         back_link={"url": url_for("tasks.task", task_id=row.id), "label": row.title})
-            view.values = data
-        else:
-            def shown_again(invalid: FormInvalid):
-                # Files already received come back as stored documents, so that they need not be sent again.
-                view.values = invalid.data if invalid.data is not None else data
-                return _task_page(row, view, invalid.errors)
+        return _task_page(_view(engine, ready), {})
+    view = _view(engine, ready, with_draft=False)
+    data = forms.data_from_web_form(view.form, request.form, request.files)
+    action = request.form.get("action")
+    if action in (SAVE_DRAFT, LEAVE_FOR_LATER):
+        return _keep_draft(engine, ready, data, leaving=action == LEAVE_FOR_LATER)
+    asked = None if revising() or confirmed() else view.form.confirmation_for(data)
+    if revising():
+        view.values = data
+        return _task_page(view, {})
+    if asked is not None:
+        # An irreversible choice is confirmed on a page of its own, once the input is valid.
+        errors = engine.validate(ready, data)
+        if not errors:
+            return confirmation_page(asked, view.form.summary(data), busy_label=view.form.busy_label,
+                                     back_link={"url": url_for("tasks.task", task_id=row.id), "label": row.title})
+        engine.save_draft(ready, principal(), data)
+        view.values = data
+        return _task_page(view, errors)
 
-            answer_refusals(shown_again, FormInvalid)
-            instance = engine.complete(task_id, principal(), data, ready)
-            flash(f"« {row.title} » est enregistré.", "success")
-            if instance.incident:
-                flash("Le dossier a rencontré un incident après votre saisie ; elle est conservée et les "
-                      "gestionnaires du processus sont prévenus.", "warning")
-            return redirect(url_for("inbox.home"))
-    return _task_page(row, view, errors)
+    def shown_again(invalid: FormInvalid):
+        # The engine kept the input as a draft; files already received come back as stored documents.
+        view.values = invalid.data if invalid.data is not None else data
+        return _task_page(view, invalid.errors)
+
+    answer_refusals(shown_again, FormInvalid)
+    instance = engine.complete(task_id, principal(), data, ready)
+    flash(f"« {row.title} » est enregistré.", "success")
+    if instance.incident:
+        flash("Le dossier a rencontré un incident après votre saisie ; elle est conservée et les "
+              "gestionnaires du processus sont prévenus.", "warning")
+    return redirect(url_for("inbox.home"))
 
 
-def _task_page(row: TaskRow, view: TaskView, errors: dict[str, list[str]]):
+def _view(engine: ProcessRuntime, ready: ReadyTask, with_draft: bool = True) -> TaskView:
+    draft = engine.draft(ready, principal()) if with_draft else None
+    return build_task_view(db_session(), ready.row, ready.task, ready.bundle, form=engine.task_form(ready),
+                           draft=draft)
+
+
+def _keep_draft(engine: ProcessRuntime, ready: ReadyTask, data: dict, leaving: bool):
+    draft, refused_files = engine.save_draft(ready, principal(), data)
+    for name, messages in refused_files.items():
+        title = engine.task_form(ready).properties.get(name, {}).get("title", name)
+        flash(f"Le fichier du champ « {title} » n'est pas gardé dans le brouillon : {' '.join(messages)}", "warning")
+    if leaving:
+        flash(f"Votre saisie de « {ready.row.title} » est gardée en brouillon : vous la retrouverez en rouvrant "
+              "la tâche.", "success")
+        return redirect(url_for("inbox.home"))
+    flash("Brouillon enregistré.", "success")
+    return redirect(url_for("tasks.task", task_id=ready.row.id))
+
+
+def _task_page(view: TaskView, errors: dict[str, list[str]]):
+    row = view.row
     page = render_template("tasks/task.html", view=view, errors=errors, form_errors=errors.get(forms.FORM_LEVEL, []),
                            documents=list_documents(db_session(), row.instance_id, row.place),
-                           panel=panel_template(row.spec_id))
+                           panel=panel_template(row.spec_id), today=date.today())
     return page, 422 if errors else 200
 
 

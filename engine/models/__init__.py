@@ -9,6 +9,7 @@ from engine.models.runtime import (
     InstanceState,
     Notification,
     ProcessInstance,
+    TaskDraft,
     TaskRow,
     VolunteerContract,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "RoleAssignment",
     "StagedDeployment",
     "Structure",
+    "TaskDraft",
     "TaskRow",
     "Timer",
     "TrainingRegistration",

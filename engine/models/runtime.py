@@ -136,8 +136,23 @@ class TaskRow(Base):
         ForeignKey("person.id", ondelete="SET NULL", name="fk_task_assignee_id_person"), index=True)
     # When the people who may do the task were told by email; the worker fills it after the commit.
     notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When someone last kept a draft of the task's form: its drafts go when it leaves the inbox, and a task that
+    # never had one costs no look-up then.
+    draft_saved_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+
+
+class TaskDraft(Base):
+    """What one person typed in a task's form without sending it, kept until the task is done or reassigned."""
+
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    # The form's data as typed: files already received are document references, like a submission's.
+    data: Mapped[dict] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AuditEvent(Base):

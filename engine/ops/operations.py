@@ -21,6 +21,7 @@ from engine.models.directory import ROLE_LABELS
 from engine.models.runtime import FINISHED_STATUSES
 from engine.ops.version_migration import MigrationOutcome, migrate_state, refusal_reasons
 from engine.runtime.deployment import bundle_for
+from engine.runtime.drafts import discard_drafts
 from engine.runtime.runtime import ProcessRuntime
 from engine.runtime.store import LoadedWorkflow
 
@@ -191,6 +192,8 @@ class InstanceOperations(ProcessRuntime):
                     target.email, f"Tâche à faire : {row.title}",
                     f"Bonjour,\n\nLa tâche « {row.title} » du dossier « {instance.title} » vous a été confiée "
                     f"par {principal.name}.\n", link=task_link(row.id))
+        # Drafts belong to whoever was to do the task: only the new assignee keeps theirs.
+        discard_drafts(self.session, [row], keep_person_id=target.id if target else None)
         # Touching the instance bumps its version: a completion of this task meanwhile gets a conflict.
         instance.updated_at = self.clock()
         self._audit(instance, "reassigned", summary, principal, {

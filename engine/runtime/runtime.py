@@ -35,14 +35,15 @@ from engine import forms
 from engine.access import Principal, require_act
 from engine.documents import DocumentStore
 from engine.errors import SUSPENDED, Conflict, FormInvalid, NotFound, StartRefused, rolls_back
-from engine.models import Establishment, ProcessInstance, Structure, TaskRow
+from engine.models import Establishment, ProcessInstance, Structure, TaskDraft, TaskRow
 from engine.runtime import spiff_internals
 from engine.runtime.deployment import ProcessBundle, bundle_for, current_deployment
+from engine.runtime.drafts import draft_of, keep_draft
 from engine.runtime.handler_context import HandlerContexts
 from engine.runtime.store import InstanceStore, LoadedWorkflow
 from engine.runtime.tasks import spiff_form
 from engine.runtime.timers import align_calendar_cycles, engine_clock, find_task
-from engine.uploads import Attachments, max_upload_bytes
+from engine.uploads import Attachments, Upload, max_upload_bytes
 
 log = logging.getLogger(__name__)
 
@@ -159,16 +160,21 @@ class ProcessRuntime:
         return ReadyTask(row, loaded.workflow, task, loaded.bundle)
 
     def validate(self, ready: ReadyTask, data: dict) -> dict[str, list[str]]:
-        """Errors of submitted data against the task's form and its handler rules."""
+        """Errors of submitted data against the task's form and its handler rules, all in one round.
+
+        The rules see only the fields that passed the form's checks (they read values with `.get`), and a field
+        already in error keeps its format message alone: each field says one thing to fix first.
+        """
         row, task = ready.row, ready.task
-        errors = forms.validate(self.task_form(ready), data)
-        if errors:
-            return errors
+        errors = forms.validate(self.task_form(ready), data, self.clock().date())
         rules = handlers.FORM_RULES.get(row.spec_id, [])
         context = self.contexts.for_task(row.instance, row.id) if rules else None
+        malformed = set(errors) - {forms.FORM_LEVEL}
+        checked = {name: value for name, value in data.items() if name not in malformed}
         for rule in rules:
-            for name, message in rule(context, data, task.data):
-                errors.setdefault(name or forms.FORM_LEVEL, []).append(message)
+            for name, message in rule(context, checked, task.data):
+                if name not in malformed:
+                    errors.setdefault(name or forms.FORM_LEVEL, []).append(message)
         return errors
 
     def task_form(self, ready: ReadyTask) -> forms.Form:
@@ -196,6 +202,9 @@ class ProcessRuntime:
         data, upload_errors = attachments.receive(spiff_form(ready.bundle, task.task_spec), data)
         errors = {**self.validate(ready, data), **upload_errors}
         if errors:
+            # What was typed is kept as the person's draft: they may come back to it another day.
+            keep_draft(self.session, row, principal.person_id, self._draft_data(ready, data), self.clock())
+            self.session.commit()
             raise FormInvalid(errors, data)
         instance = row.instance
         ready.workflow.script_engine = self.contexts.script_engine(instance, row.id)
@@ -208,6 +217,30 @@ class ProcessRuntime:
         self.instances.save(ready.loaded, instance, principal, completed={row.id})
         log.info("Tâche %s accomplie", row.spec_id, extra={"instance_id": instance.id, "task_id": row.id})
         return instance
+
+    @rolls_back
+    def save_draft(self, ready: ReadyTask, principal: Principal, data: dict) -> tuple[TaskDraft, dict[str, list[str]]]:
+        """Keep what the person typed in a task's form without checking it, and commit.
+
+        Files are stored and attached to the dossier as for a submission; a file refused (wrong type, too big)
+        is left out of the draft and reported, by field.
+        """
+        attachments = Attachments(self.session, self.documents, ready.row, self.settings.max_upload_bytes)
+        data, upload_errors = attachments.receive(spiff_form(ready.bundle, ready.task.task_spec), data)
+        draft = keep_draft(self.session, ready.row, principal.person_id, self._draft_data(ready, data), self.clock())
+        self.session.commit()
+        return draft, upload_errors
+
+    def draft(self, ready: ReadyTask, principal: Principal) -> TaskDraft | None:
+        """The principal's draft of a ready task, if they kept one."""
+        return draft_of(self.session, ready.row, principal.person_id)
+
+    @staticmethod
+    def _draft_data(ready: ReadyTask, data: dict) -> dict:
+        # Only the form's own fields are kept, files as the references of the documents received.
+        fields = spiff_form(ready.bundle, ready.task.task_spec).properties
+        return {name: _without_nul(value) for name, value in data.items()
+                if name in fields and not isinstance(value, Upload)}
 
     @rolls_back
     def retry(self, instance: ProcessInstance, principal: Principal) -> ProcessInstance:
@@ -280,3 +313,13 @@ class ProcessRuntime:
         # A monthly cycle that fired (or was armed) takes its next occurrence on the calendar, not 31 days on.
         align_calendar_cycles(workflow)
 
+
+def _without_nul(value: Any) -> Any:
+    """A draft's value without NUL characters, which PostgreSQL cannot store (a submission refuses them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key).replace("\x00", ""): _without_nul(item) for key, item in value.items()}
+    return value

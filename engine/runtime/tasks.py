@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine.forms import Form
 from engine.models import ProcessInstance, TaskRow
 from engine.runtime.deployment import ProcessBundle
+from engine.runtime.drafts import discard_drafts
 from engine.runtime.due_dates import due_date
 
 EMPTY_FORM = {"type": "object", "properties": {}, "additionalProperties": False}
@@ -52,11 +53,12 @@ def sync_task_rows(session: Session, workflow: BpmnWorkflow, instance: ProcessIn
         ready_rows = list(session.scalars(
             select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")))
     rows = {row.id: row for row in ready_rows}
-    for task_id, row in rows.items():
-        if task_id not in ready:
-            row.state = "completed" if task_id in completed else "cancelled"
-            row.completed_at = now
-            row.completed_by_id = actor_id if task_id in completed else None
+    left = [row for task_id, row in rows.items() if task_id not in ready]
+    for row in left:
+        row.state = "completed" if row.id in completed else "cancelled"
+        row.completed_at = now
+        row.completed_by_id = actor_id if row.id in completed else None
+    discard_drafts(session, left)
     titles = []
     for task_id, task in ready.items():
         titles.append(task.task_spec.bpmn_name or task.task_spec.bpmn_id)

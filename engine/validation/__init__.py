@@ -34,6 +34,7 @@ CHECKS: tuple[Callable[[Definitions], Iterator[Problem]], ...] = (
     bpmn.check_scripts,
     forms.check_user_task_forms,
     forms.check_form_schemas,
+    forms.check_form_hints,
     conventions.check_orphan_forms,
     service_tasks.check_service_tasks,
     dmn.check_decision_calls,

@@ -5,13 +5,15 @@ import json
 from collections.abc import Iterator
 from typing import TypedDict
 
+from jinja2 import TemplateSyntaxError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 import handlers
-from engine.forms import CHOICES_KEYWORD
+from engine.forms import CHOICES_KEYWORD, CONTEXT_KEY, NOT_AFTER_TODAY, ROUNDS, choices
 from engine.validation.model import Definitions, Node
 from engine.validation.problems import WARNING, Problem
+from engine.views.instructions import template_syntax
 
 _TYPES = {"string": "un texte", "integer": "un nombre entier", "number": "un nombre", "boolean": "vrai ou faux",
           "array": "une liste", "object": "un objet", "null": "null"}
@@ -108,3 +110,102 @@ def _said(error) -> str:
     if error.validator == "format":
         return f"à « {path} », la valeur {value} n'a pas la forme attendue"
     return f"à « {path} », la valeur {value} ne respecte pas la règle « {error.validator} »"
+
+
+def check_form_hints(definitions: Definitions) -> Iterator[Problem]:
+    """The task context, submit labels and fact dates a form declares refer to what exists and can be rendered."""
+    tasks = {task.id: task for task in definitions.nodes("userTask")}
+    users = _tasks_by_form(definitions)
+    for name, ui in definitions.forms.items():
+        if not name.endswith(".uischema.json") or not isinstance(ui, dict):
+            continue
+        schema = definitions.forms.get(name.replace(".uischema.json", ".schema.json"))
+        properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        task = users.get(name.replace(".uischema.json", ".schema.json"))
+        where: _Where = {"element_id": task.id, "element_name": task.name} if task else {}
+        for message in [*_context_problems(ui.get(CONTEXT_KEY), tasks, definitions),
+                        *_submit_label_problems(ui, properties)]:
+            yield Problem("form.hints", name, message, **where)
+    for name, schema in definitions.forms.items():
+        if not name.endswith(".schema.json") or not isinstance(schema, dict):
+            continue
+        for field, spec in (schema.get("properties") or {}).items():
+            if isinstance(spec, dict) and spec.get(NOT_AFTER_TODAY) and spec.get("format") != "date":
+                yield Problem("form.hints", name, f"le champ « {field} » porte « {NOT_AFTER_TODAY} », qui ne vaut "
+                                                  "que pour une date (« \"format\": \"date\" »).")
+
+
+def _context_problems(declared, tasks: dict[str, Node], definitions: Definitions) -> Iterator[str]:
+    if declared is None:
+        return
+    if not isinstance(declared, list):
+        yield f"« {CONTEXT_KEY} » doit être une liste de sections."
+        return
+    for number, section in enumerate(declared, start=1):
+        label = f"la section n° {number} de « {CONTEXT_KEY} »"
+        if not isinstance(section, dict) or not isinstance(section.get("title"), str) or not section["title"].strip():
+            yield f"{label} doit être un objet avec un titre (« title »)."
+            continue
+        label = f"la section « {section['title']} » de « {CONTEXT_KEY} »"
+        if ("task" in section) == ("facts" in section):
+            yield f"{label} doit nommer soit une tâche (« task »), soit des lignes calculées (« facts »)."
+        elif "facts" in section:
+            yield from _facts_problems(label, section["facts"])
+        else:
+            yield from _earlier_task_problems(label, section, tasks, definitions)
+
+
+def _earlier_task_problems(label: str, section: dict, tasks: dict[str, Node],
+                           definitions: Definitions) -> Iterator[str]:
+    task = tasks.get(str(section["task"]))
+    if task is None:
+        yield f"{label} nomme la tâche « {section['task']} », qui n'est pas une tâche utilisateur des processus."
+        return
+    if "rounds" in section and section["rounds"] not in ROUNDS:
+        yield f"{label} : « rounds » vaut {' ou '.join(f'« {value} »' for value in ROUNDS)}."
+    fields = section.get("fields")
+    if fields is None:
+        return
+    form = definitions.forms.get(f"forms/{form_name(task)[0]}")
+    known = form.get("properties", {}) if isinstance(form, dict) else {}
+    if not isinstance(fields, list):
+        yield f"{label} : « fields » doit être une liste de champs du formulaire de « {task.id} »."
+        return
+    unknown = [str(field) for field in fields if field not in known]
+    if unknown:
+        yield (f"{label} : le formulaire de « {task.id} » n'a pas de champ {', '.join(f'« {f} »' for f in unknown)} "
+               f"(champs : {', '.join(known) or 'aucun'}).")
+
+
+def _facts_problems(label: str, facts) -> Iterator[str]:
+    if not isinstance(facts, list) or not facts:
+        yield f"{label} : « facts » doit être une liste de lignes {{\"label\": …, \"value\": …}}."
+        return
+    for fact in facts:
+        if not isinstance(fact, dict) or not isinstance(fact.get("label"), str) or not isinstance(
+                fact.get("value"), str):
+            yield f"{label} : chaque ligne de « facts » a un libellé (« label ») et une valeur (« value ») en texte."
+            continue
+        try:
+            template_syntax(fact["value"])
+        except TemplateSyntaxError as error:
+            yield (f"{label} : la valeur de « {fact['label']} » n'est pas un gabarit valide "
+                   f"(ligne {error.lineno} : {error.message}).")
+
+
+def _submit_label_problems(ui: dict, properties: dict) -> Iterator[str]:
+    for field, hints in ui.items():
+        labels = hints.get("ui:submitLabel") if isinstance(hints, dict) else None
+        if labels is None:
+            continue
+        spec = properties.get(field)
+        if not isinstance(labels, dict) or spec is None:
+            yield (f"« ui:submitLabel » du champ « {field} » doit associer chaque valeur du champ au libellé du "
+                   "bouton d'envoi, et le champ doit exister.")
+            continue
+        offered = {str(value).lower() if isinstance(value, bool) else str(value)
+                   for value, _label in choices(spec)}
+        unknown = [value for value in labels if value not in offered]
+        if unknown:
+            yield (f"« ui:submitLabel » du champ « {field} » nomme {', '.join(f'« {v} »' for v in unknown)}, "
+                   f"qui n'est pas une valeur du champ ({', '.join(sorted(offered)) or 'aucune'}).")

@@ -62,6 +62,31 @@ PATHS: dict[str, dict[str, dict]] = {
         "operationId": "getTask", "tags": ["tâches"], "parameters": [TASK_ID],
         "responses": {"200": json_content(ref("TaskDetail"), "La tâche et son formulaire."), **error_responses(401, 403, 404, 409)},
     }},
+    "/api/v1/tasks/{task_id}/draft": {
+        "get": {
+            "summary": "Le brouillon de l'appelant pour une tâche : ce qu'il a saisi sans l'envoyer.",
+            "operationId": "getTaskDraft", "tags": ["tâches"], "parameters": [TASK_ID],
+            "responses": {"200": json_content(ref("Draft"), "Le brouillon."),
+                          **error_responses(401, 403, 404, 409)},
+        },
+        "put": {
+            "summary": "Garder un brouillon de la tâche, sans vérification : il remplace le précédent, est proposé "
+                       "à la réouverture de la tâche et effacé quand elle est accomplie ou réaffectée.",
+            "operationId": "saveTaskDraft", "tags": ["tâches"], "parameters": [TASK_ID],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {
+                    "type": "object", "description": "Valeurs saisies (les champs inconnus du formulaire sont "
+                                                     "ignorés) ; un champ fichier reçoit une URL de données base64 "
+                                                     "ou la référence {\"document_id\": …} d'un fichier joint."}},
+                "multipart/form-data": {"schema": {
+                    "type": "object", "description": "Les champs en JSON dans la partie « data », un fichier par "
+                                                     "partie nommée comme son champ.",
+                    "properties": {"data": {"type": "string", "description": "Objet JSON des autres champs."}}}},
+            }},
+            "responses": {"200": json_content(ref("DraftSaved"), "Brouillon gardé."),
+                          **error_responses(400, 401, 403, 404, 409, 415)},
+        },
+    },
     "/api/v1/tasks/{task_id}/complete": {"post": {
         "summary": "Accomplir une tâche avec les données de son formulaire.", "operationId": "completeTask",
         "tags": ["tâches"], "parameters": [TASK_ID],

@@ -60,14 +60,39 @@ SCHEMAS = {
     }),
     "TaskList": obj({"items": {"type": "array", "items": ref("TaskSummary")}}),
     "TaskDetail": {"allOf": [ref("TaskSummary"), obj({
-        "instructions": text(),
+        "instructions": text(description="Consignes de la tâche, en Markdown, rendues avec les données du dossier."),
+        "context": {"type": "array", "items": ref("ContextSection"),
+                    "description": "Ce qu'il faut avoir sous les yeux pour décider (réponses antérieures, fiche "
+                                   "de l'établissement, demandes précédentes), tel que la page le montre au-dessus "
+                                   "du formulaire : déclaré par « ui:context » dans les indications d'affichage."},
         "schema": {"type": "object", "description": "JSON Schema du formulaire."},
         "ui_schema": {"type": "object", "description": "Indications d'affichage (react-jsonschema-form)."},
-        "data": {"type": "object", "description": "Valeurs déjà saisies, à proposer (un fichier joint y figure "
-                                                  "par sa référence : document_id, filename…)."},
+        "data": {"type": "object", "description": "Valeurs à proposer : le brouillon de l'appelant s'il en a un, "
+                                                  "sinon les valeurs initiales (un fichier joint y figure par sa "
+                                                  "référence : document_id, filename…)."},
+        "draft": {**obj({"saved_at": MOMENT}, nullable=True),
+                  "description": "Brouillon de l'appelant dont viennent les valeurs, ou null."},
         "documents": {"type": "array", "items": ref("TaskDocument"),
                       "description": "Documents du dossier (de la place de la tâche), les plus récents d'abord."},
     })]},
+    "ContextSection": obj({
+        "title": text(), "note": text(nullable=True, description="Quand et par qui, pour une réponse antérieure."),
+        "lines": {"type": "array", "items": obj({
+            "label": text(), "text": text(),
+            "document_id": {**ID, "type": ["integer", "null"],
+                            "description": "Document du dossier que la ligne désigne (contrat signé…), ou null."},
+        })},
+    }),
+    "Draft": obj({
+        "data": {"type": "object", "description": "Valeurs gardées, non vérifiées ; les fichiers par leur référence."},
+        "saved_at": MOMENT,
+    }),
+    "DraftSaved": obj({
+        "data": {"type": "object", "description": "Valeurs gardées, non vérifiées ; les fichiers par leur référence."},
+        "saved_at": MOMENT,
+        "refused_files": {"type": "array", "items": obj({"field": text(), "message": text()}),
+                          "description": "Fichiers non gardés (type ou taille refusés), par champ."},
+    }),
     "TaskDocument": obj({
         "id": ID, "kind": text(), "title": text(), "filename": text(), "content_type": text(),
         "version": {"type": ["integer", "null"]}, "current": {"type": "boolean"}, "url": text(),

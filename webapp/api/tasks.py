@@ -1,4 +1,4 @@
-"""Tasks through the API: the caller's actionable tasks, one task's form, completing it."""
+"""Tasks through the API: the caller's actionable tasks, one task's form and context, its draft, completing it."""
 from __future__ import annotations
 
 import json
@@ -52,21 +52,55 @@ def list_tasks():
 
 @bp.get("/tasks/<task_id>")
 def show_task(task_id: str):
-    """Show a ready task with its form (JSON Schema, UI hints) and the values already given."""
+    """Show a ready task with its form (JSON Schema, UI hints), its context and the values to start from.
+
+    The values are the caller's draft when they kept one (`draft` says when), else what the form opens with.
+    """
     engine = runtime()
     ready = engine.ready_task(checked_uuid(task_id), principal(), for_change=False)
     row = ready.row
     record_access(db_session(), principal(), row.instance, "tâche", "api", datetime.now())
-    view = build_task_view(row, ready.task, ready.bundle, form=engine.task_form(ready))
+    draft = engine.draft(ready, principal())
+    view = build_task_view(db_session(), row, ready.task, ready.bundle, form=engine.task_form(ready), draft=draft)
     establishment = db_session().get(Establishment, row.establishment_id) if row.establishment_id else None
     return jsonify({
         **task_summary(row, row.instance, establishment),
         "instructions": view.instructions,
+        "context": [section.as_data() for section in view.context],
         "schema": view.form.schema,
         "ui_schema": view.form.ui,
         "data": view.values,
+        "draft": draft_state(draft),
         "documents": [task_document(item) for item in list_documents(db_session(), row.instance_id, row.place)],
     })
+
+
+def draft_state(draft) -> dict | None:
+    """When the caller's draft was saved, or None."""
+    return {"saved_at": iso(draft.saved_at)} if draft is not None else None
+
+
+@bp.get("/tasks/<task_id>/draft")
+def show_draft(task_id: str):
+    """The caller's draft of a ready task: what they typed and did not send (404 when they kept none)."""
+    engine = runtime()
+    ready = engine.ready_task(checked_uuid(task_id), principal(), for_change=False)
+    draft = engine.draft(ready, principal())
+    if draft is None:
+        raise ApiError(404, "Vous n'avez pas de brouillon pour cette tâche.")
+    return jsonify({"data": draft.data, "saved_at": iso(draft.saved_at)})
+
+
+@bp.put("/tasks/<task_id>/draft")
+def save_draft(task_id: str):
+    """Keep the caller's draft of a ready task, unchecked; files are stored and attached as for a submission."""
+    engine = runtime()
+    ready = engine.ready_task(checked_uuid(task_id), principal(), for_change=False)
+    data = multipart_body() if request.mimetype == "multipart/form-data" else json_body()
+    draft, refused_files = engine.save_draft(ready, principal(), data)
+    return jsonify({"data": draft.data, "saved_at": iso(draft.saved_at),
+                    "refused_files": [{"field": name, "message": " ".join(messages)}
+                                      for name, messages in refused_files.items()]})
 
 
 def task_document(item) -> dict:
