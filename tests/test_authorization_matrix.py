@@ -297,6 +297,7 @@ CHECKS = [
     Check("static", web("GET", lambda s: "/static/style.css"), everyone),
     Check("auth.login", web("GET", lambda s: "/connexion"), everyone),
     Check("health.show", web("GET", lambda s: "/health"), everyone),
+    Check("favicon", web("GET", lambda s: "/favicon.ico"), everyone),
     Check("auth.logout", web("POST", lambda s: "/deconnexion"), users),
     # Without Isidoor configured (as here), both send back to the login page; with it, tests/test_oidc.py.
     Check("sign_on.start", web("GET", lambda s: "/auth/oidc/connexion"), everyone),

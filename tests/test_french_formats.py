@@ -1,8 +1,11 @@
 """French that reads well: structure names instead of codes, real plurals, a favicon."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event
 
+from engine.directory.importing import outcome_count
+from handlers.formats import plural
 from webapp.formatting import structure_name
 
 
@@ -25,3 +28,42 @@ def test_structure_codes_read_as_names_with_one_query_per_request(app):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len([s for s in statements if "FROM structure" in s]) == 1
+
+
+@pytest.mark.parametrize(("count", "singular", "plural_form", "text"), [
+    (0, "rejeté", None, "0 rejeté"),
+    (1, "fichier", None, "1 fichier"),
+    (3, "créé", None, "3 créés"),
+    (2, "cas", None, "2 cas"),
+    (4, "mis à jour", "mis à jour", "4 mis à jour"),
+    (2, "place libre", "places libres", "2 places libres"),
+    (1234, "dossier", None, "1\u202f234 dossiers"),
+])
+def test_counts_take_the_singular_up_to_one_and_the_plural_beyond(count, singular, plural_form, text):
+    assert plural(count, singular, plural_form) == text
+
+
+@pytest.mark.parametrize(("kind", "outcome", "count", "text"), [
+    ("establishment", "created", 3, "3 créés"),
+    ("structure", "created", 3, "3 créées"),
+    ("person", "updated", 1, "1 mise à jour"),
+    ("person", "updated", 2, "2 mises à jour"),
+    ("role", "rejected", 0, "0 rejeté"),
+])
+def test_import_counts_agree_with_the_kind_of_record(kind, outcome, count, text):
+    assert outcome_count(kind, outcome, count) == text
+
+
+def test_templates_write_plurals_with_the_filter(app):
+    render = app.jinja_env.from_string("{{ n | plural('place libre', 'places libres') }}, {{ m | plural('erreur') }}")
+    assert render.render(n=1, m=2) == "1 place libre, 2 erreurs"
+
+
+def test_the_favicon_is_served_and_linked(client):
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+        assert icon.data[:4] == b"\x00\x00\x01\x00"
+    login = client.get("/connexion").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in login
+    with client.get("/static/favicon.svg") as svg:
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b">SC</text>" in svg.data

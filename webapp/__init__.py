@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
 from webapp import (
@@ -38,6 +38,12 @@ from webapp.formatting import register_filters
 csrf = CSRFProtect()
 
 
+def favicon():
+    """The icon browsers ask for at /favicon.ico whatever the page says (pages link the SVG one)."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the app; `test_config` overrides settings by name, and sets Flask's own keys."""
     app = Flask(__name__, instance_relative_config=True)
@@ -65,5 +71,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (notifications, trainings, missions):
         app.register_blueprint(module.bp)
     app.register_blueprint(process_admin.bp)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     api.init_app(app, csrf)
     return app
