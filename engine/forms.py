@@ -235,6 +235,10 @@ class Form:
                 item.max_date = today.isoformat() if item.not_after_today else None
         return fields
 
+    def field_named(self, name: str) -> Field:
+        """The field of property `name`, as the page renders it."""
+        return self._field(name, self.properties[name], name in self.schema.get("required", []))
+
     def _field(self, name: str, prop: dict, required: bool) -> Field:
         hints = self.ui.get(name, {})
         widget = hints.get("ui:widget")
@@ -290,6 +294,8 @@ class Form:
                 return value
         if isinstance(value, list):
             return ", ".join(_label(options, v) for v in value)
+        if prop.get("type") == "number" and isinstance(value, float) and not options:
+            return number_fr(value)
         return _label(options, value)
 
 

@@ -33,6 +33,7 @@ from engine.runtime.tasks import spiff_form
 from engine.views.history import computed_labels
 from engine.views.instructions import RENDERING_ERRORS, render_template_text
 from handlers.formats import datetime_fr
+from handlers.identifiers import display_phone
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,8 @@ def _answers(form: Form, answers: dict, wanted: list | None, labels: dict[str, d
             lines.append(ContextLine(title, str(value.get("filename") or "document"), _document_id(value)))
             continue
         computed = labels.get(name, {}).get(value) if isinstance(value, str) else None
+        if computed is None and isinstance(value, str) and form.field_named(name).input_type == "tel":
+            computed = display_phone(value)
         lines.append(ContextLine(title, computed or form.label_of(name, value)))
     return lines
 
