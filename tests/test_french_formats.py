@@ -67,3 +67,8 @@ def test_the_favicon_is_served_and_linked(client):
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in login
     with client.get("/static/favicon.svg") as svg:
         assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b">SC</text>" in svg.data
+
+
+def test_the_home_page_greets_once_after_logging_in(browser):
+    landing = browser.client.get(browser.login("referent.rennes").headers["Location"]).get_data(as_text=True)
+    assert landing.count("Bonjour Anne") == 1

@@ -34,7 +34,7 @@ def test_a_person_logs_in_with_isidoor_and_logs_out_of_both(sso_app, isidoor, li
     page.click("button[type=submit]")
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{live.url}/")
-    assert page.get_by_text("Bonjour Anne !").is_visible()
+    assert page.get_by_role("heading", name="Bonjour Anne").is_visible()
     with sessions() as session:
         anne = session.scalar(select(Person).where(Person.login == "referent.rennes"))
         assert anne.phone == "+33299112233"

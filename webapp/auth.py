@@ -74,7 +74,6 @@ def login():
     login_user(User(person))
     # Permanent: the session ends after PERMANENT_SESSION_LIFETIME without activity, cookie included.
     session.permanent = True
-    flash(f"Bonjour {person.first_name} !", "success")
     return redirect(safe_next(request.args.get("next")))
 
 

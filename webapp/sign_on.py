@@ -88,7 +88,6 @@ def callback():
     # large for the session cookie (4 kB) is left out, and the logout names the client instead.
     session["oidc_login"] = True
     session["oidc_id_token"] = id_token if len(id_token) <= MAX_STORED_ID_TOKEN else None
-    flash(f"Bonjour {outcome.person.first_name} !", "success")
     if outcome.discrepancies:
         flash("Certaines informations transmises par Isidoor diffèrent de l'annuaire de la plateforme : l'annuaire "
               "fait foi, et votre gestionnaire en est informé.", "info")
