@@ -157,8 +157,9 @@ def campaign_samples(campaign: Campaign, number: int) -> dict[str, dict]:
     end = _add_months(start, 8) - timedelta(days=1)
     data = copy.deepcopy(SAMPLES)
     data["design_project"]["desired_start_date"] = start.isoformat()
-    data["publish_offer"]["published_on"] = (campaign.submission_deadline - timedelta(days=10)).isoformat()
-    data["select_volunteer"]["interview_date"] = (start - timedelta(days=60)).isoformat()
+    # Dates recording a fact cannot be after the platform's today, whatever the campaign's year.
+    data["publish_offer"]["published_on"] = _not_after_today(campaign.submission_deadline - timedelta(days=10))
+    data["select_volunteer"]["interview_date"] = _not_after_today(start - timedelta(days=60))
     volunteer = data["volunteer_file"]
     volunteer["last_name"] = f"Martin {number}"
     volunteer["birth_date"] = date(start.year - 21, 3, 12).isoformat()
@@ -169,9 +170,13 @@ def campaign_samples(campaign: Campaign, number: int) -> dict[str, dict]:
         volunteer.pop("cotutor", None)
     data["draw_up_contract"]["contract_start_date"] = start.isoformat()
     data["draw_up_contract"]["contract_end_date"] = end.isoformat()
-    data["record_follow_up"]["meeting_date"] = (start + timedelta(days=30)).isoformat()
+    data["record_follow_up"]["meeting_date"] = _not_after_today(start + timedelta(days=30))
     data["end_of_mission_report"]["actual_end_date"] = end.isoformat()
     return data
+
+
+def _not_after_today(day: date) -> str:
+    return min(day, date.today()).isoformat()
 
 
 def step_data(samples: dict[str, dict], spec_id: str, follow_ups_done: int = 0) -> dict:

@@ -89,7 +89,7 @@ def test_social_criteria_and_a_minor_change_the_contract(runtime, session):
     loaded = runtime.load(instance)
     (upload,) = loaded.workflow.get_tasks(state=TaskState.READY, manual=True)
     assert upload.data["contract"]["minor"] is True and upload.data["contract"]["version"] == 1
-    assert "et ses représentants légaux" in build_task_view(ready(session, instance.id)[0], upload,
+    assert "et ses représentants légaux" in build_task_view(session, ready(session, instance.id)[0], upload,
                                                             loaded.bundle).instructions
 
 
@@ -97,7 +97,7 @@ def test_contract_terms_are_prefilled_from_the_file_and_checked(runtime, session
     instance = with_volunteer_file(runtime, session)
     (row,) = ready(session, instance.id, "draw_up_contract")
     waiting = runtime.ready_task(row.id, principal_of(session, "gestionnaire.udogec35"))
-    view = build_task_view(row, waiting.task, waiting.bundle)
+    view = build_task_view(session, row, waiting.task, waiting.bundle)
     assert view.values == {"contract_start_date": "2027-10-01", "contract_end_date": "2028-05-31",
                            "host_complement_amount": 114.85, "host_complement_in_kind": False,
                            "mission_place": "Collège Saint-Joseph"}
@@ -122,7 +122,7 @@ def test_redrawing_makes_a_second_version_and_keeps_the_first(runtime, session):
     (row,) = ready(session, instance.id)
     assert row.spec_id == "draw_up_contract"
     waiting = runtime.ready_task(row.id, principal_of(session, "gestionnaire.udogec35"))
-    view = build_task_view(row, waiting.task, waiting.bundle)
+    view = build_task_view(session, row, waiting.task, waiting.bundle)
     assert "Le contrat précédent (version 1) est à refaire : La mission finit le 30 juin." in view.instructions
     assert view.values["notes"] == sample("draw_up_contract")["notes"], "the terms given before are proposed again"
     do(runtime, session, instance.id, "gestionnaire.udogec35", "draw_up_contract",
@@ -159,11 +159,12 @@ def test_a_new_signed_copy_can_be_asked(runtime, session):
     (row,) = ready(session, instance.id)
     assert (row.spec_id, row.lane) == ("upload_signed_contract", "referent")
     waiting = runtime.ready_task(row.id, principal_of(session, "referent.rennes"))
-    view = build_task_view(row, waiting.task, waiting.bundle)
+    view = build_task_view(session, row, waiting.task, waiting.bundle)
     assert "Le gestionnaire demande une nouvelle copie signée : La page 2 manque." in view.instructions
+    assert "signed_contract" not in view.values, "a new copy is asked: the form starts empty"
     with pytest.raises(FormInvalid) as invalid:
         do(runtime, session, instance.id, "referent.rennes", "upload_signed_contract",
-           sample("upload_signed_contract", signed_contract=view.values["signed_contract"]))
+           sample("upload_signed_contract", signed_contract=waiting.task.data["signature"]["signed_contract"]))
     assert "déposez un autre fichier" in invalid.value.errors["signed_contract"][0]
     do(runtime, session, instance.id, "referent.rennes", "upload_signed_contract", sample("upload_signed_contract"))
     signed = session.scalars(select(Document).where(Document.instance_id == instance.id,

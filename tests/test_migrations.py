@@ -35,7 +35,8 @@ MERGED_HISTORY = frozenset({
     "0001", "0002_directory", "0003_api", "0005_directory2", "0006_analyst", "0007_volunteer", "0008_follow_up",
     "0009_monitoring", "0010_ops", "0011_perf", "0012_oidc", "0013_merge", "0014_instance_state", "0015_dashboard",
 })
-LAST_MERGED = "0015_dashboard"
+# The head of the schema deployed databases have now; the revisions after it must upgrade them without loss.
+LAST_MERGED = "0016_sqlite_widths"
 
 
 @contextmanager
@@ -157,7 +158,9 @@ def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_pat
     from conftest import ROOT, principal_of
 
     with fresh_database(tmp_path) as url:
-        upgrade_database(url, LAST_MERGED)
+        # The rows are written by today's code, then the schema is taken back to the last merge: what a deployed
+        # database holds before its upgrade.
+        upgrade_database(url)
         bind = create_engine(url)
         with make_session_factory(bind)() as session:
             deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
@@ -167,9 +170,13 @@ def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_pat
             rennes = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
             runtime.start("hosting_project", principal_of(session, "referent.rennes"), establishment=rennes,
                           campaign="2027-2028")
+        bind.dispose()
+        downgrade_database(url, LAST_MERGED)
+        bind = create_engine(url)
+        existing = set(inspect(bind).get_table_names())
         with bind.connect() as connection:
             before = {table.name: connection.scalar(select(func.count()).select_from(table))
-                      for table in Base.metadata.sorted_tables}
+                      for table in Base.metadata.sorted_tables if table.name in existing}
         bind.dispose()
         assert before["person"] and before["establishment"] and before["task"]
 
@@ -178,7 +185,7 @@ def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_pat
         bind = create_engine(url)
         with bind.connect() as connection:
             after = {table.name: connection.scalar(select(func.count()).select_from(table))
-                     for table in Base.metadata.sorted_tables}
+                     for table in Base.metadata.sorted_tables if table.name in before}
             if bind.dialect.name == "sqlite":
                 assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         bind.dispose()

@@ -171,7 +171,7 @@ def test_changes_go_back_to_the_referent_with_the_comment(runtime, session):
     from engine.views.task_view import build_task_view
 
     waiting = runtime.ready_task(again.id, principal_of(session, "referent.rennes"))
-    view = build_task_view(waiting.row, waiting.task, waiting.bundle)
+    view = build_task_view(session, waiting.row, waiting.task, waiting.bundle)
     assert "Précisez les horaires du volontaire." in view.instructions
     assert view.values["title"] == SAMPLES["design_project"]["title"], "the first submission is prefilled"
     do(runtime, session, instance.id, "referent.rennes", "design_project", sample("design_project", weekly_hours=30))

@@ -241,6 +241,6 @@ def test_the_monthly_follow_up_shows_the_trainings_done_and_missing(runtime, ses
     from engine.views.task_view import build_task_view
 
     waiting = runtime.ready_task(row.id, principal_of(session, "tuteur.rennes"))
-    view = build_task_view(waiting.row, waiting.task, waiting.bundle)
+    view = build_task_view(session, waiting.row, waiting.task, waiting.bundle)
     assert ("Formations obligatoires : Formation civique et citoyenne : suivie le 18 novembre 2027 ; "
             "Premiers secours citoyen (PSC1) : à suivre.") in view.instructions

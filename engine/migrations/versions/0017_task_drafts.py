@@ -32,6 +32,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Revert this migration."""
+    op.drop_table("task_draft")
     with op.batch_alter_table("task") as batch:
         batch.drop_column("draft_saved_at")
-    op.drop_table("task_draft")
