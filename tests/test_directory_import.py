@@ -271,6 +271,7 @@ def test_the_command_line_imports_a_file_with_progress_and_a_report(app, tmp_pat
     assert "Annuaire : 23 / 23 enregistrements (100 %)" in result.stderr
     assert "Établissements : 3 créés, 1 mis à jour, 3 rejetés" in result.stdout
     assert "[rejeté] établissement 0290999D (position 4) : réseau : obligatoire" in result.stdout
+    assert "Structures : 1 créée, 2 rejetées" in result.stdout and "[rejetée] structure UROGEC-X" in result.stdout
     assert session.scalar(select(Establishment).where(Establishment.uai == "0440123V")) is not None
 
     again = runner.invoke(args=["directory", "import", str(path)])

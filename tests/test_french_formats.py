@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from engine.directory.importing import outcome_count
+from engine.directory.importing import outcome_count, outcome_label
 from handlers.formats import plural
 from webapp.formatting import structure_name
 
@@ -52,6 +52,11 @@ def test_counts_take_the_singular_up_to_one_and_the_plural_beyond(count, singula
 ])
 def test_import_counts_agree_with_the_kind_of_record(kind, outcome, count, text):
     assert outcome_count(kind, outcome, count) == text
+
+
+def test_one_record_s_outcome_agrees_with_its_kind():
+    assert (outcome_label("structure", "created"), outcome_label("role", "created")) == ("créée", "créé")
+    assert outcome_label("person", "updated") == "mise à jour"
 
 
 def test_templates_write_plurals_with_the_filter(app):

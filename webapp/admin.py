@@ -24,6 +24,7 @@ from engine.directory.importing import (
     KIND_LABELS,
     OUTCOME_LABELS,
     ImportFileError,
+    outcome_label,
     read_document,
     record_file_error,
 )
@@ -117,5 +118,6 @@ def directory_import(import_id: int):
     if record is None:
         abort(404)
     return render_template("admin/directory_import.html", record=record, kinds=KIND_LABELS, outcomes=OUTCOME_LABELS,
+                           outcome_label=outcome_label,
                            rejected=[e for e in record.entries if e["outcome"] == "rejected"],
                            changes=[e for e in record.entries if e["outcome"] != "rejected"])

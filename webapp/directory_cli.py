@@ -10,10 +10,10 @@ from flask.cli import AppGroup
 from engine.directory.importing import (
     KIND_LABELS,
     OUTCOME_COUNTED,
-    OUTCOME_LABELS,
     ImportFileError,
     import_directory,
     outcome_count,
+    outcome_label,
     read_document,
     record_file_error,
 )
@@ -41,8 +41,8 @@ def import_command(path: Path, details: bool) -> None:
             record_file_error(session, path.name, None, str(error))
             raise click.ClickException(str(error)) from error
         report, record = import_directory(session, document, source=path.name, progress=_progress)
-    click.echo(f"Import n° {record.id} de {path.name} terminé en "
-               f"{(record.finished_at - record.started_at).total_seconds():.1f} s.")
+    seconds = f"{(record.finished_at - record.started_at).total_seconds():.1f}".replace(".", ",")
+    click.echo(f"Import n° {record.id} de {path.name} terminé en {seconds} s.")
     for kind, label in KIND_LABELS.items():
         counts = report.counts.get(kind)
         if counts:
@@ -52,7 +52,7 @@ def import_command(path: Path, details: bool) -> None:
         if entry.outcome == "rejected" or entry.flagged or details:
             where = f" (position {entry.position})" if entry.position else ""
             message = " ; ".join(entry.messages)
-            outcome = OUTCOME_LABELS[entry.outcome] + (", à corriger" if entry.flagged else "")
+            outcome = outcome_label(entry.kind, entry.outcome) + (", à corriger" if entry.flagged else "")
             click.echo(f"  [{outcome}] {KIND_LABELS[entry.kind][:-1].lower()} {entry.key}{where}"
                        + (f" : {message}" if message else ""))
     if not report.changed:

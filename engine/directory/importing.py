@@ -46,6 +46,11 @@ STORED_ENTRIES = 5000
 Progress = Callable[[int, int], None]
 
 
+def outcome_label(kind: str, outcome: str) -> str:
+    """The outcome of one record, agreeing with its kind: « créé » for an establishment, « créée » for a person."""
+    return OUTCOME_COUNTED[outcome][kind in FEMININE_KINDS][0]
+
+
 def outcome_count(kind: str, outcome: str, count: int) -> str:
     """How many records of a kind had an outcome, the words agreeing: « 3 créés » for establishments, « 1 mise à
     jour » for people."""
