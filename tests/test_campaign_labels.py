@@ -48,9 +48,10 @@ def test_the_home_page_names_both_campaigns_and_their_key_dates(browser, session
     assert (f"Campagne {following}, en préparation — dépôt des projets d'accueil jusqu'au "
             f"{date_fr(opened.submission_deadline)} ; missions débutant entre le {date_fr(opened.earliest_start)} et "
             f"le {date_fr(opened.latest_start)}.") in page
-    # The school card shows the project of each campaign.
-    assert f"Projet d'accueil {following} (en préparation) : voir le dossier" in page
-    assert f"Projet d'accueil {current} (en cours) : voir le dossier" in page
+    # The school card shows the project of each campaign and where it stands (these rows have no task waiting).
+    assert f"Projet d'accueil {following} (en préparation) : En cours : aucune tâche ni échéance" in page
+    assert f"Projet d'accueil {current} (en cours) : En cours : aucune tâche ni échéance" in page
+    assert "Place 1 : Léa Volontaire 1, en mission jusqu'au" in page
     assert f'href="/dossiers/{following_project.id}"' in browser.client.get("/").get_data(as_text=True)
     # The volunteer in mission belongs to the campaign in progress.
     assert f"Campagne {current} · en cours Formations obligatoires de Léa Volontaire 1" in page

@@ -34,7 +34,7 @@ def test_the_school_sees_what_its_dossier_waits_for_and_cannot_steer_it(browser,
     assert "Prochain suivi mensuel : le 1er novembre 2027" in home
     assert "Point de mi-mission : le 30 janvier 2028" in home
     shown = page(browser, f"/dossiers/{followed.id}")
-    assert "Prochain suivi mensuel</strong> : le 1er novembre 2027 à 9 h 00" in shown
+    assert "<li>Prochain suivi mensuel : le 1er novembre 2027</li>" in shown
     assert "Déclencher maintenant" not in shown
     task_id, due = timer(session, followed.id, "monthly_follow_up")
     refused = browser.post_form(f"/dossiers/{followed.id}/echeances/{task_id}/declenchement",

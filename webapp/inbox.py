@@ -11,6 +11,7 @@ from engine.campaign.campaigns import campaigns_in_view, current_campaign
 from engine.campaign.school_files import school_cards
 from engine.directory.lookups import profile_problems
 from engine.models import Structure
+from engine.views.dossier_status import dossier_statuses
 from engine.views.next_steps import (
     missing_trainings,
     owner_attention,
@@ -19,7 +20,7 @@ from engine.views.next_steps import (
     trainings_to_attend,
     waiting_lines,
 )
-from engine.views.queries import actionable_tasks, campaigns_of, live_projects
+from engine.views.queries import actionable_tasks, campaigns_of, instances_of, live_projects
 from webapp.auth import principal
 from webapp.database import db_session
 
@@ -42,10 +43,15 @@ def home():
     trainings, missing = trainings_to_attend(session, me, now.date()), missing_trainings(session, me)
     # The schools' projects of the other campaign in view: the cards show the open campaign's.
     other_years = [view.school_year for view in in_view if campaign is None or view.school_year != campaign.school_year]
+    other_projects = live_projects(session, [card["establishment"].id for card in schools], other_years)
+    # Every dossier of the person says where it stands: their schools' projects, the trainings they take part in.
+    followed = ([card["project"] for card in schools if card["project"] is not None] + list(other_projects.values())
+                + instances_of(session, [item.training.instance_id for item in trainings
+                                         if item.registered_self or item.volunteers_registered]))
     return render_template("inbox/home.html", rows=rows, groups=task_groups(rows, now), campaign=campaign,
                            campaigns_in_view=in_view, phases={view.school_year: view.phase_label for view in in_view},
-                           other_projects=live_projects(session, [card["establishment"].id for card in schools],
-                                                        other_years),
+                           other_projects=other_projects, followed=followed,
+                           dossier_status=dossier_statuses(session, followed, now),
                            campaign_of=campaigns_of(session, [item.training.instance_id for item in trainings]
                                                     + [item.mission.instance_id for item in missing]),
                            schools=schools, structures=structures, trainings=trainings, missing_trainings=missing,

@@ -20,7 +20,9 @@ from engine.ops.operations import OperationRefused, checked_reason
 from engine.ops.timer_control import TimerControl, TimerGone
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import ProcessRuntime
-from engine.views.history import instance_history, open_tasks
+from engine.views.dossier_status import dossier_statuses
+from engine.views.history import instance_history, open_tasks, school_timeline
+from engine.views.instance_detail import school_doers
 from engine.views.queries import InstanceSearch, search_instances
 from engine.views.waiting import waiting_event
 from webapp.auth import principal
@@ -55,6 +57,7 @@ def index():
                             campaign=campaign if any(c.school_year == campaign for c in known) else None)
     page = search_instances(session, principal(), search, requested_page(), PAGE_SIZE)
     return render_template("instances/index.html", page=page, process=process, status=status,
+                           dossier_status=dossier_statuses(session, [item[0] for item in page.items], datetime.now()),
                            campaign=search.campaign or "", campaigns=known,
                            phases=campaigns.phase_labels(known, date.today()),
                            processes=PROCESS_LABELS, statuses=INSTANCE_STATUSES)
@@ -63,20 +66,29 @@ def index():
 @bp.route("/<int:instance_id>")
 @login_required
 def show(instance_id: int):
-    """Show an instance: status, current tasks, history with data, documents."""
+    """Show an instance: where it stands, what comes next, its documents and history; diagrams, people and
+    operations for those who steer it (gestionnaires, process owners)."""
     session = db_session()
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
         abort(404)
-    require_view(session, principal(), instance)
-    record_access(session, principal(), instance, "dossier", "web", datetime.now())
-    documents, tasks = list_documents(session, instance.id), open_tasks(session, instance.id)
+    me = principal()
+    require_view(session, me, instance)
+    record_access(session, me, instance, "dossier", "web", datetime.now())
+    documents = list_documents(session, instance.id)
+    status = dossier_statuses(session, [instance], datetime.now())[instance.id]
+    tasks = [task.row for task in status.tasks]
+    common = {"instance": instance, "establishment": instance.establishment, "status": status,
+              "documents": documents, "my_tasks": {task.id for task in tasks if can_act(me, task)}}
+    if not me.sees_many_instances:
+        return render_template("instances/plain.html", **common,
+                               timeline=school_timeline(instance_history(session, instance)),
+                               doers=school_doers(session, tasks))
     return render_template(
-        "instances/show.html", instance=instance, establishment=instance.establishment,
-        process_name=bundle_for(instance.deployment).process_name(instance.process_id),
-        history=instance_history(session, instance), documents=documents, tasks=tasks, statuses=INSTANCE_STATUSES,
-        my_tasks={task.id for task in tasks if can_act(principal(), task)},
-        **steering_context(session, principal(), instance, tasks, [listed.document for listed in documents]),
+        "instances/show.html", **common, process_name=bundle_for(instance.deployment).process_name(instance.process_id),
+        history=instance_history(session, instance), tasks=sorted(tasks, key=lambda task: task.created_at),
+        statuses=INSTANCE_STATUSES,
+        **steering_context(session, me, instance, tasks, [listed.document for listed in documents]),
     )
 
 

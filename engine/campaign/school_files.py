@@ -13,7 +13,7 @@ from engine.directory.lookups import profile_problems, school_file, tutor_status
 from engine.errors import Refusal, rolls_back
 from engine.models import Campaign, Establishment, Person, RoleAssignment
 from engine.runtime.decisions import volunteer_quota
-from engine.views.queries import live_project
+from engine.views.queries import live_projects
 from handlers.school_file import pupil_count_for, school_file_problems
 
 
@@ -44,9 +44,11 @@ def school_cards(session: Session, principal: Principal, campaign: Campaign | No
     """The schools where a person holds a role, with their file, their project and whether one can start."""
     cards = []
     referent_of = principal.establishments.get("referent", set())
+    projects = (live_projects(session, principal.all_establishments, [campaign.school_year])
+                if campaign is not None else {})
     for establishment in session.scalars(select(Establishment).where(Establishment.id.in_(principal.all_establishments))
                                          .order_by(Establishment.name)):
-        project = live_project(session, establishment.id, campaign.school_year) if campaign is not None else None
+        project = projects.get((establishment.id, campaign.school_year)) if campaign is not None else None
         blocked = None
         if campaign is None:
             blocked = "Aucune campagne n'est ouverte : le projet d'accueil ne peut pas être démarré pour l'instant."

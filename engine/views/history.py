@@ -32,6 +32,9 @@ EVENT_LABELS = {
     "timer_moved": "Échéance déplacée",
     "event": "Événement",
 }
+# Events that only those who run the platform act on: a timer firing on its date (the task it opens is what
+# matters), a version migration, an incident and its retry. The status of the dossier says when it is in incident.
+TECHNICAL_EVENTS = frozenset({"timer", "migrated", "incident", "retried"})
 
 
 @dataclass
@@ -41,6 +44,8 @@ class HistoryEntry:
     event: AuditEvent
     actor: str | None
     fields: list[tuple[str, str]] = field(default_factory=list)
+    # The volunteer place of the task the event completed, when it belongs to one.
+    place: int | None = None
 
     @property
     def label(self) -> str:
@@ -64,13 +69,14 @@ def instance_history(session: Session, instance: ProcessInstance) -> list[Histor
     """Events of an instance, oldest first, with labelled data."""
     bundle = bundle_for(instance.deployment)
     rows = session.execute(
-        select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.actor_id)
+        select(AuditEvent, Person, TaskRow.place).outerjoin(Person, Person.id == AuditEvent.actor_id)
+        .outerjoin(TaskRow, TaskRow.id == AuditEvent.task_id)
         .where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.at, AuditEvent.id)
     )
     entries = []
     computed: dict[str, dict[str, dict]] = {}
-    for event, person in rows:
-        entry = HistoryEntry(event=event, actor=person.full_name if person else None)
+    for event, person, place in rows:
+        entry = HistoryEntry(event=event, actor=person.full_name if person else None, place=place)
         form = form_of_spec(bundle, event.spec_id)
         if event.data and form is not None and event.spec_id is not None:
             if event.spec_id not in computed:
@@ -83,6 +89,11 @@ def instance_history(session: Session, instance: ProcessInstance) -> list[Histor
                 entry.fields.append((title, label or form.label_of(name, value)))
         entries.append(entry)
     return entries
+
+
+def school_timeline(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """What a school's staff read of a history: what people did and decided, without the technical events."""
+    return [entry for entry in entries if entry.event.kind not in TECHNICAL_EVENTS]
 
 
 class _OnlyTheDirectory:

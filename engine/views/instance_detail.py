@@ -48,6 +48,16 @@ def current_tasks(session: Session, ready_rows: list[TaskRow]) -> list[CurrentTa
     return found
 
 
+def school_doers(session: Session, ready_rows: list[TaskRow]) -> dict[str, list[str]]:
+    """For each ready task of a school's lane, the names of the people of the school who may do it, by task id.
+
+    A gestionnaire's task is left out: school staff know it by its structure, not by the names of everyone who
+    covers their department."""
+    rows = [row for row in ready_rows if row.lane != "gestionnaire"]
+    return {item.row.id: [candidate.person.full_name for candidate in item.candidates]
+            for item in current_tasks(session, rows)}
+
+
 def people_involved(session: Session, instance: ProcessInstance, ready_rows: list[TaskRow]) -> list[Involved]:
     """Who started the instance, who acted on it (with how many actions), the staff of its establishment and
     the people its ready tasks (`ready_rows`) are given to."""

@@ -115,3 +115,11 @@ def campaigns_of(session: Session, instance_ids: Collection[int]) -> dict[int, s
     rows = session.execute(select(ProcessInstance.id, ProcessInstance.campaign)
                            .where(ProcessInstance.id.in_(instance_ids)))
     return {instance_id: campaign for instance_id, campaign in rows}
+
+
+def instances_of(session: Session, instance_ids: Collection[int]) -> list[ProcessInstance]:
+    """Instances by id (the sessions of training a person takes part in), in one statement, oldest first."""
+    if not instance_ids:
+        return []
+    return list(session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(instance_ids))
+                                .order_by(ProcessInstance.id)))

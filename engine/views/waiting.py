@@ -6,7 +6,7 @@ workflow is deserialised. A suspended instance has no timer rows: its timers wai
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,6 +50,18 @@ def waiting_events(session: Session, instance: ProcessInstance) -> list[WaitingE
     """The timers an instance waits on, the nearest first."""
     rows = session.execute(select(*COLUMNS).where(Timer.instance_id == instance.id).order_by(Timer.due_at, Timer.task_id))
     return [_event(instance, timer_id, kind, element, due_at) for timer_id, _instance, kind, element, due_at in rows]
+
+
+def waiting_events_of(session: Session, instances: Sequence[ProcessInstance]) -> dict[int, list[WaitingEvent]]:
+    """The timers of several instances (a page of a list) in one statement, the nearest first, by instance id."""
+    found: dict[int, list[WaitingEvent]] = {instance.id: [] for instance in instances}
+    if not instances:
+        return found
+    by_id = {instance.id: instance for instance in instances}
+    rows = session.execute(select(*COLUMNS).where(Timer.instance_id.in_(by_id)).order_by(Timer.due_at, Timer.task_id))
+    for timer_id, instance_id, kind, element, due_at in rows:
+        found[instance_id].append(_event(by_id[instance_id], timer_id, kind, element, due_at))
+    return found
 
 
 def waiting_event(session: Session, instance: ProcessInstance, timer_id: str) -> WaitingEvent | None:
