@@ -359,6 +359,11 @@ CHECKS = [
             lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
     *[Check("api.show_task", api("GET", lambda s, lane=lane: f"/api/v1/tasks/{s.tasks[lane]}"),
             lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
+    # A draft is saved before it is read back: reading one never saved answers 404 even to its task's actors.
+    *[Check("api.save_draft", api("PUT", lambda s, lane=lane: f"/api/v1/tasks/{s.tasks[lane]}/draft", lambda s: {}),
+            lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
+    *[Check("api.show_draft", api("GET", lambda s, lane=lane: f"/api/v1/tasks/{s.tasks[lane]}/draft"),
+            lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
     *[Check("api.complete_task", api("POST", lambda s, lane=lane: f"/api/v1/tasks/{s.tasks[lane]}/complete",
                                      lambda s: {}),
             lambda place, lane=lane: task_actors(place, lane)) for lane in ("referent", "gestionnaire", "tuteur")],
