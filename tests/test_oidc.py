@@ -145,7 +145,7 @@ def test_logout_ends_the_platform_session_and_the_isidoor_session(sso_app, isido
     assert query["post_logout_redirect_uri"] == [f"{live.url}/connexion"]
     landing = through_isidoor_logout(http, logout, live.url)
     assert urlsplit(landing.url).path == "/connexion"
-    assert "Vous êtes déconnecté de la plateforme" in landing.text
+    assert "Déconnexion de la plateforme effectuée" in landing.text
     home = http.get(f"{live.url}/", allow_redirects=False, timeout=10)
     assert home.status_code == 302 and home.headers["Location"].startswith("/connexion")
     # Isidoor's session is over too: the next login asks for the login again.

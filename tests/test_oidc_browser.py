@@ -44,6 +44,6 @@ def test_a_person_logs_in_with_isidoor_and_logs_out_of_both(sso_app, isidoor, li
     page.wait_for_url(f"{isidoor.issuer}/session/end**")
     page.get_by_role("button", name="Yes, sign me out").click()
     page.wait_for_url(f"{live.url}/connexion")
-    assert page.get_by_text("Vous êtes déconnecté de la plateforme").is_visible()
+    assert page.get_by_text("Déconnexion de la plateforme effectuée").is_visible()
     page.goto(f"{live.url}/")
     assert urlsplit(page.url).path == "/connexion"

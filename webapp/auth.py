@@ -88,10 +88,10 @@ def logout():
     end_session = provider.end_session_url(id_token, url_for("auth.login", _external=True)) \
         if provider is not None and through_isidoor else None
     if end_session is not None:
-        flash("Vous êtes déconnecté de la plateforme ; votre session Isidoor est fermée si vous l'avez "
+        flash("Déconnexion de la plateforme effectuée ; votre session Isidoor est fermée si vous l'avez "
               "confirmé sur sa page.", "info")
         return redirect(end_session)
-    flash("Vous êtes déconnecté.", "info")
+    flash("Déconnexion effectuée.", "info")
     return redirect(url_for("auth.login"))
 
 

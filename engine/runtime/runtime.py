@@ -108,6 +108,7 @@ class ProcessRuntime:
             }
         if structure is not None:
             data["structure_code"] = structure.code
+            data["structure_name"] = structure.name
         subject = establishment.name if establishment is not None else (structure.name if structure else "")
         instance = ProcessInstance(
             deployment_id=deployment.id, process_id=process_id,

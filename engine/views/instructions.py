@@ -7,12 +7,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from handlers.formats import date_fr, datetime_fr, number_fr
+from handlers.formats import date_fr, datetime_fr, number_fr, plural
 
 # What a broken template or unexpected data can raise while rendering: the page then shows the text as written.
 RENDERING_ERRORS = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError)
 _SANDBOX = SandboxedEnvironment(autoescape=False)
-_SANDBOX.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, number_fr=number_fr)
+_SANDBOX.filters.update(date_fr=date_fr, datetime_fr=datetime_fr, number_fr=number_fr, plural=plural)
 # Raw HTML in instructions (or in the data they quote) is shown as text; links keep markdown-it's safe schemes.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
 

@@ -190,7 +190,7 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
 def test_after_logging_out_a_protected_page_asks_to_log_in(page):
     login(page, "tuteur.rennes")
     logout(page)
-    expect(page.get_by_role("status").filter(has_text="Vous êtes déconnecté.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Déconnexion effectuée.")).to_be_visible()
     page.goto("/notifications/")
     assert urlsplit(page.url).path == "/connexion"
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
