@@ -177,7 +177,7 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
     # The référent finds the whole path in the dossier's history, down to the follow-up just recorded.
     referent.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Dossiers").click()
     referent.get_by_role("link", name="Projet d'accueil — Collège Saint-Joseph").click()
-    expect(referent.get_by_role("heading", name="Historique")).to_be_visible()
+    expect(referent.get_by_role("heading", name="Ce qui a été fait")).to_be_visible()
     entered = referent.get_by_role("definition", include_hidden=True).all_text_contents()
     assert "Aide aux devoirs et accompagnement des élèves" in entered
     assert "Étude du soir trois fois par semaine." in entered

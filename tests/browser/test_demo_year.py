@@ -75,7 +75,7 @@ def test_step_7_the_dossier_says_what_comes_next(chromium, demo_site):
     referent = as_person(chromium, demo_site, "referent.brest")
     referent.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Dossiers").click()
     referent.get_by_role("link", name="Projet d'accueil — Lycée Sainte-Anne").first.click()
-    expect(referent.get_by_role("heading", name="Prochaines échéances")).to_be_visible()
+    expect(referent.get_by_role("heading", name="Ce qui vient ensuite")).to_be_visible()
     assert_accessible(referent)
     referent.context.close()
 
