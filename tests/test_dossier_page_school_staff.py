@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from browser.conftest import AXE_SCRIPT, Site, assert_accessible, login, open_page
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -18,7 +19,6 @@ from engine.models import Establishment, ProcessInstance, TaskRow
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 from handlers.formats import date_fr
 
-from browser.conftest import Site, assert_accessible, login, open_page
 from conftest import deployed_database, principal_of, require_node_package
 from live_server import served_in_thread
 
@@ -34,7 +34,6 @@ def demo_site(db_engine, database_url, tmp_path_factory):
     """The demo story played up to now, then the Urogec refusing the project of Vannes that waited for its review."""
     from webapp import create_app
 
-    from browser.conftest import AXE_SCRIPT
     require_node_package(AXE_SCRIPT, "axe-core")
     sessions = deployed_database(db_engine)
     storage = tmp_path_factory.mktemp("statuses") / "documents"
