@@ -21,6 +21,7 @@ from engine.directory.lookups import SqlContracts, SqlDirectory
 from engine.documents import DocumentStore, InstanceDocuments
 from engine.mail import Mailer
 from engine.models import ProcessInstance
+from engine.runtime.budget import Budget
 from engine.runtime.decisions import BundleDecisions
 from engine.runtime.deployment import bundle_for
 from engine.runtime.scripting import CampaignScriptEngine
@@ -30,10 +31,12 @@ from handlers.context import HandlerContext
 class HandlerContexts:
     """Builds the handler context of an instance and task on first use, and keeps it for the request."""
 
-    def __init__(self, session: Session, documents: DocumentStore, clock: Callable[[], datetime]):
+    def __init__(self, session: Session, documents: DocumentStore, clock: Callable[[], datetime],
+                 budget: Budget | None = None):
         self.session = session
         self.documents = documents
         self.clock = clock
+        self.budget = budget or Budget()
         self._contexts: dict[tuple[int, str | None], HandlerContext] = {}
 
     def for_task(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
@@ -51,7 +54,7 @@ class HandlerContexts:
                 raise handlers.context.HandlerError(f"Aucun gestionnaire nommé « {name} » n'est enregistré.")
             return handler(self.for_task(instance, task_id), **params)
 
-        return CampaignScriptEngine(call_service)
+        return CampaignScriptEngine(call_service, self.budget)
 
     def _build(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
         today: date = self.clock().date()

@@ -37,6 +37,7 @@ from engine.documents import DocumentStore
 from engine.errors import SUSPENDED, Conflict, FormInvalid, NotFound, StartRefused, rolls_back
 from engine.models import Establishment, ProcessInstance, Structure, TaskDraft, TaskRow
 from engine.runtime import spiff_internals
+from engine.runtime.budget import Budget
 from engine.runtime.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.runtime.drafts import draft_of, keep_draft
 from engine.runtime.handler_context import HandlerContexts
@@ -56,6 +57,8 @@ class RuntimeSettings:
     storage_dir: Path
     # Largest file accepted in a form.
     max_upload_bytes: int = max_upload_bytes(None)
+    # What each script, condition, DMN cell and expression of the processes may spend.
+    script_budget: Budget = Budget()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ class ProcessRuntime:
         self.clock = clock
         self.documents = DocumentStore(settings.storage_dir)
         self.instances = InstanceStore(session, self._now)
-        self.contexts = HandlerContexts(session, self.documents, self._now)
+        self.contexts = HandlerContexts(session, self.documents, self._now, settings.script_budget)
 
     def _now(self) -> datetime:
         # The parts ask the runtime for the time when they need it: a caller may give the runtime another clock.

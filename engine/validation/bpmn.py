@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.access import LANE_ROLES
-from engine.validation.expressions import expression_problem, script_problem, template_problem
+from engine.validation.expressions import expression_problem, script_problem, template_problem, unbounded_loops
 from engine.validation.model import NS, Definitions, Node, Scope, local, text_of
 from engine.validation.problems import WARNING, Problem
 from engine.validation.xml_di import kind_label
@@ -122,6 +122,12 @@ def check_scripts(definitions: Definitions) -> Iterator[Problem]:
                 if problem:
                     yield Problem("script.compile", node.file, f"{what} ne se compile pas : {problem}.",
                                   node.id, node.name, node.line)
+                elif kind == "script" and (lines := unbounded_loops(text)):
+                    yield Problem("script.loop", node.file,
+                                  f"{what} a une boucle que rien ne borne (ligne {', '.join(map(str, lines))} : "
+                                  "« while » ou fonction récursive) : la plateforme l'arrête au bout de sa limite de "
+                                  "temps et met le dossier en incident. Préférez une boucle « for » sur une liste "
+                                  "des données.", node.id, node.name, node.line, severity=WARNING)
 
 
 def expressions_of(node: Node) -> Iterator[tuple[str, str, str]]:

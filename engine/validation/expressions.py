@@ -37,6 +37,20 @@ def template_problem(text: str) -> str | None:
     return None
 
 
+def unbounded_loops(text: str) -> list[int]:
+    """Lines of the `while` loops of a script (or recursive functions): nothing bounds their turns but the budget."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    lines = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.While)]
+    for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
+        if any(isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == function.name
+               for call in ast.walk(function)):
+            lines.append(function.lineno)
+    return sorted(lines)
+
+
 def _problem(text: str, compile_restricted, mode: str) -> str | None:
     try:
         compile_restricted(text)
