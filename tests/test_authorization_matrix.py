@@ -16,9 +16,12 @@ from sqlalchemy import select
 from engine.directory.importing import record_file_error
 from engine.directory.sign_on_discrepancies import Discrepancy, record_discrepancies
 from engine.directory.tokens import issue_token
+from engine.directory.web_sessions import open_web_session
 from engine.documents import DocumentStore
 from engine.models import Campaign, Establishment, LoginDiscrepancy, Person, Structure, TaskRow, Timer
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
+from webapp.auth import SESSION_ID
+from webapp.config import settings_of
 
 from conftest import SAMPLES, prepare_database, principal_of
 
@@ -72,6 +75,8 @@ class Scenario:
     unregistered: Callable[[], int] | None = None
     staged_id: int = 0
     timer_id: str = ""
+    # An account for the administration's account pages: the place's tuteur.
+    account_id: int = 0
 
 
 def advance(runtime, session, instance, login: str, data: dict) -> None:
@@ -118,7 +123,8 @@ def build(runtime, session, tmp_path, place: str) -> Scenario:
     session.commit()
     discrepancy = session.scalar(select(LoginDiscrepancy).where(LoginDiscrepancy.person_id == tuteur.id))
     return Scenario(establishment.id, establishment.uai, structure.code, projects[2].id, tasks, document.id,
-                    training.id, training_task, old_campaign.id, directory_import.id, discrepancy.id)
+                    training.id, training_task, old_campaign.id, directory_import.id, discrepancy.id,
+                    account_id=tuteur.id)
 
 
 def add_staged_upload(session, scenario: Scenario) -> None:
@@ -343,6 +349,10 @@ CHECKS = [
     Check("admin.directory", web("POST", lambda s: "/administration/annuaire", lambda s: {}), lambda place: {"pilote"}),
     Check("admin.directory_import", web("GET", lambda s: f"/administration/annuaire/{s.import_id}"),
           lambda place: {"pilote"}),
+    Check("admin.accounts", web("GET", lambda s: "/administration/comptes?q=tuteur"), lambda place: {"pilote"}),
+    Check("admin.account", web("GET", lambda s: f"/administration/comptes/{s.account_id}"), lambda place: {"pilote"}),
+    Check("admin.end_sessions", web("POST", lambda s: f"/administration/comptes/{s.account_id}/fin-des-sessions"),
+          lambda place: {"pilote"}),
     Check("process_admin.index", web("GET", lambda s: "/administration/processus/"), lambda place: {"pilote"}),
     Check("process_admin.index", web("POST", lambda s: "/administration/processus/", lambda s: {}),
           lambda place: {"pilote"}),
@@ -465,9 +475,12 @@ class Agent:
         self.headers = {}
         if login is not None:
             person = session.scalar(select(Person).where(Person.login == login))
+            session_id, _record = open_web_session(session, person, datetime.now(), settings_of(app).session_limits(),
+                                                   via="password")
             with self.web.session_transaction() as cookie:
                 cookie["_user_id"] = str(person.id)
                 cookie["_fresh"] = True
+                cookie[SESSION_ID] = session_id
             self.headers = {"Authorization": f"Bearer {issue_token(session, person, datetime.now())[0]}"}
 
     def login_outcome(self) -> str:

@@ -18,7 +18,9 @@ from sqlalchemy import select
 
 from engine.directory.importing import import_directory
 from engine.directory.lookups import tutor_ineligibility
-from engine.models import LoginDiscrepancy, Person
+from engine.directory.web_sessions import session_digest
+from engine.models import LoginDiscrepancy, Person, WebSession
+from webapp.auth import SESSION_ID
 from webapp.config import settings_from_environment
 from webapp.oidc import OidcError, OidcProvider, OidcSettings, validate_id_token
 
@@ -51,6 +53,13 @@ def csrf_of(http: requests.Session, url: str) -> str:
 def platform_session(app, http: requests.Session) -> dict:
     """The platform's signed session cookie, decoded as the app reads it."""
     return app.session_interface.get_signing_serializer(app).loads(http.cookies.get("session"))
+
+
+def stored_id_token(app, sessions, http: requests.Session) -> str | None:
+    """The ID token the platform kept with the browser's session, for the logout."""
+    with sessions() as session:
+        record = session.get(WebSession, session_digest(platform_session(app, http)[SESSION_ID]))
+        return record.id_token
 
 
 def test_first_login_records_a_person_unknown_to_the_directory(sso_app, isidoor, live, sessions):
@@ -134,7 +143,10 @@ def test_logout_ends_the_platform_session_and_the_isidoor_session(sso_app, isido
                                      "roles": ["cotuteur:0350781J"]}})
     http = requests.Session()
     isidoor_login(http, live.url, "claire")
-    id_token = platform_session(sso_app, http)["oidc_id_token"]
+    id_token = stored_id_token(sso_app, sessions, http)
+    copied = requests.Session()
+    copied.cookies.set("session", http.cookies.get("session"))
+    assert copied.get(f"{live.url}/", allow_redirects=False, timeout=10).status_code == 200
 
     logout = http.post(f"{live.url}/deconnexion", data={"csrf_token": csrf_of(http, f"{live.url}/")}, timeout=10)
 
@@ -148,6 +160,9 @@ def test_logout_ends_the_platform_session_and_the_isidoor_session(sso_app, isido
     assert "Déconnexion de la plateforme effectuée" in landing.text
     home = http.get(f"{live.url}/", allow_redirects=False, timeout=10)
     assert home.status_code == 302 and home.headers["Location"].startswith("/connexion")
+    # The cookie copied before the logout opens nothing either: the session ended on the server.
+    replay = copied.get(f"{live.url}/", allow_redirects=False, timeout=10)
+    assert replay.status_code == 302 and replay.headers["Location"].startswith("/connexion")
     # Isidoor's session is over too: the next login asks for the login again.
     again = http.get(f"{live.url}/auth/oidc/connexion", timeout=10)
     assert urlsplit(again.url).netloc == urlsplit(isidoor.issuer).netloc
@@ -261,11 +276,11 @@ def test_a_refused_id_token_opens_no_session_and_says_why(sso_app, isidoor, live
     assert person(sessions, "inconnu@isidoor.example.org") is None
 
 
-def test_the_validation_checks_a_real_token_against_the_real_keys(sso_app, isidoor, live):
+def test_the_validation_checks_a_real_token_against_the_real_keys(sso_app, isidoor, live, sessions):
     isidoor.set_accounts({"sophie": {"isidoor_id": "tuteur.brest@isidoor.example.org"}})
     http = requests.Session()
     isidoor_login(http, live.url, "sophie")
-    id_token = platform_session(sso_app, http)["oidc_id_token"]
+    id_token = stored_id_token(sso_app, sessions, http)
     keys = KeySet.import_key_set(requests.get(f"{isidoor.issuer}/jwks", timeout=10).json())
     claims = jwt.decode(id_token, keys).claims
     options = {"issuer": isidoor.issuer, "nonce": claims["nonce"]}
@@ -302,7 +317,7 @@ def test_discovery_is_fetched_on_first_use_then_kept(isidoor, monkeypatch, tmp_p
     query = parse_qs(urlsplit(url).query)
     assert query["code_challenge_method"] == ["S256"] and query["nonce"] == [flow["nonce"]]
     assert query["state"] == [flow["state"]] and len(query["code_challenge"][0]) == 43
-    # Without an ID token to hint (one too large for the cookie), the logout names the client.
+    # Without an ID token to hint, the logout names the client.
     end = parse_qs(urlsplit(provider.end_session_url(None, "http://127.0.0.1/connexion")).query)
     assert end == {"client_id": [CLIENT_ID], "post_logout_redirect_uri": ["http://127.0.0.1/connexion"]}
 
@@ -358,7 +373,7 @@ def test_sessions_expire_after_their_lifetime(database_url, sessions, tmp_path, 
     from webapp import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "STORAGE_DIR": tmp_path,
-                      "WTF_CSRF_ENABLED": False, "PERMANENT_SESSION_LIFETIME": 1800})
+                      "WTF_CSRF_ENABLED": False, "SESSION_IDLE_MINUTES": 30})
     client = app.test_client()
     login = client.post("/connexion", data={"login": "referent.rennes", "password": "demo-campagne"})
     cookie = next(value for value in login.headers.getlist("Set-Cookie") if value.startswith("session="))

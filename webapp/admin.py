@@ -1,4 +1,4 @@
-"""Administration (process owners): campaigns, and imports of the Isidoor directory."""
+"""Administration (process owners): campaigns, imports of the Isidoor directory, and accounts with their sessions."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -15,11 +15,12 @@ from flask import (
     stream_template,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engine.access import require_process_owner
 from engine.campaign.campaigns import CampaignInvalid, CampaignRefused, all_campaigns, close_campaign, open_campaign
+from engine.directory.accounts import find_people
 from engine.directory.importing import (
     KIND_LABELS,
     OUTCOME_LABELS,
@@ -28,8 +29,12 @@ from engine.directory.importing import (
     read_document,
     record_file_error,
 )
+from engine.directory.tokens import end_all_sessions, open_token_count
+from engine.directory.web_sessions import person_sessions
 from engine.models import Campaign, DirectoryImport, Person
+from handlers.formats import plural
 from webapp.auth import principal
+from webapp.config import settings_of
 from webapp.database import db_session
 from webapp.import_runner import BackgroundImport
 from webapp.refusals import answer_refusals, redirect_refusals
@@ -121,3 +126,44 @@ def directory_import(import_id: int):
                            outcome_label=outcome_label,
                            rejected=[e for e in record.entries if e["outcome"] == "rejected"],
                            changes=[e for e in record.entries if e["outcome"] != "rejected"])
+
+
+@bp.route("/comptes")
+@login_required
+def accounts():
+    """Find accounts by login, email or name."""
+    require_process_owner(principal())
+    text = request.args.get("q", "").strip()[:200]
+    return render_template("admin/accounts.html", text=text, people=find_people(db_session(), text) if text else [])
+
+
+@bp.route("/comptes/<int:person_id>")
+@login_required
+def account(person_id: int):
+    """An account: who, whether active, its open web sessions and API tokens, its latest ended sessions."""
+    require_process_owner(principal())
+    session = db_session()
+    person = session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    now = settings_of().clock()
+    open_sessions, ended = person_sessions(session, person, now, settings_of().session_limits())
+    return render_template("admin/account.html", person=person, open_sessions=open_sessions, ended=ended,
+                           tokens=open_token_count(session, person.id, now))
+
+
+@bp.route("/comptes/<int:person_id>/fin-des-sessions", methods=("POST",))
+@login_required
+def end_sessions(person_id: int):
+    """End every web session of an account and revoke its API tokens (« Mettre fin à toutes les sessions »)."""
+    require_process_owner(principal())
+    person = db_session().get(Person, person_id)
+    if person is None:
+        abort(404)
+    ended = end_all_sessions(db_session(), person.id, settings_of().clock())
+    tokens = plural(ended.tokens, "jeton d'API révoqué", "jetons d'API révoqués")
+    flash(f"{person.full_name} : {plural(ended.web_sessions, 'session fermée', 'sessions fermées')}, {tokens}.",
+          "success")
+    if person.id == current_user.person.id:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("admin.account", person_id=person.id))

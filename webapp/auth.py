@@ -1,4 +1,4 @@
-"""Logging in with local accounts, logging out (of Isidoor too), and who the current user is."""
+"""Logging in with local accounts, logging out (of Isidoor too), and who the current user is, session by session."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -8,7 +8,8 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 
 from engine.access import Principal
 from engine.directory.accounts import authenticate
-from engine.models import Person
+from engine.directory.web_sessions import end_person_sessions, open_web_session, resume_web_session
+from engine.models import Person, WebSession
 from webapp.config import settings_of
 from webapp.database import db_session
 from webapp.oidc import provider_of
@@ -20,11 +21,16 @@ login_manager.login_message = "Connectez-vous pour accéder à cette page."
 login_manager.login_message_category = "info"
 
 
-class User(UserMixin):
-    """The logged-in person, with their scopes."""
+# The key of the web session id in the signed cookie, beside flask-login's user id.
+SESSION_ID = "web_session"
 
-    def __init__(self, person: Person):
+
+class User(UserMixin):
+    """The logged-in person, with their scopes and the web session they use."""
+
+    def __init__(self, person: Person, web_session: WebSession):
         self.person = person
+        self.web_session = web_session
         self.id = str(person.id)
         self.principal = Principal.of(person)
 
@@ -36,11 +42,31 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Reload the user of a session; a deactivated account is logged out."""
-    person = db_session().get(Person, int(user_id)) if user_id.isdigit() else None
-    if person is None or not person.active:
+    """Reload the user of a session while its record in the database holds (engine.directory.web_sessions)."""
+    session_id = session.get(SESSION_ID)
+    found = resume_web_session(db_session(), session_id, settings_of().clock(), settings_of().session_limits()) \
+        if isinstance(session_id, str) else None
+    if found is None or str(found[1].id) != user_id:
+        # The cookie of an ended session stops naming anyone; flashed messages stay.
+        for key in ("_user_id", "_fresh", "_id", SESSION_ID):
+            session.pop(key, None)
         return None
-    return User(person)
+    record, person = found
+    return User(person, record)
+
+
+def start_session(person: Person, via: str, id_token: str | None = None) -> None:
+    """Open a new web session for `person` and log them in with it, starting from an empty cookie."""
+    session_id, record = open_web_session(db_session(), person, settings_of().clock(), settings_of().session_limits(),
+                                          via=via, id_token=id_token, user_agent=request.user_agent.string,
+                                          address=request.remote_addr)
+    # A fresh cookie: nothing from before the login (pending Isidoor logins, an earlier account) carries over.
+    session.clear()
+    login_user(User(person, record))
+    session[SESSION_ID] = session_id
+    # Permanent: the browser drops the cookie after SESSION_IDLE_MINUTES without a page; the server ends the
+    # session then too, and after SESSION_MAX_HOURS in any case.
+    session.permanent = True
 
 
 def principal() -> Principal:
@@ -70,18 +96,18 @@ def login():
     person = authenticate(db_session(), login_value, request.form.get("password", ""))
     if person is None:
         return render_login(error="Identifiant ou mot de passe incorrect.", status=401, login_value=login_value)
-    session.clear()
-    login_user(User(person))
-    # Permanent: the session ends after PERMANENT_SESSION_LIFETIME without activity, cookie included.
-    session.permanent = True
+    start_session(person, "password")
     return redirect(safe_next(request.args.get("next")))
 
 
 @bp.route("/deconnexion", methods=("POST",))
 @login_required
 def logout():
-    """End the platform session and, after a login through Isidoor, Isidoor's session too."""
-    through_isidoor, id_token = session.get("oidc_login"), session.get("oidc_id_token")
+    """End every platform session of the person and, after a login through Isidoor, Isidoor's session too."""
+    record = current_user.web_session
+    through_isidoor, id_token = record.via == "isidoor", record.id_token
+    # All of them: a cookie copied from this browser, or left open on another computer, closes too.
+    end_person_sessions(db_session(), current_user.person.id, settings_of().clock(), "logout")
     logout_user()
     session.clear()
     provider = provider_of(current_app)

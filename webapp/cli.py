@@ -15,7 +15,7 @@ from engine.demo.timeline import StoryError
 from engine.mail import deliver_pending, transport_from_settings
 from engine.runtime.deployment import DeploymentError, deploy, read_definition_files
 from handlers.formats import plural
-from webapp import directory_cli, ops_cli, privacy_cli, process_cli, worker_cli
+from webapp import directory_cli, ops_cli, privacy_cli, process_cli, sessions_cli, worker_cli
 from webapp.config import settings_of
 
 
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(notifications)
     app.cli.add_command(privacy_cli.gdpr)
     app.cli.add_command(privacy_cli.tokens)
+    app.cli.add_command(sessions_cli.sessions)
     app.cli.add_command(directory_cli.directory)
     app.cli.add_command(ops_cli.db)
     app.cli.add_command(worker_cli.worker)

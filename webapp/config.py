@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
+from engine.directory.web_sessions import SessionLimits
 from engine.runtime.runtime import RuntimeSettings
 from engine.uploads import max_upload_bytes
 
@@ -45,8 +47,10 @@ class Settings:
     demo: bool
     # Cookies travel over HTTPS only, except in the demo, which `make run` serves over plain HTTP.
     session_cookie_secure: bool
-    # Seconds: a session idle this long ends, and the browser drops its cookie.
-    permanent_session_lifetime: int
+    # A web session ends after this many minutes without a page (the browser drops its cookie too), and after
+    # this many hours whatever happens.
+    session_idle_minutes: int
+    session_max_hours: int
     local_login_enabled: bool
     # Largest attached file (identity document, signed contract).
     max_upload_mb: float
@@ -79,6 +83,8 @@ class Settings:
     oidc_claim_roles: str
     oidc_clock_skew: int
     oidc_timeout: float
+    # The time as the web app reads it to age sessions; not read from the environment, tests set it.
+    clock: Callable[[], datetime] = datetime.now
 
     @classmethod
     def names(cls) -> set[str]:
@@ -92,12 +98,17 @@ class Settings:
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.session_cookie_secure,
-            "PERMANENT_SESSION_LIFETIME": self.permanent_session_lifetime,
+            "PERMANENT_SESSION_LIFETIME": self.session_idle_minutes * 60,
             # A request carries a few attached files, base64 in the API.
             "MAX_CONTENT_LENGTH": int(max(10, 4 * self.max_upload_mb + 2) * 1024 * 1024),
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "RATELIMIT_HEADERS_ENABLED": True,
         }
+
+    def session_limits(self) -> SessionLimits:
+        """How long a web session lasts without a page, and at most."""
+        return SessionLimits(idle=timedelta(minutes=self.session_idle_minutes),
+                             lifetime=timedelta(hours=self.session_max_hours))
 
     def mail(self) -> dict[str, Any]:
         """What sending mail reads (`engine.mail.transport_from_settings`, the worker): transport, sender, links."""
@@ -188,9 +199,10 @@ def _flag(name: str, default: bool) -> bool:
 
 
 def _sign_on_settings() -> dict:
-    # Single sign-on with Isidoor (OpenID Connect, webapp/oidc.py), local accounts and session lifetime.
+    # Single sign-on with Isidoor (OpenID Connect, webapp/oidc.py), local accounts and how long sessions last.
     return {
-        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("PERMANENT_SESSION_LIFETIME") or 8 * 3600),
+        "SESSION_IDLE_MINUTES": max(int(os.environ.get("SESSION_IDLE_MINUTES") or 60), 1),
+        "SESSION_MAX_HOURS": max(int(os.environ.get("SESSION_MAX_HOURS") or 12), 1),
         "LOCAL_LOGIN_ENABLED": _flag("LOCAL_LOGIN_ENABLED", True),
         "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").strip() or None,
         "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,

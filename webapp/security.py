@@ -1,22 +1,25 @@
 """Defences of the web app: rate-limited logins, security headers, the proxy in front.
 
 Login attempts are limited per client address and per account, on the login
-form and the API token endpoint together, counting failures only. The
+form and the API token endpoint together, counting failures only; an account's
+counter is the same whether its login or its email address was typed. The
 counters live in RATELIMIT_STORAGE_URI: `memory://` is per process, so with
 several gunicorn workers or servers use a shared store such as Redis.
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from engine.directory.accounts import find_account
 from webapp import auth, sign_on
 from webapp.api.common import public as api_public
 from webapp.config import settings_of
+from webapp.database import db_session
 from webapp.oidc import OidcSettings
 
 # No inline script or style anywhere: templates load style.css and *.js files from /static only.
@@ -50,11 +53,29 @@ def _failed(response) -> bool:
 
 
 def _account_key() -> str:
+    # Read once per request: Flask-Limiter asks for the key of each limit.
+    if "login_account_key" not in g:
+        g.login_account_key = account_key(_typed_identifier())
+    return g.login_account_key
+
+
+def _typed_identifier() -> str:
     login = request.form.get("login")
     if login is None and request.is_json:
         body = request.get_json(silent=True)
         login = body.get("login") if isinstance(body, dict) else None
-    return "compte:" + (login if isinstance(login, str) else "").strip().lower()[:200]
+    return login if isinstance(login, str) else ""
+
+
+def account_key(identifier: str) -> str:
+    """The counter of login failures an identifier falls under: its person's, whether login or email was typed.
+
+    An identifier that names nobody is counted under itself, in lower case.
+    """
+    person = find_account(db_session(), identifier[:200]) if identifier.strip() else None
+    if person is not None:
+        return f"compte:personne:{person.id}"
+    return "compte:identifiant:" + identifier.strip().lower()[:200]
 
 
 def _account_limit() -> str:

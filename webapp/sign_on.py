@@ -5,10 +5,10 @@ import time
 from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from engine.directory.provisioning import ProvisioningRefused, provision, read_identity
-from webapp.auth import User, render_login, safe_next
+from webapp.auth import render_login, safe_next, start_session
 from webapp.database import db_session
 from webapp.oidc import OidcError, provider_of
 from webapp.refusals import answer_refusals
@@ -17,7 +17,6 @@ bp = Blueprint("sign_on", __name__, url_prefix="/auth/oidc")
 # A login started more than ten minutes ago, or in one of many tabs, must be started again.
 FLOW_TTL = 600
 MAX_PENDING_FLOWS = 3
-MAX_STORED_ID_TOKEN = 2000
 NOT_CONFIGURED = "La connexion par Isidoor n'est pas configurée sur cette plateforme."
 PROVIDER_ERRORS = {
     "access_denied": "Vous avez annulé la connexion sur Isidoor, ou Isidoor l'a refusée.",
@@ -80,14 +79,9 @@ def callback():
     _refusals_on_login_page()
     claims, id_token = provider.complete(request.args["code"], flow, url_for("sign_on.callback", _external=True))
     outcome = provision(db_session(), read_identity(claims, provider.settings.claims), datetime.now())
-    # A fresh session: nothing from before the login (pending flows, an earlier account) carries over.
-    session.clear()
-    login_user(User(outcome.person))
-    session.permanent = True
-    # Kept for the logout, which tells Isidoor's end-of-session page which session to end; a token too
-    # large for the session cookie (4 kB) is left out, and the logout names the client instead.
-    session["oidc_login"] = True
-    session["oidc_id_token"] = id_token if len(id_token) <= MAX_STORED_ID_TOKEN else None
+    # The ID token is kept with the session for the logout, which tells Isidoor's end-of-session page which
+    # session to end.
+    start_session(outcome.person, "isidoor", id_token)
     if outcome.discrepancies:
         flash("Certaines informations transmises par Isidoor diffèrent de l'annuaire de la plateforme : l'annuaire "
               "fait foi, et votre gestionnaire en est informé.", "info")

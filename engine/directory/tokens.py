@@ -1,14 +1,16 @@
-"""Bearer tokens of the JSON API: issued after a password check, kept only as a hash, revocable."""
+"""Bearer tokens of the JSON API: issued after a password check, kept only as a hash, revocable with the web sessions."""
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine.db import rows_matched
+from engine.directory.web_sessions import end_person_sessions
 from engine.models import ApiToken, Person
 
 DEFAULT_LIFETIME = timedelta(hours=8)
@@ -58,10 +60,32 @@ def revoke_token(session: Session, token: str, now: datetime) -> bool:
     return rows_matched(result) > 0
 
 
-def revoke_person_tokens(session: Session, person_id: int, now: datetime) -> int:
-    """Revoke every token of a person (account closed or compromised) and commit; return how many."""
+def open_token_count(session: Session, person_id: int, now: datetime) -> int:
+    """How many API tokens of a person are neither expired nor revoked."""
+    return session.scalar(select(func.count()).select_from(ApiToken).where(
+        ApiToken.person_id == person_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)) or 0
+
+
+@dataclass(frozen=True)
+class EndedSessions:
+    """What ending all of a person's sessions closed: web sessions and API tokens."""
+
+    web_sessions: int
+    tokens: int
+
+
+def end_all_sessions(session: Session, person_id: int, now: datetime) -> EndedSessions:
+    """Revoke every API token of a person and end every web session of theirs, then commit; say how many."""
     result = session.execute(
         update(ApiToken).where(ApiToken.person_id == person_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
-    session.commit()
-    return rows_matched(result)
+    tokens = rows_matched(result)
+    return EndedSessions(web_sessions=end_person_sessions(session, person_id, now, "revoked"), tokens=tokens)
+
+
+def revoke_person_tokens(session: Session, person_id: int, now: datetime) -> int:
+    """Revoke every token of a person (account closed or compromised) and commit; return how many.
+
+    Their web sessions end too: an account whose tokens are revoked must not stay open in a browser.
+    """
+    return end_all_sessions(session, person_id, now).tokens

@@ -13,7 +13,7 @@ from engine.models.runtime import (
     TaskRow,
     VolunteerContract,
 )
-from engine.models.security import ApiToken, PersonalDataAccess
+from engine.models.security import ApiToken, PersonalDataAccess, WebSession
 from engine.models.sign_on import LoginDiscrepancy
 from engine.models.staging import StagedDeployment
 from engine.ops.heartbeat import WorkerHeartbeat
@@ -44,5 +44,6 @@ __all__ = [
     "TrainingSession",
     "VolunteerContract",
     "VolunteerMission",
+    "WebSession",
     "WorkerHeartbeat",
 ]
