@@ -197,6 +197,99 @@ def measure_completion(url: str, storage_dir, instances: int, repeats: int, refe
             "incidents": dict(result.incidents)}
 
 
+@contextlib.contextmanager
+def without_script_budget():
+    """Compile and run the processes' code as RestrictedPython alone would: no checkpoint, no budget."""
+    from RestrictedPython import RestrictingNodeTransformer
+
+    from engine.runtime import scripting
+
+    def cleared() -> None:
+        scripting.compile_expression.cache_clear()
+        scripting.compile_script.cache_clear()
+
+    cleared()
+    try:
+        with mock.patch.object(scripting, "BudgetedTransformer", RestrictingNodeTransformer), \
+                mock.patch.object(scripting, "spending", lambda budget: contextlib.nullcontext()):
+            yield
+    finally:
+        cleared()
+
+
+def measure_script_budget(url: str, storage_dir, instances: int, repeats: int) -> dict:
+    """What the script budget costs a completion: whole campaigns with and without it, runs interleaved.
+
+    Also counts the evaluations a completion makes (scripts, conditions, DMN cells, parameters), so that the
+    difference can be read per evaluation.
+    """
+    from engine.runtime.scripting import RestrictedEnvironment
+
+    sessions = prepare(url, with_loop=True)
+    driver = Driver(sessions, storage_dir)
+    with sessions() as session:
+        reviewer = session.scalar(select(Person.id).where(Person.login == "gestionnaire.udogec35"))
+    with_budget = Figure("Avec le budget des scripts : latence médiane d'une complétion", "ms")
+    without = Figure("Sans le budget (RestrictedPython seul) : latence médiane d'une complétion", "ms")
+    cost = Figure("Coût du budget des scripts par complétion (différence des médianes)", "ms")
+    evaluations = Counter()
+    original_evaluate, original_execute = RestrictedEnvironment.evaluate, RestrictedEnvironment.execute
+
+    def counted_evaluate(self, *args, **kwargs):
+        evaluations["evaluations"] += 1
+        return original_evaluate(self, *args, **kwargs)
+
+    def counted_execute(self, *args, **kwargs):
+        evaluations["evaluations"] += 1
+        return original_execute(self, *args, **kwargs)
+
+    number = 5000  # school numbers of their own (figure 2 takes 1000 and up, under 10,000)
+    with without_pdf_rendering():
+        campaign_run(driver, sessions, 2, number, reviewer)  # warm the bundle cache and imports
+        for _run in range(repeats):
+            number += 100
+            with without_script_budget():
+                without.runs.append(campaign_run(driver, sessions, instances, number, reviewer).latencies.median_ms)
+            number += 100
+            with mock.patch.object(RestrictedEnvironment, "evaluate", counted_evaluate), \
+                    mock.patch.object(RestrictedEnvironment, "execute", counted_execute):
+                run = campaign_run(driver, sessions, instances, number, reviewer)
+            with_budget.runs.append(run.latencies.median_ms)
+            evaluations["completions"] += len(run.latencies.values)
+            cost.runs.append(with_budget.runs[-1] - without.runs[-1])
+    driver.counter.close()
+    sessions.kw["bind"].dispose()
+    per_completion = evaluations["evaluations"] / max(evaluations["completions"], 1)
+    overhead = _evaluation_overhead_us()
+    cost.note = (f"{per_completion:.1f} évaluations (scripts, conditions, cellules DMN, paramètres) par complétion "
+                 f"en moyenne, chacune plus chère de {overhead['expression']:.2f} µs (expression) à "
+                 f"{overhead['loop']:.1f} µs (script de trois tours de boucle) avec le budget ; médiane des écarts "
+                 "entre exécutions alternées")
+    return {"figures": [with_budget, without, cost], "evaluations_per_completion": per_completion}
+
+
+def _evaluation_overhead_us(rounds: int = 20000) -> dict[str, float]:
+    """Extra microseconds the budget adds to one evaluation: a DMN-like expression, a short looping script."""
+    from engine.runtime.scripting import RestrictedEnvironment
+
+    data = {"quota": 2, "review": {"places_granted": 1}}
+    script = "places = [{'number': n + 1} for n in range(min(quota, review['places_granted']) + 2)]"
+
+    def timed(environment) -> tuple[float, float]:
+        started = time.perf_counter()
+        for _ in range(rounds):
+            environment.evaluate("quota > 1 and review['places_granted'] <= quota", data)
+        middle = time.perf_counter()
+        for _ in range(rounds):
+            environment.execute(script, dict(data))
+        return (middle - started) / rounds * 1e6, (time.perf_counter() - middle) / rounds * 1e6
+
+    budgeted = min(timed(RestrictedEnvironment()) for _ in range(3))
+    with without_script_budget():
+        plain = min(timed(RestrictedEnvironment()) for _ in range(3))
+    return {"expression": budgeted[0] - plain[0], "loop": budgeted[1] - plain[1]}
+
+
 def contract_pdf_ms(count: int) -> float:
     """Median time WeasyPrint takes to render the contract of the test samples, in ms."""
     from weasyprint import HTML

@@ -114,6 +114,14 @@ def figure_2(context: Context) -> Section:
                              f"{', '.join(f'{k} × {v}' for k, v in result['tasks'].items())}"
                              + (f" ; instances arrêtées : {result['stopped']}" if result["stopped"] else "")
                              + (f" ; incidents : {result['incidents']}" if result["incidents"] else "") + ".")
+    for kind in context.kinds[:1]:
+        # The budget's cost is a difference of a few percent: measured on SQLite, runs alternated.
+        with fresh_database(kind, context.postgres_url) as url:
+            budget = engine_cost.measure_script_budget(url, context.storage, context.scale.campaign_instances,
+                                                       max(context.scale.repeats, 3))
+        for figure in budget["figures"]:
+            figure.name = f"{DATABASES[kind]} — {figure.name}"
+            section.figures.append(figure)
     if context.scale.pdf_renderings:
         pdf = engine_cost.contract_pdf_ms(context.scale.pdf_renderings)
         section.notes.append(f"Rendu du PDF du contrat par WeasyPrint, hors figure : médiane {pdf:.0f} ms par "
