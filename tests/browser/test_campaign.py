@@ -7,7 +7,7 @@ clock reads the first month of the mission, as the worker would do on that day.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +19,8 @@ from follow_up_support import run_worker
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 FIRST_MONTH = datetime(2027, 11, 1, 10, 0)
 SUBMIT = "Valider et transmettre"
+# Dates that record a fact (a publication, an interview, a signature) cannot be after the day the test runs.
+TODAY = date.today().isoformat()
 
 
 def pdf_file(name: str) -> dict:
@@ -35,8 +37,11 @@ def open_task(page: Page, title: str) -> None:
 
 
 def submit(page: Page, title: str, confirm: str | None = None) -> None:
-    """Send the task form (through its confirmation page when the action is final) and check the inbox says so."""
-    page.get_by_role("button", name=SUBMIT).click()
+    """Send the task form (through its confirmation page when the action is final) and check the inbox says so.
+
+    The send button is named after the decision chosen (« Accepter le projet »), or « Valider et transmettre ».
+    """
+    page.locator("form.task-form button[data-submit-button]").click()
     if confirm:
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{title} ?")
         assert_accessible(page)
@@ -58,7 +63,7 @@ def design_project(page: Page) -> None:
     expect(inbox).to_have_attribute("aria-current", "page")
     page.get_by_role("button", name=re.compile(r"^Concevoir le projet d'accueil")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Concevoir et déposer le projet d'accueil")
-    page.get_by_role("link", name="Revenir plus tard").click()
+    page.get_by_role("button", name="Revenir plus tard").click()
     open_task(page, "Concevoir et déposer le projet d'accueil")
 
     description = "Accompagner les élèves de collège dans leur travail personnel, en lien avec les professeurs."
@@ -107,7 +112,7 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
     open_task(referent, "Publier l'offre sur service-civique.gouv.fr")
     field(referent, "Référence de l'annonce").fill("SC-2027-001234")
     field(referent, "Adresse de l'annonce").fill("https://www.service-civique.gouv.fr/trouver-ma-mission/aide-devoirs")
-    field(referent, "Date de publication").fill("2027-05-20")
+    field(referent, "Date de publication").fill(TODAY)
     submit(referent, "Publier l'offre sur service-civique.gouv.fr")
 
     open_task(referent, "Proposer un candidat")
@@ -115,7 +120,7 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
     field(referent, "Nom du candidat").fill("Martin")
     field(referent, "Adresse électronique du candidat").fill("lea.martin@example.fr")
     field(referent, "Téléphone du candidat").fill("06 12 34 56 78")
-    field(referent, "Date de l'entretien").fill("2027-06-10")
+    field(referent, "Date de l'entretien").fill(TODAY)
     field(referent, "Nombre de candidats rencontrés").fill("3")
     field(referent, "Motifs du choix").fill("Motivation et expérience de l'animation auprès des jeunes.")
     submit(referent, "Proposer un candidat")
@@ -158,7 +163,7 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
     assert download.value.suggested_filename.endswith(".pdf")
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     field(referent, "Contrat signé").set_input_files(pdf_file("contrat-signe.pdf"))
-    field(referent, "Date de signature").fill("2027-09-20")
+    field(referent, "Date de signature").fill(TODAY)
     submit(referent, "Déposer le contrat signé")
 
     open_task(gestionnaire, "Confirmer le contrat signé")
@@ -167,7 +172,7 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
 
     run_worker(site.sessions, site.storage_dir.parent, FIRST_MONTH)
     open_task(tuteur, "Consigner le suivi mensuel")
-    field(tuteur, "Date de l'entretien").fill("2027-11-05")
+    field(tuteur, "Date de l'entretien").fill(TODAY)
     choose(tuteur, "L'entretien a-t-il eu lieu ?", "Oui")
     field(tuteur, "Activités du mois").fill("Étude du soir trois fois par semaine.")
     choose(tuteur, "Participation aux formations", "En cours")

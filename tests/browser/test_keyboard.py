@@ -111,7 +111,7 @@ def test_a_task_form_is_completed_with_the_keyboard_alone(site, page, projects):
     # The dossier's history shows what was typed.
     page.goto(f"/dossiers/{projects['rennes']}")
     entered = page.get_by_role("definition", include_hidden=True).all_text_contents()
-    for value in ("Aide aux devoirs", "Éducation pour tous", "09/09/2027", "8", "28"):
+    for value in ("Aide aux devoirs", "Éducation pour tous", "9 septembre 2027", "8", "28"):
         assert value in entered, entered
     with site.sessions() as session:
         states = dict(session.execute(select(TaskRow.spec_id, TaskRow.state)
@@ -141,7 +141,7 @@ def test_a_choice_between_radio_buttons_is_made_with_the_arrows(site, page, proj
     page.keyboard.type("1")
     page.keyboard.press("Tab")
     page.keyboard.type("Projet clair.")
-    tab_to(page, page.get_by_role("button", name="Valider et transmettre"))
+    tab_to(page, page.get_by_role("button", name="Accepter le projet"))
     page.keyboard.press("Space")
 
     expect(page.get_by_role("status").filter(has_text="est enregistré")).to_be_visible()
