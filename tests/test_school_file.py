@@ -173,7 +173,7 @@ def test_a_referent_names_another_referent(browser, session):
     assert "Thomas Riou a désormais le rôle de référent de l'établissement." in page
     assert "nommé sur la plateforme" in page
     browser.post_form(f"{path}/referents", {"person_id": tutor.id}, page=path)
-    assert "Thomas Riou est déjà référent(e) de l'établissement." in text(browser.client.get(path))
+    assert "Thomas Riou a déjà le rôle de référent de l'établissement." in text(browser.client.get(path))
     stranger = person(session, "referent.brest")
     browser.post_form(f"{path}/referents", {"person_id": stranger.id}, page=path)
     assert "Cette personne n'appartient pas à l'établissement dans l'annuaire." in text(browser.client.get(path))

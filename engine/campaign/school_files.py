@@ -102,7 +102,7 @@ def name_referent(session: Session, principal: Principal, establishment: Establi
     if person is None or not person.active or not roles:
         raise NamingRefused("Cette personne n'appartient pas à l'établissement dans l'annuaire.")
     if any(a.role == "referent" for a in roles):
-        raise NamingRefused(f"{person.full_name} est déjà référent(e) de l'établissement.")
+        raise NamingRefused(f"{person.full_name} a déjà le rôle de référent de l'établissement.")
     session.add(RoleAssignment(person_id=person.id, role="referent", establishment_id=establishment.id,
                                source="platform", synced_at=now))
     session.commit()

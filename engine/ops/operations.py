@@ -49,11 +49,12 @@ class Candidate:
     person: Person
     role: str
     structure_code: str | None = None
+    structure_name: str | None = None
 
     @property
     def label(self) -> str:
-        """Name and role, as choice lists show them."""
-        where = f" — {self.structure_code}" if self.structure_code else ""
+        """Name, role and structure, as choice lists show them."""
+        where = f" — {self.structure_name or self.structure_code}" if self.structure_code else ""
         return f"{self.person.full_name} ({ROLE_LABELS.get(self.role, self.role).lower()}{where})"
 
 
@@ -81,7 +82,7 @@ def eligible_people(session, row: TaskRow) -> list[Candidate]:
             .join(Structure, Structure.id == RoleAssignment.structure_id)
             .where(RoleAssignment.role == "gestionnaire", Person.active.is_(True))
             .order_by(Person.last_name, Person.first_name, Structure.code)).all()
-        return [Candidate(person, "gestionnaire", structure.code) for person, structure in found
+        return [Candidate(person, "gestionnaire", structure.code, structure.name) for person, structure in found
                 if (structure.covers(row.department) if row.department else structure.code == row.structure_code)]
     roles = LANE_ROLES.get(row.lane or "", ())
     if not roles or row.establishment_id is None:
