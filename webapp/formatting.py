@@ -1,9 +1,12 @@
 """French formats for dates, numbers, plurals, phone numbers and structure names in templates."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Flask, g
 
 from engine.directory.lookups import structure_names
+from engine.models import Structure
 from handlers.formats import date_fr, datetime_fr, number_fr, plural
 from handlers.identifiers import display_phone
 from webapp.database import db_session
@@ -23,6 +26,11 @@ def structure_name(code: str | None) -> str:
     if "structure_names" not in g:
         g.structure_names = structure_names(db_session())
     return g.structure_names.get(code, code)
+
+
+def structure_names_known(structures: Iterable[Structure]) -> None:
+    """Let `structure_name` use structures this request already read, rather than read them again."""
+    g.structure_names = {structure.code: structure.name for structure in structures}
 
 
 def register_filters(app: Flask) -> None:

@@ -24,6 +24,7 @@ from handlers.formats import plural
 from webapp.auth import principal
 from webapp.charts import funnel_chart, weekly_chart
 from webapp.database import db_session
+from webapp.formatting import structure_names_known
 from webapp.operations import operations_runtime
 from webapp.paging import PAGE_SIZE, requested_page
 from webapp.vendor import viewer_available
@@ -58,6 +59,7 @@ def dashboard():
     filters, errors, processes, deployments = _filters()
     now = datetime.now()
     board = dashboard_figures(session, me, filters, deployments, now, requested_page(), PAGE_SIZE)
+    structure_names_known(board.structures)
     newer = [d for d in deployments if filters.process_id in d.process_ids]
     return render_template(
         "monitoring/dashboard.html", filters=filters, errors=errors, processes=processes,
