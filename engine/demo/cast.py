@@ -29,6 +29,8 @@ from engine.demo.directory import ESTABLISHMENTS, MORE_ESTABLISHMENTS
 from handlers.formats import slug
 
 # The school of each moment of the follow-up (two at most in a school of 300 pupils or more).
+# The school whose project of the campaign in progress was refused last spring: its home page says why.
+REFUSED_LAST_SPRING = "vannes"
 ROLE_SCHOOLS = {
     FOLLOW_UP_DUE: "rennes",
     FOLLOW_UP_OVERDUE: "brest",
@@ -248,6 +250,10 @@ def project_form(task: str, key: str, day: date, *, places: int, start: date, en
                 "activities": project.activities, "places_requested": places,
                 "desired_start_date": start.isoformat(), "duration_months": max(6, min(12, months)),
                 "weekly_hours": project.weekly_hours, "open_to_minors": False, "reduced_mobility_access": True}
+    if task == "review_project" and decision == "refuse":
+        return {"decision": "refuse", "comment": "Les activités décrites relèvent de l'animation du centre de loisirs "
+                                                 "de la commune, pas d'une mission d'intérêt général confiée par "
+                                                 "l'établissement : reformulez le projet pour la campagne suivante."}
     if task == "review_project" and decision == "changes":
         return {"decision": "changes", "comment": "Précisez le rôle du volontaire pendant les heures de cours : "
                                                   "il ne remplace ni un surveillant ni un professeur."}

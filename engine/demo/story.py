@@ -41,6 +41,7 @@ from engine.campaign.trainings import missions_in, record_attendance, register, 
 from engine.demo.cast import (
     PREPARATION,
     PROJECTS,
+    REFUSED_LAST_SPRING,
     ROLE_SCHOOLS,
     TRAININGS,
     PreparedProject,
@@ -168,6 +169,7 @@ class DemoStory:
         for dates in campaigns:
             self._campaign(dates)
         self._missions_in_progress()
+        self._refused_project(campaigns[-2])
         for project in PREPARATION:
             self._prepared_project(project)
         for training in TRAININGS:
@@ -259,6 +261,14 @@ class DemoStory:
                 designed + timedelta(days=9, hours=4), "accept", designed + timedelta(days=15, hours=1),
                 {place.number: [datetime.combine(place.start - timedelta(days=days), at)
                                 for _task, days, at in RECRUITMENT] for place in places}))
+
+    def _refused_project(self, dates: CampaignDates) -> None:
+        """A project of the campaign in progress, refused by its reviewer last spring, with the reason."""
+        designed = datetime.combine(date(int(dates.school_year[:4]), 3, 24), time(10, 0))
+        start = dates.earliest_start
+        place = _Place(1, None, None, start, add_months(start, 8) - timedelta(days=1))
+        self._hosting_project(_Project(REFUSED_LAST_SPRING, dates.school_year, [place], designed - timedelta(minutes=30),
+                                       designed, designed + timedelta(days=8, hours=5), "refuse", None, {}))
 
     def _prepared_project(self, prepared: PreparedProject) -> None:
         """A project of the campaign in preparation, brought to its step some days ago."""
