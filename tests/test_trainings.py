@@ -244,3 +244,42 @@ def test_the_monthly_follow_up_shows_the_trainings_done_and_missing(runtime, ses
     view = build_task_view(session, waiting.row, waiting.task, waiting.bundle)
     assert ("Formations obligatoires : Formation civique et citoyenne : suivie le 18 novembre 2027 ; "
             "Premiers secours citoyen (PSC1) : à suivre.") in view.instructions
+
+
+def test_an_interrupted_training_closes_its_session_and_withdraws_what_was_not_sent(runtime, session, volunteers):
+    from engine.campaign.owned import WITHDRAWN
+    from engine.ops.operations import InstanceOperations
+
+    training, instance = plan(runtime, session)
+    first, second, _third = volunteers
+    register(session, principal_of(session, "tuteur.rennes"), training, BEFORE, mission=first)
+    invitations = session.scalars(select(Notification).where(Notification.instance_id == instance.id)).all()
+    assert invitations and all(n.sent_at is None for n in invitations), "the worker has not sent them yet"
+
+    operations = InstanceOperations(session, runtime.settings, clock=runtime.clock)
+    operations.terminate(instance, principal_of(session, "pilote"), "Formateur indisponible.")
+    session.expire_all()
+    training = session.get(TrainingSession, training.id)
+    assert training.status == "cancelled"
+    assert all(n.next_attempt_at is None and n.error == WITHDRAWN
+               for n in session.scalars(select(Notification).where(Notification.id.in_([n.id for n in invitations]))))
+    told = session.scalars(select(Notification).where(Notification.instance_id == instance.id,
+                                                      Notification.subject.startswith("Session annulée"))).all()
+    assert [(n.recipient, n.next_attempt_at is not None) for n in told] == [(first.email, True)]
+    assert "Formateur indisponible." in told[0].body
+    with pytest.raises(RegistrationRefused, match="closes"):
+        register(session, principal_of(session, "tuteur.rennes"), training, BEFORE, mission=second)
+
+
+def test_an_interrupted_hosting_project_ends_its_missions(runtime, session):
+    from engine.ops.operations import InstanceOperations
+
+    followed = to_follow_up(runtime, session)
+    mission = mission_of(session, followed)
+    assert mission.status == "in_progress"
+    InstanceOperations(session, runtime.settings, clock=runtime.clock).terminate(
+        followed, principal_of(session, "pilote"), "Établissement fermé.")
+    session.expire_all()
+    mission = session.get(VolunteerMission, mission.id)
+    assert (mission.status, mission.termination_reason) == ("terminated", "Dossier interrompu : Établissement fermé.")
+    assert mission.ended_on == runtime.clock().date()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import LANE_ROLES, Principal, require_operate
+from engine.campaign.owned import close_owned
 from engine.errors import CONCURRENT_CHANGE, Conflict, FieldError, NotFound, Refusal, rolls_back
 from engine.mail import Mailer, task_link
 from engine.models import AuditEvent, Deployment, Person, ProcessInstance, RoleAssignment, Structure, TaskRow, Timer
@@ -157,6 +158,7 @@ class InstanceOperations(ProcessRuntime):
         loaded.workflow.cancel()
         instance.incident = None
         instance.incident_node = None
+        close_owned(self.session, instance, reason, self.clock())
         self._audit(instance, "terminated", f"Interruption : {reason}", principal, {"reason": reason})
         self.instances.save(loaded, instance, principal)
         return instance
