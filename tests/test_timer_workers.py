@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from engine.models import AuditEvent, Notification, TaskRow, Timer
 from engine.runtime.store import InstanceStore
@@ -83,6 +84,23 @@ def test_a_failure_while_firing_leaves_nothing_half_done(runtime, session, sessi
     assert run_worker(sessions, tmp_path, FIRST_MONTH + timedelta(minutes=1), session).timers_fired == 0, (
         "a failing timer waits out its lease instead of failing again at once")
     assert run_worker(sessions, tmp_path, FIRST_MONTH + timedelta(minutes=6), session).timers_fired == 1
+    assert [t.spec_id for t in ready(session, followed.id)] == ["record_follow_up"]
+
+
+def test_a_timer_whose_database_failed_is_tried_again_within_seconds(runtime, session, sessions, tmp_path,
+                                                                    monkeypatch):
+    followed = to_follow_up(runtime, session)
+
+    def connection_cut(*_args, **_kwargs):
+        raise OperationalError("UPDATE process_instance …", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(InstanceStore, "save", connection_cut)
+    assert run_worker(sessions, tmp_path, FIRST_MONTH, session).timers_failed == 1
+    monkeypatch.undo()
+    (timer,) = session.scalars(select(Timer).where(Timer.spec_id == "monthly_follow_up"))
+    assert timer.claimed_by is None and timer.claimed_until <= FIRST_MONTH + timedelta(seconds=5)
+    assert ready(session, followed.id) == [] and fired_timers(session, followed.id) == 0
+    assert run_worker(sessions, tmp_path, FIRST_MONTH + timedelta(seconds=10), session).timers_fired == 1
     assert [t.spec_id for t in ready(session, followed.id)] == ["record_follow_up"]
 
 

@@ -17,9 +17,10 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.mail import deliver_pending, transport_from_settings
@@ -30,6 +31,12 @@ from engine.runtime.notices import announce_new_tasks
 from engine.runtime.runtime import Conflict, ProcessRuntime, RuntimeSettings
 
 log = logging.getLogger(__name__)
+
+# Firing a timer is one engine step whose scripts each have a budget of about a second: a claim held longer
+# than this belongs to a worker that died, and the timer goes to another.
+TIMER_LEASE = timedelta(seconds=60)
+# A timer whose transaction failed on the database side (connection cut, server restarted) is tried again soon.
+RETRY_AFTER = timedelta(seconds=5)
 
 
 @dataclass
@@ -94,7 +101,7 @@ class Worker:
 
     def _fire_due_timers(self, session: Session, now: datetime, report: PassReport) -> None:
         for _ in range(self.batch):
-            timer_id = claim_next(session, Timer, Timer.due_at < now, Timer.due_at, self.name, now)
+            timer_id = claim_next(session, Timer, Timer.due_at < now, Timer.due_at, self.name, now, TIMER_LEASE)
             if timer_id is None:
                 return
             if self._fire(session, timer_id, now):
@@ -116,6 +123,21 @@ class Worker:
             # Someone changed the instance meanwhile: the timer is tried again at the next pass.
             session.rollback()
             release(session, Timer, timer_id)
+            return False
+        except DBAPIError:
+            # The database failed, not the instance: the claim goes with the failed transaction, and the timer is
+            # tried again within seconds (by this worker or another), not after a whole lease.
+            log.warning("Échéance %s du dossier %s : la base de données a échoué, nouvel essai dans %s s",
+                        timer_id, instance_id, int(RETRY_AFTER.total_seconds()), exc_info=True)
+            session.rollback()
+            session.close()
+            # On PostgreSQL the claim went with the transaction; on SQLite it is this worker's lease. Either way,
+            # a claim another worker took since is left alone.
+            session.execute(update(Timer).where(Timer.id == timer_id,
+                                                or_(Timer.claimed_by.is_(None), Timer.claimed_by == self.name))
+                            .values(claimed_by=None, claimed_until=now + RETRY_AFTER)
+                            .execution_options(synchronize_session=False))
+            session.commit()
             return False
         except Exception:  # a broken instance must not stop the others: it waits out a lease, then again
             log.exception("Échéance %s du dossier %s non traitée", timer_id, instance_id)
