@@ -167,3 +167,15 @@ def test_the_validator_warns_of_loops_nothing_bounds():
     problems = [problem for problem in validate_files(files).problems if problem.rule == "script.loop"]
     assert [(problem.element_id, problem.severity) for problem in problems] == [("budget_script", "warning")]
     assert "ligne 2" in problems[0].message and "limite de temps" in problems[0].message
+
+
+def test_the_budget_is_configured_from_the_environment(monkeypatch, tmp_path):
+    from webapp.config import runtime_settings, settings_from_environment
+
+    monkeypatch.setenv("SCRIPT_TIME_BUDGET_SECONDS", "2.5")
+    monkeypatch.setenv("SCRIPT_MEMORY_BUDGET_MB", "128")
+    settings = settings_from_environment(tmp_path)
+    assert runtime_settings(settings).script_budget == Budget(2.5, 128)
+    monkeypatch.setenv("SCRIPT_TIME_BUDGET_SECONDS", "100000")
+    monkeypatch.setenv("SCRIPT_MEMORY_BUDGET_MB", "beaucoup")
+    assert runtime_settings(settings_from_environment(tmp_path)).script_budget == Budget(60.0, 64)

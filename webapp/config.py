@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from engine.directory.web_sessions import SessionLimits
+from engine.runtime.budget import Budget
 from engine.runtime.runtime import RuntimeSettings
 from engine.uploads import max_upload_bytes
 
@@ -54,6 +55,9 @@ class Settings:
     local_login_enabled: bool
     # Largest attached file (identity document, signed contract).
     max_upload_mb: float
+    # What each script, condition, DMN cell and template of the processes may spend (engine/runtime/budget.py).
+    script_time_budget_seconds: float
+    script_memory_budget_mb: int
     force_https: bool
     trusted_proxies: int
     # Counters shared by every worker need a shared store (redis://…); memory:// is per process.
@@ -156,6 +160,8 @@ def settings_from_environment(instance_path: Path, overrides: Mapping[str, Any] 
         "DEMO": _flag("DEMO", False),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not _flag("DEMO", False)),
         "MAX_UPLOAD_MB": _max_upload_mb(),
+        "SCRIPT_TIME_BUDGET_SECONDS": _bounded("SCRIPT_TIME_BUDGET_SECONDS", 1.0, 0.05, 60.0),
+        "SCRIPT_MEMORY_BUDGET_MB": int(_bounded("SCRIPT_MEMORY_BUDGET_MB", 64, 8, 4096)),
         "FORCE_HTTPS": _flag("FORCE_HTTPS", False),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
@@ -176,7 +182,8 @@ def settings_from_environment(instance_path: Path, overrides: Mapping[str, Any] 
 def runtime_settings(settings: Settings) -> RuntimeSettings:
     """The part of the app's settings the process runtime needs; secrets and the rest stay in the app."""
     return RuntimeSettings(storage_dir=Path(settings.storage_dir),
-                           max_upload_bytes=max_upload_bytes(settings.max_upload_mb))
+                           max_upload_bytes=max_upload_bytes(settings.max_upload_mb),
+                           script_budget=Budget(settings.script_time_budget_seconds, settings.script_memory_budget_mb))
 
 
 def runtime_settings_of(app: Flask) -> RuntimeSettings:
@@ -189,6 +196,15 @@ def _max_upload_mb() -> float:
         return max(float(os.environ.get("MAX_UPLOAD_MB") or 5), 0.1)
     except ValueError:
         return 5.0
+
+
+def _bounded(name: str, default: float, lowest: float, highest: float) -> float:
+    """A number from the environment, kept within bounds; the default when unreadable."""
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return min(max(value, lowest), highest)
 
 
 def _flag(name: str, default: bool) -> bool:

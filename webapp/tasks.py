@@ -81,7 +81,7 @@ def task(task_id: str):
 def _view(engine: ProcessRuntime, ready: ReadyTask, with_draft: bool = True) -> TaskView:
     draft = engine.draft(ready, principal()) if with_draft else None
     return build_task_view(db_session(), ready.row, ready.task, ready.bundle, form=engine.task_form(ready),
-                           draft=draft)
+                           draft=draft, budget=engine.settings.script_budget)
 
 
 def _keep_draft(engine: ProcessRuntime, ready: ReadyTask, data: dict, leaving: bool):

@@ -100,12 +100,12 @@ def render_template_text(template: str, data: dict, budget: Budget = TEMPLATE_BU
         return _SANDBOX.from_string(template).render(**data).strip()
 
 
-def render_instructions(template: str | None, data: dict) -> str:
+def render_instructions(template: str | None, data: dict, budget: Budget = TEMPLATE_BUDGET) -> str:
     """A task's instructions rendered with the dossier's data: Markdown text (as written when it cannot render)."""
     if not template:
         return ""
     try:
-        return render_template_text(template, data)
+        return render_template_text(template, data, budget)
     except RENDERING_ERRORS:
         return template.strip()
 

@@ -28,10 +28,11 @@ from sqlalchemy.orm import Session
 
 from engine.forms import CONTEXT_KEY, FILE_FORMAT, ROUNDS, Form
 from engine.models import AuditEvent, Person, ProcessInstance
+from engine.runtime.budget import Budget
 from engine.runtime.deployment import ProcessBundle
 from engine.runtime.tasks import spiff_form
 from engine.views.history import computed_labels
-from engine.views.instructions import RENDERING_ERRORS, render_template_text
+from engine.views.instructions import RENDERING_ERRORS, TEMPLATE_BUDGET, render_template_text
 from handlers.formats import datetime_fr
 from handlers.identifiers import display_phone
 
@@ -80,13 +81,13 @@ def user_task_spec(bundle: ProcessBundle, spec_id: str):
 
 
 def task_context(session: Session, instance: ProcessInstance, bundle: ProcessBundle, form: Form,
-                 data: dict) -> list[ContextSection]:
+                 data: dict, budget: Budget = TEMPLATE_BUDGET) -> list[ContextSection]:
     """The sections shown above a task's form, from what its UI hints declare and the dossier's data."""
     sections: list[ContextSection] = []
     for declared in declared_context(form):
         title = str(declared.get("title") or "")
         if "facts" in declared:
-            lines = _facts(declared.get("facts"), data)
+            lines = _facts(declared.get("facts"), data, budget)
             if lines:
                 sections.append(ContextSection(title, lines))
             continue
@@ -151,13 +152,13 @@ def _document_id(value: dict) -> int | None:
     return document_id if isinstance(document_id, int) and not isinstance(document_id, bool) else None
 
 
-def _facts(facts: Any, data: dict) -> list[ContextLine]:
+def _facts(facts: Any, data: dict, budget: Budget) -> list[ContextLine]:
     lines = []
     for fact in facts if isinstance(facts, list) else []:
         if not isinstance(fact, dict):
             continue
         try:
-            text = render_template_text(str(fact.get("value") or ""), data)
+            text = render_template_text(str(fact.get("value") or ""), data, budget)
         except RENDERING_ERRORS as error:
             # `processes validate` reports broken templates; a dossier whose data lacks a value shows no line.
             log.warning("Contexte de tâche : « %s » non rendu (%s)", fact.get("label"), error)

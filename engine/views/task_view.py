@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 import handlers
 from engine.forms import Form
 from engine.models import TaskDraft, TaskRow
+from engine.runtime.budget import Budget
 from engine.runtime.tasks import spiff_form
-from engine.views.instructions import markdown_html, render_instructions
+from engine.views.instructions import TEMPLATE_BUDGET, markdown_html, render_instructions
 from engine.views.task_context import ContextSection, task_context
 
 
@@ -53,18 +54,19 @@ def starting_values(task, form: Form, draft: TaskDraft | None) -> dict:
 
 
 def build_task_view(session: Session, row: TaskRow, task, bundle, form: Form | None = None,
-                    draft: TaskDraft | None = None) -> TaskView:
+                    draft: TaskDraft | None = None, budget: Budget = TEMPLATE_BUDGET) -> TaskView:
     """Assemble the page of a ready engine task: instructions, context, form, values to start from.
 
-    `form` is the task's form with its computed choices, when the caller resolved them; `draft` the person's.
+    `form` is the task's form with its computed choices, when the caller resolved them; `draft` the person's;
+    `budget` what the analysts' templates may spend.
     """
     form = form or spiff_form(bundle, task.task_spec)
     return TaskView(
         row=row,
         form=form,
-        instructions=render_instructions(task.task_spec.extensions.get("instructionsForEndUser"), task.data),
+        instructions=render_instructions(task.task_spec.extensions.get("instructionsForEndUser"), task.data, budget),
         values=starting_values(task, form, draft),
         data=task.data,
-        context=task_context(session, row.instance, bundle, form, task.data),
+        context=task_context(session, row.instance, bundle, form, task.data, budget),
         draft=draft,
     )

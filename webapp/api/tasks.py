@@ -61,7 +61,8 @@ def show_task(task_id: str):
     row = ready.row
     record_access(db_session(), principal(), row.instance, "tâche", "api", datetime.now())
     draft = engine.draft(ready, principal())
-    view = build_task_view(db_session(), row, ready.task, ready.bundle, form=engine.task_form(ready), draft=draft)
+    view = build_task_view(db_session(), row, ready.task, ready.bundle, form=engine.task_form(ready), draft=draft,
+                           budget=engine.settings.script_budget)
     establishment = db_session().get(Establishment, row.establishment_id) if row.establishment_id else None
     return jsonify({
         **task_summary(row, row.instance, establishment),
