@@ -384,3 +384,18 @@ def test_an_unknown_identifier_is_counted_under_itself(browser):
     assert browser.login("Personne.Inconnue@example.org", "mauvais").status_code == 429
     assert browser.login(REFERENT, DEMO_PASSWORD).status_code == 302, "real accounts are not slowed down"
 
+
+
+def test_rows_of_sessions_long_over_are_deleted_at_the_next_login(app, browser, sessions, clock):
+    from conftest import Browser
+
+    browser.login(REFERENT)
+    clock.advance(hours=12, days=30)
+    Browser(app.test_client()).login("tuteur.rennes")
+    with sessions() as session:
+        assert len(session.scalars(select(WebSession)).all()) == 2, "kept 30 days after its lifetime"
+    clock.advance(minutes=1)
+    Browser(app.test_client()).login("tuteur.rennes")
+    with sessions() as session:
+        logins = session.scalars(select(Person.login).join(WebSession, WebSession.person_id == Person.id)).all()
+    assert logins == ["tuteur.rennes", "tuteur.rennes"]

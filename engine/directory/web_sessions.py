@@ -61,10 +61,10 @@ def open_web_session(session: Session, person: Person, now: datetime, limits: Se
                      address: str | None = None) -> tuple[str, WebSession]:
     """Record a new session of a person and commit; return its id (for the cookie only) and its row.
 
-    The person's sessions that ended long ago are deleted on the way, so that rows do not pile up.
+    Every session past its lifetime for `KEPT_AFTER_END` is deleted on the way, whoever it belonged to: rows
+    (with their addresses) do not outlive that, even for people who never log in again.
     """
-    session.execute(delete(WebSession).where(WebSession.person_id == person.id,
-                                              WebSession.created_at < now - limits.lifetime - KEPT_AFTER_END))
+    session.execute(delete(WebSession).where(WebSession.created_at < now - limits.lifetime - KEPT_AFTER_END))
     session_id = secrets.token_urlsafe(32)
     record = WebSession(id=session_digest(session_id), person_id=person.id, via=via, id_token=id_token,
                         credential=credential_stamp(person), created_at=now, last_seen_at=now,

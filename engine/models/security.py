@@ -53,7 +53,8 @@ class WebSession(Base):
     id_token: Mapped[str | None] = mapped_column(Text, deferred=True)
     # A digest of the password hash at login: a password set since then ends the session.
     credential: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Indexed for the purge of old rows at each login.
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Why it ended: see engine.directory.web_sessions.END_REASONS.

@@ -37,10 +37,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("web_session") as batch:
         batch.create_index(batch.f("ix_web_session_person_id"), ["person_id"], unique=False)
+        batch.create_index(batch.f("ix_web_session_created_at"), ["created_at"], unique=False)
 
 
 def downgrade() -> None:
     """Revert this migration."""
     with op.batch_alter_table("web_session") as batch:
+        batch.drop_index(batch.f("ix_web_session_created_at"))
         batch.drop_index(batch.f("ix_web_session_person_id"))
     op.drop_table("web_session")
