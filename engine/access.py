@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.models import (
     Establishment,
     LoginDiscrepancy,
@@ -134,10 +134,27 @@ def can_view(session: Session, principal: Principal, instance: ProcessInstance) 
     return found is not None
 
 
+# A resource addressed by its number answers the same when it is missing and when it lies outside one's scope:
+# its address reveals nothing of what exists.
+UNSEEN_DOSSIER = "Ce dossier n'existe pas, ou ne relève pas de votre périmètre."
+UNSEEN_DOCUMENT = "Ce document n'existe pas, ou ne relève pas de votre périmètre."
+UNSEEN_ESTABLISHMENT = "Cet établissement n'existe pas, ou ne relève pas de votre périmètre."
+UNSEEN_TRAINING = "Cette session de formation n'existe pas, ou ne relève pas de votre périmètre."
+
+
 def require_view(session: Session, principal: Principal, instance: ProcessInstance) -> None:
-    """Raise `Forbidden` unless the principal may see the instance."""
+    """Raise `NotFound` unless the principal may see the instance (as if it did not exist)."""
     if not can_view(session, principal, instance):
-        raise Forbidden("Ce dossier ne relève pas de votre périmètre.")
+        raise NotFound(UNSEEN_DOSSIER)
+
+
+def visible_instance(session: Session, principal: Principal, instance_id: int) -> ProcessInstance:
+    """The instance numbered `instance_id`, if the principal may see it; `NotFound` alike when missing or not."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(UNSEEN_DOSSIER)
+    require_view(session, principal, instance)
+    return instance
 
 
 def can_start(principal: Principal, process_id: str, establishment: Establishment | None,
@@ -163,11 +180,11 @@ def viewable_establishments(principal: Principal):
 
 
 def require_view_establishment(session: Session, principal: Principal, establishment: Establishment) -> None:
-    """Raise `Forbidden` unless the principal may see an establishment's school file."""
+    """Raise `NotFound` unless the principal may see an establishment's school file (as if it did not exist)."""
     found = session.scalar(select(Establishment.id).where(Establishment.id == establishment.id,
                                                            viewable_establishments(principal)))
     if found is None:
-        raise Forbidden("Cet établissement ne relève pas de votre périmètre.")
+        raise NotFound(UNSEEN_ESTABLISHMENT)
 
 
 def require_process_owner(principal: Principal) -> None:

@@ -119,7 +119,7 @@ def test_a_gestionnaire_moves_a_timer_and_the_api_says_why_it_refuses(api, sessi
         refused = documented(api.post(path, "gestionnaire.udogec35", json=body), RESCHEDULE, "post")
         assert refused.status_code == 422 and refused.json["errors"][0]["field"] == field, refused.json
     assert documented(api.post(path, "gestionnaire.udogec29", json={"due_at": later.isoformat(), "reason": "x"}),
-                      RESCHEDULE, "post").status_code == 403, "another territory"
+                      RESCHEDULE, "post").status_code == 404, "another territory: as if it did not exist"
 
     moved = documented(api.post(path, "gestionnaire.udogec35", json={"due_at": later.isoformat(timespec="minutes"),
                                                                        "reason": "Vacances scolaires"}),

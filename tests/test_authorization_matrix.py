@@ -198,7 +198,8 @@ def web_outcome(response) -> str:
     """What a page answer means: allowed, forbidden, or sent to log in."""
     if response.status_code == 302 and response.headers["Location"].startswith(WEB_LOGIN + "?next="):
         return "unauthenticated"
-    if response.status_code == 403:
+    # A dossier, document, school or session outside one's scope answers as a missing one (404): refused too.
+    if response.status_code in (403, 404):
         return "forbidden"
     assert response.status_code in (200, 302, 422), (response.status_code, response.request.path)
     return "allowed"
@@ -208,7 +209,7 @@ def api_outcome(response) -> str:
     """What an API answer means."""
     if response.status_code == 401:
         return "unauthenticated"
-    if response.status_code == 403:
+    if response.status_code in (403, 404):
         return "forbidden"
     assert response.status_code in (200, 201, 204, 409, 422), (response.status_code, response.get_data(as_text=True))
     return "allowed"

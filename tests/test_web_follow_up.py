@@ -125,7 +125,8 @@ def test_trainings_pages_register_and_record_attendance(browser, runtime, sessio
     browser.logout()
 
     browser.login("tuteur.brest")
-    assert browser.client.get(f"/formations/{training.id}").status_code == 403
+    outside, missing = browser.client.get(f"/formations/{training.id}"), browser.client.get("/formations/999999")
+    assert outside.status_code == missing.status_code == 404 and outside.data == missing.data
     assert browser.client.get("/formations/suivi").status_code == 403
 
 

@@ -38,7 +38,9 @@ def test_outsiders_cannot_open_or_complete_the_review(browser, project, login, s
 def test_outsiders_cannot_see_the_instance(browser, project, login):
     instance, _review = project
     browser.login(login)
-    assert browser.client.get(f"/dossiers/{instance.id}").status_code == 403
+    outside, missing = browser.client.get(f"/dossiers/{instance.id}"), browser.client.get("/dossiers/999999")
+    # Another school's dossier answers exactly as a missing one: its number reveals nothing.
+    assert outside.status_code == missing.status_code == 404 and outside.data == missing.data
     assert instance.title not in browser.client.get("/dossiers/").get_data(as_text=True)
 
 

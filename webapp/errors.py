@@ -37,33 +37,34 @@ def error_page(status: int, detail: str | None = None, headers: dict | None = No
     """Render the French error page for a status (a JSON error for the API).
 
     The request's database session may be in a failed transaction (an aborted PostgreSQL transaction, a cut
-    connection): it is rolled back first, so that the page reads in a new transaction. When even that fails (the
-    database is away), a plain page without the header's user and figures is answered.
+    connection): when the page cannot be read through it, it is closed, which ends its transaction, and the page
+    is read through a new one. When even that fails (the database is away), a plain page without the header's
+    user and figures is answered.
     """
-    _restart_database_session()
     if is_api_request():
         response = json_error(status, detail)
         response.headers.update(headers or {})
         return response
     title, message = MESSAGES.get(status, MESSAGES[500])
-    try:
-        page = render_template("errors/error.html", title=title, message=detail or message, status=status)
-    except Exception:  # the database, or the user loader that reads it, is away: say it without them
-        log.exception("Page d'erreur %s rendue sans la base de données", status)
+    page = None
+    for attempt in ("session de la requête", "nouvelle session"):
+        try:
+            page = render_template("errors/error.html", title=title, message=detail or message, status=status)
+            break
+        except Exception:  # a failed transaction, or the database away: try afresh, then say it without them
+            log.warning("Page d'erreur %s non rendue (%s)", status, attempt, exc_info=True)
+            _close_database_session()
+    if page is None:
         # Rendered without the context processors, which read the current user and their notifications.
         page = current_app.jinja_env.get_template("errors/plain.html").render(title=title, message=detail or message)
     return page, status, headers or {}
 
 
-def _restart_database_session() -> None:
-    session = g.get("db_session")
-    if session is None:
-        return
-    try:
-        session.rollback()
-    except Exception:  # a dead connection cannot even roll back: the session is discarded, the next one opens anew
-        log.warning("Session de base de données abandonnée avant une page d'erreur", exc_info=True)
-        g.pop("db_session").close()
+def _close_database_session() -> None:
+    # What the user loader read stays readable: the session's objects are detached, not expired.
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
 
 
 def _headers_of(error: HTTPException) -> dict:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine.access import require_view_establishment
+from engine.access import UNSEEN_ESTABLISHMENT, require_view_establishment
 from engine.campaign.campaigns import CampaignRefused, current_campaign, reopen_submission
 from engine.campaign.school_files import NamingRefused, establishment_page, name_referent
 from engine.directory.lookups import TUTOR_CHOICE_RULE
+from engine.errors import NotFound
 from engine.models import Establishment
 from handlers.formats import date_fr
 from handlers.school_file import FIELD_LABELS
@@ -29,7 +30,7 @@ def _tutor_choice_rule() -> dict:
 def _establishment(establishment_id: int) -> Establishment:
     establishment = db_session().get(Establishment, establishment_id)
     if establishment is None:
-        abort(404)
+        raise NotFound(UNSEEN_ESTABLISHMENT)
     require_view_establishment(db_session(), principal(), establishment)
     return establishment
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine.access import can_act, require_operate, require_view
+from engine.access import can_act, require_operate, visible_instance
 from engine.campaign import campaigns, trainings
 from engine.campaign.campaigns import CampaignRefused, ProjectExists
 from engine.campaign.gdpr import record_access
@@ -69,11 +69,8 @@ def show(instance_id: int):
     """Show an instance: where it stands, what comes next, its documents and history; diagrams, people and
     operations for those who steer it (gestionnaires, process owners)."""
     session = db_session()
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None:
-        abort(404)
     me = principal()
-    require_view(session, me, instance)
+    instance = visible_instance(session, me, instance_id)
     record_access(session, me, instance, "dossier", "web", datetime.now())
     documents = list_documents(session, instance.id)
     status = dossier_statuses(session, [instance], datetime.now())[instance.id]
@@ -126,9 +123,7 @@ def start_training():
 def retry(instance_id: int):
     """Run again an instance in incident (process owners)."""
     session = db_session()
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None:
-        abort(404)
+    instance = visible_instance(session, principal(), instance_id)
     redirect_refusals(url_for("instances.show", instance_id=instance.id), Conflict)
     operations_runtime().retry_incident(instance, principal())
     flash("Le dossier a été relancé." if not instance.incident else "L'incident persiste : " + instance.incident,
@@ -152,9 +147,7 @@ def _timer_control() -> TimerControl:
 
 def _steered(instance_id: int) -> ProcessInstance:
     """The instance of a timer operation; its refusals come back to its page with their message."""
-    instance = db_session().get(ProcessInstance, instance_id)
-    if instance is None:
-        abort(404)
+    instance = visible_instance(db_session(), principal(), instance_id)
     redirect_refusals(url_for("instances.show", instance_id=instance_id), OperationRefused, Conflict)
     return instance
 

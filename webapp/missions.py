@@ -1,16 +1,15 @@
 """Volunteers' missions on an instance's page, and ending a mission early ("Mettre fin à la mission")."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from engine import forms
-from engine.access import Forbidden, can_end_mission, require_view
+from engine.access import Forbidden, can_end_mission, visible_instance
 from engine.campaign.missions import find_mission, mandatory_status, missions_of
 from engine.campaign.termination import end_mission, termination_errors, termination_form
-from engine.errors import Conflict, FormInvalid
+from engine.errors import Conflict, FormInvalid, NotFound
 from engine.forms import Confirmation
-from engine.models import ProcessInstance
 from engine.runtime.runtime import ProcessRuntime
 from webapp.auth import principal
 from webapp.config import runtime_settings_of
@@ -35,11 +34,10 @@ def mission_panel(instance_id: int) -> list[dict]:
 def end(instance_id: int, place: int):
     """The early-termination form of a mission; on submission, end the mission."""
     session = db_session()
-    instance = session.get(ProcessInstance, instance_id)
-    mission = find_mission(session, instance_id, place) if instance is not None else None
-    if instance is None or mission is None:
-        abort(404)
-    require_view(session, principal(), instance)
+    instance = visible_instance(session, principal(), instance_id)
+    mission = find_mission(session, instance_id, place)
+    if mission is None:
+        raise NotFound("Cette mission n'existe pas.")
     if not can_end_mission(principal(), mission):
         raise Forbidden("Seuls le référent de l'établissement et le gestionnaire du contrat peuvent mettre fin "
                         "à cette mission.")

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine.access import can_manage_training
+from engine.access import UNSEEN_TRAINING, can_manage_training
 from engine.campaign.campaigns import campaigns_in_view
 from engine.campaign.training_tracking import training_tracking
 from engine.campaign.trainings import (
@@ -23,6 +23,7 @@ from engine.campaign.trainings import (
     visible_registrations,
     visible_sessions,
 )
+from engine.errors import NotFound
 from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.views.queries import campaigns_of
 from handlers.formats import plural
@@ -44,7 +45,7 @@ def training_labels() -> dict:
 def _session_or_404(session_id: int) -> TrainingSession:
     training = db_session().get(TrainingSession, session_id)
     if training is None:
-        abort(404)
+        raise NotFound(UNSEEN_TRAINING)
     require_see(db_session(), principal(), training)
     return training
 

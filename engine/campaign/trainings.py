@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.access import (
+    UNSEEN_TRAINING,
     Forbidden,
     Principal,
     can_manage_training,
@@ -31,7 +32,7 @@ from engine.access import (
 from engine.campaign.campaigns import campaign_in_progress, current_campaign
 from engine.db import rows_matched
 from engine.directory.lookups import TUTOR_ROLES
-from engine.errors import Refusal, rolls_back
+from engine.errors import NotFound, Refusal, rolls_back
 from engine.models import (
     Establishment,
     Person,
@@ -156,10 +157,10 @@ def visible_sessions(session: Session, principal: Principal) -> list[TrainingSes
 
 
 def require_see(session: Session, principal: Principal, training: TrainingSession) -> None:
-    """Raise `Forbidden` unless the principal may see the session."""
+    """Raise `NotFound` unless the principal may see the session (as if it did not exist)."""
     territory = territory_of(session, training.structure_code, training.department)
     if not can_see_training(principal, training.structure_code, territory, staff_departments(session, principal)):
-        raise Forbidden("Cette session de formation ne relève pas de votre périmètre.")
+        raise NotFound(UNSEEN_TRAINING)
 
 
 def visible_registrations(session: Session, principal: Principal,

@@ -210,10 +210,13 @@ def test_another_schools_file_and_the_administration_are_refused_in_french(chrom
     brest.context.close()
 
     referent = as_person(chromium, site, "referent.rennes")
-    for path in (brest_file, task_page, "/administration/campagnes"):
+    # Another school's dossier answers as a missing one; a task or a page of another role is refused.
+    for path, status, heading in ((brest_file, 404, "Page introuvable"), ("/dossiers/999999", 404, "Page introuvable"),
+                                  (task_page, 403, "Accès refusé"), ("/administration/campagnes", 403, "Accès refusé")):
         response = referent.goto(path)
-        assert response.status == 403, path
-        expect(referent.get_by_role("heading", level=1)).to_have_text("Accès refusé")
+        assert response.status == status, path
+        expect(referent.get_by_role("heading", level=1)).to_have_text(heading)
         expect(referent.get_by_role("link", name="Retour à mes tâches")).to_be_visible()
+    assert referent.goto(brest_file).text() == referent.goto("/dossiers/999999").text()
     assert referent.errors == []
     referent.context.close()

@@ -6,12 +6,12 @@ import re
 from flask import jsonify, url_for
 from sqlalchemy import select
 
-from engine.access import require_view_establishment
+from engine.access import UNSEEN_ESTABLISHMENT, require_view_establishment
 from engine.directory.lookups import SqlDirectory, establishment_file
+from engine.errors import NotFound
 from engine.models import Establishment
 from engine.views.establishments import EstablishmentSearch, school_file_gaps, search_establishments
 from webapp.api.common import UAI, bp, principal, query_int, query_text
-from webapp.api.errors import ApiError
 from webapp.database import db_session
 
 # Department codes as the directory writes them: 01 to 95, 2A and 2B, 971 to 976 (checked loosely: an unknown
@@ -58,7 +58,7 @@ def show_establishment(uai: str):
     establishment = (session.scalar(select(Establishment).where(Establishment.uai == uai.upper()))
                      if UAI.match(uai) else None)
     if establishment is None:
-        raise ApiError(404, "Cet établissement n'existe pas.")
+        raise NotFound(UNSEEN_ESTABLISHMENT)
     require_view_establishment(session, principal(), establishment)
     missing = school_file_gaps(session, [establishment])[establishment.id]
     people = SqlDirectory(session).people(establishment.id, ("referent", "tuteur", "cotuteur"))

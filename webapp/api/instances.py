@@ -7,11 +7,12 @@ from datetime import date, datetime
 from flask import jsonify, send_file, url_for
 from sqlalchemy import select
 
-from engine.access import can_act, require_view
+from engine.access import UNSEEN_DOCUMENT, can_act, visible_instance
 from engine.campaign.campaigns import ProjectExists, start_hosting_project
 from engine.campaign.gdpr import record_access
 from engine.campaign.trainings import start_training
 from engine.documents import DocumentStore
+from engine.errors import NotFound
 from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.runtime.deployment import bundle_for
@@ -106,11 +107,7 @@ def _history(instance: ProcessInstance) -> list[dict]:
 
 
 def _visible_instance(instance_id: int) -> ProcessInstance:
-    instance = db_session().get(ProcessInstance, instance_id)
-    if instance is None:
-        raise ApiError(404, "Ce dossier n'existe pas.")
-    require_view(db_session(), principal(), instance)
-    return instance
+    return visible_instance(db_session(), principal(), instance_id)
 
 
 @bp.get("/instances")
@@ -197,9 +194,9 @@ def download_document(instance_id: int, document_id: int):
     instance = _visible_instance(instance_id)
     document = db_session().get(Document, document_id)
     if document is None or document.instance_id != instance.id:
-        raise ApiError(404, "Ce document n'existe pas.")
+        raise NotFound(UNSEEN_DOCUMENT)
     path = DocumentStore(settings_of().storage_dir).path_of(document)
     if not path.is_file():
-        raise ApiError(404, "Le fichier de ce document est introuvable.")
+        raise NotFound(UNSEEN_DOCUMENT)
     record_access(db_session(), principal(), instance, "document", "api", datetime.now())
     return send_file(path, mimetype=document.content_type, as_attachment=True, download_name=document.filename)

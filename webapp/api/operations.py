@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from engine.access import require_operate
+from engine.access import require_operate, visible_instance
 from engine.models import Deployment, ProcessInstance, TaskRow
 from engine.ops.operations import InstanceOperations, eligible_people
 from webapp.api.common import bp, checked_uuid, json_body, principal, refuse_unknown_fields
@@ -21,9 +21,7 @@ def _operations() -> InstanceOperations:
 
 
 def _instance(instance_id: int, operation: str) -> ProcessInstance:
-    instance = db_session().get(ProcessInstance, instance_id)
-    if instance is None:
-        raise ApiError(404, "Ce dossier n'existe pas.")
+    instance = visible_instance(db_session(), principal(), instance_id)
     require_operate(principal(), instance, operation)
     return instance
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from engine.access import require_operate
+from engine.access import require_operate, visible_instance
 from engine.models import ProcessInstance
 from engine.ops.timer_control import OPERATION, TimerControl
 from webapp.api.common import UUID, bp, json_body, principal, refuse_unknown_fields
@@ -23,9 +23,7 @@ def _control() -> TimerControl:
 
 
 def _instance(instance_id: int, timer_id: str) -> ProcessInstance:
-    instance = db_session().get(ProcessInstance, instance_id)
-    if instance is None:
-        raise ApiError(404, "Ce dossier n'existe pas.")
+    instance = visible_instance(db_session(), principal(), instance_id)
     require_operate(principal(), instance, OPERATION)
     if not UUID.match(timer_id):
         raise ApiError(404, "Cette échéance n'existe pas.")
