@@ -8,7 +8,8 @@ Every value can be changed through the environment:
 - GUNICORN_PRELOAD: 1 to build the app once in the master before forking (faster start, less memory).
 - LOG_FORMAT: text (default) or json; access lines carry the request id, the person and the instance.
 
-No state lives in a worker that another would miss: sessions are signed cookies, rate limits count in
+No state lives in a worker that another would miss: sessions are rows of the database (the signed cookie
+carries their id), rate limits count in
 RATELIMIT_STORAGE_URI (Redis with several workers), instances and tasks are in the database, and
 the parsed process definitions are cached by content hash, so every worker holds the same ones.
 """

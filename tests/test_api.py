@@ -291,5 +291,5 @@ def test_an_administrator_revokes_every_token_of_a_person(app, api):
     api.token("referent.rennes")
     assert api.get("/api/v1/tasks", "referent.rennes").status_code == 200
     result = app.test_cli_runner().invoke(args=["tokens", "revoke", "referent.rennes"])
-    assert result.exit_code == 0 and "1 jeton révoqué pour Anne Le Goff." in result.output
+    assert result.exit_code == 0 and "1 jeton révoqué et 0 session fermée pour Anne Le Goff." in result.output
     assert_error(api.get("/api/v1/tasks", "referent.rennes"), 401, "unauthorized")

@@ -87,9 +87,10 @@ def cli(app):
     return app.test_cli_runner()
 
 
-def test_export_of_a_volunteer_and_of_a_user(runtime, session, cli, api):
+def test_export_of_a_volunteer_and_of_a_user(runtime, session, cli, api, browser):
     instance = run_project(runtime, session, "2027-2028")
     api.get(f"/api/v1/instances/{instance.id}", "gestionnaire.udogec35")
+    browser.login("gestionnaire.udogec35")
     result = cli.invoke(args=["gdpr", "export", "lea.martin@example.fr"])
     assert result.exit_code == 0, result.output
     export = json.loads(result.output)
@@ -102,6 +103,8 @@ def test_export_of_a_volunteer_and_of_a_user(runtime, session, cli, api):
     assert [a["task"] for a in user["person"]["actions"]] == ["review_project", "draw_up_contract", "confirm_contract"]
     assert user["person"]["personal_data_reads"][0]["instance_id"] == instance.id
     assert len(user["person"]["api_tokens"]) == 1
+    (web_session,) = user["person"]["web_sessions"]
+    assert web_session["ended_at"] is None and {"address", "user_agent", "last_seen_at"} <= set(web_session)
     assert "password" not in json.dumps(user)
 
     unknown = cli.invoke(args=["gdpr", "export", "personne@example.fr"])

@@ -147,6 +147,7 @@ def test_tokens_revoke_ends_web_sessions_too(app, browser, api, sessions):
     result = app.test_cli_runner().invoke(args=["tokens", "revoke", REFERENT])
 
     assert result.exit_code == 0, result.output
+    assert "1 jeton révoqué et 1 session fermée" in result.output
     assert not opens(app, cookie)
     assert api.client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 

@@ -17,9 +17,7 @@ from engine.directory.importing import (
     read_document,
     record_file_error,
 )
-from engine.directory.web_sessions import end_inactive_people_sessions
 from handlers.formats import number_fr, plural
-from webapp.config import settings_of
 
 directory = AppGroup("directory", help="Annuaire Isidoor : import des structures, établissements, personnes et rôles.")
 
@@ -43,7 +41,6 @@ def import_command(path: Path, details: bool) -> None:
             record_file_error(session, path.name, None, str(error))
             raise click.ClickException(str(error)) from error
         report, record = import_directory(session, document, source=path.name, progress=_progress)
-        closed = end_inactive_people_sessions(session, settings_of().clock())
     seconds = f"{(record.finished_at - record.started_at).total_seconds():.1f}".replace(".", ",")
     click.echo(f"Import n° {record.id} de {path.name} terminé en {seconds} s.")
     for kind, label in KIND_LABELS.items():
@@ -60,5 +57,5 @@ def import_command(path: Path, details: bool) -> None:
                        + (f" : {message}" if message else ""))
     if not report.changed:
         click.echo("Aucun changement : l'annuaire était déjà à jour.")
-    if closed:
-        click.echo(plural(closed, "session fermée", "sessions fermées") + " de comptes désactivés.")
+    if report.sessions_ended:
+        click.echo(plural(report.sessions_ended, "session fermée", "sessions fermées") + " de comptes désactivés.")

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, or_, select
 
 from engine.campaign.gdpr import anonymise_volunteers, export_person
-from engine.directory.tokens import revoke_person_tokens
+from engine.directory.tokens import end_all_sessions
 from engine.documents import DocumentStore
 from engine.models import Person
 from handlers.formats import date_fr, plural
@@ -66,5 +66,6 @@ def revoke_command(person: str) -> None:
                                                         func.lower(Person.email) == key)))
         if found is None:
             raise click.ClickException(f"Aucun compte « {person} ».")
-        count = revoke_person_tokens(session, found.id, datetime.now())
-    click.echo(plural(count, "jeton révoqué", "jetons révoqués") + f" pour {found.full_name}.")
+        ended = end_all_sessions(session, found.id, datetime.now())
+    click.echo(plural(ended.tokens, "jeton révoqué", "jetons révoqués") + " et "
+               + plural(ended.web_sessions, "session fermée", "sessions fermées") + f" pour {found.full_name}.")

@@ -26,6 +26,7 @@ from engine.models import (
     TrainingRegistration,
     VolunteerContract,
     VolunteerMission,
+    WebSession,
 )
 from engine.runtime.store import write_state
 
@@ -198,6 +199,12 @@ def _person_record(session: Session, person: Person) -> dict:
         "api_tokens": [
             {"created_at": t.created_at, "expires_at": t.expires_at, "revoked_at": t.revoked_at}
             for t in session.scalars(select(ApiToken).where(ApiToken.person_id == person.id).order_by(ApiToken.id))
+        ],
+        "web_sessions": [
+            {"created_at": s.created_at, "last_seen_at": s.last_seen_at, "ended_at": s.ended_at,
+             "end_reason": s.end_reason, "address": s.address, "user_agent": s.user_agent}
+            for s in session.scalars(select(WebSession).where(WebSession.person_id == person.id)
+                                     .order_by(WebSession.created_at))
         ],
     }
 

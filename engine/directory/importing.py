@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.directory.records import Record, describe_key, read_establishment, read_person, read_role, read_structure
+from engine.directory.web_sessions import end_inactive_people_sessions
 from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
 from handlers.formats import plural
 
@@ -90,6 +91,8 @@ class ImportReport:
 
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     entries: list[Entry] = field(default_factory=list)
+    # Web sessions of people the import deactivated, ended with it.
+    sessions_ended: int = 0
 
     def add(self, kind: str, key, position: int | None, outcome: str, messages: list[str] | None = None,
             flagged: bool = False) -> Entry:
@@ -387,6 +390,8 @@ def import_directory(session: Session, document: dict, *, source: str, actor_id:
     session.expire_all()
     session.add(record)
     session.commit()
+    # Whatever launched the import (the command, the administration page), a deactivated account is out at once.
+    report.sessions_ended = end_inactive_people_sessions(session, started)
     return report, record
 
 

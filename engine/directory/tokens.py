@@ -82,10 +82,3 @@ def end_all_sessions(session: Session, person_id: int, now: datetime) -> EndedSe
     tokens = rows_matched(result)
     return EndedSessions(web_sessions=end_person_sessions(session, person_id, now, "revoked"), tokens=tokens)
 
-
-def revoke_person_tokens(session: Session, person_id: int, now: datetime) -> int:
-    """Revoke every token of a person (account closed or compromised) and commit; return how many.
-
-    Their web sessions end too: an account whose tokens are revoked must not stay open in a browser.
-    """
-    return end_all_sessions(session, person_id, now).tokens
