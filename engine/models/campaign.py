@@ -21,6 +21,8 @@ class Campaign(Base):
     submission_deadline: Mapped[date] = mapped_column(Date)
     earliest_start: Mapped[date] = mapped_column(Date)
     latest_start: Mapped[date] = mapped_column(Date)
+    # Service Civique agrément number printed on every contract of the campaign; none is generated without it.
+    agreement_number: Mapped[str | None] = mapped_column(String(40))
     opened_at: Mapped[datetime] = mapped_column(DateTime)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
