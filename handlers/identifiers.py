@@ -9,7 +9,19 @@ import re
 
 UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 LA_POSTE_SIREN = "356000000"
-_PHONE = re.compile(r"^(?:(?:\+33|0033)[1-9]|0[1-9])\d{8}$")
+_NATIONAL_PHONE = re.compile(r"^0[1-9]\d{8}$")
+# National prefixes of the overseas departments and the country code their numbers are dialled with from abroad:
+# La Réunion (0262, 0263, mobiles 0692, 0693) and Mayotte (0269, mobile 0639) share +262.
+OVERSEAS_PREFIXES = {
+    "0262": "262", "0263": "262", "0269": "262", "0692": "262", "0693": "262", "0639": "262",
+    "0590": "590", "0690": "590", "0691": "590",
+    "0594": "594", "0694": "594",
+    "0596": "596", "0696": "596", "0697": "596",
+}
+OVERSEAS_CODES = ("262", "590", "594", "596")
+# Overseas collectivities with their own numbering plan: Saint-Pierre-et-Miquelon, Wallis-et-Futuna,
+# Nouvelle-Calédonie, Polynésie française; country code and the number of digits after it.
+OVERSEAS_PLANS = {"508": 6, "681": 6, "687": 6, "689": 8}
 # Deliberately simple: one @, no spaces, a dot in the domain; what a mail server accepts is its business.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
@@ -70,27 +82,73 @@ def uai_problem(uai: str | None) -> str | None:
     return None
 
 
+def uai_department(uai: str | None) -> str | None:
+    """The department a UAI code's first three characters give (075 → 75, 971, Corsica 620 → 2A, 720 → 2B)."""
+    value = (uai or "").strip().upper()
+    if len(value) < 3 or not value[:3].isdigit():
+        return None
+    prefix = value[:3]
+    corsica = {"620": "2A", "720": "2B"}
+    if prefix in corsica:
+        return corsica[prefix]
+    return prefix[1:] if prefix.startswith("0") else prefix
+
+
+def uai_department_problem(uai: str | None, department: str | None) -> str | None:
+    """Why a UAI code belongs to another department than the school's, in French, or None when they agree.
+
+    Only a well-formed code is compared; `uai_problem` says what is wrong with another.
+    """
+    if uai_problem(uai) is not None or not department:
+        return None
+    given = uai_department(uai)
+    expected = normalise_department(department)
+    if given == expected:
+        return None
+    return (f"le code UAI commence par {(uai or '').strip()[:3]}, celui du département {given}, "
+            f"et non du département {expected} de l'établissement")
+
+
 def normalise_phone(phone: str | None) -> str | None:
-    """Phone number in +33 form, or None when it is not a French number."""
+    """Phone number in international form, or None when it is not a French number.
+
+    Metropolitan numbers take +33; those of the overseas departments their own
+    country code (0262 12 34 56 → +262262123456, 0690 12 34 56 →
+    +590690123456), as their holders are called from abroad; the overseas
+    collectivities outside the French plan (+508, +681, +687, +689) are kept
+    with theirs.
+    """
     value = re.sub(r"[\s.\-()]", "", phone or "")
-    if value.startswith(("+330", "00330")):
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    if value.startswith("+330"):
         # "+33 (0)1 23 45 67 89": the bracketed trunk 0 is not dialled from abroad.
         value = value.replace("330", "33", 1)
-    if not _PHONE.match(value):
+    if value.startswith("+"):
+        for code, length in OVERSEAS_PLANS.items():
+            if value.startswith("+" + code) and len(value) == len(code) + 1 + length and value[1:].isdigit():
+                return value
+        code = next((code for code in OVERSEAS_CODES if value.startswith("+" + code)), "33")
+        if not value.startswith("+" + code) or len(value) != len(code) + 10:
+            return None
+        value = "0" + value[len(code) + 1:]
+        if code != "33" and OVERSEAS_PREFIXES.get(value[:4]) != code:
+            return None
+    if not _NATIONAL_PHONE.match(value):
         return None
-    if value.startswith("0033"):
-        value = "+33" + value[4:]
-    elif value.startswith("0"):
-        value = "+33" + value[1:]
-    return value
+    return "+" + OVERSEAS_PREFIXES.get(value[:4], "33") + value[1:]
 
 
 def display_phone(phone: str | None) -> str:
-    """Phone number grouped by two digits, as French readers expect."""
+    """Phone number grouped by two digits, as French readers expect (« 02 62 12 34 56 »)."""
     normalised = normalise_phone(phone)
     if normalised is None:
         return phone or ""
-    national = "0" + normalised[3:]
+    code = next((code for code in OVERSEAS_PLANS if normalised.startswith("+" + code)), None)
+    if code is not None:
+        local = normalised[len(code) + 1:]
+        return f"+{code} " + " ".join(local[i : i + 2] for i in range(0, len(local), 2))
+    national = "0" + normalised[-9:]
     return " ".join(national[i : i + 2] for i in range(0, 10, 2))
 
 
@@ -99,7 +157,8 @@ def phone_problem(phone: str | None) -> str | None:
     if not (phone or "").strip():
         return "numéro de téléphone absent"
     if normalise_phone(phone) is None:
-        return "numéro de téléphone non valide (10 chiffres commençant par 0, ou +33 suivi de 9 chiffres)"
+        return ("numéro de téléphone non valide (10 chiffres commençant par 0, ou l'indicatif +33, +262, +590, "
+                "+594, +596, +508, +681, +687 ou +689 suivi du numéro)")
     return None
 
 

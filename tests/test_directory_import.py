@@ -127,7 +127,8 @@ def test_a_file_mixing_good_bad_and_duplicate_records_is_imported_record_by_reco
     assert (flawed.outcome, flawed.flagged) == ("created", True)
     assert flawed.messages == ["SIRET à corriger : la clé de contrôle du SIRET est fausse",
                                "téléphone à corriger : numéro de téléphone non valide (10 chiffres commençant "
-                               "par 0, ou +33 suivi de 9 chiffres)"]
+                               "par 0, ou l'indicatif +33, +262, +590, +594, +596, +508, +681, +687 ou +689 "
+                               "suivi du numéro)"]
     notre_dame = session.scalar(select(Establishment).where(Establishment.uai == "0440124W"))
     assert (notre_dame.siret, notre_dame.phone) == ("73282932000075", "12 34")
     (lea,) = entries_for(report, "person", "lea.riou@isidoor.example.org")

@@ -14,6 +14,7 @@ from handlers.identifiers import (
     postal_code_problem,
     school_year_problem,
     siret_problem,
+    uai_department_problem,
     uai_problem,
 )
 
@@ -74,7 +75,6 @@ def test_invalid_uai(uai, problem):
     ("+33 (0)6 12 34 56 78", "+33612345678"),
     ("0033 6.12.34.56.78", "+33612345678"),
     ("+33612345678", "+33612345678"),
-    ("05 90 12 34 56", "+33590123456"),  # Guadeloupe
 ])
 def test_valid_phones_are_normalised_to_the_plus_33_form(typed, stored):
     assert phone_problem(typed) is None
@@ -82,11 +82,15 @@ def test_valid_phones_are_normalised_to_the_plus_33_form(typed, stored):
 
 
 @pytest.mark.parametrize("typed", ["12345", "06 12 34 56", "06 12 34 56 78 90", "00 12 34 56 78",
-                                   "+44 20 7946 0958", "+33 0 12", "06 12 34 56 7A", "+3361234567"])
+                                   "+44 20 7946 0958", "+33 0 12", "06 12 34 56 7A", "+3361234567",
+                                   # An overseas code with a number of another territory, or too short or long.
+                                   "+262 590 12 34 56", "+590 262 12 34 56", "+262 26 21 23 45",
+                                   "+508 41 23 4", "+508 41 23 45 6", "+689 87 12 34 5", "+689 87 12 34 56 7"])
 def test_invalid_phones_are_refused_with_a_french_message(typed):
     assert normalise_phone(typed) is None
-    assert phone_problem(typed) == ("numéro de téléphone non valide (10 chiffres commençant par 0, "
-                                    "ou +33 suivi de 9 chiffres)")
+    assert phone_problem(typed) == ("numéro de téléphone non valide (10 chiffres commençant par 0, ou "
+                                    "l'indicatif +33, +262, +590, +594, +596, +508, +681, +687 ou +689 suivi du "
+                                    "numéro)")
 
 
 def test_missing_phone_and_display_by_pairs():
@@ -179,3 +183,63 @@ def test_invalid_departments(typed, problem):
                                          ("27-28", False), (None, False)])
 def test_school_years(year, valid):
     assert (school_year_problem(year) is None) is valid
+
+
+@pytest.mark.parametrize("typed, stored, shown", [
+    ("02 62 12 34 56", "+262262123456", "02 62 12 34 56"),  # La Réunion
+    ("0692 12 34 56", "+262692123456", "06 92 12 34 56"),  # La Réunion, mobile
+    ("0693123456", "+262693123456", "06 93 12 34 56"),
+    ("02 69 61 00 00", "+262269610000", "02 69 61 00 00"),  # Mayotte
+    ("06 39 12 34 56", "+262639123456", "06 39 12 34 56"),  # Mayotte, mobile
+    ("05 90 12 34 56", "+590590123456", "05 90 12 34 56"),  # Guadeloupe
+    ("06 90 12 34 56", "+590690123456", "06 90 12 34 56"),
+    ("05 94 12 34 56", "+594594123456", "05 94 12 34 56"),  # Guyane
+    ("06 94 12 34 56", "+594694123456", "06 94 12 34 56"),
+    ("05 96 12 34 56", "+596596123456", "05 96 12 34 56"),  # Martinique
+    ("06 96 12 34 56", "+596696123456", "06 96 12 34 56"),
+    ("+262 262 12 34 56", "+262262123456", "02 62 12 34 56"),
+    ("00262 692 12 34 56", "+262692123456", "06 92 12 34 56"),
+    # Written with +33, as often done, it is still the Réunion number.
+    ("+33 2 62 12 34 56", "+262262123456", "02 62 12 34 56"),
+    ("+508 41 23 45", "+508412345", "+508 41 23 45"),  # Saint-Pierre-et-Miquelon
+    ("+681 72 12 34", "+681721234", "+681 72 12 34"),  # Wallis-et-Futuna
+    ("+687 25 12 34", "+687251234", "+687 25 12 34"),  # Nouvelle-Calédonie
+    ("+689 87 12 34 56", "+68987123456", "+689 87 12 34 56"),  # Polynésie française
+    # Neighbours of the overseas prefixes stay metropolitan numbers.
+    ("02 61 12 34 56", "+33261123456", "02 61 12 34 56"),
+    ("06 91 12 34 56", "+590691123456", "06 91 12 34 56"),
+    ("06 95 12 34 56", "+33695123456", "06 95 12 34 56"),
+    ("05 95 12 34 56", "+33595123456", "05 95 12 34 56"),
+])
+def test_overseas_phones_take_their_own_country_code(typed, stored, shown):
+    assert phone_problem(typed) is None
+    assert normalise_phone(typed) == stored
+    assert display_phone(stored) == shown
+    # A number stored before overseas codes were known (+33 form) is read the same way.
+    assert normalise_phone(stored) == stored
+
+
+@pytest.mark.parametrize("uai, department", [
+    ("0750654D", "75"), ("0920131T", "92"), ("6200001G", "2A"), ("7200009X", "2B"), ("0350781J", "35"),
+    ("0350781J", " 35 "), ("9710001Z", "971"), ("9740001H", "974"),
+    # Nothing to compare: the code itself is wrong (uai_problem says why), or the department is unknown.
+    ("0750654E", "92"), (None, "75"), ("0750654D", None),
+])
+def test_uai_matching_its_department(uai, department):
+    assert uai_department_problem(uai, department) is None
+
+
+@pytest.mark.parametrize("uai, department, problem", [
+    ("0750654D", "92", "le code UAI commence par 075, celui du département 75, et non du département 92 de "
+                       "l'établissement"),
+    ("0920131T", "75", "le code UAI commence par 092, celui du département 92, et non du département 75 de "
+                       "l'établissement"),
+    ("6200001G", "2B", "le code UAI commence par 620, celui du département 2A, et non du département 2B de "
+                       "l'établissement"),
+    ("7200009X", "2A", "le code UAI commence par 720, celui du département 2B, et non du département 2A de "
+                       "l'établissement"),
+    ("9710001Z", "974", "le code UAI commence par 971, celui du département 971, et non du département 974 de "
+                        "l'établissement"),
+])
+def test_uai_of_another_department(uai, department, problem):
+    assert uai_department_problem(uai, department) == problem
