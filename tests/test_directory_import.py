@@ -130,14 +130,14 @@ def test_a_file_mixing_good_bad_and_duplicate_records_is_imported_record_by_reco
                                "par 0, ou l'indicatif +33, +262, +590, +594, +596, +508, +681, +687 ou +689 "
                                "suivi du numéro)"]
     notre_dame = session.scalar(select(Establishment).where(Establishment.uai == "0440124W"))
-    assert (notre_dame.siret, notre_dame.phone) == ("73282932000075", "12 34")
+    assert (notre_dame.ogec.siret, notre_dame.ogec.phone) == ("73282932000075", "12 34")
     (lea,) = entries_for(report, "person", "lea.riou@isidoor.example.org")
     assert lea.messages == ["adresse électronique à corriger : adresse électronique absente",
                             "téléphone à corriger : numéro de téléphone absent"]
 
     # Good values are normalised: SIRET without spaces, phones in +33 form, Isidoor ids in lower case.
     felix = session.scalar(select(Establishment).where(Establishment.uai == "0440123V"))
-    assert (felix.siret, felix.phone, felix.pupil_count) == ("73282932000074", "+33240123456", 310)
+    assert (felix.ogec.siret, felix.ogec.phone, felix.pupil_count) == ("73282932000074", "+33240123456", 310)
     ajaccio = session.scalar(select(Establishment).where(Establishment.uai == "6200042B"))
     assert (ajaccio.department, ajaccio.postal_code) == ("2A", "20000")
     claire = session.scalar(select(Person).where(Person.isidoor_id == "claire.guerin@isidoor.example.org"))
@@ -179,7 +179,10 @@ def test_changed_records_are_updated_and_the_report_says_which_fields(session):
     report, _record = import_directory(session, changed, source="annuaire-2.json")
 
     (felix,) = entries_for(report, "establishment", "0440123V")[:1]
-    assert (felix.outcome, felix.messages) == ("updated", ["modifié : phone, pupil_count"])
+    assert (felix.outcome, felix.messages) == ("updated", ["modifié : pupil_count"])
+    # The phone is the OGEC's: a file of the earlier format updates the OGEC of the school's SIRET.
+    (ogec,) = entries_for(report, "ogec", "73282932000074")
+    assert (ogec.outcome, ogec.messages) == ("updated", ["modifié : phone", "repris de l'établissement 0440123V"])
     (lea,) = entries_for(report, "person", "lea.riou@isidoor.example.org")
     assert (lea.outcome, lea.messages) == ("updated", ["modifié : email, phone"])
     (structure,) = entries_for(report, "structure", "UDOGEC-44")
@@ -187,7 +190,7 @@ def test_changed_records_are_updated_and_the_report_says_which_fields(session):
     assert report.counts["establishment"]["updated"] == 1
     session.expire_all()
     school = session.scalar(select(Establishment).where(Establishment.uai == "0440123V"))
-    assert (school.phone, school.pupil_count) == ("+33240999999", 295)
+    assert (school.ogec.phone, school.pupil_count) == ("+33240999999", 295)
     assert session.scalar(select(Structure).where(Structure.code == "UDOGEC-44")).departments == ["44", "85"]
 
 

@@ -15,7 +15,7 @@ from engine.directory.lookups import SqlDirectory, tutor_statuses
 from engine.models import Establishment, Person, ProcessInstance, TaskRow
 from engine.runtime.runtime import FormInvalid
 from handlers.context import HandlerContext
-from handlers.school_file import school_file_problems
+from handlers.school_file import pupil_count_for, school_file_problems
 from handlers.volunteer import school_tutors
 
 from conftest import SAMPLES, principal_of
@@ -49,30 +49,38 @@ def test_a_file_with_every_field_present_and_valid_is_complete():
     assert school_file_problems(COMPLETE, YEAR) == []
 
 
-@pytest.mark.parametrize("field, value, label", [
-    ("ogec_name", None, "Nom exact de l'OGEC : non renseigné"),
-    ("ogec_name", "  ", "Nom exact de l'OGEC : non renseigné"),
-    ("address", None, "Adresse exacte de l'OGEC : adresse, code postal ou commune manquant"),
-    ("postal_code", None, "Adresse exacte de l'OGEC : adresse, code postal ou commune manquant"),
-    ("city", "", "Adresse exacte de l'OGEC : adresse, code postal ou commune manquant"),
-    ("siret", None, "SIRET de l'OGEC : non renseigné"),
-    ("phone", None, "Téléphone de l'établissement : non renseigné"),
-    ("uai", None, "Code RNE/UAI : code UAI absent"),
-    ("pupil_count", None, "Effectif d'élèves à la rentrée : non renseigné"),
+OGEC_FIX = "à corriger dans le dossier de l'OGEC, par le support Isidoor (support@isidoor.org) ou l'Udogec du territoire"
+SCHOOL_FIX = ("à corriger dans Isidoor par le chef d'établissement, avec l'aide du support Isidoor "
+              "(support@isidoor.org) ou de l'Udogec du territoire")
+
+
+@pytest.mark.parametrize("field, value, label, fix", [
+    ("ogec_name", None, "Nom exact de l'OGEC : non renseigné", OGEC_FIX),
+    ("ogec_name", "  ", "Nom exact de l'OGEC : non renseigné", OGEC_FIX),
+    ("address", None, "Adresse exacte de l'OGEC : adresse, code postal ou commune manquant", OGEC_FIX),
+    ("postal_code", None, "Adresse exacte de l'OGEC : adresse, code postal ou commune manquant", OGEC_FIX),
+    ("city", "", "Adresse exacte de l'OGEC : adresse, code postal ou commune manquant", OGEC_FIX),
+    ("siret", None, "SIRET de l'OGEC : non renseigné", OGEC_FIX),
+    ("phone", None, "Téléphone de l'OGEC : non renseigné", OGEC_FIX),
+    ("uai", None, "Code RNE/UAI : code UAI absent", SCHOOL_FIX),
+    ("pupil_count", None, "Effectif d'élèves à la rentrée : non renseigné", SCHOOL_FIX),
 ])
-def test_each_missing_field_is_listed_with_who_fixes_it(field, value, label):
+def test_each_missing_field_is_listed_with_who_fixes_it(field, value, label, fix):
     problems = school_file_problems({**COMPLETE, field: value}, YEAR)
 
     assert [(p["label"], p["state"]) for p in problems] == [(label, "missing")]
-    assert problems[0]["fix"] == ("à corriger dans Isidoor par le chef d'établissement, avec l'aide du support "
-                                  "Isidoor (support@isidoor.org) ou de l'Udogec du territoire")
+    assert problems[0]["fix"] == fix
+    assert problems[0]["ogec"] == (fix == OGEC_FIX)
 
 
 @pytest.mark.parametrize("field, value, label", [
     ("siret", "77751234500012", "SIRET de l'OGEC : la clé de contrôle du SIRET est fausse (« 77751234500012 »)"),
     ("siret", "7775123450001", "SIRET de l'OGEC : le SIRET doit compter 14 chiffres (« 7775123450001 »)"),
-    ("phone", "12 34", "Téléphone de l'établissement : numéro non valide (« 12 34 »)"),
+    ("phone", "12 34", "Téléphone de l'OGEC : numéro non valide (« 12 34 »)"),
     ("uai", "0350781K", "Code RNE/UAI : la lettre de contrôle du code UAI est fausse"),
+    # A valid code of another department than the school's.
+    ("uai", "0291652N", "Code RNE/UAI : à corriger, le code UAI commence par 029, celui du département 29, et non "
+                        "du département 35 de l'établissement"),
     ("postal_code", "20000", "Adresse exacte de l'OGEC : un code postal commençant par 20 est celui d'une commune "
                              "de Corse (« 20000 »)"),
     ("pupil_count", 0, "Effectif d'élèves à la rentrée : l'effectif doit être positif"),
@@ -87,8 +95,9 @@ def test_a_count_of_another_year_is_to_be_updated_unless_that_year_is_known():
     outdated = {**COMPLETE, "pupil_count_year": "2026-2027"}
     assert [(p["field"], p["state"]) for p in school_file_problems(outdated, YEAR)] == [("pupil_count", "outdated")]
     assert school_file_problems({**outdated, "pupil_counts": {YEAR: 250}}, YEAR) == []
-    # Outside a campaign, any year will do.
+    # By default (a campaign requiring no year, or outside a campaign) the latest known count will do.
     assert school_file_problems(outdated) == []
+    assert pupil_count_for({**outdated, "pupil_counts": {"2025-2026": 230}}, None) == (240, "2026-2027")
 
 
 def test_the_referent_home_page_says_what_is_missing_and_who_can_fix_it(browser):
@@ -98,9 +107,9 @@ def test_the_referent_home_page_says_what_is_missing_and_who_can_fix_it(browser)
 
     assert "Dossier de l'établissement incomplet." in home
     assert "SIRET de l'OGEC : non renseigné" in home
-    assert (f"Qui peut corriger : le chef d'établissement, dans Isidoor, avec l'aide du support Isidoor ({SUPPORT}) "
-            "ou de votre structure, Urogec Bretagne (service-civique@urogec-bretagne.example.org, 02 99 00 00 00).") \
-        in home
+    # The Morbihan's Udogec is not dedicated to Service Civique: the Urogec is the one to ask.
+    assert (f"Qui peut corriger le dossier de l'OGEC : le support Isidoor ({SUPPORT}) ou votre structure, Urogec "
+            "Bretagne (service-civique@urogec-bretagne.example.org, 02 99 00 00 00).") in home
     browser.logout()
     browser.login("referent.rennes")
     assert "Dossier de l'établissement complet." in text(browser.client.get("/"))
@@ -119,16 +128,16 @@ def test_submitting_with_an_incomplete_file_is_refused_with_the_list_and_nothing
 
     page = text(refused)
     assert refused.status_code == 422
-    assert ("Le dossier de l'établissement est incomplet (SIRET de l'OGEC : non renseigné) : à corriger dans Isidoor "
-            "par le chef d'établissement") in page
+    assert ("Le dossier de l'établissement est incomplet (SIRET de l'OGEC : non renseigné : à corriger dans le "
+            "dossier de l'OGEC, par le support Isidoor") in page
     assert "votre saisie est conservée" in page
     assert 'value="Potager pédagogique du lycée"' in html.unescape(refused.get_data(as_text=True))
 
     # Isidoor corrects the file; the next directory sync brings the SIRET, and the same submission passes.
     import_directory(session, {"establishments": [{
-        "uai": PONTIVY, "name": pontivy.name, "ogec_name": pontivy.ogec_name, "address": pontivy.address,
+        "uai": PONTIVY, "name": pontivy.name, "ogec_name": pontivy.ogec_name, "address": pontivy.ogec.address,
         "postal_code": pontivy.postal_code, "city": pontivy.city, "department": "56", "siret": "44306184100047",
-        "phone": pontivy.phone, "network": "CNEAP", "pupil_count": 180, "pupil_count_year": YEAR}]},
+        "phone": pontivy.ogec.phone, "network": "CNEAP", "pupil_count": 180, "pupil_count_year": YEAR}]},
         source="correction.json")
     accepted = browser.post_form(task_path, typed)
     assert accepted.status_code == 302

@@ -34,7 +34,7 @@ def file_status(session: Session, establishment: Establishment, campaign: Campai
         "complete": not problems,
         "pupil_count": pupils,
         "pupil_count_year": pupils_year,
-        # A count of another year than the campaign's gives no quota: it must be updated first.
+        # A count of another year than the one a campaign requires gives no quota: it must be updated first.
         "quota": volunteer_quota(session, pupils) if year is None or pupils_year == year else None,
         "helpers": school_file_helpers(session, establishment.department),
     }
@@ -69,7 +69,8 @@ def school_cards(session: Session, principal: Principal, campaign: Campaign | No
 
 def establishment_page(session: Session, principal: Principal, establishment: Establishment,
                        campaign: Campaign | None, today: date) -> dict:
-    """Everything the school file page shows: file, people and their status, and what the viewer may do."""
+    """Everything the school file page shows: file, the other schools of its OGEC, people and their status, and
+    what the viewer may do."""
     people = session.execute(
         select(Person, RoleAssignment).join(RoleAssignment, RoleAssignment.person_id == Person.id)
         .where(RoleAssignment.establishment_id == establishment.id, Person.active.is_(True))
@@ -77,8 +78,12 @@ def establishment_page(session: Session, principal: Principal, establishment: Es
     ).all()
     referents = {person.id for person, assignment in people if assignment.role == "referent"}
     reopening = reopening_of(session, campaign, establishment.id) if campaign is not None else None
+    sister_schools = (list(session.scalars(select(Establishment).where(
+        Establishment.ogec_id == establishment.ogec_id, Establishment.id != establishment.id)
+        .order_by(Establishment.name))) if establishment.ogec_id is not None else [])
     return {
         **file_status(session, establishment, campaign),
+        "sister_schools": sister_schools,
         "people": [{"person": person, "assignment": assignment, "problems": profile_problems(person)}
                    for person, assignment in people],
         "tutors": tutor_statuses(session, establishment.id),

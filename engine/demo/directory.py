@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine.campaign.campaigns import school_year_of
 from engine.demo.dates import next_school_year, preparation_dates
 from engine.directory.accounts import hash_password
-from engine.models import Campaign, Establishment, Person, PupilCount, RoleAssignment, Structure
+from engine.models import Campaign, Establishment, Ogec, Person, PupilCount, RoleAssignment, Structure
 
 DEMO_PASSWORD = "demo-campagne"
 # Pupil counts of the demo before campaigns had a school year of their own; brought to the demo campaign's.
@@ -30,14 +30,21 @@ OLD_DEMO_COUNT_YEAR = "2023-2024"
 
 STRUCTURES = [
     {"code": "FNOGEC", "kind": "fnogec", "name": "Fnogec", "departments": [],
-     "email": "service-civique@fnogec.example.org", "phone": "+33153730000"},
+     "email": "service-civique@fnogec.example.org", "phone": "+33153730000", "handles_service_civique": True},
     {"code": "UROGEC-BRETAGNE", "kind": "urogec", "name": "Urogec Bretagne", "departments": ["22", "29", "35", "56"],
-     "email": "service-civique@urogec-bretagne.example.org", "phone": "+33299000000"},
+     "email": "service-civique@urogec-bretagne.example.org", "phone": "+33299000000",
+     "handles_service_civique": True},
     {"code": "UDOGEC-35", "kind": "udogec", "name": "Udogec d'Ille-et-Vilaine", "departments": ["35"],
-     "email": "service-civique@udogec35.example.org", "phone": "+33299000035"},
+     "email": "service-civique@udogec35.example.org", "phone": "+33299000035", "handles_service_civique": True},
     {"code": "UDOGEC-29", "kind": "udogec", "name": "Udogec du Finistère", "departments": ["29"],
-     "email": "service-civique@udogec29.example.org", "phone": "+33298000029"},
+     "email": "service-civique@udogec29.example.org", "phone": "+33298000029", "handles_service_civique": True},
+    # An Udogec not dedicated to Service Civique: the Morbihan's projects go up to the Urogec Bretagne.
+    {"code": "UDOGEC-56", "kind": "udogec", "name": "Udogec du Morbihan", "departments": ["56"],
+     "email": "contact@udogec56.example.org", "phone": "+33297000056", "handles_service_civique": False},
 ]
+# Fields of a demo school that belong to its OGEC, and the OGEC's name for them.
+OGEC_FIELDS = {"ogec_name": "name", "address": "address", "postal_code": "postal_code", "city": "city",
+               "siret": "siret", "phone": "phone"}
 
 
 class DemoEstablishment(TypedDict):
@@ -151,6 +158,10 @@ def demo_school_year(today: date) -> str:
     return next_school_year(school_year_of(today))
 
 
+# Agrément number of the demo campaigns, shaped as the Agence du Service Civique writes national ones.
+DEMO_AGREEMENT_NUMBER = "NA-000-19-00107-00"
+
+
 def demo_campaign(session: Session, today: date) -> Campaign:
     """The campaign in preparation, opened if it does not exist: its submission deadline always still ahead."""
     dates = preparation_dates(today)
@@ -158,7 +169,8 @@ def demo_campaign(session: Session, today: date) -> Campaign:
     if campaign is None:
         campaign = Campaign(school_year=dates.school_year, pupil_count_year=dates.school_year,
                             submission_deadline=dates.submission_deadline, earliest_start=dates.earliest_start,
-                            latest_start=dates.latest_start, opened_at=dates.opened_at)
+                            latest_start=dates.latest_start, opened_at=dates.opened_at,
+                            agreement_number=DEMO_AGREEMENT_NUMBER)
         session.add(campaign)
     return campaign
 
@@ -188,11 +200,11 @@ def load_demo_directory(session: Session, schools: list[DemoEstablishment], pupi
         structures[data["code"]] = structure
     establishments = {}
     for school in schools:
-        fields = {k: v for k, v in school.items() if k != "key"}
+        fields = {k: v for k, v in school.items() if k not in ("key", "ogec_name", "address", "siret", "phone")}
         fields["pupil_count_year"] = pupil_count_year
         establishment = session.scalar(select(Establishment).where(Establishment.uai == school["uai"]))
         if establishment is None:
-            establishment = Establishment(**fields)
+            establishment = Establishment(**fields, ogec=_ogec(session, school))
             session.add(establishment)
             session.flush()
             for back, year in enumerate(sorted(earlier_years, reverse=True), start=1):
@@ -217,6 +229,16 @@ def load_demo_directory(session: Session, schools: list[DemoEstablishment], pupi
         newcomer = _person(session, NEWCOMER, "Julien", "Lemoine", password_hash, "+33612345699", None)
         _grant(session, newcomer, "cotuteur", now, establishment=establishments["rennes"])
     session.flush()
+
+
+def _ogec(session: Session, school: DemoEstablishment) -> Ogec:
+    """The school's OGEC: the one of its SIRET when another school already brought it."""
+    ogec = session.scalar(select(Ogec).where(Ogec.siret == school["siret"])) if school["siret"] else None
+    if ogec is None:
+        ogec = Ogec(**{field: school[key] for key, field in OGEC_FIELDS.items()})  # type: ignore[literal-required]
+        session.add(ogec)
+        session.flush()
+    return ogec
 
 
 def _person(session: Session, login: str, first: str, last: str, password_hash: str | None, phone: str,

@@ -14,10 +14,16 @@ KIND_ORDER = ("udogec", "urogec", "fnogec")
 
 
 def nearest_structure(session: Session, department: str | None) -> Structure | None:
-    """The structure managing Service Civique for a department: its Udogec, its Urogec, or Fnogec."""
-    covering = [s for s in session.scalars(select(Structure)) if s.covers(department)]
+    """The structure managing Service Civique for a department: its dedicated Udogec, else its dedicated Urogec,
+    else Fnogec. A union not dedicated to Service Civique is never the one to ask."""
+    covering = [s for s in session.scalars(select(Structure)) if s.covers(department) and _dedicated(s)]
     covering.sort(key=lambda s: (KIND_ORDER.index(s.kind) if s.kind in KIND_ORDER else 9, s.code))
     return covering[0] if covering else None
+
+
+def _dedicated(structure: Structure) -> bool:
+    # Fnogec manages wherever no union does, whatever its flag says.
+    return structure.handles_service_civique or structure.kind == "fnogec"
 
 
 def structure_contact(session: Session, structure: Structure) -> dict:
@@ -43,7 +49,7 @@ def _parent(session: Session, structure: Structure) -> Structure | None:
     if structure.kind == "fnogec":
         return None
     candidates = [s for s in session.scalars(select(Structure).where(Structure.id != structure.id))
-                  if KIND_ORDER.index(s.kind) > KIND_ORDER.index(structure.kind)
+                  if KIND_ORDER.index(s.kind) > KIND_ORDER.index(structure.kind) and _dedicated(s)
                   and (s.kind == "fnogec" or set(structure.departments) & set(s.departments))]
     candidates.sort(key=lambda s: KIND_ORDER.index(s.kind))
     return candidates[0] if candidates else None

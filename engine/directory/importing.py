@@ -1,14 +1,17 @@
 """Importing an Isidoor directory file: idempotent, in bulk, one bad record never stops the rest.
 
-Each section (structures, establishments, people, roles) is read record by
-record (engine.directory.records), compared with the rows already stored,
-loaded once into dicts by natural key (structure code, UAI, Isidoor id, role
-key), and only what changed is written, in batches of `BATCH` rows with one
+Each section (structures, ogecs, establishments, people, roles) is read
+record by record (engine.directory.records), compared with the rows already
+stored, loaded once into dicts by natural key (structure code, SIRET, UAI,
+Isidoor id, role key), and only what changed is written, in batches of `BATCH` rows with one
 transaction per batch. Should the database still refuse a batch, its rows are
 retried one at a time and only the faulty ones are rejected. Importing the
 same file twice changes nothing the second time. Each establishment's pupil
 count is also kept under its school year (PupilCount), and a person listed
 in a file with a roles section keeps exactly the Isidoor roles it gives them.
+An establishment names its OGEC by SIRET; one of a file of the earlier format,
+carrying its OGEC's fields itself, creates or updates that OGEC (the one of
+its SIRET, else its own).
 """
 from __future__ import annotations
 
@@ -23,14 +26,23 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.directory.records import Record, describe_key, read_establishment, read_person, read_role, read_structure
+from engine.directory.records import (
+    Record,
+    describe_key,
+    read_establishment,
+    read_ogec,
+    read_person,
+    read_role,
+    read_structure,
+)
 from engine.directory.web_sessions import end_inactive_people_sessions
-from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
+from engine.models import DirectoryImport, Establishment, Ogec, Person, PupilCount, RoleAssignment, Structure
 from handlers.formats import plural
 
 BATCH = 1000
-SECTIONS = ("structures", "establishments", "people", "roles")
-KIND_LABELS = {"structure": "Structures", "establishment": "Établissements", "person": "Personnes", "role": "Rôles"}
+SECTIONS = ("structures", "ogecs", "establishments", "people", "roles")
+KIND_LABELS = {"structure": "Structures", "ogec": "OGEC", "establishment": "Établissements", "person": "Personnes",
+               "role": "Rôles"}
 OUTCOME_LABELS = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé", "rejected": "rejeté",
                   "removed": "retiré"}
 # After a count, agreeing with the kind of record: masculine singular and plural, then feminine ones.
@@ -137,17 +149,22 @@ def read_document(content: bytes) -> dict:
         raise ImportFileError(f"Le fichier n'est pas un JSON valide (ligne {error.lineno}, colonne {error.colno}) : "
                               f"{error.msg}.") from None
     if not isinstance(document, dict):
-        raise ImportFileError("Le fichier doit contenir un objet JSON avec les listes structures, establishments, "
-                              "people et roles.")
+        raise ImportFileError("Le fichier doit contenir un objet JSON avec les listes structures, ogecs, "
+                              "establishments, people et roles.")
     if document.get("version", 1) != 1:
         raise ImportFileError(f"Version de format {document.get('version')!r} inconnue : seule la version 1 est lue.")
     for section in SECTIONS:
         if not isinstance(document.get(section, []), list):
             raise ImportFileError(f"La section « {section} » doit être une liste.")
     if not any(document.get(section) for section in SECTIONS):
-        raise ImportFileError("Le fichier ne contient aucun enregistrement (structures, establishments, people, "
-                              "roles).")
+        raise ImportFileError("Le fichier ne contient aucun enregistrement (structures, ogecs, establishments, "
+                              "people, roles).")
     return document
+
+
+def _already_read(record: object) -> Record:
+    assert isinstance(record, Record)
+    return record
 
 
 class _Importer:
@@ -167,8 +184,14 @@ class _Importer:
             self.progress(self.done, self.total)
 
     def upsert(self, kind: str, table, key_column: str, raws: list, reader: Callable[[object], Record],
-               new_row: Callable[[str], dict | str] | None = None) -> dict[str, Record]:
-        """Create or update the records of one section; return the records read without rejection, by key."""
+               new_row: Callable[[str], dict | str] | None = None, positions: list[int | None] | None = None,
+               counted: bool = True) -> dict[str, Record]:
+        """Create or update the records of one section; return the records read without rejection, by key.
+
+        `positions` are the records' places in their section when they are not `raws`' order (None: a record
+        the file gave in another section); `counted`: the records are those of the section, which the progress
+        counts."""
+        advance = self.advance if counted else (lambda count=1: None)
         # Keys compared as the readers fold them (codes and UAI in upper case, Isidoor ids in lower case), so
         # that a row stored with another case is updated, not duplicated.
         fold = str.lower if key_column == "isidoor_id" else str.upper
@@ -177,16 +200,17 @@ class _Importer:
         seen: dict = {}
         accepted: dict[str, Record] = {}
         inserts, updates = [], []
-        for position, raw in enumerate(raws, 1):
+        for index, raw in enumerate(raws):
+            position = positions[index] if positions is not None else index + 1
             record = reader(raw)
             if record.errors:
                 self.report.add(kind, record.key, position, "rejected", record.errors)
-                self.advance()
+                advance()
                 continue
             if record.key in seen:
                 self.report.add(kind, record.key, position, "rejected",
                                 [f"en double dans le fichier (déjà lu en position {seen[record.key]})"])
-                self.advance()
+                advance()
                 continue
             seen[record.key] = position
             # Readers reject a record without its key, which is text in every section but roles.
@@ -198,7 +222,7 @@ class _Importer:
                 row = new_row(key) if new_row else {}
                 if isinstance(row, str):
                     self.report.add(kind, record.key, position, "rejected", [row])
-                    self.advance()
+                    advance()
                     continue
                 entry = self.report.add(kind, record.key, position, "created", record.flags + record.notes,
                                         bool(record.flags))
@@ -207,13 +231,13 @@ class _Importer:
             changed = [column for column, value in record.values.items() if old[column] != value]
             if not changed:
                 self.report.add(kind, record.key, position, "unchanged")
-                self.advance()
+                advance()
                 continue
             entry = self.report.add(kind, record.key, position, "updated",
                                     [f"modifié : {', '.join(changed)}"] + record.flags + record.notes,
                                     bool(record.flags))
             updates.append((entry, {"row_id": old["id"], **record.values}))
-        self.write(table, inserts, updates)
+        self.write(table, inserts, updates, counted)
         return accepted
 
     def write(self, table, inserts: list, updates: list, counted: bool = True) -> None:
@@ -250,6 +274,67 @@ class _Importer:
                 self.session.rollback()
                 if entry is not None:
                     self.report.reject_after_write(entry, f"refusé par la base de données : {str(error.orig)[:200]}")
+
+    def ogecs(self, raws: list, establishments: list[Record]) -> None:
+        """Create or update the OGECs of the `ogecs` section, then those establishments of the earlier format bring
+        with their SIRET (the first school of a SIRET gives its OGEC's fields; the section, when it has it, wins)."""
+        self.upsert("ogec", Ogec.__table__, "siret", raws, read_ogec)
+        listed = {record.key for record in map(read_ogec, raws)}
+        records = []
+        for establishment in establishments:
+            legacy = establishment.legacy_ogec
+            if establishment.errors or legacy is None or not legacy["siret"] or legacy["siret"] in listed:
+                continue
+            listed.add(legacy["siret"])
+            values = {name: value for name, value in legacy.items() if name != "siret"}
+            records.append(Record(key=legacy["siret"], values=values,
+                                  notes=[f"repris de l'établissement {establishment.key}"]))
+        # These OGECs come with the establishments section, whose records the progress counts.
+        self.upsert("ogec", Ogec.__table__, "siret", records, _already_read, positions=[None] * len(records),
+                    counted=False)
+
+    def attach_ogecs(self, establishments: list[Record]) -> None:
+        """Give each establishment record the id of its OGEC, or the one it has when the file does not say."""
+        ids = {(siret or "").upper(): ogec_id for siret, ogec_id in self.session.execute(
+            select(Ogec.siret, Ogec.id).where(Ogec.siret.is_not(None)))}
+        current = dict(self.session.execute(select(Establishment.uai, Establishment.ogec_id)).all())
+        for record in establishments:
+            siret = record.ogec_siret or (record.legacy_ogec or {}).get("siret")
+            if siret and record.ogec_siret and siret.upper() not in ids:
+                record.errors.append(f"OGEC de SIRET « {record.ogec_siret} » inconnu de l'annuaire (section ogecs)")
+            record.values["ogec_id"] = (ids.get(siret.upper()) if siret
+                                        else current.get(record.key) if isinstance(record.key, str) else None)
+
+    def ogecs_without_siret(self, establishments: dict[str, Record]) -> None:
+        """OGEC fields without a SIRET, from files of the earlier format: they update the school's own OGEC (one
+        without a SIRET), or make it one."""
+        table = Ogec.__table__
+        pending = {uai: record for uai, record in establishments.items()
+                   if record.legacy_ogec is not None and not record.legacy_ogec["siret"]}
+        if not pending:
+            return
+        rows = self.session.execute(select(Establishment.id, Establishment.uai, Establishment.ogec_id)
+                                    .where(Establishment.uai.in_(pending))).all()
+        owned = {row.id: row for row in self.session.execute(
+            select(table).where(table.c.id.in_({row.ogec_id for row in rows if row.ogec_id}),
+                                table.c.siret.is_(None)))}
+        for row in rows:
+            values = {name: value for name, value in (pending[row.uai].legacy_ogec or {}).items() if name != "siret"}
+            old = owned.get(row.ogec_id)
+            key = f"{values['name'] or 'OGEC sans nom'} (sans SIRET, établissement {row.uai})"
+            if old is None:
+                ogec_id = self.session.execute(insert(table).values(siret=None, **values)
+                                               .returning(table.c.id)).scalar_one()
+                self.session.execute(update(Establishment.__table__).where(Establishment.__table__.c.id == row.id)
+                                     .values(ogec_id=ogec_id))
+                self.report.add("ogec", key, None, "created", ["SIRET à corriger : SIRET absent"], True)
+            elif changed := [name for name, value in values.items() if getattr(old, name) != value]:
+                self.session.execute(update(table).where(table.c.id == old.id).values(**values))
+                self.report.add("ogec", key, None, "updated",
+                                [f"modifié : {', '.join(changed)}", "SIRET à corriger : SIRET absent"], True)
+            else:
+                self.report.add("ogec", key, None, "unchanged")
+        self.session.commit()
 
     def pupil_counts(self, establishments: dict[str, Record]) -> None:
         """Keep each establishment's count under its school year, so that earlier years stay readable."""
@@ -376,8 +461,12 @@ def import_directory(session: Session, document: dict, *, source: str, actor_id:
         return {"login": key, "password_hash": None, "last_login_at": None, "first_login_at": None}
 
     importer.upsert("structure", Structure.__table__, "code", sections["structures"], read_structure)
-    establishments = importer.upsert("establishment", Establishment.__table__, "uai", sections["establishments"],
-                                     read_establishment)
+    school_records = [read_establishment(raw) for raw in sections["establishments"]]
+    importer.ogecs(sections["ogecs"], school_records)
+    importer.attach_ogecs(school_records)
+    establishments = importer.upsert("establishment", Establishment.__table__, "uai", school_records,
+                                     _already_read)
+    importer.ogecs_without_siret(establishments)
     importer.pupil_counts(establishments)
     listed = importer.upsert("person", person_table, "isidoor_id", sections["people"], read_person, new_person)
     importer.roles(sections["roles"], set(listed), complete_for_people="roles" in document)

@@ -25,18 +25,25 @@ TUTOR_CHOICE_RULE = (
 
 
 def establishment_file(establishment: Establishment) -> dict:
-    """The school file as a plain dict."""
+    """The school file as a plain dict: the school's own fields and, under their old names, its OGEC's.
+
+    `ogec_name`, `address`, `postal_code`, `city`, `siret` and `phone` are the
+    OGEC's (the legal party of documents); a school without an OGEC has none of
+    them but its own postal code and city. `ogec_id` says which OGEC it is.
+    """
+    ogec = establishment.ogec
     return {
         "id": establishment.id,
         "uai": establishment.uai,
         "name": establishment.name,
-        "ogec_name": establishment.ogec_name,
-        "address": establishment.address,
-        "postal_code": establishment.postal_code,
-        "city": establishment.city,
+        "ogec_id": ogec.id if ogec is not None else None,
+        "ogec_name": ogec.name if ogec is not None else None,
+        "address": ogec.address if ogec is not None else None,
+        "postal_code": ogec.postal_code if ogec is not None else establishment.postal_code,
+        "city": ogec.city if ogec is not None else establishment.city,
         "department": establishment.department,
-        "siret": establishment.siret,
-        "phone": establishment.phone,
+        "siret": ogec.siret if ogec is not None else None,
+        "phone": ogec.phone if ogec is not None else None,
         "network": establishment.network,
         "pupil_count": establishment.pupil_count,
         "pupil_count_year": establishment.pupil_count_year,
@@ -104,12 +111,13 @@ class SqlDirectory:
         return dict(self._pupil_counts[establishment_id])
 
     def reviewers_for(self, department: str) -> dict:
-        """Codes of the Udogec, Urogec and Fnogec covering a department (None where absent)."""
+        """Codes of the Udogec, Urogec and Fnogec dedicated to Service Civique covering a department (None where
+        absent): a union that is not dedicated is passed over, so that its projects go to the next level."""
         if self._structures is None:
             self._structures = list(self.session.scalars(select(Structure)))
         found: dict[str, str | None] = {"udogec": None, "urogec": None, "fnogec": None}
-        for structure in self._structures:
-            if structure.covers(department):
+        for structure in sorted(self._structures, key=lambda s: s.code):
+            if structure.covers(department) and (structure.handles_service_civique or structure.kind == "fnogec"):
                 found[structure.kind] = found[structure.kind] or structure.code
         return found
 

@@ -24,6 +24,7 @@ from handlers.identifiers import (
     postal_code_problem,
     school_year_problem,
     siret_problem,
+    uai_department_problem,
     uai_problem,
 )
 
@@ -42,6 +43,9 @@ class Record:
     flags: list[str] = field(default_factory=list)
     # Remarks that call for no correction (a field the platform does not know, ignored).
     notes: list[str] = field(default_factory=list)
+    # An establishment's OGEC: the SIRET it names (`ogec`), or the OGEC fields of a file of the earlier format.
+    ogec_siret: str | None = None
+    legacy_ogec: dict | None = None
 
 
 class _Reader:
@@ -89,7 +93,7 @@ class _Reader:
 
 def read_structure(raw) -> Record:
     """A Fnogec, Urogec or Udogec with its territory (department codes)."""
-    reader = _Reader(raw, ("code", "kind", "name", "departments", "email", "phone"))
+    reader = _Reader(raw, ("code", "kind", "name", "departments", "email", "phone", "handles_service_civique"))
     record = reader.record
     code = reader.text("code", "code", 40, required=True)
     record.key = code.upper() if code else None
@@ -114,34 +118,81 @@ def read_structure(raw) -> Record:
     record.values = {"kind": kind, "name": reader.text("name", "nom", 200, required=True),
                      "departments": sorted(set(departments)),
                      "email": normalise_email(email) if email else None,
-                     "phone": (normalise_phone(phone) or phone) if phone else None}
+                     "phone": (normalise_phone(phone) or phone) if phone else None,
+                     # Fnogec manages Service Civique unless told otherwise; a union only when the file says so.
+                     "handles_service_civique": reader.boolean("handles_service_civique", "dédiée au Service Civique",
+                                                               kind == "fnogec")}
+    return record
+
+
+def _stored_siret(siret: str) -> str:
+    # A valid SIRET without its spaces; an invalid one as given, so that the file shows what to fix.
+    return normalise_siret(siret) if siret_problem(siret) is None else siret
+
+
+def _ogec_values(reader: _Reader, name_field: str, department: str | None = None) -> dict:
+    """The OGEC fields of a record (an OGEC, or an establishment of the earlier format), flagging invalid ones."""
+    postal_code = reader.text("postal_code", "code postal", 10)
+    if postal_code:
+        reader.flag("code postal", postal_code_problem(postal_code, department))
+    phone = reader.text("phone", "téléphone", 40)
+    if phone:
+        reader.flag("téléphone", phone_problem(phone))
+    return {
+        "name": reader.text(name_field, "nom de l'OGEC", 200),
+        "address": reader.text("address", "adresse", 300),
+        "postal_code": postal_code,
+        "city": reader.text("city", "commune", 120),
+        "phone": (normalise_phone(phone) or phone) if phone else None,
+    }
+
+
+def read_ogec(raw) -> Record:
+    """An OGEC, the association managing one or several schools, known by its SIRET."""
+    reader = _Reader(raw, ("siret", "name", "address", "postal_code", "city", "phone"))
+    record = reader.record
+    siret = reader.text("siret", "SIRET", 40, required=True)
+    if siret:
+        reader.flag("SIRET", siret_problem(siret))
+        record.key = _stored_siret(siret)
+    record.values = _ogec_values(reader, "name")
     return record
 
 
 def read_establishment(raw) -> Record:
-    """A school and its OGEC file."""
-    reader = _Reader(raw, ("uai", "name", "ogec_name", "address", "postal_code", "city", "department", "siret",
-                           "phone", "network", "pupil_count", "pupil_count_year"))
+    """A school, naming its OGEC by SIRET (`ogec`), or carrying its OGEC's fields as files of the earlier format
+    did (`ogec_name`, `address`, `siret`, `phone` beside the school's postal code and city)."""
+    reader = _Reader(raw, ("uai", "name", "ogec", "ogec_name", "address", "postal_code", "city", "department",
+                           "siret", "phone", "network", "pupil_count", "pupil_count_year"))
     record = reader.record
     uai = reader.text("uai", "code RNE/UAI", 8, required=True)
     record.key = uai.upper().replace(" ", "") if uai else None
-    if record.key:
-        reader.flag("code RNE/UAI", uai_problem(record.key))
     department = normalise_department(reader.text("department", "département", 3, required=True))
     if department and (problem := department_problem(department)) is not None:
         record.errors.append(f"département : {problem}")
+    if record.key:
+        problem = uai_problem(record.key)
+        reader.flag("code RNE/UAI", problem or (uai_department_problem(record.key, department)
+                                                if department and not record.errors else None))
     network = (reader.text("network", "réseau", 40, required=True) or "").upper()
     if network and network not in NETWORKS:
         record.errors.append(f"réseau « {network} » inconnu (SGEC ou CNEAP)")
+    ogec = reader.text("ogec", "OGEC (SIRET)", 40)
+    legacy = {name: reader.raw.get(name) for name in ("ogec_name", "address", "siret", "phone")}
+    if ogec and any(legacy.values()):
+        record.errors.append("OGEC : le nommer par son SIRET (ogec) ou donner ses champs (ogec_name, address, siret, "
+                             "phone), pas les deux")
     postal_code = reader.text("postal_code", "code postal", 10)
-    if postal_code:
+    if any(legacy.values()):
+        # The earlier format: the postal code and city are both the school's and its OGEC's address.
+        siret = reader.text("siret", "SIRET", 40)
+        if siret:
+            reader.flag("SIRET", siret_problem(siret))
+        record.legacy_ogec = {**_ogec_values(reader, "ogec_name", department),
+                              "siret": _stored_siret(siret) if siret else None}
+    elif postal_code:
         reader.flag("code postal", postal_code_problem(postal_code, department))
-    siret = reader.text("siret", "SIRET", 40)
-    if siret:
-        reader.flag("SIRET", siret_problem(siret))
-    phone = reader.text("phone", "téléphone", 40)
-    if phone:
-        reader.flag("téléphone", phone_problem(phone))
+    record.ogec_siret = _stored_siret(ogec) if ogec else None
     pupils = reader.raw.get("pupil_count")
     if isinstance(pupils, str) and pupils.strip().isdigit():
         pupils = int(pupils.strip())
@@ -155,13 +206,9 @@ def read_establishment(raw) -> Record:
         record.errors.append("année de l'effectif : obligatoire avec l'effectif (par exemple 2027-2028)")
     record.values = {
         "name": reader.text("name", "nom", 200, required=True),
-        "ogec_name": reader.text("ogec_name", "nom de l'OGEC", 200),
-        "address": reader.text("address", "adresse", 300),
         "postal_code": postal_code,
         "city": reader.text("city", "commune", 120),
         "department": department,
-        "siret": (normalise_siret(siret) if siret_problem(siret) is None else siret) if siret else None,
-        "phone": (normalise_phone(phone) or phone) if phone else None,
         "network": network,
         "pupil_count": pupils,
         "pupil_count_year": year,

@@ -1,6 +1,14 @@
 """Persisted models: the directory (who and where) and the runtime (instances, tasks)."""
 from engine.models.campaign import Campaign, CampaignReopening
-from engine.models.directory import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
+from engine.models.directory import (
+    DirectoryImport,
+    Establishment,
+    Ogec,
+    Person,
+    PupilCount,
+    RoleAssignment,
+    Structure,
+)
 from engine.models.follow_up import Timer, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.models.runtime import (
     AuditEvent,
@@ -30,6 +38,7 @@ __all__ = [
     "InstanceState",
     "LoginDiscrepancy",
     "Notification",
+    "Ogec",
     "Person",
     "PersonalDataAccess",
     "ProcessInstance",

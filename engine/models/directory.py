@@ -1,9 +1,9 @@
-"""The Isidoor directory as the platform keeps it: structures, establishments, people, roles."""
+"""The Isidoor directory as the platform keeps it: structures, OGECs, establishments, people, roles."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -32,32 +32,55 @@ class Structure(Base):
     departments: Mapped[list] = mapped_column(JSON, default=list)
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Not every Udogec or Urogec is dedicated to Service Civique: projects of a territory without a dedicated one
+    # go up to the next level, and to the Fnogec at last.
+    handles_service_civique: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def covers(self, department: str | None) -> bool:
         """Tell whether this structure's territory includes `department`."""
         return self.kind == "fnogec" or (department is not None and department in self.departments)
 
 
+class Ogec(Base):
+    """The association managing one or several schools: the legal party of their files and contracts."""
+
+    __tablename__ = "ogec"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Identifiers are kept as the directory gives them, even when invalid, so that the file shows what to fix.
+    # An OGEC is known by its SIRET; one imported without it belongs to the school it came with.
+    siret: Mapped[str | None] = mapped_column(String(40), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
 class Establishment(Base):
-    """A school and its OGEC, as its file must be filled before a project is submitted."""
+    """A school (UAI, pupil count), managed by its OGEC."""
 
     __tablename__ = "establishment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uai: Mapped[str] = mapped_column(String(8), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    ogec_name: Mapped[str | None] = mapped_column(String(200))
-    address: Mapped[str | None] = mapped_column(String(300))
-    # Identifiers are kept as the directory gives them, even when invalid, so that the file shows what to fix.
+    ogec_id: Mapped[int | None] = mapped_column(ForeignKey("ogec.id", ondelete="SET NULL"), index=True)
+    # Where the school is; the OGEC's exact address, the legal one, is on the OGEC.
     postal_code: Mapped[str | None] = mapped_column(String(10))
     city: Mapped[str | None] = mapped_column(String(120))
     department: Mapped[str] = mapped_column(String(3), index=True)
-    siret: Mapped[str | None] = mapped_column(String(40))
-    phone: Mapped[str | None] = mapped_column(String(40))
     network: Mapped[str] = mapped_column(String(10))
     # The latest count the directory gave, and the school year it refers to; earlier years are in PupilCount.
     pupil_count: Mapped[int | None] = mapped_column(Integer)
     pupil_count_year: Mapped[str | None] = mapped_column(String(9))
+
+    ogec: Mapped[Ogec | None] = relationship(lazy="joined")
+
+    @property
+    def ogec_name(self) -> str | None:
+        """The exact name of the school's OGEC, as documents name the managing body."""
+        return self.ogec.name if self.ogec is not None else None
 
 
 class PupilCount(Base):
