@@ -28,6 +28,16 @@ def _is_email(value: object) -> bool:
 # A date recording a fact (an interview held, an offer published, a contract signed) cannot lie in the future:
 # `"x-not-after-today": true` on a date property says so, and the form sets the date field's maximum.
 NOT_AFTER_TODAY = "x-not-after-today"
+# Dates bounded by a rule that depends on the instance (the campaign's window for the start of missions):
+# `"x-earliest"` and `"x-latest"` (ISO dates) on a date property, filled when the form is served
+# (`engine.runtime.form_bounds`), since Draft 2020-12 has no date bounds in its core vocabulary. They are checked
+# here and become the date input's min and max, so the page, the API's schema and the rules agree.
+EARLIEST = "x-earliest"
+LATEST = "x-latest"
+# The refusal a property's limits give (`minimum`, `maximum`, `x-earliest`, `x-latest`) when a rule words it better
+# than the generic one: « La prestation de subsistance est d'au moins 114,85 € par mois. »
+BOUND_MESSAGE = "x-message"
+_BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", EARLIEST, LATEST})
 _TYPE_NAMES = {
     "string": "un texte",
     "integer": "un nombre entier",
@@ -93,6 +103,7 @@ class Field:
     section: str | None = None
     # A date field recording a fact: the latest date the browser offers is today (ISO), when the page knows it.
     not_after_today: bool = False
+    min_date: str | None = None
     max_date: str | None = None
 
 
@@ -213,6 +224,14 @@ class Form:
                 prop["enum"] = []
         return Form(schema=schema, ui=self.ui)
 
+    def with_bounds(self, bounds: dict[str, dict]) -> Form:
+        """A copy of the form whose properties carry the given keywords (`minimum`, `x-earliest`...)."""
+        schema = copy.deepcopy(self.schema)
+        for name, keywords in bounds.items():
+            if name in schema.get("properties", {}):
+                schema["properties"][name].update(keywords)
+        return Form(schema=schema, ui=self.ui)
+
     def validation_schema(self) -> dict:
         """The schema that submitted data are checked against: file fields hold document references."""
         files = self.file_fields()
@@ -232,7 +251,8 @@ class Form:
         fields = [self._field(name, self.properties[name], name in required) for name in names]
         if today is not None:
             for item in fields:
-                item.max_date = today.isoformat() if item.not_after_today else None
+                if item.not_after_today:
+                    item.max_date = min(filter(None, (item.max_date, today.isoformat())))
         return fields
 
     def field_named(self, name: str) -> Field:
@@ -279,6 +299,8 @@ class Form:
             accept=FILE_ACCEPT if kind == "file" else None,
             section=hints.get("ui:section"),
             not_after_today=bool(prop.get(NOT_AFTER_TODAY)),
+            min_date=prop.get(EARLIEST),
+            max_date=prop.get(LATEST),
         )
 
     def label_of(self, name: str, value: Any) -> str:
@@ -368,8 +390,22 @@ def _convert(text: str, kind: str | None) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _validator_class(today: date):
-    """Draft 2020-12 with the fact-date keyword checked against `today` (one class per day, not per call)."""
-    return validators.extend(Draft202012Validator, {NOT_AFTER_TODAY: _not_after_today(today)})
+    """Draft 2020-12 with the date keywords, facts checked against `today` (one class per day, not per call)."""
+    return validators.extend(Draft202012Validator, {NOT_AFTER_TODAY: _not_after_today(today),
+                                                    EARLIEST: _date_bound(EARLIEST), LATEST: _date_bound(LATEST)})
+
+
+def _date_bound(keyword: str):
+    def check(validator, bound, instance, schema):
+        try:
+            given, limit = date.fromisoformat(instance), date.fromisoformat(bound)
+        except (TypeError, ValueError):
+            return  # the format check reports a malformed date
+        if (given < limit) if keyword == EARLIEST else (given > limit):
+            wording = "au plus tôt" if keyword == EARLIEST else "au plus tard"
+            yield ValidationError(f"Cette date doit être {wording} le {date_fr(limit)}.", validator=keyword,
+                                  validator_value=bound)
+    return check
 
 
 def _not_after_today(today: date):
@@ -420,6 +456,8 @@ def _french(error, form: Form) -> list[tuple[str, str]]:
     path = [p for p in error.absolute_path if isinstance(p, str)]
     name = path[0] if path else FORM_LEVEL
     kind, expected = error.validator, error.validator_value
+    if kind in _BOUNDS and isinstance(error.schema.get(BOUND_MESSAGE), str):
+        return [(name, error.schema[BOUND_MESSAGE])]
     if kind == "required":
         missing = [p for p in expected if isinstance(error.instance, dict) and p not in error.instance]
         return [(p, "Ce champ est obligatoire.") for p in missing]
@@ -430,7 +468,7 @@ def _french(error, form: Form) -> list[tuple[str, str]]:
         return [(name, f"Valeur attendue : {_TYPE_NAMES.get(expected, expected)}.")]
     if kind == "format":
         return [(name, _FORMAT_MESSAGES.get(expected, "Format invalide."))]
-    if kind == NOT_AFTER_TODAY:
+    if kind in (NOT_AFTER_TODAY, EARLIEST, LATEST):
         return [(name, error.message)]
     if kind == "pattern":
         hint = form.ui.get(name, {}).get("ui:patternMessage")

@@ -79,6 +79,15 @@ FOLLOW_UP = {
 # whether every volunteer (or every tuteur) must have attended one.
 TRAININGS: dict[str, TrainingRule] = {
     "fcc": {"label": "Formation civique et citoyenne", "audience": "volunteers", "mandatory": True},
-    "psc1": {"label": "Premiers secours citoyen (PSC1)", "audience": "volunteers", "mandatory": True},
+    # The first-aid part of the civic training: « Prévention et secours civiques de niveau 1 » until 2024, now
+    # « PSC ». The kind keeps its stored id.
+    "psc1": {"label": "PSC (Prévention et secours civiques)", "audience": "volunteers", "mandatory": True},
     "tutor_training": {"label": "Formation des tuteurs", "audience": "tutors", "mandatory": True},
 }
+
+# Length of one training session, in days (half days allowed), as the gestionnaire plans it.
+TRAINING_SESSION_DAYS = {"min": 0.5, "max": 10}
+
+# The civic and citizen training (FCC): at least `min_days` days in all, at least half of them within the first
+# `early_months` months of the mission. The follow-up of trainings flags volunteers short of either.
+CIVIC_TRAINING = {"kind": "fcc", "min_days": 2, "early_months": 3}

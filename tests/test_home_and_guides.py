@@ -139,7 +139,7 @@ def test_school_staff_see_the_trainings_their_volunteers_still_need(browser, run
     words = words_of(page)
     assert "Formation civique de décembre" in words and "1 volontaire à inscrire (30 places libres)." in words
     assert ("Formations obligatoires de Léa Martin Pas encore suivies : Formation civique et citoyenne, "
-            "Premiers secours citoyen (PSC1).") in words
+            "PSC (Prévention et secours civiques).") in words
 
 
 def test_a_refusal_is_confirmed_on_its_own_page_and_can_be_revised(browser, session, seeded):

@@ -219,9 +219,9 @@ def test_the_gestionnaire_sees_who_misses_what(runtime, session, volunteers):
     record_attendance(session, manager, training, {training.registrations[0].id: True}, AFTER)
     tracked = training_tracking(session, manager)
     missing = {record.name: record.missing for record in tracked["volunteers"]}
-    assert missing == {"Léa Martin": ["Premiers secours citoyen (PSC1)"],
-                       "Hugo Martin": ["Formation civique et citoyenne", "Premiers secours citoyen (PSC1)"],
-                       "Inès Martin": ["Formation civique et citoyenne", "Premiers secours citoyen (PSC1)"]}
+    assert missing == {"Léa Martin": ["PSC (Prévention et secours civiques)"],
+                       "Hugo Martin": ["Formation civique et citoyenne", "PSC (Prévention et secours civiques)"],
+                       "Inès Martin": ["Formation civique et citoyenne", "PSC (Prévention et secours civiques)"]}
     assert {r.name for r in tracked["tutors"]} == {"Thomas Riou", "Claire Morvan", "Julien Lemoine"}
     assert all(r.missing == ["Formation des tuteurs"] for r in tracked["tutors"])
     assert training_tracking(session, principal_of(session, "gestionnaire.udogec29"))["volunteers"] == []
@@ -243,7 +243,7 @@ def test_the_monthly_follow_up_shows_the_trainings_done_and_missing(runtime, ses
     waiting = runtime.ready_task(row.id, principal_of(session, "tuteur.rennes"))
     view = build_task_view(session, waiting.row, waiting.task, waiting.bundle)
     assert ("Formations obligatoires : Formation civique et citoyenne : suivie le 18 novembre 2027 ; "
-            "Premiers secours citoyen (PSC1) : à suivre.") in view.instructions
+            "PSC (Prévention et secours civiques) : à suivre.") in view.instructions
 
 
 def test_an_interrupted_training_closes_its_session_and_withdraws_what_was_not_sent(runtime, session, volunteers):

@@ -33,7 +33,7 @@ def test_monthly_follow_up_is_recorded_from_the_inbox(browser, runtime, session,
     assert "11 novembre 2027" in page(browser, "/"), "the inbox shows when the follow-up is due"
     form = page(browser, f"/taches/{task_id}")
     assert "Suivi mensuel de Léa Martin (place n° 1), ouvert le 1er novembre 2027." in form
-    assert "Formation civique et citoyenne : à suivre ; Premiers secours citoyen (PSC1) : à suivre." in form
+    assert "Formation civique et citoyenne : à suivre ; PSC (Prévention et secours civiques) : à suivre." in form
     response = browser.post_form(f"/taches/{task_id}", as_form(sample("record_follow_up")))
     assert response.status_code == 302
     assert inbox_tasks(browser) == []

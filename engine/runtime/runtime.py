@@ -36,7 +36,7 @@ from engine.access import Principal, require_act
 from engine.documents import DocumentStore
 from engine.errors import SUSPENDED, Conflict, FormInvalid, NotFound, StartRefused, rolls_back
 from engine.models import Establishment, ProcessInstance, Structure, TaskDraft, TaskRow
-from engine.runtime import spiff_internals
+from engine.runtime import form_bounds, spiff_internals
 from engine.runtime.budget import Budget
 from engine.runtime.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.runtime.drafts import draft_of, keep_draft
@@ -182,12 +182,17 @@ class ProcessRuntime:
         return errors
 
     def task_form(self, ready: ReadyTask) -> forms.Form:
-        """The task's form, with the choices computed for its instance (the school's tuteurs)."""
+        """The task's form as served: limits from the rules and the campaign, choices computed for its instance."""
         form = spiff_form(ready.bundle, ready.task.task_spec)
+        spec_id = ready.row.spec_id
         sources = form.choice_sources()
-        if not sources:
+        context = (self.contexts.for_task(ready.row.instance, ready.row.id)
+                   if sources or form_bounds.uses_campaign(spec_id) else None)
+        bounds = form_bounds.form_bounds(spec_id, context.campaign if context is not None else None)
+        if bounds:
+            form = form.with_bounds(bounds)
+        if not sources or context is None:
             return form
-        context = self.contexts.for_task(ready.row.instance, ready.row.id)
         return form.with_choices({name: handlers.CHOICES[source](context, ready.task.data)
                                   for name, source in sources.items()})
 
