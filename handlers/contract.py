@@ -14,7 +14,15 @@ from jinja2 import FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.context import HandlerContext, HandlerError
-from handlers.eligibility import age_on, age_problems, campaign_problems, duration_problems
+from handlers.eligibility import (
+    GUARDIAN_FIELDS,
+    age_on,
+    age_problems,
+    birthday,
+    campaign_problems,
+    duration_problems,
+    hours_problems,
+)
 from handlers.formats import date_fr, french_amount, slug
 from handlers.identifiers import display_phone
 from handlers.offer import DOMAINS
@@ -41,15 +49,39 @@ def indemnities(volunteer: dict, terms: dict) -> dict:
             "social_criteria": SOCIAL_CRITERIA.get(volunteer.get("social_criteria", ""))}
 
 
+AGREEMENT_MISSING = ("Le numéro d'agrément Service Civique de la campagne {year} n'est pas renseigné : aucun contrat ne "
+                     "peut être établi sans lui. L'administrateur de la plateforme l'indique dans Administration › "
+                     "Campagnes, colonne « Numéro d'agrément ».")
+
+
+def agreement_number_of(campaign: dict | None) -> str | None:
+    """The agrément number to print on the instance's contracts, None when the campaign has none."""
+    return (campaign or {}).get("agreement_number") or None
+
+
+def agreement_problem(campaign: dict | None) -> str | None:
+    """Why no contract can be generated in this campaign for want of an agrément number, in French, or None."""
+    if agreement_number_of(campaign):
+        return None
+    return AGREEMENT_MISSING.format(year=(campaign or {}).get("school_year") or "du dossier")
+
+
 def render_contract_html(volunteer: dict, terms: dict, establishment: dict, tutors: list[dict], today: date,
-                         mission: dict | None = None, structure: dict | None = None, version: int = 1) -> str:
-    """HTML of the contract, from the volunteer file, the terms, the project and the directory."""
+                         mission: dict | None = None, structure: dict | None = None, version: int = 1,
+                         agreement_number: str | None = None) -> str:
+    """HTML of the contract, from the volunteer file, the terms, the project, the directory and the campaign.
+
+    The gestionnaire's internal remarks (`terms["notes"]`) are not passed to the template: they never appear on
+    the contract, whatever the template says.
+    """
     start = terms.get("contract_start_date") or volunteer["start_date"]
     age = age_on(date.fromisoformat(volunteer["birth_date"]), date.fromisoformat(start))
     mission = dict(mission or {})
     mission["theme_label"] = DOMAINS.get(volunteer.get("mission_theme") or mission.get("theme", ""), "")
+    printed_terms = {name: value for name, value in terms.items() if name != "notes"}
     return _TEMPLATES.get_template("contract.html").render(
-        federation=FEDERATION, structure=structure, establishment=establishment, volunteer=volunteer, terms=terms,
+        federation=FEDERATION, agreement_number=agreement_number, structure=structure, establishment=establishment,
+        volunteer=volunteer, terms=printed_terms,
         tutors=tutors, mission=mission, amounts=indemnities(volunteer, terms), minor=age < ELIGIBILITY["adult_age"],
         age=age, today=today, version=version,
     )
@@ -79,7 +111,12 @@ def chosen_tutors(context: HandlerContext, establishment_id: int, volunteer: dic
 def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: dict, establishment_id: int,
                       project: dict | None = None, place: dict | None = None,
                       structure_code: str | None = None) -> dict:
-    """Service task: produce the contract PDF as a new version of the place's contract, and record the contract."""
+    """Service task: produce the contract PDF as a new version of the place's contract, and record the contract.
+
+    Refused (an incident saying where to set it) while the campaign has no agrément number.
+    """
+    if (problem := agreement_problem(context.campaign)) is not None:
+        raise HandlerError(problem)
     establishment = context.directory.establishment(establishment_id)
     if establishment is None:
         raise HandlerError(f"Établissement {establishment_id} introuvable dans l'annuaire.")
@@ -90,7 +127,7 @@ def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: 
     # The version is known once stored; render with the next one, then store under it.
     version = context.documents.next_version(series)
     html = render_contract_html(volunteer, contract_terms, establishment, tutors, context.today, project,
-                                structure, version)
+                                structure, version, agreement_number_of(context.campaign))
     name = slug(f"{volunteer['last_name']} {volunteer['first_name']}")
     stored = context.documents.store(
         "contract",
@@ -117,17 +154,30 @@ def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: 
 
 
 def contract_terms_rules(context: HandlerContext, form_data: dict, task_data: dict) -> list[tuple]:
-    """Rules of the contract terms: the eligibility rules on the contract's dates, and the host complement."""
+    """Rules of the contract terms: an agrément number to print, the eligibility rules on the contract's dates
+    (the minor's weekly hours included), and the host complement."""
+    agreement = agreement_problem(context.campaign)
+    problems: list[tuple] = [("", agreement)] if agreement else []
     try:
         start = date.fromisoformat(form_data["contract_start_date"])
         end = date.fromisoformat(form_data["contract_end_date"])
         birth = date.fromisoformat(task_data["volunteer"]["birth_date"])
     except (KeyError, TypeError, ValueError):
-        return []
-    fields = {"birth_date": "contract_start_date", "start_date": "contract_start_date", "end_date": "contract_end_date"}
-    problems = [(fields[name], message) for name, message in
-                [*age_problems(task_data["volunteer"], birth, start), *campaign_problems(context.campaign, start),
-                  *duration_problems(start, end)]]
+        return problems
+    volunteer = task_data["volunteer"]
+    age = age_on(birth, start)
+    fields = {"birth_date": "contract_start_date", "start_date": "contract_start_date", "end_date": "contract_end_date",
+              "weekly_hours": "contract_start_date"}
+    problems += [(fields[name], message) for name, message in
+                 [*age_problems(volunteer, birth, start), *campaign_problems(context.campaign, start),
+                  *duration_problems(start, end), *hours_problems(volunteer, age)]]
+    # A start earlier than the file's can make the volunteer a minor the file did not have to describe as one.
+    missing = [what for name, what in GUARDIAN_FIELDS if not volunteer.get(name)]
+    if age < ELIGIBILITY["adult_age"] and missing:
+        problems.append(("contract_start_date", f"Le volontaire aura {age} ans le {date_fr(start)} : le contrat d'un "
+                                                f"mineur nomme son représentant légal, dont le dossier ne donne pas "
+                                                f"{', '.join(missing)} : choisissez un début à partir du "
+                                                f"{date_fr(birthday(birth, ELIGIBILITY['adult_age']))}."))
     amount = form_data.get("host_complement_amount")
     minimum = INDEMNITY["host_complement_min_monthly"]
     if isinstance(amount, (int, float)) and amount < minimum:

@@ -14,6 +14,10 @@ from handlers.formats import date_fr
 from handlers.rules import ELIGIBILITY
 
 Problem = tuple[str, str]
+# What the contract states of a minor's legal representative (field, what to ask for): identity, address, contact.
+GUARDIAN_FIELDS = (("guardian_name", "le nom"), ("guardian_address", "l'adresse"),
+                   ("guardian_postal_code", "le code postal"), ("guardian_city", "la commune"),
+                   ("guardian_phone", "le téléphone"))
 
 
 def age_on(birth: date, day: date) -> int:
@@ -89,7 +93,8 @@ def duration_problems(start: date, end: date) -> list[Problem]:
     return []
 
 
-def _hours(volunteer: dict, age: int) -> list[Problem]:
+def hours_problems(volunteer: dict, age: int) -> list[Problem]:
+    """The weekly hours rule at a given age on the first day (24 to 48, at most 35 for a minor)."""
     hours = volunteer.get("weekly_hours")
     if not isinstance(hours, int) or isinstance(hours, bool):
         return [("weekly_hours", "Indiquez la durée hebdomadaire de la mission, en heures.")]
@@ -124,10 +129,14 @@ def _situation(volunteer: dict, age: int) -> list[Problem]:
                          "subsidiaire, ou d'une carte de résident pluriannuelle : dans une autre situation, le "
                          "volontaire ne peut pas être engagé."))
     if age < ELIGIBILITY["adult_age"]:
-        for name, what in (("guardian_name", "le nom"), ("guardian_phone", "le téléphone")):
+        for name, what in GUARDIAN_FIELDS:
             if not volunteer.get(name):
                 problems.append((name, f"Le volontaire sera mineur au début de la mission : indiquez {what} de son "
                                        "représentant légal, qui signe aussi le contrat."))
+    if volunteer.get("never_served") is not True:
+        problems.append(("never_served", "Le volontaire doit déclarer n'avoir jamais effectué de Service Civique : "
+                                         "un engagement de Service Civique ne peut être accompli qu'une fois, même "
+                                         "interrompu avant son terme."))
     if volunteer.get("social_criteria") not in (None, "none", False) and not volunteer.get("social_criteria_proof"):
         problems.append(("social_criteria_proof", "Joignez le justificatif des critères sociaux : attestation de "
                          "bourse de l'année (échelon 5 ou plus) ou attestation RSA de moins de 3 mois."))
@@ -177,7 +186,7 @@ def eligibility_problems(volunteer: dict, context: HandlerContext, establishment
     birth, start, end = parsed
     age = age_on(birth, start)
     problems = [*age_problems(volunteer, birth, start), *_situation(volunteer, age), *campaign_problems(context.campaign, start),
-                *duration_problems(start, end), *_hours(volunteer, age)]
+                *duration_problems(start, end), *hours_problems(volunteer, age)]
     if establishment_id is not None:
         problems += _tutors(volunteer, context.directory.tutors(establishment_id))
     return problems + _other_contracts(volunteer, context.contracts, place)

@@ -15,6 +15,10 @@ from conftest import principal_of
 from test_processes import accepted_project, do, ready, sample
 
 CONTRACT_TASKS = {"draw_up_contract", "upload_signed_contract", "confirm_contract"}
+# The legal representative of a minor volunteer, as the volunteer file gives them.
+GUARDIAN = {"guardian_name": "Paul Martin", "guardian_phone": "06 11 22 33 44", "guardian_email": "paul.martin@example.fr",
+            "guardian_address": "4 allée des Tilleuls", "guardian_postal_code": "35510",
+            "guardian_city": "Cesson-Sévigné"}
 
 
 def with_volunteer_file(runtime, session, **changes):
@@ -66,9 +70,12 @@ def test_contract_pdf_holds_the_parties_dates_amounts_and_tutors(runtime, sessio
                      "Udogec d'Ille-et-Vilaine", "Collège Saint-Joseph", "OGEC Saint-Joseph de Rennes",
                      "Léa Martin", "Naissance : 12 mars 2005 à Vannes", "du 1er octobre 2027 au 31 mai 2028",
                      "28 heures", "Thomas Riou", "Claire Morvan", "504,98 €", "114,85 €", "619,83 €",
-                     "Aide aux devoirs et accompagnement des élèves", "deux jours de congé", "Signatures"):
+                     "Aide aux devoirs et accompagnement des élèves", "deux jours de congé", "Signatures",
+                     "Agrément Service Civique n° NA-000-19-00107-00", "Article 7 — Protection sociale",
+                     "L'État finance l'intégralité de sa protection sociale"):
         assert expected in text, expected
-    assert "Majoration" not in text and "représentant légal" not in text
+    assert "Majoration" not in text and "représentant légal" not in text and "Tutorat renforcé" not in text
+    assert "Fait en trois exemplaires" in text
     row = session.scalar(select(VolunteerContract).where(VolunteerContract.instance_id == instance.id))
     assert (row.place, row.start_date, row.end_date) == (1, "2027-10-01", "2028-05-31")
     (upload,) = ready(session, instance.id)
@@ -78,13 +85,16 @@ def test_contract_pdf_holds_the_parties_dates_amounts_and_tutors(runtime, sessio
 def test_social_criteria_and_a_minor_change_the_contract(runtime, session):
     proof = sample("volunteer_file")["identity_document"].replace("piece-identite", "attestation-rsa")
     instance = with_volunteer_file(runtime, session, birth_date="2010-05-02", social_criteria="rsa",
-                                   social_criteria_proof=proof, guardian_name="Paul Martin",
-                                   guardian_phone="06 11 22 33 44")
+                                   social_criteria_proof=proof, **GUARDIAN)
     do(runtime, session, instance.id, "gestionnaire.udogec35", "draw_up_contract", sample("draw_up_contract"))
     text = pdf_text(runtime, contracts(session, instance.id)[0])
     assert "Majoration sur critères sociaux (membre d'un foyer bénéficiaire du RSA)" in text
     assert "734,68 €" in text
-    assert "Mineur (17 ans au début de la mission), représenté par Paul Martin" in text
+    assert "Mineur (17 ans au début de la mission)" in text
+    assert "Représentant légal du volontaire mineur Paul Martin 4 allée des Tilleuls, 35510 Cesson-Sévigné" in text
+    assert "06 11 22 33 44 — paul.martin@example.fr" in text
+    assert "Le représentant légal Paul Martin, qui autorise l'engagement du volontaire mineur" in text
+    assert "Tutorat renforcé" in text and "Fait en quatre exemplaires" in text
     assert "trois jours de congé" in text and "sans travail de nuit" in text
     loaded = runtime.load(instance)
     (upload,) = loaded.workflow.get_tasks(state=TaskState.READY, manual=True)

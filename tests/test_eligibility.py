@@ -16,6 +16,9 @@ from handlers.rules import ELIGIBILITY
 from conftest import SAMPLES
 
 CAMPAIGN = {"school_year": "2027-2028", "earliest_start": "2027-09-01", "latest_start": "2028-01-31"}
+# A minor volunteer's legal representative, complete.
+GUARDIAN = {"guardian_name": "Paul Martin", "guardian_phone": "06 11 22 33 44", "guardian_address": "4 allée des Tilleuls",
+            "guardian_postal_code": "35510", "guardian_city": "Cesson-Sévigné"}
 TUTORS = [
     {"login": "tuteur.rennes", "name": "Thomas Riou", "email": "tuteur.rennes@example.org", "phone": "+33635700010",
      "role": "tuteur", "role_label": "Tuteur", "eligible": True, "reason": None},
@@ -142,8 +145,7 @@ def test_weekly_hours_of_an_adult(hours, expected):
 
 @pytest.mark.parametrize("hours, refused", [(35, False), (36, True)])
 def test_weekly_hours_of_a_minor(hours, refused):
-    minor = volunteer(birth_date="2010-06-01", weekly_hours=hours, guardian_name="Paul Martin",
-                      guardian_phone="06 11 22 33 44")
+    minor = volunteer(birth_date="2010-06-01", weekly_hours=hours, **GUARDIAN)
     found = problems(minor)
     assert ("weekly_hours" in found) is refused
     if refused:
@@ -205,10 +207,27 @@ def test_nationality_outside_the_rules_is_refused():
     assert list(found) == ["nationality_status"] and "ne peut pas être engagé" in found["nationality_status"][0]
 
 
-def test_a_minor_needs_a_legal_representative():
+def test_a_minor_needs_a_legal_representative_with_identity_address_and_phone():
     found = problems(volunteer(birth_date="2010-06-01"))
-    assert set(found) == {"guardian_name", "guardian_phone"}
-    assert "représentant légal" in found["guardian_name"][0]
+    assert set(found) == {"guardian_name", "guardian_address", "guardian_postal_code", "guardian_city",
+                          "guardian_phone"}
+    assert found["guardian_address"] == ["Le volontaire sera mineur au début de la mission : indiquez l'adresse de son "
+                                         "représentant légal, qui signe aussi le contrat."]
+    assert problems(volunteer(birth_date="2010-06-01", **GUARDIAN)) == {}
+
+
+def test_the_legal_representative_is_asked_up_to_the_day_before_the_18th_birthday():
+    # The mission starts on 1 October 2027: 18 that day is an adult, 18 the next day is a minor.
+    assert problems(volunteer(birth_date="2009-10-01")) == {}
+    assert "guardian_address" in problems(volunteer(birth_date="2009-10-02"))
+
+
+def test_the_volunteer_declares_never_having_served():
+    for declared in (False, None):
+        found = problems(volunteer(never_served=declared))
+        assert list(found) == ["never_served"]
+        assert "ne peut être accompli qu'une fois, même interrompu" in found["never_served"][0]
+    assert problems(volunteer(never_served=True)) == {}
 
 
 def test_social_criteria_need_their_proof():

@@ -19,7 +19,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engine.access import require_process_owner
-from engine.campaign.campaigns import CampaignInvalid, CampaignRefused, all_campaigns, close_campaign, open_campaign
+from engine.campaign.campaigns import (
+    CampaignInvalid,
+    CampaignRefused,
+    all_campaigns,
+    close_campaign,
+    open_campaign,
+    set_agreement_number,
+)
 from engine.directory.accounts import find_people
 from engine.directory.importing import (
     KIND_LABELS,
@@ -80,6 +87,24 @@ def close(campaign_id: int):
     redirect_refusals(url_for("admin.campaigns"), CampaignRefused)
     close_campaign(db_session(), principal(), campaign, datetime.now())
     flash(f"La campagne {campaign.school_year} est fermée : aucun nouveau projet ne peut y être déposé.", "success")
+    return redirect(url_for("admin.campaigns"))
+
+
+@bp.route("/campagnes/<int:campaign_id>/agrement", methods=("POST",))
+@login_required
+def agreement_number(campaign_id: int):
+    """Set the agrément number printed on a campaign's contracts."""
+    require_process_owner(principal())
+    campaign = db_session().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    try:
+        set_agreement_number(db_session(), principal(), campaign, request.form.get("agreement_number", ""))
+    except CampaignInvalid as invalid:
+        flash(f"Campagne {campaign.school_year} : {invalid.errors['agreement_number']}", "error")
+        return redirect(url_for("admin.campaigns"))
+    flash(f"Le numéro d'agrément {campaign.agreement_number} figure désormais sur les contrats de la campagne "
+          f"{campaign.school_year}.", "success")
     return redirect(url_for("admin.campaigns"))
 
 

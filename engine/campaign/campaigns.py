@@ -13,6 +13,7 @@ campaign only stops new projects; its instances go on.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -167,6 +168,25 @@ def phase_labels(campaigns: Iterable[Campaign], today: date) -> dict[str, str]:
     return {view.school_year: view.phase_label for view in in_view(campaigns, today)}
 
 
+# Service Civique agrément numbers read like « NA-000-19-00123-00 » (national) or « IF-075-21-00012-00 »: letters,
+# digits and hyphens. The shape is only checked loosely, since the Agence has changed it over the years.
+AGREEMENT_NUMBER = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)+")
+AGREEMENT_PLACE = "Administration › Campagnes, « Numéro d'agrément »"
+
+
+def normalized_agreement_number(text: str | None) -> str:
+    """An agrément number as printed on contracts: upper case, no spaces around."""
+    return (text or "").strip().upper()
+
+
+def agreement_number_problem(number: str) -> str | None:
+    """Why an agrément number (normalized) cannot be printed on contracts, in French, or None."""
+    if not AGREEMENT_NUMBER.fullmatch(number) or not 8 <= len(number) <= 40:
+        return ("Numéro d'agrément invalide : lettres, chiffres et tirets, tel qu'il figure sur la décision "
+                "d'agrément (par exemple NA-000-19-00123-00).")
+    return None
+
+
 def _parse_date(form: dict, name: str, errors: dict) -> date | None:
     text = (form.get(name) or "").strip()
     if not text:
@@ -204,10 +224,15 @@ def open_campaign(session: Session, principal: Principal, form: dict, now: datet
     current = current_campaign(session)
     if not errors and current is not None:
         errors["school_year"] = f"La campagne {current.school_year} est encore ouverte : fermez-la d'abord."
+    # Optional when opening: contracts come months later, and none is generated until it is set.
+    agreement_number = normalized_agreement_number(form.get("agreement_number"))
+    if agreement_number and (problem := agreement_number_problem(agreement_number)) is not None:
+        errors["agreement_number"] = problem
     if errors:
         raise CampaignInvalid(errors)
     campaign = Campaign(school_year=school_year, pupil_count_year=pupil_count_year, submission_deadline=deadline,
-                        earliest_start=earliest, latest_start=latest, opened_at=now, opened_by_id=principal.person_id)
+                        earliest_start=earliest, latest_start=latest, opened_at=now, opened_by_id=principal.person_id,
+                        agreement_number=agreement_number or None)
     session.add(campaign)
     session.commit()
     return campaign
@@ -221,6 +246,22 @@ def close_campaign(session: Session, principal: Principal, campaign: Campaign, n
         raise CampaignRefused(f"La campagne {campaign.school_year} est déjà fermée.")
     campaign.closed_at = now
     campaign.closed_by_id = principal.person_id
+    session.commit()
+
+
+@rolls_back
+def set_agreement_number(session: Session, principal: Principal, campaign: Campaign, text: str) -> None:
+    """Set the agrément number printed on the campaign's contracts (process owners); commit.
+
+    Raise `CampaignInvalid` when it is missing or malformed. Contracts already generated keep the number they
+    were printed with; the next version of each prints the new one.
+    """
+    require_process_owner(principal)
+    number = normalized_agreement_number(text)
+    problem = "Indiquez le numéro d'agrément." if not number else agreement_number_problem(number)
+    if problem is not None:
+        raise CampaignInvalid({"agreement_number": problem})
+    campaign.agreement_number = number
     session.commit()
 
 
@@ -288,6 +329,7 @@ def campaign_context(session: Session, school_year: str | None, establishment_id
         "submission_deadline": campaign.submission_deadline.isoformat(),
         "earliest_start": campaign.earliest_start.isoformat(),
         "latest_start": campaign.latest_start.isoformat(),
+        "agreement_number": campaign.agreement_number,
         "submission_open": submission_open(session, campaign, establishment_id, today),
     }
 

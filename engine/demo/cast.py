@@ -293,7 +293,7 @@ def recruitment_form(task: str, key: str, day: date, volunteer: Volunteer, start
                 "city": school["city"], "education_level": volunteer.education_level, "disability": False,
                 "social_criteria": "none", "start_date": start.isoformat(), "end_date": end.isoformat(),
                 "weekly_hours": project.weekly_hours, "tutor": f"tuteur.{key}", "cotutor": f"cotuteur.{key}",
-                "mission_theme": project.theme, "mission_description": project.description}
+                "mission_theme": project.theme, "mission_description": project.description, "never_served": True}
     if task == "draw_up_contract":
         return {"contract_start_date": start.isoformat(), "contract_end_date": end.isoformat(),
                 "host_complement_amount": 114.85, "host_complement_in_kind": False,
@@ -301,7 +301,10 @@ def recruitment_form(task: str, key: str, day: date, volunteer: Volunteer, start
     if task == "upload_signed_contract":
         return {"signed_on": (day - timedelta(days=1)).isoformat()}
     if task == "confirm_contract":
-        return {"decision": "confirm"}
+        # The State checked the contract declared in ELISA; its reference follows the place's school.
+        return {"decision": "confirm", "conformity_check": "conform",
+                "elisa_reference": f"CT-{school['postal_code'][:2]}-{start:%y}-{len(volunteer.last_name):03d}"
+                                   f"{volunteer.birth_date.day:02d}"}
     raise ValueError(f"tâche inconnue de l'histoire : {task}")
 
 
@@ -322,6 +325,21 @@ def follow_up_form(task: str, key: str, day: date, mission: Mission, month: int)
                 "skills_gained": "Animation de groupe, conduite de projet, travail en équipe.",
                 "future_project": "Entrée en formation d'animateur à la rentrée, avec le soutien de la mission locale."}
     raise ValueError(f"tâche de suivi inconnue de l'histoire : {task}")
+
+
+def medical_certificate(volunteer: Volunteer, day: date) -> bytes:
+    """A specimen certificate of the medical visit before signature (art. R. 121-10-1), as a PDF."""
+    from weasyprint import HTML  # imported here: loading pango takes a moment and only this step needs it
+
+    html = (
+        "<html lang='fr'><body style='font-family: sans-serif'>"
+        "<p style='color: #b00; font-weight: bold'>SPÉCIMEN — document fictif de démonstration</p>"
+        "<h1 style='font-size: 18px'>Certificat médical de non contre-indication</h1>"
+        f"<p>Je soussigné, docteur en médecine, certifie avoir examiné ce jour {escape(volunteer.first_name)} "
+        f"{escape(volunteer.last_name)}, né(e) le {volunteer.birth_date:%d/%m/%Y}, et n'avoir constaté aucune "
+        "contre-indication à l'accomplissement de sa mission de Service Civique.</p>"
+        f"<p>Fait le {day:%d/%m/%Y}.</p></body></html>")
+    return HTML(string=html).write_pdf()
 
 
 def identity_document(volunteer: Volunteer) -> bytes:

@@ -50,6 +50,7 @@ from engine.demo.cast import (
     early_end_form,
     follow_up_form,
     identity_document,
+    medical_certificate,
     project_form,
     recruitment_form,
     volunteers,
@@ -63,7 +64,7 @@ from engine.demo.dates import (
     preparation_dates,
     session_day,
 )
-from engine.demo.directory import ESTABLISHMENTS, MORE_ESTABLISHMENTS, load_demo_directory
+from engine.demo.directory import DEMO_AGREEMENT_NUMBER, ESTABLISHMENTS, MORE_ESTABLISHMENTS, load_demo_directory
 from engine.demo.timeline import DossierRun, StoryError, Timeline
 from engine.documents import DocumentStore
 from engine.models import (
@@ -230,7 +231,7 @@ class DemoStory:
         pilote = self.people["pilote"]
 
         def opened(at: datetime) -> None:
-            open_campaign(self.session, pilote, dates.form(), at)
+            open_campaign(self.session, pilote, {**dates.form(), "agreement_number": DEMO_AGREEMENT_NUMBER}, at)
             self.say(f"  {date_fr(at.date())} : campagne {dates.school_year} ouverte (dépôt jusqu'au "
                      f"{date_fr(dates.submission_deadline)}).")
 
@@ -334,6 +335,8 @@ class DemoStory:
             elif task == "upload_signed_contract":
                 extra["signed_contract"] = _data_url(self._contract(run.instance.id, place.number),
                                                      "contrat-signe.pdf")
+                extra["medical_certificate"] = _data_url(medical_certificate(volunteer, at.date() - timedelta(days=3)),
+                                                         "certificat-medical.pdf")
             data = recruitment_form(task, key, at.date(), volunteer, place.start, place.end)
             run.do(self._step(task, actor, {**data, **extra}, place.number), at)
             if task == "draw_up_contract":
