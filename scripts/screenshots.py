@@ -262,8 +262,9 @@ def capture(camera: Camera, session) -> None:
     camera.shoot(Shot("referent-dossier", "referent.rennes", f"/dossiers/{project(session, 'rennes', in_mission=True).id}",
                       both))
     brest = project(session, "brest", in_mission=True)
+    # School staff read what comes next on their plain dossier page; gestionnaires and owners steer the timers.
     camera.shoot(Shot("referent-echeances", "referent.brest", f"/dossiers/{brest.id}", both,
-                      section="section[aria-labelledby=titre-echeances]"))
+                      section="section[aria-labelledby=titre-ensuite]"))
     camera.shoot(Shot("pilote-echeances", "pilote", f"/dossiers/{brest.id}", section="section[aria-labelledby="
                       "titre-echeances]"), prepare=open_timer_actions)
     camera.shoot(Shot("referent-mi-mission", "referent.brest", task_path(session, "brest", "mid_mission_review")))
