@@ -57,6 +57,20 @@ class Ogec(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
 
 
+def _ogec_field(name: str, doc: str) -> property:
+    """A field of an establishment's OGEC, read and written through the establishment."""
+
+    def read(establishment: Establishment) -> str | None:
+        return getattr(establishment.ogec, name) if establishment.ogec is not None else None
+
+    def write(establishment: Establishment, value: str | None) -> None:
+        if establishment.ogec is None:
+            establishment.ogec = Ogec()
+        setattr(establishment.ogec, name, value)
+
+    return property(read, write, doc=doc)
+
+
 class Establishment(Base):
     """A school (UAI, pupil count), managed by its OGEC."""
 
@@ -77,10 +91,12 @@ class Establishment(Base):
 
     ogec: Mapped[Ogec | None] = relationship(lazy="joined")
 
-    @property
-    def ogec_name(self) -> str | None:
-        """The exact name of the school's OGEC, as documents name the managing body."""
-        return self.ogec.name if self.ogec is not None else None
+    # The school's OGEC fields under the names they had when the school carried them (documents, scenario start
+    # files): read from its OGEC, written to it, one made for the school if it has none.
+    ogec_name = _ogec_field("name", "The exact name of the school's OGEC.")
+    address = _ogec_field("address", "The exact address of the school's OGEC (street).")
+    siret = _ogec_field("siret", "The SIRET of the school's OGEC.")
+    phone = _ogec_field("phone", "The phone number of the school's OGEC.")
 
 
 class PupilCount(Base):
