@@ -73,6 +73,11 @@ class Settings:
     health_worker_max_age: int
     run_worker_in_process: bool
     worker_interval: float
+    # The daily synchronisation of the directory (engine/directory/sync.py): the Isidoor export's file path or
+    # HTTPS address (None: no synchronisation), the bearer token the address asks for, the hour it runs from.
+    directory_sync_source: str | None
+    directory_sync_token: str | None
+    directory_sync_hour: int
     # Single sign-on with Isidoor (webapp/oidc.py); the issuer exactly as the provider writes it (trailing slash
     # included), since tokens are compared with it.
     oidc_issuer: str | None
@@ -118,6 +123,11 @@ class Settings:
         """What sending mail reads (`engine.mail.transport_from_settings`, the worker): transport, sender, links."""
         return {"SMTP_URL": self.smtp_url, "MAIL_DIR": self.mail_dir, "MAIL_SENDER": self.mail_sender,
                 "BASE_URL": self.base_url}
+
+    def background(self) -> dict[str, Any]:
+        """What the background worker reads: the mail settings and the directory's daily synchronisation."""
+        return {**self.mail(), "DIRECTORY_SYNC_SOURCE": self.directory_sync_source,
+                "DIRECTORY_SYNC_TOKEN": self.directory_sync_token, "DIRECTORY_SYNC_HOUR": self.directory_sync_hour}
 
 
 def settings_of(app: Flask | None = None) -> Settings:
@@ -242,4 +252,7 @@ def _background_settings(instance_path: Path) -> dict:
         "BASE_URL": os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 5000}",
         "RUN_WORKER_IN_PROCESS": _flag("RUN_WORKER_IN_PROCESS", False),
         "WORKER_INTERVAL": float(os.environ.get("WORKER_INTERVAL") or 10),
+        "DIRECTORY_SYNC_SOURCE": (os.environ.get("DIRECTORY_SYNC_SOURCE") or "").strip() or None,
+        "DIRECTORY_SYNC_TOKEN": os.environ.get("DIRECTORY_SYNC_TOKEN") or None,
+        "DIRECTORY_SYNC_HOUR": int(_bounded("DIRECTORY_SYNC_HOUR", 3, 0, 23)),
     }

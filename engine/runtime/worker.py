@@ -1,4 +1,5 @@
-"""The background worker: fires due BPMN timers, announces new tasks, delivers queued messages.
+"""The background worker: fires due BPMN timers, announces new tasks, delivers queued messages, and once a day
+synchronises the directory with Isidoor's export when a source is configured (`engine.directory.sync`).
 
 Any number of workers may run at once, on one machine or several: each timer
 and each message is claimed before it is handled (see `engine.runtime.claims`), so it
@@ -23,6 +24,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.directory.sync import SyncSettings, synchronise_if_due
 from engine.mail import deliver_pending, transport_from_settings
 from engine.models import ProcessInstance, Timer
 from engine.ops.heartbeat import record_heartbeat
@@ -47,6 +49,7 @@ class PassReport:
     timers_failed: int = 0
     tasks_announced: int = 0
     messages_sent: int = 0
+    directory_synchronised: bool = False
 
 
 def default_worker_name() -> str:
@@ -58,7 +61,8 @@ class Worker:
     """One background worker on a database, with its own name and clock.
 
     `runtime` is what the process runtime firing timers needs; `settings` are the mail settings (SMTP_URL,
-    MAIL_DIR, MAIL_SENDER, BASE_URL), which only delivering messages reads.
+    MAIL_DIR, MAIL_SENDER, BASE_URL), which only delivering messages reads, and those of the directory's
+    synchronisation (DIRECTORY_SYNC_SOURCE, DIRECTORY_SYNC_TOKEN, DIRECTORY_SYNC_HOUR; none runs without a source).
     """
 
     def __init__(self, sessions: sessionmaker, runtime: RuntimeSettings, settings: dict, name: str | None = None,
@@ -69,6 +73,7 @@ class Worker:
         self.name = name or default_worker_name()
         self.clock = clock
         self.batch = batch
+        self.directory_sync = SyncSettings.from_settings(settings)
 
     def run_once(self) -> PassReport:
         """Do everything that is due now, then record a heartbeat; return what was done."""
@@ -82,6 +87,9 @@ class Worker:
             report.messages_sent = deliver_pending(
                 session, transport_from_settings(self.settings), self.settings.get("MAIL_SENDER", ""),
                 base_url=self.settings.get("BASE_URL"), now=now, worker=self.name, limit=self.batch)
+        if self.directory_sync.enabled:
+            with self.sessions() as session:
+                report.directory_synchronised = synchronise_if_due(session, self.directory_sync, now) is not None
         with self.sessions() as session:
             record_heartbeat(session, self.name, asdict(report))
             session.commit()
@@ -93,7 +101,7 @@ class Worker:
         while not stop.is_set():
             try:
                 report = self.run_once()
-                if report.timers_fired or report.tasks_announced or report.messages_sent:
+                if report.timers_fired or report.tasks_announced or report.messages_sent or report.directory_synchronised:
                     log.info("Passage : %s", report)
             except Exception:  # the database or the mail server may be away: the next pass tries again
                 log.exception("Échec d'un passage des tâches de fond")
