@@ -116,6 +116,21 @@ def test_an_ogec_without_siret_of_the_earlier_format_stays_the_schools_own(sessi
     assert session.scalar(select(sa.func.count()).select_from(Ogec).where(Ogec.name == "OGEC Saint-Félix")) == 1
 
 
+def test_an_ogec_without_siret_takes_the_siret_a_later_file_gives(session):
+    document = {"establishments": [school("0440123V", "Collège Saint-Félix", ogec_name="OGEC Saint-Félix",
+                                          address="4 rue Saint-Félix", phone="02 40 12 34 56")]}
+    import_directory(session, document, source="ancien.json")
+    ogec_id = by_uai(session, "0440123V").ogec_id
+    document["establishments"][0]["siret"] = SIRET
+
+    report, _record = import_directory(session, document, source="ancien.json")
+
+    felix = by_uai(session, "0440123V")
+    assert (felix.ogec_id, felix.ogec.siret) == (ogec_id, SIRET)
+    assert report.counts["ogec"] == {"unchanged": 1}
+    assert session.scalar(select(sa.func.count()).select_from(Ogec).where(Ogec.name == "OGEC Saint-Félix")) == 1
+
+
 def test_a_school_file_without_ogec_lists_every_ogec_item_to_the_ogec_fix_path(session):
     import_directory(session, {"establishments": [school("0440123V", "Collège Saint-Félix")]}, source="a.json")
 

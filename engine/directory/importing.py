@@ -43,6 +43,9 @@ BATCH = 1000
 SECTIONS = ("structures", "ogecs", "establishments", "people", "roles")
 KIND_LABELS = {"structure": "Structures", "ogec": "OGEC", "establishment": "Établissements", "person": "Personnes",
                "role": "Rôles"}
+# One record of a kind, as a line of the report names it (« établissement 0440123V », « OGEC 73282932000074 »).
+KIND_NAMES = {"structure": "structure", "ogec": "OGEC", "establishment": "établissement", "person": "personne",
+              "role": "rôle"}
 OUTCOME_LABELS = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé", "rejected": "rejeté",
                   "removed": "retiré"}
 # After a count, agreeing with the kind of record: masculine singular and plural, then feminine ones.
@@ -281,11 +284,20 @@ class _Importer:
         self.upsert("ogec", Ogec.__table__, "siret", raws, read_ogec)
         listed = {record.key for record in map(read_ogec, raws)}
         records = []
+        known = {(siret or "").upper() for siret in self.session.scalars(select(Ogec.siret))}
+        # A school whose OGEC had no SIRET until now keeps that OGEC, which takes the SIRET.
+        without_siret = dict(self.session.execute(
+            select(Establishment.uai, Ogec.id).join(Ogec, Establishment.ogec_id == Ogec.id)
+            .where(Ogec.siret.is_(None))).all())
         for establishment in establishments:
             legacy = establishment.legacy_ogec
             if establishment.errors or legacy is None or not legacy["siret"] or legacy["siret"] in listed:
                 continue
             listed.add(legacy["siret"])
+            if legacy["siret"].upper() not in known and establishment.key in without_siret:
+                self.session.execute(update(Ogec.__table__).where(Ogec.__table__.c.id == without_siret[establishment.key])
+                                     .values(siret=legacy["siret"]))
+                self.session.commit()
             values = {name: value for name, value in legacy.items() if name != "siret"}
             records.append(Record(key=legacy["siret"], values=values,
                                   notes=[f"repris de l'établissement {establishment.key}"]))
