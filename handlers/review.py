@@ -6,7 +6,8 @@ from handlers.formats import plural
 
 
 def locate_reviewers(context: HandlerContext, department: str) -> dict:
-    """Service task: the Udogec, Urogec and Fnogec that cover the establishment's department."""
+    """Service task: the Udogec, Urogec and Fnogec dedicated to Service Civique that cover the establishment's
+    department; a union that is not dedicated is left out (None), so that the review goes up a level."""
     return context.directory.reviewers_for(department)
 
 
