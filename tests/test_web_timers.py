@@ -94,4 +94,4 @@ def test_a_gestionnaire_moves_a_timer_and_a_reason_is_required(browser, runtime,
     browser.logout()
     browser.login("gestionnaire.udogec29")
     other = browser.post_form(path, {"due_at": "2028-02-05T10:00", "reason": "Essai"}, page="/")
-    assert other.status_code == 403, "another territory"
+    assert other.status_code == 404, "another territory: as if the dossier did not exist"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, current_app, send_from_directory
 from flask_wtf.csrf import CSRFProtect
@@ -44,6 +45,15 @@ def favicon():
                                mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600)
 
 
+def favicon_uri(app: Flask) -> str:
+    """The SVG icon as a data URI, so that pages carry it instead of asking for it each time.
+
+    Quotes and « # » are escaped: the URI sits in a quoted attribute, and « # » would start a fragment.
+    """
+    svg = (Path(app.static_folder or "static") / "favicon.svg").read_text(encoding="utf-8")
+    return "data:image/svg+xml," + quote(" ".join(line.strip() for line in svg.splitlines()), safe=" =:/,.-'")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the app; `test_config` overrides settings by name, and sets Flask's own keys."""
     app = Flask(__name__, instance_relative_config=True)
@@ -72,5 +82,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     app.register_blueprint(process_admin.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.jinja_env.globals["FAVICON_URI"] = favicon_uri(app)
     api.init_app(app, csrf)
     return app

@@ -135,7 +135,11 @@ def test_login_and_error_pages_are_accessible(campaign_under_way, site, page):
     assert_accessible(page)
 
     login(page, "referent.rennes")
-    assert page.goto(f"/dossiers/{campaign_under_way}").status == 403
+    # Another school's dossier answers as a missing one; a page of another role is refused.
+    assert page.goto(f"/dossiers/{campaign_under_way}").status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
+    assert_accessible(page)
+    assert page.goto("/administration/campagnes").status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("Accès refusé")
     assert_accessible(page)
 
