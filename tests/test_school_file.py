@@ -299,3 +299,12 @@ def test_the_engine_hands_back_a_refused_submission_whole(session, runtime):
     with pytest.raises(FormInvalid) as refused:
         runtime.complete(task.id, principal_of(session, "referent.pontivy"), copy.deepcopy(SAMPLES["design_project"]))
     assert refused.value.data == SAMPLES["design_project"]
+
+
+def test_the_help_page_names_the_dedicated_structure_not_a_union_without_service_civique(browser):
+    browser.login("referent.pontivy")
+    page = text(browser.client.get("/aide/"))
+    assert "Urogec Bretagne" in page
+    assert "Udogec du Morbihan" not in page
+    assert ("celui de son OGEC (nom exact, adresse exacte, SIRET, téléphone), écrivez au support Isidoor : "
+            f"{SUPPORT}") in page
