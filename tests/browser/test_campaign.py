@@ -83,7 +83,7 @@ def design_project(page: Page) -> None:
     expect(title).to_have_attribute("aria-invalid", "true")
     expect(title).to_have_accessible_description(re.compile("Ce champ est obligatoire."))
     expect(hours).to_have_attribute("aria-invalid", "true")
-    expect(hours).to_have_accessible_description(re.compile("La valeur doit être inférieure ou égale à 48."))
+    expect(hours).to_have_accessible_description(re.compile("comprise entre 24 et 48 heures"))
     expect(field(page, "Description de la mission")).to_have_value(description)
     expect(field(page, "Date de début souhaitée")).to_have_value("2027-09-13")
     expect(page.get_by_label("Domaine d'action")).to_have_value("education")
