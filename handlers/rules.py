@@ -18,6 +18,12 @@ class EligibilityRules(TypedDict):
     eligible_nationality_statuses: tuple[str, ...]
 
 
+class CivicTrainingRule(TypedDict):
+    kind: str
+    min_days: float
+    early_months: int
+
+
 class TrainingRule(TypedDict):
     label: str
     audience: str
@@ -90,4 +96,4 @@ TRAINING_SESSION_DAYS = {"min": 0.5, "max": 10}
 
 # The civic and citizen training (FCC): at least `min_days` days in all, at least half of them within the first
 # `early_months` months of the mission. The follow-up of trainings flags volunteers short of either.
-CIVIC_TRAINING = {"kind": "fcc", "min_days": 2, "early_months": 3}
+CIVIC_TRAINING: CivicTrainingRule = {"kind": "fcc", "min_days": 2, "early_months": 3}

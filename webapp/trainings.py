@@ -27,7 +27,8 @@ from engine.errors import NotFound
 from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.views.queries import campaigns_of
 from handlers.formats import plural
-from handlers.rules import TRAININGS
+from handlers.rules import CIVIC_TRAINING, TRAININGS
+from handlers.training import days_fr
 from webapp.auth import principal
 from webapp.database import db_session
 from webapp.refusals import redirect_refusals
@@ -39,7 +40,8 @@ AUDIENCES = {"volunteers": "Volontaires", "tutors": "Tuteurs et cotuteurs"}
 @bp.app_context_processor
 def training_labels() -> dict:
     """Labels of training kinds and audiences, for every template."""
-    return {"training_kinds": {kind: rule["label"] for kind, rule in TRAININGS.items()}, "audiences": AUDIENCES}
+    return {"training_kinds": {kind: rule["label"] for kind, rule in TRAININGS.items()}, "audiences": AUDIENCES,
+            "days_fr": days_fr}
 
 
 def _session_or_404(session_id: int) -> TrainingSession:
@@ -148,6 +150,7 @@ def tracking():
     only_missing = request.args.get("manquantes") == "1"
     tracked = training_tracking(db_session(), principal())
     if only_missing:
-        tracked["volunteers"] = [r for r in tracked["volunteers"] if r.missing]
+        tracked["volunteers"] = [r for r in tracked["volunteers"] if r.lacking]
         tracked["tutors"] = [r for r in tracked["tutors"] if r.missing]
-    return render_template("trainings/tracking.html", tracked=tracked, only_missing=only_missing)
+    return render_template("trainings/tracking.html", tracked=tracked, only_missing=only_missing,
+                           civic_days=CIVIC_TRAINING["min_days"], civic_months=CIVIC_TRAINING["early_months"])

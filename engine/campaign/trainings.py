@@ -94,6 +94,7 @@ class SqlTrainings:
         training.department = session.get("department") or None
         training.kind, training.title, training.place = session["kind"], session["title"], session["place"]
         training.session_date = date.fromisoformat(session["session_date"])
+        training.duration_days = float(session.get("duration_days") or 1)
         training.capacity, training.audience, training.status = session["capacity"], session["audience"], "open"
         self.session.flush()
         return training.id

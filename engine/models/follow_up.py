@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -83,6 +83,8 @@ class TrainingSession(Base):
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(120))
     session_date: Mapped[date] = mapped_column(Date)
+    # Length in days (half days allowed): the civic training must total at least two days.
+    duration_days: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     place: Mapped[str] = mapped_column(String(300))
     capacity: Mapped[int] = mapped_column(Integer)
     audience: Mapped[str] = mapped_column(String(12))

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date
 
 from engine.forms import BOUND_MESSAGE, EARLIEST, LATEST
-from handlers.formats import date_fr, french_amount, number_fr
+from handlers.formats import date_fr, french_amount
 from handlers.rules import ELIGIBILITY, INDEMNITY, TRAINING_SESSION_DAYS
+from handlers.training import days_fr
 
 _MONTHS = (ELIGIBILITY["min_duration_months"], ELIGIBILITY["max_duration_months"])
 _HOURS = {"minimum": ELIGIBILITY["min_weekly_hours"], "maximum": ELIGIBILITY["max_weekly_hours"],
@@ -33,8 +34,8 @@ FIXED: dict[str, dict[str, dict]] = {
         "minimum": _HOST, BOUND_MESSAGE: f"La prestation de subsistance est d'au moins {french_amount(_HOST)} par mois."}},
     "plan_training": {"duration_days": {
         "minimum": TRAINING_SESSION_DAYS["min"], "maximum": TRAINING_SESSION_DAYS["max"],
-        BOUND_MESSAGE: f"Une session dure de {number_fr(TRAINING_SESSION_DAYS['min'])} à "
-                       f"{number_fr(TRAINING_SESSION_DAYS['max'])} jours (par demi-journées)."}},
+        BOUND_MESSAGE: f"Une session dure de {days_fr(TRAINING_SESSION_DAYS['min'])} à "
+                       f"{days_fr(TRAINING_SESSION_DAYS['max'])}."}},
 }
 
 # Date properties bounded by the campaign: the first day of a mission lies in the campaign's start window. The last
