@@ -29,14 +29,13 @@ def establishment_file(establishment: Establishment) -> dict:
 
     `ogec_name`, `address`, `postal_code`, `city`, `siret` and `phone` are the
     OGEC's (the legal party of documents); a school without an OGEC has none of
-    them but its own postal code and city. `ogec_id` says which OGEC it is.
+    them but its own postal code and city.
     """
     ogec = establishment.ogec
     return {
         "id": establishment.id,
         "uai": establishment.uai,
         "name": establishment.name,
-        "ogec_id": ogec.id if ogec is not None else None,
         "ogec_name": ogec.name if ogec is not None else None,
         "address": ogec.address if ogec is not None else None,
         "postal_code": ogec.postal_code if ogec is not None else establishment.postal_code,
