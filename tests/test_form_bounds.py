@@ -1,6 +1,7 @@
 """Served forms carry the limits of the rules: weekly hours, host complement, the campaign's start window."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -158,3 +159,13 @@ def test_a_fact_date_input_stops_at_the_earlier_of_today_and_its_bound():
     assert (fields["day"].min_date, fields["day"].max_date) == ("2027-09-01", "2028-01-31")
     assert fields["fact"].max_date == "2027-10-01"
     assert {f.name: f.max_date for f in DATED.fields(date(2028, 3, 1))}["fact"] == "2027-12-31"
+
+
+def test_the_task_page_sets_the_bounds_on_its_inputs(runtime, session, volunteer_file, browser):
+    waiting, _ = volunteer_file
+    browser.login("referent.rennes")
+    page = browser.client.get(f"/taches/{waiting.row.id}").get_data(as_text=True)
+    hours = re.search(r'<input[^>]*name="weekly_hours"[^>]*>', page).group(0)
+    assert 'min="24"' in hours and 'max="48"' in hours
+    start = re.search(r'<input[^>]*name="start_date"[^>]*>', page).group(0)
+    assert 'max="2028-01-31"' in start
