@@ -60,10 +60,15 @@ def agreement_number_of(campaign: dict | None) -> str | None:
 
 
 def agreement_problem(campaign: dict | None) -> str | None:
-    """Why no contract can be generated in this campaign for want of an agrément number, in French, or None."""
-    if agreement_number_of(campaign):
+    """Why no contract can be generated in this campaign for want of an agrément number, in French, or None.
+
+    An instance of a campaign the platform has no record of (imported from before campaigns were kept) has no
+    page where the number could be set: its contract leaves a line to fill in by hand, as the window rule of
+    `campaign_problems` does not apply to it either.
+    """
+    if campaign is None or agreement_number_of(campaign):
         return None
-    return AGREEMENT_MISSING.format(year=(campaign or {}).get("school_year") or "du dossier")
+    return AGREEMENT_MISSING.format(year=campaign["school_year"])
 
 
 def render_contract_html(volunteer: dict, terms: dict, establishment: dict, tutors: list[dict], today: date,

@@ -98,11 +98,12 @@ def agreement_number(campaign_id: int):
     campaign = db_session().get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
-    try:
-        set_agreement_number(db_session(), principal(), campaign, request.form.get("agreement_number", ""))
-    except CampaignInvalid as invalid:
+    def refused(invalid: CampaignInvalid):
         flash(f"Campagne {campaign.school_year} : {invalid.errors['agreement_number']}", "error")
         return redirect(url_for("admin.campaigns"))
+
+    answer_refusals(refused, CampaignInvalid)
+    set_agreement_number(db_session(), principal(), campaign, request.form.get("agreement_number", ""))
     flash(f"Le numéro d'agrément {campaign.agreement_number} figure désormais sur les contrats de la campagne "
           f"{campaign.school_year}.", "success")
     return redirect(url_for("admin.campaigns"))
