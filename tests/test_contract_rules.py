@@ -21,7 +21,7 @@ from engine.models import Campaign, Document
 from engine.runtime.runtime import FormInvalid, ProcessRuntime
 from engine.views.task_view import build_task_view
 from handlers.context import HandlerContext, HandlerError
-from handlers.contract import contract_terms_rules, generate_contract, render_contract_html
+from handlers.contract import agreement_problem, contract_terms_rules, generate_contract, render_contract_html
 
 from conftest import principal_of
 from test_processes import do, ready, sample
@@ -274,3 +274,14 @@ def test_the_takeover_checkbox_says_what_the_organisme_is_bound_to():
     schema = json.loads((Path(__file__).parent.parent / "forms" / "confirm_contract.schema.json").read_text("utf-8"))
     warning = schema["properties"]["organisme_takes_on"]["description"]
     assert "engage l'organisme agréé seul" in warning and "indemnité comprise" in warning and "R. 121-13" in warning
+
+
+def test_a_dossier_of_a_campaign_the_platform_does_not_know_leaves_the_number_to_write_by_hand():
+    volunteer = sample("volunteer_file")
+    establishment = {"name": "Collège", "address": "1 rue", "postal_code": "35000", "city": "Rennes",
+                     "uai": "0350001A", "phone": "+33299000000", "ogec_name": "OGEC", "siret": "73282932000074"}
+    tutors = [{"name": "Thomas Riou", "email": "t@example.org", "phone": "+33635700010", "role_label": "Tuteur"}]
+    assert agreement_problem(None) is None
+    assert agreement_problem({**CAMPAIGN, "agreement_number": ""}) is not None
+    page = render_contract_html(volunteer, sample("draw_up_contract"), establishment, tutors, date(2027, 6, 15))
+    assert 'Agrément Service Civique n°&nbsp;<span class="blank"></span>' in page and "None" not in page
