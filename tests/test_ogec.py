@@ -274,3 +274,23 @@ def test_the_migration_makes_one_ogec_per_siret_else_per_school_and_back(tmp_pat
         assert back["0440124W"] == ("OGEC Saint-Félix", "4 rue Saint-Félix", SIRET, "+33240123456")
         assert back["0440125X"] == ("OGEC Sans SIRET", "1 place du Bouffay", None, "+33240000000")
         assert back["0440126Y"] == (None, None, None, None)
+
+
+def test_the_school_page_shows_its_ogec_the_other_schools_it_runs_and_the_count_with_its_year(browser, session):
+    rennes = by_uai(session, "0350781J")
+    import_directory(session, {"ogecs": [{"siret": rennes.siret, "name": "OGEC Saint-Joseph de Rennes",
+                                          "address": "12 rue de Fougères", "postal_code": "35700", "city": "Rennes",
+                                          "phone": "02 62 12 34 56"}],
+                               "establishments": [{"uai": "0351235C", "name": "École Saint-Joseph",
+                                                   "department": "35", "network": "SGEC", "ogec": rennes.siret}]},
+                     source="annuaire.json")
+    browser.login("referent.rennes")
+
+    page = " ".join(browser.client.get(f"/etablissements/{rennes.id}").get_data(as_text=True).split())
+
+    assert "Organisme de gestion (OGEC)" in page
+    assert "<dt>Gère aussi</dt><dd>École Saint-Joseph</dd>" in page
+    # An overseas number, as the directory may give one, is shown the French way.
+    assert "02 62 12 34 56" in page
+    year = rennes.pupil_count_year[:4]
+    assert f"{rennes.pupil_count} élèves (rentrée {year})" in page
