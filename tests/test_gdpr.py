@@ -116,7 +116,7 @@ def test_anonymise_volunteers_of_ended_campaigns(runtime, session, cli, app, api
     recent = run_project(runtime, session, "2025-2026", volunteer=OTHER_VOLUNTEER)
     store = DocumentStore(settings_of(app).storage_dir)
     old_documents = session.scalars(select(Document).where(Document.instance_id == old.id)).all()
-    assert {d.kind for d in old_documents} == {"identity_document", "contract", "signed_contract"}
+    assert {d.kind for d in old_documents} == {"identity_document", "contract", "signed_contract", "medical_certificate"}
     old_files = [store.path_of(document) for document in old_documents]
     assert all(path.is_file() for path in old_files)
 

@@ -36,8 +36,9 @@ PERSONAL_FIELDS_BY_TASK = {
     "select_volunteer": ("candidate_first_name", "candidate_last_name", "candidate_email", "candidate_phone"),
     "volunteer_file": ("first_name", "last_name", "birth_date", "birth_place", "nationality_status", "email", "phone",
                        "address", "postal_code", "city", "education_level", "disability", "social_criteria",
-                       "social_criteria_proof", "guardian_name", "guardian_phone", "identity_document"),
-    "upload_signed_contract": ("signed_contract",),
+                       "social_criteria_proof", "guardian_name", "guardian_phone", "guardian_email", "guardian_address",
+                       "guardian_postal_code", "guardian_city", "identity_document"),
+    "upload_signed_contract": ("signed_contract", "medical_certificate"),
     "record_attendance": ("absentees",),
 }
 # Personal fields of the instance variables holding those forms, and of what handlers derive from them.
@@ -51,7 +52,8 @@ PERSONAL_FIELDS_BY_VARIABLE = {
 }
 # Completing one of these tasks puts volunteers' data in the instance (planning a training invites them).
 REVEALING_TASKS = (*PERSONAL_FIELDS_BY_TASK, "plan_training")
-VOLUNTEER_DOCUMENT_KINDS = ("contract", "identity_document", "social_criteria_proof", "signed_contract", "certificate")
+VOLUNTEER_DOCUMENT_KINDS = ("contract", "identity_document", "social_criteria_proof", "signed_contract", "certificate",
+                            "medical_certificate")
 
 
 def holds_volunteer_data(session: Session, instance_id: int) -> bool:
