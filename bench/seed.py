@@ -23,6 +23,7 @@ from engine.models import (
     Deployment,
     Establishment,
     InstanceState,
+    Ogec,
     Person,
     ProcessInstance,
     RoleAssignment,
@@ -158,12 +159,13 @@ def _structures(session: Session) -> dict[str, str]:
     """Reviewing structure of each department: an Udogec for one in three, else the big Urogec or Fnogec."""
     rows, codes = [], {}
     rows.append({"code": "UROGEC-GRAND", "kind": "urogec", "name": "Urogec du grand territoire",
-                 "departments": BIG_REGION, "email": "sc@urogec-grand.example.org", "phone": "+33400000000"})
+                 "departments": BIG_REGION, "email": "sc@urogec-grand.example.org", "phone": "+33400000000",
+                 "handles_service_civique": True})
     for index, department in enumerate(DEPARTMENTS):
         if index % 3 == 0 and department not in BIG_REGION:
             rows.append({"code": f"UDOGEC-B{department}", "kind": "udogec", "name": f"Udogec {department}",
                          "departments": [department], "email": f"sc@udogec{department}.example.org",
-                         "phone": "+33400000001"})
+                         "phone": "+33400000001", "handles_service_civique": True})
             codes[department] = f"UDOGEC-B{department}"
         else:
             codes[department] = "UROGEC-GRAND" if department in BIG_REGION else "FNOGEC"
@@ -177,10 +179,14 @@ def _schools(session: Session, count: int) -> list[tuple[int, str]]:
     for number in range(count):
         department = DEPARTMENTS[number % len(DEPARTMENTS)]
         rows.append({"uai": uai(department, 2000 + number // len(DEPARTMENTS)),
-                     "name": f"École Sainte-Mesure n° {number}", "ogec_name": f"OGEC Sainte-Mesure {number}",
-                     "address": "1 rue du Banc", "postal_code": f"{department}000", "city": f"Commune {number}",
-                     "department": department, "siret": siret(number), "phone": "+33100000000", "network": "SGEC",
+                     "name": f"École Sainte-Mesure n° {number}", "postal_code": f"{department}000",
+                     "city": f"Commune {number}", "department": department, "network": "SGEC",
                      "pupil_count": 100 + number % 700, "pupil_count_year": CURRENT})
+    ogec_ids = _insert_returning_ids(session, Ogec, [
+        {"name": f"OGEC Sainte-Mesure {number}", "address": "1 rue du Banc", "postal_code": row["postal_code"],
+         "city": row["city"], "siret": siret(number), "phone": "+33100000000"} for number, row in enumerate(rows)])
+    for row, ogec_id in zip(rows, ogec_ids, strict=True):
+        row["ogec_id"] = ogec_id
     ids = _insert_returning_ids(session, Establishment, rows)
     return [(establishment_id, row["department"]) for establishment_id, row in zip(ids, rows, strict=False)]
 

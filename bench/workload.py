@@ -23,7 +23,7 @@ from engine.campaign.campaigns import current_campaign
 from engine.db import make_engine, make_session_factory, upgrade_database
 from engine.demo.directory import load_demo_data
 from engine.directory.accounts import hash_password
-from engine.models import Campaign, Establishment, Person, RoleAssignment, Structure
+from engine.models import Campaign, Establishment, Ogec, Person, RoleAssignment, Structure
 from engine.runtime.deployment import deploy, read_definition_files
 from handlers.identifiers import UAI_LETTERS, with_luhn_key
 
@@ -107,11 +107,14 @@ def add_schools(session: Session, count: int, first_number: int = 1000) -> list[
     campaign = current_campaign(session)
     now = datetime.now()
     password = hash_password("bench-" + str(first_number))
+    ogec_ids = list(session.scalars(insert(Ogec).returning(Ogec.id, sort_by_parameter_order=True), [
+        {"name": f"OGEC Saint-Bench {first_number + n}", "address": f"{n + 1} rue de la Mesure",
+         "postal_code": "35000", "city": "Rennes", "siret": siret(first_number + n), "phone": "+33299000000"}
+        for n in range(count)]))
     rows = [{"uai": uai(DEPARTMENT, first_number + n), "name": f"Collège Saint-Bench n° {first_number + n}",
-             "ogec_name": f"OGEC Saint-Bench {first_number + n}", "address": f"{n + 1} rue de la Mesure",
-             "postal_code": "35000", "city": "Rennes", "department": DEPARTMENT, "siret": siret(first_number + n),
-             "phone": "+33299000000", "network": "SGEC", "pupil_count": 240,
-             "pupil_count_year": campaign.pupil_count_year} for n in range(count)]
+             "ogec_id": ogec_ids[n], "postal_code": "35000", "city": "Rennes", "department": DEPARTMENT,
+             "network": "SGEC", "pupil_count": 240, "pupil_count_year": campaign.pupil_count_year}
+            for n in range(count)]
     session.execute(insert(Establishment), rows)
     ids = dict(session.execute(select(Establishment.uai, Establishment.id)
                                .where(Establishment.uai.in_([r["uai"] for r in rows]))).all())
