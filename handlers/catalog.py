@@ -55,7 +55,8 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
         (_ESTABLISHMENT,),
         "`complete`, `missing` (libellé et correction de chaque manque), `pupil_count`, `department`"),
     HandlerDescription(
-        "locate_reviewers", "Trouve l'Udogec, l'Urogec et la Fnogec qui couvrent un département.",
+        "locate_reviewers", "Trouve l'Udogec et l'Urogec dédiées au Service Civique qui couvrent un département, et "
+                            "la Fnogec.",
         (Parameter("department", "str", "département de l'établissement (`school_file[\"department\"]`)"),),
         "`udogec`, `urogec`, `fnogec` : code de chaque structure, ou `None`"),
     HandlerDescription(

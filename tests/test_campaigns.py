@@ -84,7 +84,8 @@ def test_a_process_owner_closes_the_campaign_then_opens_the_next(browser, sessio
     assert "La campagne 2028-2029 est ouverte." in text(browser.client.get("/administration/campagnes"))
     session.expire_all()
     new = current_campaign(session)
-    assert (new.school_year, new.pupil_count_year, new.earliest_start) == ("2028-2029", "2028-2029", date(2028, 9, 1))
+    # No year named: each school's latest known count will be used.
+    assert (new.school_year, new.pupil_count_year, new.earliest_start) == ("2028-2029", None, date(2028, 9, 1))
     assert new.opened_by_id is not None
 
 
@@ -255,9 +256,10 @@ def test_a_refused_project_still_counts_but_a_terminated_one_does_not(session, r
     assert check_project_start(session, rennes, date(2027, 3, 15)).school_year == campaign.school_year
 
 
-def test_the_campaign_reads_the_pupil_count_of_its_own_school_year(session, runtime, browser):
+def test_a_campaign_requiring_a_year_reads_the_pupil_count_of_that_year(session, runtime, browser):
     rennes = school(session, RENNES)
     campaign = current_campaign(session)
+    campaign.pupil_count_year = campaign.school_year
     # The directory moved on to the next year with a larger count; the campaign's year had 240 pupils.
     session.add(PupilCount(establishment_id=rennes.id, school_year=campaign.pupil_count_year, pupil_count=240))
     rennes.pupil_count, rennes.pupil_count_year = 610, "2028-2029"
@@ -277,9 +279,10 @@ def test_the_campaign_reads_the_pupil_count_of_its_own_school_year(session, runt
         "Avec 240 élèves, le quota de l'établissement est de 1 volontaire : vous ne pouvez pas demander 2 places."]
 
 
-def test_a_count_of_another_year_must_be_updated_before_submitting(session, browser):
+def test_a_count_of_another_year_than_the_one_required_must_be_updated_before_submitting(session, browser):
     rennes = school(session, RENNES)
     rennes.pupil_count_year = "2026-2027"
+    current_campaign(session).pupil_count_year = "2027-2028"
     session.commit()
     browser.login("referent.rennes")
 
@@ -290,4 +293,16 @@ def test_a_count_of_another_year_must_be_updated_before_submitting(session, brow
     assert "240 élèves (année scolaire 2026-2027)" in home
     assert "quota :" not in home
     page = text(browser.client.get(f"/etablissements/{rennes.id}"))
-    assert "240 (année scolaire 2026-2027)" in page
+    assert "240 élèves (rentrée 2026)" in page
+
+
+def test_by_default_the_latest_known_count_is_used_with_its_year(session, browser):
+    rennes = school(session, RENNES)
+    rennes.pupil_count, rennes.pupil_count_year = 240, "2026-2027"
+    assert current_campaign(session).pupil_count_year is None
+    session.commit()
+    browser.login("referent.rennes")
+    home = text(browser.client.get("/"))
+    assert "à mettre à jour" not in home
+    assert "240 élèves (année scolaire 2026-2027) — quota : 1 volontaire" in home
+    assert "Dossier de l'établissement complet." in home

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from engine.directory.importing import (
     KIND_LABELS,
+    KIND_NAMES,
     OUTCOME_COUNTED,
     ImportFileError,
     import_directory,
@@ -53,7 +54,7 @@ def import_command(path: Path, details: bool) -> None:
             where = f" (position {entry.position})" if entry.position else ""
             message = " ; ".join(entry.messages)
             outcome = outcome_label(entry.kind, entry.outcome) + (", à corriger" if entry.flagged else "")
-            click.echo(f"  [{outcome}] {KIND_LABELS[entry.kind][:-1].lower()} {entry.key}{where}"
+            click.echo(f"  [{outcome}] {KIND_NAMES[entry.kind]} {entry.key}{where}"
                        + (f" : {message}" if message else ""))
     if not report.changed:
         click.echo("Aucun changement : l'annuaire était déjà à jour.")

@@ -207,8 +207,9 @@ def open_campaign(session: Session, principal: Principal, form: dict, now: datet
     school_year = (form.get("school_year") or "").strip()
     if (problem := school_year_problem(school_year)) is not None:
         errors["school_year"] = problem[:1].upper() + problem[1:] + "."
-    pupil_count_year = (form.get("pupil_count_year") or "").strip() or school_year
-    if "school_year" not in errors and (problem := school_year_problem(pupil_count_year)) is not None:
+    # Left empty, each school's latest known count is used: the mission year's does not exist yet in the spring.
+    pupil_count_year = (form.get("pupil_count_year") or "").strip() or None
+    if pupil_count_year is not None and (problem := school_year_problem(pupil_count_year)) is not None:
         errors["pupil_count_year"] = problem[:1].upper() + problem[1:] + "."
     deadline = _parse_date(form, "submission_deadline", errors)
     earliest = _parse_date(form, "earliest_start", errors)

@@ -64,7 +64,7 @@ class CampaignDates:
 
     def form(self) -> dict[str, str]:
         """The campaign form as the process owner fills it (`engine.campaign.campaigns.open_campaign`)."""
-        return {"school_year": self.school_year, "pupil_count_year": self.school_year,
+        return {"school_year": self.school_year, "pupil_count_year": "",
                 "submission_deadline": self.submission_deadline.isoformat(),
                 "earliest_start": self.earliest_start.isoformat(), "latest_start": self.latest_start.isoformat()}
 

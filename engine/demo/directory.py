@@ -167,7 +167,7 @@ def demo_campaign(session: Session, today: date) -> Campaign:
     dates = preparation_dates(today)
     campaign = session.scalar(select(Campaign).where(Campaign.school_year == dates.school_year))
     if campaign is None:
-        campaign = Campaign(school_year=dates.school_year, pupil_count_year=dates.school_year,
+        campaign = Campaign(school_year=dates.school_year, pupil_count_year=None,
                             submission_deadline=dates.submission_deadline, earliest_start=dates.earliest_start,
                             latest_start=dates.latest_start, opened_at=dates.opened_at,
                             agreement_number=DEMO_AGREEMENT_NUMBER)
@@ -178,7 +178,7 @@ def demo_campaign(session: Session, today: date) -> Campaign:
 def load_demo_data(session: Session) -> None:
     """Create the directory of the four first schools and the campaign in preparation where missing, then commit."""
     campaign = demo_campaign(session, date.today())
-    load_demo_directory(session, ESTABLISHMENTS, campaign.pupil_count_year, datetime.now())
+    load_demo_directory(session, ESTABLISHMENTS, campaign.school_year, datetime.now())
     session.commit()
 
 

@@ -17,7 +17,8 @@ class Campaign(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_year: Mapped[str] = mapped_column(String(9), unique=True)
     # School year of the pupil counts the campaign uses (the quota and the school file check read it).
-    pupil_count_year: Mapped[str] = mapped_column(String(9))
+    # The school year whose pupil count the campaign requires; None: each school's latest known count.
+    pupil_count_year: Mapped[str | None] = mapped_column(String(9))
     submission_deadline: Mapped[date] = mapped_column(Date)
     earliest_start: Mapped[date] = mapped_column(Date)
     latest_start: Mapped[date] = mapped_column(Date)
