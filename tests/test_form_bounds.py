@@ -1,8 +1,10 @@
 """Served forms carry the limits of the rules: weekly hours, host complement, the campaign's start window."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from test_contract import with_volunteer_file
@@ -15,6 +17,7 @@ from handlers.rules import ELIGIBILITY, INDEMNITY
 from conftest import principal_of
 from test_processes import accepted_project, do, ready, sample
 
+FORMS = Path(__file__).resolve().parent.parent / "forms"
 # The demo campaign 2027-2028: missions start from 1 September 2027 to 31 January 2028.
 CAMPAIGN = {"school_year": "2027-2028", "earliest_start": "2027-09-01", "latest_start": "2028-01-31"}
 
@@ -169,3 +172,21 @@ def test_the_task_page_sets_the_bounds_on_its_inputs(runtime, session, volunteer
     assert 'min="24"' in hours and 'max="48"' in hours
     start = re.search(r'<input[^>]*name="start_date"[^>]*>', page).group(0)
     assert 'max="2028-01-31"' in start
+
+
+def project_form() -> Form:
+    """The project form as served in the demo campaign."""
+    schema = json.loads((FORMS / "design_project.schema.json").read_text(encoding="utf-8"))
+    return Form(schema=schema).with_bounds(form_bounds("design_project", CAMPAIGN))
+
+
+@pytest.mark.parametrize(("field", "value", "refused"), [
+    ("duration_months", 5, True), ("duration_months", 6, False), ("duration_months", 12, False),
+    ("duration_months", 13, True),
+    ("weekly_hours", 23, True), ("weekly_hours", 24, False), ("weekly_hours", 48, False), ("weekly_hours", 49, True),
+    ("desired_start_date", "2027-08-31", True), ("desired_start_date", "2027-09-01", False),
+    ("desired_start_date", "2028-01-31", False), ("desired_start_date", "2028-02-01", True),
+])
+def test_the_project_form_states_the_same_limits(field, value, refused):
+    errors = validate(project_form(), {field: value}, date(2027, 3, 15))
+    assert (field in errors) is refused
