@@ -346,6 +346,8 @@ CHECKS = [
           lambda place: {"pilote"}),
     Check("admin.close", web("POST", lambda s: f"/administration/campagnes/{s.old_campaign_id}/fermeture"),
           lambda place: {"pilote"}),
+    Check("admin.agreement_number", web("POST", lambda s: f"/administration/campagnes/{s.old_campaign_id}/agrement",
+                                        lambda s: {"agreement_number": "NA-000-19-00107-00"}), lambda place: {"pilote"}),
     Check("admin.directory", web("GET", lambda s: "/administration/annuaire"), lambda place: {"pilote"}),
     Check("admin.directory", web("POST", lambda s: "/administration/annuaire", lambda s: {}), lambda place: {"pilote"}),
     Check("admin.directory_import", web("GET", lambda s: f"/administration/annuaire/{s.import_id}"),
