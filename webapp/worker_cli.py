@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def worker_of(app: Flask, name: str | None = None) -> Worker:
     """A worker on the app's database, with the app's runtime and mail settings."""
-    return Worker(app.extensions["db_sessions"], runtime_settings_of(app), settings_of(app).mail(), name=name)
+    return Worker(app.extensions["db_sessions"], runtime_settings_of(app), settings_of(app).background(), name=name)
 
 
 @click.command("worker")

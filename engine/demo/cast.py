@@ -149,15 +149,16 @@ class Training:
 
     def form(self, day: date) -> dict:
         """The planning form of the session."""
+        # The civic and citizen training lasts two days at least: the demo's sessions give them.
         return {"kind": self.kind, "title": self.title, "session_date": day.isoformat(), "place": self.place,
-                "capacity": self.capacity, "audience": self.audience}
+                "capacity": self.capacity, "audience": self.audience, "duration_days": 2 if self.kind == "fcc" else 1}
 
 
 TRAININGS = (
     Training("UDOGEC-35", UDOGEC_35, "fcc", "Formation civique et citoyenne (volet théorique)",
              "Maison diocésaine, 45 rue de Brest, 35000 Rennes", "volunteers", -25, 60, 45, closed=True,
              notes="Tous les volontaires inscrits étaient présents ; le volet premiers secours reste à suivre."),
-    Training("UDOGEC-35", UDOGEC_35, "psc1", "Premiers secours citoyen (PSC1)",
+    Training("UDOGEC-35", UDOGEC_35, "psc1", "PSC (Prévention et secours civiques)",
              "Protection civile, 10 rue de Lorient, 35000 Rennes", "volunteers", -3, 35, 20),
     Training("UDOGEC-35", UDOGEC_35, "tutor_training", "Formation des tuteurs : accompagner un volontaire",
              "Maison diocésaine, 45 rue de Brest, 35000 Rennes", "tutors", 18, 6, 2,
