@@ -167,14 +167,17 @@ def _tutors(volunteer: dict, tutors: list[dict]) -> list[Problem]:
 def _other_contracts(volunteer: dict, contracts, place: int | None) -> list[Problem]:
     if contracts is None:
         return []
-    others = contracts.active_for(volunteer.get("first_name", ""), volunteer.get("last_name", ""),
-                                  volunteer["birth_date"], place)
+    others = contracts.engagements_for(volunteer.get("first_name", ""), volunteer.get("last_name", ""),
+                                       volunteer["birth_date"], volunteer.get("email"), place)
     if not others:
         return []
     other = others[0]
-    return [("last_name", f"{volunteer.get('first_name', '')} {volunteer.get('last_name', '')} a déjà un contrat de "
-                          f"Service Civique en cours (du {date_fr(other['start_date'])} au "
-                          f"{date_fr(other['end_date'])}) : on ne peut accomplir qu'un seul Service Civique.")]
+    where = f"{other['school']}, " if other.get("school") else ""
+    when = "terminé" if other.get("ended") else "en cours"
+    return [("last_name", f"{volunteer.get('first_name', '')} {volunteer.get('last_name', '')} a déjà signé un "
+                          f"engagement de Service Civique ({where}du {date_fr(other['start_date'])} au "
+                          f"{date_fr(other['end_date'])}, {when}) : on ne peut accomplir qu'un seul Service Civique "
+                          "dans sa vie, même interrompu.")]
 
 
 def eligibility_problems(volunteer: dict, context: HandlerContext, establishment_id: int | None,

@@ -285,3 +285,21 @@ def test_a_dossier_of_a_campaign_the_platform_does_not_know_leaves_the_number_to
     assert agreement_problem({**CAMPAIGN, "agreement_number": ""}) is not None
     page = render_contract_html(volunteer, sample("draw_up_contract"), establishment, tutors, date(2027, 6, 15))
     assert 'Agrément Service Civique n°&nbsp;<span class="blank"></span>' in page and "None" not in page
+
+
+def test_one_service_civique_ever_counts_ended_engagements_of_any_campaign(runtime, session):
+    from engine.directory.lookups import SqlContracts
+
+    from follow_up_support import to_follow_up
+
+    followed = to_follow_up(runtime, session)
+    # Two years later, in another dossier: the engagement has ended, it still counts.
+    later = SqlContracts(session, None, date(2029, 9, 1))
+    (found,) = later.engagements_for("léa", "MARTIN", "2005-03-12", None)
+    assert (found["instance_id"], found["ended"], found["school"]) == (followed.id, True, "Collège Saint-Joseph")
+    # The same person under another spelling of her name is recognised by her email.
+    assert later.engagements_for("Lea", "Martin-Dupont", "2005-03-12", "LEA.MARTIN@example.fr")
+    assert later.engagements_for("Léa", "Martin", "2005-03-13", "autre@example.fr") == []
+    # The contract redrawn for the same place of the same dossier is not a second engagement.
+    assert SqlContracts(session, followed.id, date(2027, 9, 1)).engagements_for(
+        "Léa", "Martin", "2005-03-12", None, place=1) == []

@@ -50,8 +50,8 @@ class FakeContracts:
         self.running = list(running)
         self.asked = []
 
-    def active_for(self, first_name, last_name, birth_date, place=None):
-        self.asked.append((first_name, last_name, birth_date, place))
+    def engagements_for(self, first_name, last_name, birth_date, email, place=None):
+        self.asked.append((first_name, last_name, birth_date, email, place))
         return self.running
 
 
@@ -171,16 +171,18 @@ def test_no_campaign_record_means_no_window_rule():
 
 
 def test_a_second_running_contract_is_refused_on_the_name():
-    running = [{"instance_id": 7, "start_date": "2027-09-01", "end_date": "2028-04-30"}]
+    running = [{"instance_id": 7, "start_date": "2027-09-01", "end_date": "2028-04-30", "school": "Lycée Sainte-Anne",
+                "campaign": "2027-2028", "ended": False}]
     found = problems(volunteer(), running=running)
-    assert found == {"last_name": ["Léa Martin a déjà un contrat de Service Civique en cours (du 1er septembre 2027 "
-                                   "au 30 avril 2028) : on ne peut accomplir qu'un seul Service Civique."]}
+    assert found == {"last_name": ["Léa Martin a déjà signé un engagement de Service Civique (Lycée Sainte-Anne, du "
+                                   "1er septembre 2027 au 30 avril 2028, en cours) : on ne peut accomplir qu'un seul "
+                                   "Service Civique dans sa vie, même interrompu."]}
 
 
 def test_the_place_is_given_so_that_a_contract_redrawn_for_it_is_not_a_second_one():
     ctx = context()
     eligibility_problems(volunteer(), ctx, establishment_id=1, place=2)
-    assert ctx.contracts.asked == [("Léa", "Martin", "2005-03-12", 2)]
+    assert ctx.contracts.asked == [("Léa", "Martin", "2005-03-12", "lea.martin@example.fr", 2)]
 
 
 @pytest.mark.parametrize("changes, field, expected", [

@@ -3,10 +3,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from engine.models import Establishment, Person, PupilCount, RoleAssignment, Structure, VolunteerContract
+from engine.models import (
+    Establishment,
+    Person,
+    ProcessInstance,
+    PupilCount,
+    RoleAssignment,
+    Structure,
+    VolunteerContract,
+)
 from engine.models.directory import ROLE_LABELS
 from handlers.identifiers import email_problem, phone_problem
 
@@ -195,18 +203,26 @@ class SqlContracts:
         self.instance_id = instance_id
         self.today = today
 
-    def active_for(self, first_name: str, last_name: str, birth_date: str, place: int | None = None) -> list[dict]:
-        """Contracts still running for the same person, except the one of this instance's `place`."""
-        rows = self.session.scalars(
-            select(VolunteerContract).where(
-                func.lower(VolunteerContract.first_name) == first_name.strip().lower(),
-                func.lower(VolunteerContract.last_name) == last_name.strip().lower(),
-                VolunteerContract.birth_date == birth_date,
-                VolunteerContract.end_date >= self.today.isoformat(),
-            )
-        )
-        return [{"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date} for c in rows
-                if (c.instance_id, c.place) != (self.instance_id, place)]
+    def engagements_for(self, first_name: str, last_name: str, birth_date: str, email: str | None,
+                        place: int | None = None) -> list[dict]:
+        """Every contract of the same person, any campaign, ended or not, except this instance's `place`.
+
+        One Service Civique per person, ever: a past engagement, even ended early, counts. The person is
+        recognised by name and birth date, or by email.
+        """
+        same_person = and_(func.lower(VolunteerContract.first_name) == first_name.strip().lower(),
+                           func.lower(VolunteerContract.last_name) == last_name.strip().lower(),
+                           VolunteerContract.birth_date == birth_date)
+        if email and email.strip():
+            same_person = or_(same_person, func.lower(VolunteerContract.email) == email.strip().lower())
+        rows = self.session.execute(
+            select(VolunteerContract, Establishment.name, ProcessInstance.campaign)
+            .join(Establishment, Establishment.id == VolunteerContract.establishment_id)
+            .join(ProcessInstance, ProcessInstance.id == VolunteerContract.instance_id)
+            .where(same_person).order_by(VolunteerContract.start_date.desc()))
+        return [{"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date, "school": school,
+                 "campaign": campaign, "ended": c.end_date < self.today.isoformat()}
+                for c, school, campaign in rows if (c.instance_id, c.place) != (self.instance_id, place)]
 
     def record(self, contract: dict) -> None:
         """Record the contract of a place of the current instance, replacing the one drawn up before."""
