@@ -165,3 +165,19 @@ def test_only_https_addresses_are_read():
 ])
 def test_pages_can_say_when_the_next_run_is(clock, phrase):
     assert next_run_phrase(clock, 3) == phrase
+
+
+def test_pages_say_when_the_directory_is_next_read(database_url, tmp_path):
+    from webapp import create_app
+    from webapp.establishments import next_synchronisation
+
+    base = {"TESTING": True, "DATABASE_URL": database_url, "STORAGE_DIR": tmp_path, "SECRET_KEY": "essai"}
+    manual = create_app(base)
+    with manual.test_request_context():
+        assert "quand un responsable de processus importe" in next_synchronisation()
+    nightly = create_app({**base, "DIRECTORY_SYNC_SOURCE": str(tmp_path / "export.json"), "DIRECTORY_SYNC_HOUR": 3,
+                          "CLOCK": lambda: datetime(2027, 3, 15, 10, 0)})
+    with nightly.test_request_context():
+        assert next_synchronisation() == "Prochaine synchronisation de l'annuaire : demain à 3 h."
+    for app in (manual, nightly):
+        app.extensions["db_engine"].dispose()

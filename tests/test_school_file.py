@@ -244,7 +244,7 @@ def test_a_newly_named_tutor_is_offered_only_after_a_first_login_and_the_next_sy
     session.expire_all()
     assert newcomer.first_login_at is not None
     (status,) = [s for s in tutor_statuses(session, rennes.id) if s["login"] == "julien.lemoine"]
-    assert status["reason"] == "en attente de la prochaine synchronisation de l'annuaire (au plus 24 heures)"
+    assert status["reason"] == "en attente de la prochaine synchronisation de l'annuaire"
     assert "julien.lemoine" not in tutor_choices(session, rennes)
 
     report, _record = import_directory(session, {

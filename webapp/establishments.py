@@ -10,11 +10,13 @@ from engine.access import UNSEEN_ESTABLISHMENT, require_view_establishment
 from engine.campaign.campaigns import CampaignRefused, current_campaign, reopen_submission
 from engine.campaign.school_files import NamingRefused, establishment_page, name_referent
 from engine.directory.lookups import TUTOR_CHOICE_RULE
+from engine.directory.sync import next_run_phrase
 from engine.errors import NotFound
 from engine.models import Establishment
 from handlers.formats import date_fr
 from handlers.school_file import FIELD_LABELS
 from webapp.auth import principal
+from webapp.config import settings_of
 from webapp.database import db_session
 from webapp.refusals import redirect_refusals
 
@@ -24,7 +26,16 @@ bp = Blueprint("establishments", __name__, url_prefix="/etablissements")
 @bp.app_context_processor
 def _tutor_choice_rule() -> dict:
     # Every page where tuteurs are chosen or listed says why a newly named person is not offered yet.
-    return {"tutor_choice_rule": TUTOR_CHOICE_RULE}
+    return {"tutor_choice_rule": f"{TUTOR_CHOICE_RULE} {next_synchronisation()}"}
+
+
+def next_synchronisation() -> str:
+    """When the directory is next read, as the pages say it: the nightly synchronisation, or a manual import."""
+    settings = settings_of()
+    if not settings.directory_sync_source:
+        return ("L'annuaire est mis à jour quand un responsable de processus importe l'export d'Isidoor "
+                "(Administration › Annuaire).")
+    return f"Prochaine synchronisation de l'annuaire : {next_run_phrase(settings.clock(), settings.directory_sync_hour)}."
 
 
 def _establishment(establishment_id: int) -> Establishment:

@@ -28,7 +28,7 @@ TUTOR_ROLES = ("tuteur", "cotuteur")
 TUTOR_CHOICE_RULE = (
     "Une personne nommée tuteur ou cotuteur dans Isidoor n'apparaît dans les choix qu'une fois son adresse "
     "électronique et son téléphone renseignés, après sa première connexion à la plateforme puis la "
-    "synchronisation suivante de l'annuaire (au plus 24 heures plus tard)."
+    "synchronisation suivante de l'annuaire."
 )
 
 
@@ -260,7 +260,7 @@ def tutor_ineligibility(person: Person, assignment: RoleAssignment) -> str | Non
     if person.first_login_at is None:
         return "aucune connexion à la plateforme pour l'instant"
     if assignment.synced_at is None or assignment.synced_at < person.first_login_at:
-        return "en attente de la prochaine synchronisation de l'annuaire (au plus 24 heures)"
+        return "en attente de la prochaine synchronisation de l'annuaire"
     return None
 
 
