@@ -70,6 +70,9 @@ DOCUMENT_REFERENCE = {
 # Choices computed when the form is shown (the school's tuteurs): `"x-options-from": "<source>"` on a property
 # names a provider of `handlers.CHOICES`.
 CHOICES_KEYWORD = "x-options-from"
+# A field only the unions' gestionnaires and process owners read (`"x-internal": true`): school staff never see it,
+# in the dossier's history or through the API.
+INTERNAL = "x-internal"
 # Sections shown above a task's form, read-only (`engine.views.task_context`): earlier answers, computed lines.
 CONTEXT_KEY = "ui:context"
 # How many earlier completions of a task a context section shows: all, or the latest one.
@@ -199,6 +202,10 @@ class Form:
         """(title, readable value) of the fields given, in display order: what a confirmation page recalls."""
         return [(field.title, self.label_of(field.name, data[field.name])) for field in self.fields()
                 if data.get(field.name) not in (None, "", [])]
+
+    def internal_fields(self) -> set[str]:
+        """Names of the fields school staff never see (`x-internal`)."""
+        return {name for name, prop in self.properties.items() if prop.get(INTERNAL) is True}
 
     def file_fields(self) -> list[str]:
         """Names of the fields holding a file."""

@@ -3,6 +3,7 @@ certificate, the State's conformity check before the mission starts, and the cam
 from __future__ import annotations
 
 import html
+import json
 from datetime import date, datetime
 
 import pytest
@@ -303,3 +304,21 @@ def test_one_service_civique_ever_counts_ended_engagements_of_any_campaign(runti
     # The contract redrawn for the same place of the same dossier is not a second engagement.
     assert SqlContracts(session, followed.id, date(2027, 9, 1)).engagements_for(
         "Léa", "Martin", "2005-03-12", None, place=1) == []
+
+
+def test_internal_remarks_are_never_shown_to_school_staff(runtime, session, browser, api):
+    from test_processes import accepted_project, do, sample
+
+    instance = accepted_project(runtime, session)
+    for spec_id, login in (("select_volunteer", "referent.rennes"), ("confirm_selection", "tuteur.rennes"),
+                           ("volunteer_file", "referent.rennes")):
+        do(runtime, session, instance.id, login, spec_id, sample(spec_id))
+    do(runtime, session, instance.id, "gestionnaire.udogec35", "draw_up_contract",
+       sample("draw_up_contract", notes="Dossier suivi de près : école en difficulté."))
+    remark = "Dossier suivi de près : école en difficulté."
+    browser.login("referent.rennes")
+    assert remark not in html.unescape(browser.client.get(f"/dossiers/{instance.id}").get_data(as_text=True))
+    assert remark not in json.dumps(api.get(f"/api/v1/instances/{instance.id}", "referent.rennes").json,
+                                    ensure_ascii=False)
+    assert remark in json.dumps(api.get(f"/api/v1/instances/{instance.id}", "gestionnaire.udogec35").json,
+                                ensure_ascii=False)

@@ -79,7 +79,7 @@ def show(instance_id: int):
               "documents": documents, "my_tasks": {task.id for task in tasks if can_act(me, task)}}
     if not me.sees_many_instances:
         return render_template("instances/plain.html", **common,
-                               timeline=school_timeline(instance_history(session, instance)),
+                               timeline=school_timeline(instance_history(session, instance, internal=False)),
                                doers=school_doers(session, tasks))
     return render_template(
         "instances/show.html", **common, process_name=bundle_for(instance.deployment).process_name(instance.process_id),

@@ -53,6 +53,13 @@ class HistoryEntry:
         return EVENT_LABELS.get(self.event.kind, self.event.kind)
 
 
+def without_internal(bundle: ProcessBundle, spec_id: str | None, data: dict | None) -> dict | None:
+    """Submitted data without the fields school staff never see."""
+    form = form_of_spec(bundle, spec_id) if data else None
+    hidden = form.internal_fields() if form is not None else set()
+    return {name: value for name, value in data.items() if name not in hidden} if data and hidden else data
+
+
 def form_of_spec(bundle: ProcessBundle, spec_id: str | None) -> Form | None:
     """The form of a user task of a deployment, found by the task's id."""
     if spec_id is None:
@@ -65,8 +72,9 @@ def form_of_spec(bundle: ProcessBundle, spec_id: str | None) -> Form | None:
     return None
 
 
-def instance_history(session: Session, instance: ProcessInstance) -> list[HistoryEntry]:
-    """Events of an instance, oldest first, with labelled data."""
+def instance_history(session: Session, instance: ProcessInstance, internal: bool = True) -> list[HistoryEntry]:
+    """Events of an instance, oldest first, with labelled data; without the internal fields when `internal` is false
+    (school staff)."""
     bundle = bundle_for(instance.deployment)
     rows = session.execute(
         select(AuditEvent, Person, TaskRow.place).outerjoin(Person, Person.id == AuditEvent.actor_id)
@@ -81,8 +89,9 @@ def instance_history(session: Session, instance: ProcessInstance) -> list[Histor
         if event.data and form is not None and event.spec_id is not None:
             if event.spec_id not in computed:
                 computed[event.spec_id] = computed_labels(session, instance, form)
+            hidden = set() if internal else form.internal_fields()
             for name, value in event.data.items():
-                if value in (None, "", []):
+                if value in (None, "", []) or name in hidden:
                     continue
                 title = form.properties.get(name, {}).get("title", name)
                 label = computed[event.spec_id].get(name, {}).get(value) if isinstance(value, str) else None

@@ -16,7 +16,7 @@ from engine.errors import NotFound
 from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.runtime.deployment import bundle_for
-from engine.views.history import EVENT_LABELS, instance_documents, open_tasks, open_tasks_of
+from engine.views.history import EVENT_LABELS, instance_documents, open_tasks, open_tasks_of, without_internal
 from engine.views.queries import InstanceSearch, search_instances
 from engine.views.waiting import waiting_events
 from webapp.api.common import (
@@ -100,9 +100,11 @@ def _history(instance: ProcessInstance) -> list[dict]:
         select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.actor_id)
         .where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.at, AuditEvent.id)
     )
+    # School staff never read the unions' internal remarks.
+    bundle = None if principal().sees_many_instances else bundle_for(instance.deployment)
     return [{"at": iso(event.at), "kind": event.kind, "label": EVENT_LABELS.get(event.kind, event.kind),
              "summary": event.summary, "task": event.spec_id, "actor": person.full_name if person else None,
-             "data": event.data}
+             "data": event.data if bundle is None else without_internal(bundle, event.spec_id, event.data)}
             for event, person in rows]
 
 
