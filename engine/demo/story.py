@@ -160,8 +160,9 @@ class DemoStory:
         campaigns = [past_dates(year) for year in self.school_years] + [self.preparation]
         self.say(f"Histoire de démonstration au {date_fr(self.today)} : campagne {self.school_years[-1]} en cours, "
                  f"campagne {self.preparation.school_year} en préparation.")
-        load_demo_directory(self.session, ESTABLISHMENTS + MORE_ESTABLISHMENTS, self.preparation.school_year,
-                            campaigns[0].opened_at - timedelta(days=30), tuple(self.school_years))
+        # The latest count the directory knows is the current school year's: the next one does not exist yet.
+        load_demo_directory(self.session, ESTABLISHMENTS + MORE_ESTABLISHMENTS, self.school_years[-1],
+                            campaigns[0].opened_at - timedelta(days=30), tuple(self.school_years[:-1]))
         self.session.commit()
         self.schools = {school["key"]: self.session.scalars(select(Establishment).where(
             Establishment.uai == school["uai"])).one() for school in ESTABLISHMENTS + MORE_ESTABLISHMENTS}
