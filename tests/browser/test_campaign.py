@@ -148,6 +148,7 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
     field(referent, "Tuteur").select_option(label="Thomas Riou (tuteur)")
     field(referent, "Cotuteur").select_option(label="Claire Morvan (cotuteur)")
     field(referent, "Pièce d'identité").set_input_files(pdf_file("piece-identite.pdf"))
+    referent.get_by_label("N'a jamais effectué de Service Civique").check()
     submit(referent, "Constituer le dossier du volontaire")
 
     open_task(gestionnaire, "Établir les termes du contrat")
@@ -163,11 +164,14 @@ def test_the_campaign_clicked_through_by_each_role(chromium, site):
     assert download.value.suggested_filename.endswith(".pdf")
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     field(referent, "Contrat signé").set_input_files(pdf_file("contrat-signe.pdf"))
+    field(referent, "Certificat médical de non contre-indication").set_input_files(pdf_file("certificat-medical.pdf"))
     field(referent, "Date de signature").fill(TODAY)
     submit(referent, "Déposer le contrat signé")
 
     open_task(gestionnaire, "Confirmer le contrat signé")
     choose(gestionnaire, "Décision", "Confirmer : le contrat est signé et complet")
+    choose(gestionnaire, "Contrôle de conformité de l'État", "Contrôle terminé : contrat conforme")
+    field(gestionnaire, "Référence ELISA du contrat").fill("035-2027-000123")
     submit(gestionnaire, "Confirmer le contrat signé", confirm="Confirmer le contrat")
 
     run_worker(site.sessions, site.storage_dir.parent, FIRST_MONTH)
