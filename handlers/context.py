@@ -41,10 +41,9 @@ class Directory(Protocol):
 class Contracts(Protocol):
     """The register of Service Civique contracts drawn up on the platform."""
 
-    def engagements_for(self, first_name: str, last_name: str, birth_date: str, email: str | None,
-                        place: int | None = None) -> list[dict]:
+    def engagements_for(self, first_name: str, last_name: str, birth_date: str, place: int | None = None) -> list[dict]:
         """Every contract of the same person the platform knows, any campaign, ended or not (matched on name and
-        birth date, or on email), except the one of this instance's `place`; the latest first."""
+        birth date), except the one of this instance's `place`; the latest first."""
 
     def record(self, contract: dict) -> None:
         """Record the contract of a place of the current instance (`place` in `contract`), replacing an earlier one."""

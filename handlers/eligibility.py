@@ -168,7 +168,7 @@ def _other_contracts(volunteer: dict, contracts, place: int | None) -> list[Prob
     if contracts is None:
         return []
     others = contracts.engagements_for(volunteer.get("first_name", ""), volunteer.get("last_name", ""),
-                                       volunteer["birth_date"], volunteer.get("email"), place)
+                                       volunteer["birth_date"], place)
     if not others:
         return []
     other = others[0]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from engine.models import (
@@ -203,18 +203,16 @@ class SqlContracts:
         self.instance_id = instance_id
         self.today = today
 
-    def engagements_for(self, first_name: str, last_name: str, birth_date: str, email: str | None,
+    def engagements_for(self, first_name: str, last_name: str, birth_date: str,
                         place: int | None = None) -> list[dict]:
         """Every contract of the same person, any campaign, ended or not, except this instance's `place`.
 
         One Service Civique per person, ever: a past engagement, even ended early, counts. The person is
-        recognised by name and birth date, or by email.
+        recognised by name and birth date (not by email: families often share one).
         """
         same_person = and_(func.lower(VolunteerContract.first_name) == first_name.strip().lower(),
                            func.lower(VolunteerContract.last_name) == last_name.strip().lower(),
                            VolunteerContract.birth_date == birth_date)
-        if email and email.strip():
-            same_person = or_(same_person, func.lower(VolunteerContract.email) == email.strip().lower())
         rows = self.session.execute(
             select(VolunteerContract, Establishment.name, ProcessInstance.campaign)
             .join(Establishment, Establishment.id == VolunteerContract.establishment_id)
