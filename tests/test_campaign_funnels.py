@@ -77,6 +77,8 @@ def test_funnels_by_territory_and_network(session, story):
         "Urogec Bretagne": [3, 2, 2, 3, 3, 1, 1],
         "Udogec du Finistère": [1, 1, 1, 2, 2, 1, 0],
         "Udogec d'Ille-et-Vilaine": [1, 1, 1, 1, 1, 0, 1],
+        # The Morbihan's union is not dedicated to Service Civique: it counts its schools' projects all the same.
+        "Udogec du Morbihan": [1, 0, 0, 0, 0, 0, 0],
         "Département 29": [1, 1, 1, 2, 2, 1, 0],
         "Département 35": [1, 1, 1, 1, 1, 0, 1],
         "Département 56": [1, 0, 0, 0, 0, 0, 0],

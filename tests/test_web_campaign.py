@@ -104,7 +104,7 @@ def test_form_errors_are_shown_in_french_and_keep_the_input(browser, session):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Ce champ est obligatoire." in page
-    assert "La valeur doit être inférieure ou égale à 48." in page
+    assert "La durée hebdomadaire est comprise entre 24 et 48 heures" in html.unescape(page)
     assert "Date invalide" in page
     assert SAMPLES["design_project"]["description"] in html.unescape(page), "what was typed stays in the form"
     assert 'aria-invalid="true"' in page
