@@ -231,7 +231,7 @@ def measure_script_budget(url: str, storage_dir, instances: int, repeats: int) -
         reviewer = session.scalar(select(Person.id).where(Person.login == "gestionnaire.udogec35"))
     with_budget = Figure("Avec le budget des scripts : latence médiane d'une complétion", "ms")
     without = Figure("Sans le budget (RestrictedPython seul) : latence médiane d'une complétion", "ms")
-    cost = Figure("Coût du budget des scripts par complétion (différence des médianes)", "ms")
+    cost = Figure("Coût du budget des scripts : rapport des latences médianes avec et sans", "×")
     evaluations = Counter()
     original_evaluate, original_execute = RestrictedEnvironment.evaluate, RestrictedEnvironment.execute
 
@@ -256,15 +256,15 @@ def measure_script_budget(url: str, storage_dir, instances: int, repeats: int) -
                 run = campaign_run(driver, sessions, instances, number, reviewer)
             with_budget.runs.append(run.latencies.median_ms)
             evaluations["completions"] += len(run.latencies.values)
-            cost.runs.append(with_budget.runs[-1] - without.runs[-1])
+            cost.runs.append(with_budget.runs[-1] / without.runs[-1])
     driver.counter.close()
     sessions.kw["bind"].dispose()
     per_completion = evaluations["evaluations"] / max(evaluations["completions"], 1)
     overhead = _evaluation_overhead_us()
     cost.note = (f"{per_completion:.1f} évaluations (scripts, conditions, cellules DMN, paramètres) par complétion "
                  f"en moyenne, chacune plus chère de {overhead['expression']:.2f} µs (expression) à "
-                 f"{overhead['loop']:.1f} µs (script de trois tours de boucle) avec le budget ; médiane des écarts "
-                 "entre exécutions alternées")
+                 f"{overhead['loop']:.1f} µs (script de trois tours de boucle) avec le budget ; exécutions "
+                 "alternées, 1 × : aucun coût mesurable")
     return {"figures": [with_budget, without, cost], "evaluations_per_completion": per_completion}
 
 
