@@ -254,7 +254,8 @@ def test_help_texts_of_the_form_quote_the_rule_table():
 
 
 def test_tutor_choices_come_from_the_directory_rules_and_an_empty_list_stays_a_list():
-    from engine.forms import Form, validate
+    from engine.form_checks import validate
+    from engine.forms import Form
     from handlers.volunteer import school_tutors
 
     offered = school_tutors(context(), {"establishment_id": 1})

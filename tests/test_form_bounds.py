@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from test_contract import with_volunteer_file
 
-from engine.forms import Form, validate
+from engine.form_checks import validate
+from engine.forms import Form
 from engine.runtime.form_bounds import form_bounds
 from handlers.contract import contract_terms_rules
 from handlers.rules import ELIGIBILITY, INDEMNITY

@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from engine.forms import Form, data_from_web_form, validate
+from engine.form_checks import validate
+from engine.forms import Form, data_from_web_form
 
 SCHEMA = {
     "type": "object",

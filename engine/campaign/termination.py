@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import forms
 from engine.access import Forbidden, Principal, can_end_mission
 from engine.errors import FormInvalid, NotFound, rolls_back
+from engine.form_checks import validate
 from engine.forms import Form
 from engine.models import ProcessInstance, VolunteerMission
 from engine.models.follow_up import TERMINATION_INITIATORS
@@ -54,7 +55,7 @@ def termination_problems(mission: VolunteerMission, data: dict) -> dict[str, lis
 
 def termination_errors(instance: ProcessInstance, mission: VolunteerMission, data: dict) -> dict[str, list[str]]:
     """What is wrong in an early-termination form (French messages by field), before anything is done."""
-    return forms.validate(termination_form(instance), data) or termination_problems(mission, data)
+    return validate(termination_form(instance), data) or termination_problems(mission, data)
 
 
 @rolls_back

@@ -35,6 +35,7 @@ from engine import forms
 from engine.access import Principal, require_act
 from engine.documents import DocumentStore
 from engine.errors import SUSPENDED, Conflict, FormInvalid, NotFound, StartRefused, rolls_back
+from engine.form_checks import validate
 from engine.models import Establishment, ProcessInstance, Structure, TaskDraft, TaskRow
 from engine.runtime import form_bounds, spiff_internals
 from engine.runtime.budget import Budget
@@ -170,7 +171,7 @@ class ProcessRuntime:
         already in error keeps its format message alone: each field says one thing to fix first.
         """
         row, task = ready.row, ready.task
-        errors = forms.validate(self.task_form(ready), data, self.clock().date())
+        errors = validate(self.task_form(ready), data, self.clock().date())
         rules = handlers.FORM_RULES.get(row.spec_id, [])
         context = self.contexts.for_task(row.instance, row.id) if rules else None
         malformed = set(errors) - {forms.FORM_LEVEL}
