@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 from engine.db import make_engine, make_session_factory, upgrade_database
-from engine.directory.importing import ImportReport, import_directory, read_document
+from engine.directory.import_report import ImportReport
+from engine.directory.importing import import_directory
+from engine.directory.records import read_document
 from handlers.identifiers import UAI_LETTERS, with_luhn_key
 
 DEPARTMENTS = [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]

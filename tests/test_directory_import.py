@@ -9,7 +9,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.directory.importing import ImportFileError, import_directory, read_document
+from engine.directory.importing import import_directory
+from engine.directory.records import ImportFileError, read_document
 from engine.models import DirectoryImport, Establishment, Person, PupilCount, RoleAssignment, Structure
 
 from conftest import csrf_token

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import event
 
-from engine.directory.importing import outcome_count, outcome_label
+from engine.directory.import_report import outcome_count, outcome_label
 from handlers.formats import plural
 from webapp.formatting import structure_name
 

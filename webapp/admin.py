@@ -28,14 +28,9 @@ from engine.campaign.campaigns import (
     set_agreement_number,
 )
 from engine.directory.accounts import find_people
-from engine.directory.importing import (
-    KIND_LABELS,
-    OUTCOME_LABELS,
-    ImportFileError,
-    outcome_label,
-    read_document,
-    record_file_error,
-)
+from engine.directory.import_report import KIND_LABELS, OUTCOME_LABELS, outcome_label
+from engine.directory.importing import record_file_error
+from engine.directory.records import ImportFileError, read_document
 from engine.directory.tokens import end_all_sessions, open_token_count
 from engine.directory.web_sessions import person_sessions
 from engine.models import Campaign, DirectoryImport, Person

@@ -7,17 +7,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from engine.directory.importing import (
-    KIND_LABELS,
-    KIND_NAMES,
-    OUTCOME_COUNTED,
-    ImportFileError,
-    import_directory,
-    outcome_count,
-    outcome_label,
-    read_document,
-    record_file_error,
-)
+from engine.directory.import_report import KIND_LABELS, KIND_NAMES, OUTCOME_COUNTED, outcome_count, outcome_label
+from engine.directory.importing import import_directory, record_file_error
+from engine.directory.records import ImportFileError, read_document
 from handlers.formats import number_fr, plural
 
 directory = AppGroup("directory", help="Annuaire Isidoor : import des structures, établissements, personnes et rôles.")

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 from sqlalchemy.orm import sessionmaker
 
-from engine.directory.importing import ImportReport, import_directory, record_file_error
+from engine.directory.import_report import ImportReport
+from engine.directory.importing import import_directory, record_file_error
 
 log = logging.getLogger(__name__)
 _DONE = object()

@@ -1,4 +1,5 @@
-"""Reading one record of an Isidoor directory file: its key, the values to store, what rejects or flags it.
+"""Reading an Isidoor directory file: the document as a whole, then one record: its key, the values to store, what
+rejects or flags it.
 
 A record is *rejected* when the platform cannot place it (no key, unknown
 department or network, a role without its establishment): nothing of it is
@@ -9,6 +10,7 @@ in docs/directory-import.md.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -273,3 +275,40 @@ def describe_key(kind: str, key) -> str:
         scope = establishment or structure
         return f"{person} — {role}" + (f" — {scope}" if scope else "")
     return str(key)
+
+
+# The sections of a directory file, in the order they are imported.
+SECTIONS = ("structures", "ogecs", "establishments", "people", "roles")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; the message is French.
+
+    Not a `Refusal`: reading the file is parsing user input, and an unreadable file is not turned away with an
+    error page but recorded as a failed import, whose report says why.
+    """
+
+
+def read_document(content: bytes) -> dict:
+    """The directory document in a file's bytes; raise `ImportFileError` (French) when unreadable."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError("Le fichier n'est pas encodé en UTF-8.") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ImportFileError(f"Le fichier n'est pas un JSON valide (ligne {error.lineno}, colonne {error.colno}) : "
+                              f"{error.msg}.") from None
+    if not isinstance(document, dict):
+        raise ImportFileError("Le fichier doit contenir un objet JSON avec les listes structures, ogecs, "
+                              "establishments, people et roles.")
+    if document.get("version", 1) != 1:
+        raise ImportFileError(f"Version de format {document.get('version')!r} inconnue : seule la version 1 est lue.")
+    for section in SECTIONS:
+        if not isinstance(document.get(section, []), list):
+            raise ImportFileError(f"La section « {section} » doit être une liste.")
+    if not any(document.get(section) for section in SECTIONS):
+        raise ImportFileError("Le fichier ne contient aucun enregistrement (structures, ogecs, establishments, "
+                              "people, roles).")
+    return document

@@ -21,7 +21,8 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from engine.directory.importing import ImportFileError, import_directory, read_document
+from engine.directory.importing import import_directory
+from engine.directory.records import ImportFileError, read_document
 from engine.mail import Mailer
 from engine.models import DirectoryImport, Person, RoleAssignment
 from handlers.formats import date_fr
