@@ -65,6 +65,7 @@ from engine.demo.dates import (
     session_day,
 )
 from engine.demo.directory import DEMO_AGREEMENT_NUMBER, ESTABLISHMENTS, MORE_ESTABLISHMENTS, load_demo_directory
+from engine.demo.plan import RECRUITMENT, Place, Project
 from engine.demo.timeline import DossierRun, StoryError, Timeline
 from engine.documents import DocumentStore
 from engine.models import (
@@ -85,10 +86,7 @@ from engine.scenarios.world import Copy
 from handlers.follow_up import add_months
 from handlers.formats import date_fr
 
-# Tasks a volunteer's place goes through before the follow-up, and how many days before the mission each is done.
-RECRUITMENT = (("select_volunteer", 55, time(10, 0)), ("confirm_selection", 52, time(16, 30)),
-               ("volunteer_file", 46, time(11, 0)), ("draw_up_contract", 41, time(14, 0)),
-               ("upload_signed_contract", 35, time(10, 30)), ("confirm_contract", 33, time(15, 0)))
+
 def story_can_start(session: Session) -> bool:
     """Whether the story may be played: no campaign and no dossier yet (a second `make run` keeps what was done)."""
     return not session.scalar(select(func.count()).select_from(ProcessInstance)) and not all_campaigns(session)
@@ -101,33 +99,6 @@ class StoryReport:
     dossiers: int
     ready_tasks: int
     messages: int
-
-
-@dataclass
-class _Place:
-    """A volunteer's place in a project: its number, who, and the mission (None while not contracted)."""
-
-    number: int
-    volunteer: Volunteer | None
-    mission: Mission | None
-    start: date
-    end: date
-
-
-@dataclass
-class _Project:
-    """A school's hosting project in the story: when each step was done (None: not yet), and its places."""
-
-    key: str
-    school_year: str
-    places: list[_Place]
-    started: datetime
-    designed: datetime | None
-    reviewed: datetime | None
-    review: str
-    published: datetime | None
-    # Moments of the recruitment steps done for each place, in the order of RECRUITMENT.
-    recruitment: dict[int, list[datetime]]
 
 
 class DemoStory:
@@ -254,11 +225,11 @@ class DemoStory:
             by_project.setdefault((ROLE_SCHOOLS[role], mission.school_year), []).append(mission)
         for index, ((key, school_year), planned) in enumerate(sorted(by_project.items())):
             planned.sort(key=lambda m: (m.start, m.role))
-            places = [_Place(number, next(self.volunteers), mission, mission.start, mission.end)
+            places = [Place(number, next(self.volunteers), mission, mission.start, mission.end)
                       for number, mission in enumerate(planned, start=1)]
             # Spring of the campaign: submitted in March, reviewed, published; recruited weeks before each start.
             designed = datetime.combine(date(int(school_year[:4]), 3, 2 + index * 2), time(10, 0))
-            self._hosting_project(_Project(
+            self._hosting_project(Project(
                 key, school_year, places, designed - timedelta(minutes=40), designed,
                 designed + timedelta(days=9, hours=4), "accept", designed + timedelta(days=15, hours=1),
                 {place.number: [datetime.combine(place.start - timedelta(days=days), at)
@@ -268,8 +239,8 @@ class DemoStory:
         """A project of the campaign in progress, refused by its reviewer last spring, with the reason."""
         designed = datetime.combine(date(int(dates.school_year[:4]), 3, 24), time(10, 0))
         start = dates.earliest_start
-        place = _Place(1, None, None, start, add_months(start, 8) - timedelta(days=1))
-        self._hosting_project(_Project(REFUSED_LAST_SPRING, dates.school_year, [place], designed - timedelta(minutes=30),
+        place = Place(1, None, None, start, add_months(start, 8) - timedelta(days=1))
+        self._hosting_project(Project(REFUSED_LAST_SPRING, dates.school_year, [place], designed - timedelta(minutes=30),
                                        designed, designed + timedelta(days=8, hours=5), "refuse", None, {}))
 
     def _prepared_project(self, prepared: PreparedProject) -> None:
@@ -282,17 +253,17 @@ class DemoStory:
         start = self.preparation.earliest_start
         end = add_months(start, 8) - timedelta(days=1)
         steps = dict(enumerate(prepared.place_steps, start=1))
-        places = [_Place(number, next(self.volunteers) if steps.get(number) else None, None, start, end)
+        places = [Place(number, next(self.volunteers) if steps.get(number) else None, None, start, end)
                   for number in range(1, prepared.places + 1)]
         started = days_ago(prepared.started_days_ago, 9)
         assert started is not None
-        self._hosting_project(_Project(
+        self._hosting_project(Project(
             prepared.key, self.preparation.school_year, places, started, days_ago(prepared.designed_days_ago, 10),
             days_ago(prepared.reviewed_days_ago, 15), prepared.review, days_ago(prepared.published_days_ago, 11),
             {number: [midnight - timedelta(days=days) + timedelta(hours=10 + index) for index, days in enumerate(done)]
              for number, done in steps.items()}))
 
-    def _hosting_project(self, project: _Project) -> None:
+    def _hosting_project(self, project: Project) -> None:
         """Schedule a school's project: started, designed, reviewed, published, then each place recruited."""
         key, school = project.key, self.schools[project.key]
         referent, reviewer = f"referent.{key}", PROJECTS[key].reviewer
@@ -323,7 +294,7 @@ class DemoStory:
                                                   strict=False):
                 self.timeline.at(moment, self._recruitment_step(run, key, place, name))
 
-    def _recruitment_step(self, run: DossierRun, key: str, place: _Place, task: str) -> Callable[[datetime], None]:
+    def _recruitment_step(self, run: DossierRun, key: str, place: Place, task: str) -> Callable[[datetime], None]:
         actor = {"confirm_selection": f"tuteur.{key}", "draw_up_contract": PROJECTS[key].reviewer,
                  "confirm_contract": PROJECTS[key].reviewer}.get(task, f"referent.{key}")
         volunteer = place.volunteer
