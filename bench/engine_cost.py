@@ -161,16 +161,22 @@ def campaign_run(driver: Driver, sessions: sessionmaker, instances: int, first_n
     return result
 
 
+def _campaign_driver(url: str, storage_dir) -> tuple[sessionmaker, Driver, int]:
+    """A prepared database, a driver completing tasks on it, and the reviewing gestionnaire's id."""
+    sessions = prepare(url, with_loop=True)
+    driver = Driver(sessions, storage_dir)
+    with sessions() as session:
+        reviewer = session.scalar(select(Person.id).where(Person.login == "gestionnaire.udogec35"))
+    return sessions, driver, reviewer
+
+
 def measure_completion(url: str, storage_dir, instances: int, repeats: int, reference: Callable[[], float]) -> dict:
     """Figure 2 on one database: `repeats` runs of `instances` whole campaigns.
 
     `reference` measures the baseline's cost per task; it runs just before each
     run so that the ratio compares costs measured in the same conditions.
     """
-    sessions = prepare(url, with_loop=True)
-    driver = Driver(sessions, storage_dir)
-    with sessions() as session:
-        reviewer = session.scalar(select(Person.id).where(Person.login == "gestionnaire.udogec35"))
+    sessions, driver, reviewer = _campaign_driver(url, storage_dir)
     rate = Figure("Complétions par seconde (un seul client)", "tâches/s")
     median = Figure("Latence médiane d'une complétion", "ms")
     p95 = Figure("Latence p95 d'une complétion", "ms")
@@ -225,23 +231,17 @@ def measure_script_budget(url: str, storage_dir, instances: int, repeats: int) -
     """
     from engine.runtime.scripting import RestrictedEnvironment
 
-    sessions = prepare(url, with_loop=True)
-    driver = Driver(sessions, storage_dir)
-    with sessions() as session:
-        reviewer = session.scalar(select(Person.id).where(Person.login == "gestionnaire.udogec35"))
+    sessions, driver, reviewer = _campaign_driver(url, storage_dir)
     with_budget = Figure("Avec le budget des scripts : latence médiane d'une complétion", "ms")
     without = Figure("Sans le budget (RestrictedPython seul) : latence médiane d'une complétion", "ms")
     cost = Figure("Coût du budget des scripts : rapport des latences médianes avec et sans", "×")
     evaluations = Counter()
-    original_evaluate, original_execute = RestrictedEnvironment.evaluate, RestrictedEnvironment.execute
 
-    def counted_evaluate(self, *args, **kwargs):
-        evaluations["evaluations"] += 1
-        return original_evaluate(self, *args, **kwargs)
-
-    def counted_execute(self, *args, **kwargs):
-        evaluations["evaluations"] += 1
-        return original_execute(self, *args, **kwargs)
+    def counted(method):
+        def call(self, *args, **kwargs):
+            evaluations["evaluations"] += 1
+            return method(self, *args, **kwargs)
+        return call
 
     number = 5000  # school numbers of their own (figure 2 takes 1000 and up, under 10,000)
     with without_pdf_rendering():
@@ -251,8 +251,8 @@ def measure_script_budget(url: str, storage_dir, instances: int, repeats: int) -
             with without_script_budget():
                 without.runs.append(campaign_run(driver, sessions, instances, number, reviewer).latencies.median_ms)
             number += 100
-            with mock.patch.object(RestrictedEnvironment, "evaluate", counted_evaluate), \
-                    mock.patch.object(RestrictedEnvironment, "execute", counted_execute):
+            with mock.patch.object(RestrictedEnvironment, "evaluate", counted(RestrictedEnvironment.evaluate)), \
+                    mock.patch.object(RestrictedEnvironment, "execute", counted(RestrictedEnvironment.execute)):
                 run = campaign_run(driver, sessions, instances, number, reviewer)
             with_budget.runs.append(run.latencies.median_ms)
             evaluations["completions"] += len(run.latencies.values)
