@@ -33,6 +33,17 @@ from webapp.api.openapi_schemas import (
     text,
 )
 
+
+def form_data_body(json_description: str) -> dict:
+    """A task form's data as a request body: JSON, or multipart with the fields in « data » and a part per file."""
+    return {"required": True, "content": {
+        "application/json": {"schema": {"type": "object", "description": json_description}},
+        "multipart/form-data": {"schema": {
+            "type": "object", "description": "Les champs en JSON dans la partie « data », un fichier par partie "
+                                             "nommée comme son champ.",
+            "properties": {"data": {"type": "string", "description": "Objet JSON des autres champs."}}}},
+    }}
+
 PATHS: dict[str, dict[str, dict]] = {
     "/api/v1/openapi.json": {"get": {
         "summary": "Ce document OpenAPI.", "operationId": "openapi", "tags": ["documentation"], "security": [],
@@ -73,16 +84,9 @@ PATHS: dict[str, dict[str, dict]] = {
             "summary": "Garder un brouillon de la tâche, sans vérification : il remplace le précédent, est proposé "
                        "à la réouverture de la tâche et effacé quand elle est accomplie ou réaffectée.",
             "operationId": "saveTaskDraft", "tags": ["tâches"], "parameters": [TASK_ID],
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": {
-                    "type": "object", "description": "Valeurs saisies (les champs inconnus du formulaire sont "
-                                                     "ignorés) ; un champ fichier reçoit une URL de données base64 "
-                                                     "ou la référence {\"document_id\": …} d'un fichier joint."}},
-                "multipart/form-data": {"schema": {
-                    "type": "object", "description": "Les champs en JSON dans la partie « data », un fichier par "
-                                                     "partie nommée comme son champ.",
-                    "properties": {"data": {"type": "string", "description": "Objet JSON des autres champs."}}}},
-            }},
+            "requestBody": form_data_body("Valeurs saisies (les champs inconnus du formulaire sont ignorés) ; un "
+                                          "champ fichier reçoit une URL de données base64 ou la référence "
+                                          "{\"document_id\": …} d'un fichier joint."),
             "responses": {"200": json_content(ref("DraftSaved"), "Brouillon gardé."),
                           **error_responses(400, 401, 403, 404, 409, 415)},
         },
@@ -90,16 +94,9 @@ PATHS: dict[str, dict[str, dict]] = {
     "/api/v1/tasks/{task_id}/complete": {"post": {
         "summary": "Accomplir une tâche avec les données de son formulaire.", "operationId": "completeTask",
         "tags": ["tâches"], "parameters": [TASK_ID],
-        "requestBody": {"required": True, "content": {
-            "application/json": {"schema": {
-                "type": "object", "description": "Données conformes au JSON Schema de la tâche ; un champ fichier "
-                                                 "(format data-url) reçoit une URL de données base64 ou la "
-                                                 "référence {\"document_id\": …} d'un fichier déjà joint."}},
-            "multipart/form-data": {"schema": {
-                "type": "object", "description": "Les champs en JSON dans la partie « data », un fichier par "
-                                                 "partie nommée comme son champ.",
-                "properties": {"data": {"type": "string", "description": "Objet JSON des autres champs."}}}},
-        }},
+        "requestBody": form_data_body("Données conformes au JSON Schema de la tâche ; un champ fichier (format "
+                                      "data-url) reçoit une URL de données base64 ou la référence "
+                                      "{\"document_id\": …} d'un fichier déjà joint."),
         "responses": {"200": json_content(ref("InstanceResult"), "Tâche accomplie ; nouvel état du dossier."),
                       **error_responses(400, 401, 403, 404, 409, 415, 422)},
     }},
