@@ -44,30 +44,34 @@ def task(task_id: str):
     row = ready.row
     if request.method == "GET":
         record_access(db_session(), principal(), row.instance, "tâche", "web", datetime.now())
-        return _task_page(_view(engine, ready), {})
-    view = _view(engine, ready, with_draft=False)
-    data = forms.data_from_web_form(view.form, request.form, request.files)
+        return _task_page(_view(engine, ready, engine.task_form(ready)), {})
+    form = engine.task_form(ready)
+    data = forms.data_from_web_form(form, request.form, request.files)
+
+    def shown_with(values: dict, errors: dict[str, list[str]]):
+        # Built only when the form is shown again: a completion that goes through needs no context nor instructions.
+        view = _view(engine, ready, form, with_draft=False)
+        view.values = values
+        return _task_page(view, errors)
+
     action = request.form.get("action")
     if action in (SAVE_DRAFT, LEAVE_FOR_LATER):
-        return _keep_draft(engine, ready, data, leaving=action == LEAVE_FOR_LATER)
-    asked = None if revising() or confirmed() else view.form.confirmation_for(data)
+        return _keep_draft(engine, ready, form, data, leaving=action == LEAVE_FOR_LATER)
+    asked = None if revising() or confirmed() else form.confirmation_for(data)
     if revising():
-        view.values = data
-        return _task_page(view, {})
+        return shown_with(data, {})
     if asked is not None:
         # An irreversible choice is confirmed on a page of its own, once the input is valid.
         errors = engine.validate(ready, data)
         if not errors:
-            return confirmation_page(asked, view.form.summary(data), busy_label=view.form.busy_label,
+            return confirmation_page(asked, form.summary(data), busy_label=form.busy_label,
                                      back_link={"url": url_for("tasks.task", task_id=row.id), "label": row.title})
         engine.save_draft(ready, principal(), data)
-        view.values = data
-        return _task_page(view, errors)
+        return shown_with(data, errors)
 
     def shown_again(invalid: FormInvalid):
         # The engine kept the input as a draft; files already received come back as stored documents.
-        view.values = invalid.data if invalid.data is not None else data
-        return _task_page(view, invalid.errors)
+        return shown_with(invalid.data if invalid.data is not None else data, invalid.errors)
 
     answer_refusals(shown_again, FormInvalid)
     instance = engine.complete(task_id, principal(), data, ready)
@@ -78,16 +82,16 @@ def task(task_id: str):
     return redirect(url_for("inbox.home"))
 
 
-def _view(engine: ProcessRuntime, ready: ReadyTask, with_draft: bool = True) -> TaskView:
+def _view(engine: ProcessRuntime, ready: ReadyTask, form: forms.Form, with_draft: bool = True) -> TaskView:
     draft = engine.draft(ready, principal()) if with_draft else None
-    return build_task_view(db_session(), ready.row, ready.task, ready.bundle, form=engine.task_form(ready),
-                           draft=draft, budget=engine.settings.script_budget)
+    return build_task_view(db_session(), ready.row, ready.task, ready.bundle, form=form, draft=draft,
+                           budget=engine.settings.script_budget)
 
 
-def _keep_draft(engine: ProcessRuntime, ready: ReadyTask, data: dict, leaving: bool):
-    draft, refused_files = engine.save_draft(ready, principal(), data)
+def _keep_draft(engine: ProcessRuntime, ready: ReadyTask, form: forms.Form, data: dict, leaving: bool):
+    _draft, refused_files = engine.save_draft(ready, principal(), data)
     for name, messages in refused_files.items():
-        title = engine.task_form(ready).properties.get(name, {}).get("title", name)
+        title = form.properties.get(name, {}).get("title", name)
         flash(f"Le fichier du champ « {title} » n'est pas gardé dans le brouillon : {' '.join(messages)}", "warning")
     if leaving:
         flash(f"Votre saisie de « {ready.row.title} » est gardée en brouillon : vous la retrouverez en rouvrant "
