@@ -106,8 +106,10 @@ class TaskRow(Base):
 
     __tablename__ = "task"
     __table_args__ = (
-        Index("ix_task_inbox_establishment", "state", "lane", "establishment_id"),
-        Index("ix_task_inbox_structure", "state", "lane", "structure_code"),
+        # The inbox: ready tasks of a lane by establishment or structure, in the keyset order of its pages
+        # (due date, creation, id; 0023_inbox_keyset).
+        Index("ix_task_inbox_establishment_keyset", "state", "lane", "establishment_id", "due_at", "created_at", "id"),
+        Index("ix_task_inbox_structure_keyset", "state", "lane", "structure_code", "due_at", "created_at", "id"),
         Index("ix_task_to_notify", "state", "notified_at"),
         # The dashboard: waiting tasks by step and age, overdue tasks (0009_monitoring).
         Index("ix_task_waiting_step", "state", "spec_id", "created_at"),
