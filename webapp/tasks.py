@@ -12,6 +12,7 @@ from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
 from engine.errors import Conflict, FormInvalid
 from engine.runtime.runtime import ProcessRuntime, ReadyTask
+from engine.runtime.tasks import has_form
 from engine.validation.conventions import task_panel
 from engine.views.task_view import TaskView, build_task_view
 from webapp.auth import principal
@@ -44,7 +45,7 @@ def task(task_id: str):
     row = ready.row
     if request.method == "GET":
         record_access(db_session(), principal(), row.instance, "tâche", "web", datetime.now())
-        return _task_page(_view(engine, ready, engine.task_form(ready)), {})
+        return _task_page(_view(engine, ready, engine.task_form(ready)), {}, manual=not has_form(ready.task.task_spec))
     form = engine.task_form(ready)
     data = forms.data_from_web_form(form, request.form, request.files)
 
@@ -101,11 +102,12 @@ def _keep_draft(engine: ProcessRuntime, ready: ReadyTask, form: forms.Form, data
     return redirect(url_for("tasks.task", task_id=ready.row.id))
 
 
-def _task_page(view: TaskView, errors: dict[str, list[str]]):
+def _task_page(view: TaskView, errors: dict[str, list[str]], manual: bool = False):
+    # A manual task has no form: its page offers a « C'est fait » button instead.
     row = view.row
     page = render_template("tasks/task.html", view=view, errors=errors, form_errors=errors.get(forms.FORM_LEVEL, []),
                            documents=list_documents(db_session(), row.instance_id, row.place),
-                           panel=panel_template(row.spec_id), today=date.today())
+                           panel=panel_template(row.spec_id), today=date.today(), manual=manual)
     return page, 422 if errors else 200
 
 

@@ -43,7 +43,7 @@ from engine.runtime.deployment import ProcessBundle, bundle_for, current_deploym
 from engine.runtime.drafts import draft_of, keep_draft
 from engine.runtime.handler_context import HandlerContexts
 from engine.runtime.store import InstanceStore, LoadedWorkflow
-from engine.runtime.tasks import spiff_form
+from engine.runtime.tasks import has_form, spiff_form
 from engine.runtime.timers import align_calendar_cycles, engine_clock, find_task
 from engine.uploads import Attachments, Upload, max_upload_bytes
 
@@ -218,7 +218,8 @@ class ProcessRuntime:
             raise FormInvalid(errors, data)
         instance = row.instance
         ready.workflow.script_engine = self.contexts.script_engine(instance, row.id)
-        task.task_spec.add_data_from_form(task, data)
+        if has_form(task.task_spec):
+            task.task_spec.add_data_from_form(task, data)
         # Running the task may arm or re-arm timers (a follow-up cycle): they must read the runtime's clock.
         with engine_clock(self.clock):
             task.run()

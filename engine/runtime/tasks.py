@@ -5,6 +5,7 @@ from collections.abc import Set
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -19,8 +20,19 @@ from engine.runtime.due_dates import due_date
 EMPTY_FORM = {"type": "object", "properties": {}, "additionalProperties": False}
 
 
+def has_form(task_spec) -> bool:
+    """Whether a ready task is done by filling a form (a user task), not only marked done (a manual task).
+
+    A `bpmn:manualTask` or an untyped `bpmn:task` is something done outside the platform: its person says
+    « C'est fait », and nothing enters the dossier's data.
+    """
+    return isinstance(task_spec, UserTaskMixin)
+
+
 def spiff_form(bundle: ProcessBundle, task_spec) -> Form:
-    """The form of a user task, from the files of its deployment."""
+    """The form of a user task, from the files of its deployment; an empty one for a manual task."""
+    if not has_form(task_spec):
+        return Form(schema=dict(EMPTY_FORM), ui={})
     properties = task_spec.extensions.get("properties", {})
     schema_name = properties.get("formJsonSchemaFilename") or f"{task_spec.bpmn_id}.schema.json"
     ui_name = properties.get("formUiSchemaFilename") or f"{task_spec.bpmn_id}.uischema.json"

@@ -141,7 +141,10 @@ def complete_task(task_id: str):
     """Validate the submitted form data and complete the task; answer the instance's new state."""
     engine = runtime()
     ready = engine.ready_task(checked_uuid(task_id), principal())
-    data = multipart_body() if request.mimetype == "multipart/form-data" else json_body()
+    if not request.mimetype and not request.content_length:
+        data: dict = {}  # a manual task (« C'est fait ») is completed with no body at all
+    else:
+        data = multipart_body() if request.mimetype == "multipart/form-data" else json_body()
     # Invalid data is refused with a 422 naming each field at fault (`FormInvalid.details`).
     instance = engine.complete(task_id, principal(), data, ready)
     return jsonify({"instance": instance_state(instance)})
