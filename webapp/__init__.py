@@ -26,6 +26,7 @@ from webapp import (
     notifications,
     operations,
     process_admin,
+    process_editor,
     security,
     sign_on,
     sign_on_discrepancies,
@@ -81,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (notifications, trainings, missions):
         app.register_blueprint(module.bp)
     app.register_blueprint(process_admin.bp)
+    app.register_blueprint(process_editor.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.jinja_env.globals["FAVICON_URI"] = favicon_uri(app)
     api.init_app(app, csrf)

@@ -60,6 +60,45 @@ def stage_files(session: Session, principal: Principal, uploads: list[tuple[str,
     return staged
 
 
+@rolls_back
+def stage_edits(session: Session, principal: Principal, edits: dict[str, str], now: datetime,
+                continued: int | None = None) -> StagedDeployment:
+    """Stage files edited in the browser, over the files of the staged deployment they continue (if any); commit.
+
+    Saving again in the editor replaces the earlier staging by a new one holding its files and the edited ones,
+    so that one review deploys everything edited since the editor was opened; the earlier one is dropped.
+    """
+    earlier = _open_staged(session, continued) if continued is not None else None
+    uploads = {key.rsplit("/", 1)[-1]: content for key, content in (earlier.files.items() if earlier else ())}
+    uploads.update(edits)
+    staged = stage_files(session, principal, [(name, text.encode("utf-8")) for name, text in uploads.items()], now)
+    if earlier is not None:
+        earlier.status = "discarded"
+        earlier.decided_at = now
+        earlier.decided_by_id = principal.person_id
+        session.commit()
+    return staged
+
+
+def _open_staged(session: Session, staged_id: int) -> StagedDeployment:
+    staged = session.get(StagedDeployment, staged_id)
+    if staged is None or staged.status not in ("pending", "invalid"):
+        raise StagingRefused("Cet envoi n'est plus modifiable (déployé ou abandonné) : rouvrez le fichier depuis "
+                             "la page des versions des processus.")
+    return staged
+
+
+def edited_content(session: Session, name: str, staged_id: int | None = None) -> tuple[str | None, StagedDeployment | None]:
+    """A file's text as the editor opens it: from a still open staged deployment if given, else the deployed one.
+
+    `name` is the file's key (`processes/<file>` or `forms/<file>`); None when neither holds the file.
+    """
+    staged = _open_staged(session, staged_id) if staged_id is not None else None
+    files = candidate_files(session, staged) if staged is not None else dict(getattr(current_deployment(session),
+                                                                                      "files", None) or {})
+    return files.get(name), staged
+
+
 def _read_uploads(uploads: list[tuple[str, bytes]]) -> tuple[dict[str, str], list[Problem]]:
     files: dict[str, str] = {}
     refused: list[Problem] = []
