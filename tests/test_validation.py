@@ -106,7 +106,8 @@ CASES = [
     ("flow.ref", BPMN, [('targetRef="sample_done"', 'targetRef="sample_end"')], "flow_opened",
      "le flux mène à « sample_end », qui n'est pas un élément de ce processus."),
     ("script.compile", BPMN, [('range(quota)]', 'range(quota)')], "open_places",
-     "le script ne se compile pas : ligne 1 : erreur de syntaxe ('[' was never closed) dans "
+     "le script ne se compile pas : ligne 1 : erreur de syntaxe (la parenthèse ou le crochet « [ » n'est jamais "
+     "fermé) dans "
      "« places = [{\"number\": n + 1} for n in range(quota) ».", ),
     ("script.compile", BPMN, [('review["decision"] == "refuse"', 'review.__class__ == "refuse"')], "flow_refused",
      "la condition ne se compile pas : ligne 1 : le nom « __class__ » commence par « _ », ce qui est interdit."),
@@ -138,7 +139,7 @@ CASES = [
      "aucune règle ne s'applique quand Effectif d'élèves = 300 : ajoutez une règle pour ce cas, sinon la décision "
      "ne donne aucun résultat."),
     ("script.compile", DMN, [("<text>2</text>", "<text>2 +</text>")], "rule_large",
-     "la sortie « 2 + » ne se compile pas : ligne 1 : erreur de syntaxe (invalid syntax) dans « 2 + »."),
+     "la sortie « 2 + » ne se compile pas : ligne 1 : erreur de syntaxe (syntaxe invalide) dans « 2 + »."),
 ]
 
 

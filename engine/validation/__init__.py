@@ -4,7 +4,11 @@
 (`processes/<name>` and `forms/<name>` → text) and reports each problem with its
 file, element id and label, and line. The checks are split by concern:
 
-- `xml_di`: the file parses (XML, JSON), SpiffWorkflow accepts it, every element is drawn;
+- `xml_di`: the file parses (XML, JSON), SpiffWorkflow accepts it (its messages said in French), every element is
+  drawn;
+- `elements`: every element type runs on the platform or is refused with the reason (data stores, complex
+  gateways, events waiting for what nothing sends, scripts not in Python);
+- `catalogue`: the process catalogue (who starts a process, about what) names known roles and values;
 - `bpmn`: lanes name roles, exclusive gateways choose, every element is reached, code compiles;
 - `forms`: user tasks have a form, forms are JSON Schemas;
 - `conventions`: every form, task panel, rule and prefill is named after a user task (one home per task);
@@ -17,7 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from engine.validation import bpmn, conventions, dmn, forms, service_tasks, variables, xml_di
+from lxml import etree
+
+from engine.validation import bpmn, conventions, dmn, elements, forms, service_tasks, variables, xml_di
+from engine.validation.catalogue import check_catalogue
 from engine.validation.model import Definitions
 from engine.validation.problems import ERROR, WARNING, Problem, Report
 
@@ -27,6 +34,8 @@ CHECKS: tuple[Callable[[Definitions], Iterator[Problem]], ...] = (
     xml_di.check_parsing,
     xml_di.check_engine_parsing,
     xml_di.check_diagram,
+    elements.check_elements,
+    check_catalogue,
     bpmn.check_lanes,
     bpmn.check_flows,
     bpmn.check_gateways,
@@ -57,12 +66,55 @@ def validate_files(files: dict[str, str], targets: Iterable[str] | None = None, 
     names = sorted(targets if targets is not None else files)
     wanted = set(names)
     definitions = Definitions.read(files)
-    problems = [problem for check in CHECKS for problem in check(definitions) if problem.file in wanted]
+    problems = [problem for check in CHECKS for problem in _run(check, definitions) if problem.file in wanted]
     problems.sort(key=lambda p: (names.index(p.file) if p.file in wanted else len(names), p.line or 0,
                                  p.element_id or "", p.message))
     code = [*(conventions.check_panels(definitions, panels_dir) if panels_dir is not None else ()),
             *(conventions.check_registries(definitions) if registries else ())]
     return Report(files=names, problems=_unique(problems) + code)
+
+
+def _run(check: Callable[[Definitions], Iterator[Problem]], definitions: Definitions) -> list[Problem]:
+    """The problems of one check; a failure of the check itself becomes a problem of the file it failed on.
+
+    The file is found by running the check again on each file alone; the element, from the check's own
+    variables where it stopped. No traceback reaches an analyst.
+    """
+    try:
+        return list(check(definitions))
+    except Exception as error:  # a bug of ours or of a library on an unforeseen file: said, never raised
+        failing = []
+        for name, text in definitions.texts.items():
+            try:
+                list(check(Definitions.read({name: text})))
+            except Exception as alone:  # the same failure, on this file alone
+                failing.append(_unexpected(name, alone))
+        return failing or [_unexpected(name, error) for name in definitions.texts]
+
+
+def _unexpected(file: str, error: Exception) -> Problem:
+    element = _element_of(error)
+    element_id = element.get("id") if element is not None else None
+    name = " ".join((element.get("name") or "").split()) or None if element is not None else None
+    return Problem("unexpected", file, f"erreur inattendue en lisant ce fichier : la vérification s'est arrêtée "
+                                       f"(détail : {type(error).__name__} : {error}). Signalez-le à l'équipe technique "
+                                       "avec le fichier.", element_id, name,
+                   element.sourceline if element is not None else None)
+
+
+def _element_of(error: Exception):
+    """The XML element the failing code was looking at (a `node` or `element` variable), innermost first."""
+    traceback, frames = error.__traceback__, []
+    while traceback is not None:
+        frames.append(traceback.tb_frame)
+        traceback = traceback.tb_next
+    for frame in reversed(frames):
+        for variable in ("node", "element", "task", "flow"):
+            candidate = frame.f_locals.get(variable)
+            candidate = getattr(candidate, "element", candidate)
+            if isinstance(candidate, etree._Element) and candidate.get("id"):
+                return candidate
+    return None
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

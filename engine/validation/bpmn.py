@@ -10,10 +10,12 @@ from engine.validation.problems import WARNING, Problem
 from engine.validation.xml_di import kind_label
 
 _CHOOSING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+# Tasks a person does: a form to fill, or a manual task (typed or not) to mark done.
+_PEOPLE_TASKS = ("userTask", "manualTask", "task")
 
 
 def check_lanes(definitions: Definitions) -> Iterator[Problem]:
-    """Each lane names a role of the platform, and each user task lies in one (or nobody would see it)."""
+    """Each lane names a role of the platform, and each user or manual task lies in one (or nobody would see it)."""
     roles = ", ".join(sorted(LANE_ROLES))
     for scope in definitions.scopes:
         for lane in scope.element.iterfind(".//bpmn:lane", NS):
@@ -25,10 +27,11 @@ def check_lanes(definitions: Definitions) -> Iterator[Problem]:
     for scope in definitions.scopes:
         for node in _nodes_with_lane_holder(scope):
             holder, task = node
-            if task.kind == "userTask" and not {(scope.id, holder.id), (scope.id, task.id)} & lanes.keys():
+            if task.kind in _PEOPLE_TASKS and not {(scope.id, holder.id), (scope.id, task.id)} & lanes.keys():
                 yield Problem("lane.missing", scope.file,
-                              "la tâche utilisateur n'est dans aucun couloir : personne ne la verrait dans sa boîte. "
-                              "Placez-la dans le couloir du rôle qui doit la faire.", task.id, task.name, task.line)
+                              f"la {kind_label(task.kind)} n'est dans aucun couloir : personne ne la verrait dans sa "
+                              "boîte. Placez-la dans le couloir du rôle qui doit la faire.", task.id, task.name,
+                              task.line)
 
 
 def _nodes_with_lane_holder(scope: Scope) -> Iterator[tuple[Node, Node]]:
@@ -82,9 +85,14 @@ def check_flows(definitions: Definitions) -> Iterator[Problem]:
     """Each sequence flow joins two elements of its own process or subprocess."""
     for scope in definitions.all_scopes():
         for flow in scope.flows.values():
-            for end, what in (("sourceRef", "part de"), ("targetRef", "mène à")):
+            for end, what, side in (("sourceRef", "part de", "d'où il part"), ("targetRef", "mène à", "où il mène")):
                 target = flow.element.get(end)
-                if target not in scope.nodes:
+                if not target:
+                    yield Problem("flow.ref", flow.file,
+                                  f"le flux n'a pas d'attribut « {end} » : le fichier ne dit pas l'élément {side}. "
+                                  "Redessinez la flèche dans un modeleur, d'un élément à l'autre.",
+                                  flow.id, flow.name, flow.line)
+                elif target not in scope.nodes:
                     yield Problem("flow.ref", flow.file,
                                   f"le flux {what} « {target or ''} », qui n'est pas un élément de ce processus.",
                                   flow.id, flow.name, flow.line)
@@ -117,8 +125,10 @@ def check_scripts(definitions: Definitions) -> Iterator[Problem]:
     for scope in definitions.all_scopes():
         for node in [*scope.nodes.values(), *scope.flows.values()]:
             for what, text, kind in expressions_of(node):
-                check = {"script": script_problem, "expression": expression_problem, "template": template_problem}
-                problem = check[kind](text)
+                if kind == "expression":
+                    problem = expression_problem(text, "les conditions" if what == "la condition" else "les expressions")
+                else:
+                    problem = {"script": script_problem, "template": template_problem}[kind](text)
                 if problem:
                     yield Problem("script.compile", node.file, f"{what} ne se compile pas : {problem}.",
                                   node.id, node.name, node.line)

@@ -76,8 +76,9 @@ class DataFlow:
         found = self.definitions.decisions.get(decision_id)
         if found is None:
             return set()
-        return {output.get("name") for table in dmn_children(found[1], "decisionTable")
-                for output in dmn_children(table, "output") if output.get("name")}
+        # SpiffWorkflow names an output by its label when it has no name (`Rule.output_as_dict`).
+        return {output.get("name") or output.get("label") for table in dmn_children(found[1], "decisionTable")
+                for output in dmn_children(table, "output") if output.get("name") or output.get("label")}
 
     def _inner_nodes(self, element) -> list[Node]:
         scope = next(s for s in self.definitions.all_scopes() if s.element is element)

@@ -19,13 +19,16 @@ from lxml import etree
 
 from engine.runtime.scripting import CampaignScriptEngine
 from engine.validation.dataflow import DataFlow
-from engine.validation.expressions import expression_problem, loaded_names
+from engine.validation.expressions import expression_problem, foreign_hint, loaded_names
 from engine.validation.model import Definitions, dmn_children, dmn_text, text_of
 from engine.validation.problems import WARNING, Problem
 from handlers.formats import plural
 
 _QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 _VALUE = "dmn_input_value"
+# FEEL's ranges (`[1..10]`, `]0..5[`) and lists of values (`"FULL", "MINI"`) in input cells.
+_RANGE = re.compile(r"^([\[\](])\s*([^.]+?)\s*\.\.\s*([^.]+?)\s*([\[\])])$")
+_LIST = re.compile(r"^(\"[^\"]*\"|'[^']*'|[\w.-]+)(\s*,\s*(\"[^\"]*\"|'[^']*'|[\w.-]+))+$")
 _MAX_POINTS = 5000
 _OTHER = object()  # a string no cell names
 _BOOLEAN_TYPES = ("boolean",)
@@ -113,10 +116,26 @@ def cell_expression(input_expression: str, cell: str) -> str:
     return f"({input_expression}) == ({cell})"
 
 
+def cell_hint(cell: str) -> str | None:
+    """The Python to write for an input cell in FEEL (a range, a list of values), or None."""
+    text = cell.strip()
+    python = None
+    if match := _RANGE.match(text):
+        low = ">=" if match.group(1) == "[" else ">"
+        high = "<=" if match.group(4) == "]" else "<"
+        python = f"? {low} {match.group(2).strip()} and ? {high} {match.group(3).strip()}"
+    elif _LIST.match(text):
+        python = f"? in ({text})"
+    if python is not None:
+        return f"les cellules s'écrivent en Python, pas en FEEL : `{python}` (« ? » y tient lieu de la valeur de l'entrée)"
+    return foreign_hint(text, "les cellules")
+
+
 def _compile_problems(file: str, table) -> Iterator[Problem]:
     columns = _columns(table)
     for column in columns:
-        problem = expression_problem(column.expression) if column.expression else "l'expression est vide"
+        problem = (expression_problem(column.expression, "les expressions des entrées") if column.expression
+                   else "l'expression est vide")
         if problem:
             yield Problem("script.compile", file, f"l'expression de l'entrée ne se compile pas : {problem}.",
                           column.id, column.label, column.line)
@@ -124,13 +143,14 @@ def _compile_problems(file: str, table) -> Iterator[Problem]:
         name = _rule_name(rule)
         for column, cell in zip(columns, _cells(rule, "inputEntry"), strict=False):
             if cell is not None and column.expression:
-                problem = expression_problem(cell_expression(column.expression, cell))
+                problem = expression_problem(cell_expression(column.expression, cell), None)
                 if problem:
+                    problem = f"{problem} ; {hint}" if (hint := cell_hint(cell)) else problem
                     yield Problem("script.compile", file, f"la cellule « {cell} » de l'entrée « {column.label} » "
                                                           f"ne se compile pas : {problem}.", rule.get("id"), name,
                                   rule.sourceline)
         for cell in _cells(rule, "outputEntry"):
-            if cell is not None and (problem := expression_problem(cell)):
+            if cell is not None and (problem := expression_problem(cell, "les cellules de sortie")):
                 yield Problem("script.compile", file, f"la sortie « {cell} » ne se compile pas : {problem}.",
                               rule.get("id"), name, rule.sourceline)
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.validation.engine_messages import french_engine_message, unknown_engine_message
 from engine.validation.model import FLOW_NODES, NS, Definitions, local
 from engine.validation.problems import Problem
 
@@ -37,14 +38,18 @@ def check_engine_parsing(definitions: Definitions) -> Iterator[Problem]:
         except ValidationException as error:
             yield _engine_problem(definitions, name, error, "engine.schema")
         except Exception as error:  # any other failure of the library on a strange file is still reported
-            yield Problem("engine.schema", name, f"le moteur ne peut pas lire ce fichier : {error}")
+            yield _unexpected(definitions, name, error, "engine.schema")
     for name in definitions.dmn:
         try:
             parser.add_dmn_str(definitions.texts[name].encode("utf-8"), filename=name)
         except ValidationException as error:
             yield _engine_problem(definitions, name, error, "engine.schema")
+        except IndexError as error:  # the DMN parser looks for `dmn:decision` elements and finds none
+            yield Problem("engine.schema", name, "le moteur ne trouve aucune décision dans ce fichier : il les attend "
+                                                 "dans l'espace de noms DMN du fichier, sans préfixe ou sous le préfixe "
+                                                 f"« dmn: » (détail du moteur : {type(error).__name__} : {error})")
         except Exception as error:  # the DMN parser raises bare errors on malformed tables
-            yield Problem("engine.schema", name, f"le moteur ne peut pas lire cette table de décision : {error}")
+            yield _unexpected(definitions, name, error, "engine.schema")
     if len(readable) != len(definitions.bpmn):
         return
     for process_id in parser.get_process_ids():
@@ -54,8 +59,7 @@ def check_engine_parsing(definitions: Definitions) -> Iterator[Problem]:
         except ValidationException as error:
             yield _engine_problem(definitions, error.file_name or definitions.process_file(process_id) or "?", error)
         except Exception as error:  # the library's own failures on odd diagrams become a readable problem
-            yield Problem("engine.parse", definitions.process_file(process_id) or "?",
-                          f"le moteur ne peut pas préparer le processus : {error}", process_id)
+            yield _unexpected(definitions, definitions.process_file(process_id) or "?", error, "engine.parse")
 
 
 def _engine_problem(definitions: Definitions, name: str, error: ValidationException,
@@ -74,21 +78,58 @@ def _engine_problem(definitions: Definitions, name: str, error: ValidationExcept
     if found is not None:
         element_id, element_name = found.get("id"), found.get("name")
         line = line or found.sourceline
-    return Problem(rule, name, _french(str(error).split("\n")[0]), element_id, element_name, line)
+    raw = str(error.args[0]) if error.args else str(error)
+    said = french_engine_message(raw)
+    if found is None and said is not None and said.subject is not None and root is not None:
+        found = _subject(root, *said.subject)
+        if found is not None:
+            element_id, element_name, line = found.get("id"), found.get("name"), found.sourceline
+    return Problem(rule, name, said.text if said is not None else _french(raw.split("\n")[0]), element_id,
+                   element_name and " ".join(element_name.split()), line)
+
+
+def _subject(root, tag: str, attribute: str, value: str):
+    """The first element of a file with a local tag and an attribute worth `value` (spaces normalised).
+
+    A data store is named on its declaration, which the diagram does not draw: the reference to it is the subject.
+    """
+    found = next((element for element in root.iter() if local(element) == tag
+                  and " ".join((element.get(attribute) or "").split()) == value), None)
+    if found is None and tag == "dataStoreReference":
+        store = _subject(root, "dataStore", attribute, value)
+        found = _subject(root, tag, "dataStoreRef", store.get("id", "")) if store is not None else None
+        found = found if found is not None else store
+    return found
+
+
+def _unexpected(definitions: Definitions, name: str, error: Exception, rule: str) -> Problem:
+    """A failure of the library with no known form: said in French, on the element it names if any."""
+    raw = f"{type(error).__name__} : {error}"
+    said = french_engine_message(str(error))
+    if said is not None:
+        return Problem(rule, name, said.text)
+    spec, node = getattr(error, "task_spec", None), getattr(error, "node", None)
+    element_id = getattr(spec, "bpmn_id", None) or (node.get("id") if node is not None else None)
+    root = definitions.bpmn.get(name, definitions.dmn.get(name))
+    found = next((e for e in root.iter() if e.get("id") == element_id), None) if root is not None else None
+    return Problem(rule, name, f"erreur inattendue en lisant ce fichier : le moteur s'est arrêté sur une erreur "
+                               f"interne (détail : {raw})", element_id or None,
+                   found.get("name") if found is not None else None, found.sourceline if found is not None else None)
 
 
 def _french(message: str) -> str:
-    """SpiffWorkflow's and the XML schema's messages, said in French where their form is known."""
+    """The XML schema's messages, said in French where their form is known; the others as a detail."""
     if match := _NOT_EXPECTED.search(message):
         return f"l'élément « {match.group(1)} » n'est pas permis à cet endroit par le schéma BPMN 2.0"
+    if "atomic type 'xs:ID'" in message:
+        return ("un identifiant (id) doit commencer par une lettre ou « _ », sans espace ni caractère spécial "
+                f"(détail du schéma : {_NAMESPACE.sub('', message)})")
     if match := _ATTRIBUTE.search(message):
         return (f"l'attribut « {_NAMESPACE.sub('', match.group(2))} » de « {match.group(1)} » n'est pas conforme "
                 f"au schéma BPMN 2.0 ({_NAMESPACE.sub('', match.group(3))})")
     if match := _MISSING_CHILD.search(message):
         return f"il manque un élément dans « {match.group(1)} » (schéma BPMN 2.0)"
-    if "did not find" in message.lower() or "unable to find" in message.lower() or "could not find" in message.lower():
-        return f"élément introuvable : {message}"
-    return f"refusé par le moteur : {_NAMESPACE.sub('', message)}"
+    return unknown_engine_message(message)
 
 
 def check_diagram(definitions: Definitions) -> Iterator[Problem]:
@@ -124,7 +165,11 @@ _KIND = {"lane": "couloir", "participant": "bassin", "userTask": "tâche utilisa
          "scriptTask": "tâche de script", "businessRuleTask": "tâche de règle métier", "startEvent": "événement de début",
          "endEvent": "événement de fin", "exclusiveGateway": "passerelle exclusive",
          "parallelGateway": "passerelle parallèle", "callActivity": "activité d'appel", "subProcess": "sous-processus",
-         "boundaryEvent": "événement attaché", "intermediateCatchEvent": "événement intermédiaire"}
+         "boundaryEvent": "événement attaché", "intermediateCatchEvent": "événement intermédiaire",
+         "intermediateThrowEvent": "événement intermédiaire", "manualTask": "tâche manuelle", "task": "tâche",
+         "sendTask": "tâche d'envoi", "receiveTask": "tâche de réception", "inclusiveGateway": "passerelle inclusive",
+         "eventBasedGateway": "passerelle basée sur les événements", "complexGateway": "passerelle complexe",
+         "transaction": "transaction", "adHocSubProcess": "sous-processus ad hoc"}
 
 
 def kind_label(kind: str) -> str:
