@@ -43,6 +43,11 @@ CHOICES_KEYWORD = "x-options-from"
 # A field only the unions' gestionnaires and process owners read (`"x-internal": true`): school staff never see it,
 # in the dossier's history or through the API.
 INTERNAL = "x-internal"
+# A field holding a person's data (`"x-personal": true`, or `{"retention": "P5Y"}` to keep it longer or shorter
+# than the default rule): exported and anonymised (`engine.campaign.personal_marks`). `false` says a field whose name
+# suggests it holds none. A form collecting a volunteer's data says so (`"x-personal-data": "volontaire"`).
+PERSONAL = "x-personal"
+PERSONAL_DATA = "x-personal-data"
 # Sections shown above a task's form, read-only (`engine.views.task_context`): earlier answers, computed lines.
 CONTEXT_KEY = "ui:context"
 # How many earlier completions of a task a context section shows: all, or the latest one.
@@ -176,6 +181,11 @@ class Form:
     def internal_fields(self) -> set[str]:
         """Names of the fields school staff never see (`x-internal`)."""
         return {name for name, prop in self.properties.items() if prop.get(INTERNAL) is True}
+
+    def personal_marks(self) -> dict[str, bool | dict]:
+        """Each field's `x-personal` mark, for the fields that carry one (checked by the validator)."""
+        return {name: prop[PERSONAL] for name, prop in self.properties.items()
+                if isinstance(prop, dict) and PERSONAL in prop}
 
     def file_fields(self) -> list[str]:
         """Names of the fields holding a file."""

@@ -32,6 +32,10 @@ class HandlerDescription:
     summary: str
     parameters: tuple[Parameter, ...]
     result: str = ""
+    # What the handler derives from a person's data, exported and anonymised like the forms' `x-personal` fields
+    # (`engine.campaign.personal_marks`): fields of its result variable, kinds of the documents it stores.
+    personal_result_fields: tuple[str, ...] = ()
+    personal_documents: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -74,7 +78,8 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
          Parameter("project", "dict", "projet d'accueil (`project`)", False),
          Parameter("place", "dict", "place du parcours (`place`)", False),
          Parameter("structure_code", "str", "structure gestionnaire du contrat (`review_structure`)", False)),
-        "`document_id`, `filename`, `version`, `minor`"),
+        "`document_id`, `filename`, `version`, `minor`",
+        personal_result_fields=("filename",), personal_documents=("contract",)),
     HandlerDescription(
         "notify_referents", "Envoie un courriel aux référents de l'établissement.",
         (_ESTABLISHMENT, Parameter("subject", "str", "objet du courriel"),
@@ -84,7 +89,8 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
         "invite_participants", "Ouvre les inscriptions d'une session et invite volontaires ou tuteurs du territoire.",
         (Parameter("structure_code", "str", "structure organisatrice (`structure_code`)"),
          Parameter("session", "dict", "session planifiée (`session`)")),
-        "`session_id`, `invited`, `count` (personnes invitées), `capacity`"),
+        "`session_id`, `invited`, `count` (personnes invitées), `capacity`",
+        personal_result_fields=("invited",)),
     HandlerDescription(
         "close_training_session", "Clôt une session de formation ; inscriptions et présences restent.",
         (Parameter("invitations", "dict", "résultat de l'invitation (`invitations`)"),),
@@ -110,7 +116,8 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
         "generate_certificate", "Clôt la mission et produit l'attestation de fin de mission en PDF.",
         (_VOLUNTEER, _TERMS, Parameter("mission_report", "dict", "bilan de fin de mission (`mission_report`)"),
          _ESTABLISHMENT, _PLACE, Parameter("project", "dict", "projet d'accueil (`project`)", False)),
-        "`document_id`, `filename`"),
+        "`document_id`, `filename`",
+        personal_result_fields=("filename",), personal_documents=("certificate",)),
 )}
 
 

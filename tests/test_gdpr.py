@@ -1,16 +1,18 @@
-"""Volunteers' personal data: reads logged, a person's export, anonymisation after the campaign."""
+"""Volunteers' personal data: reads logged, a person's export, anonymisation after the campaign, as the forms mark it."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from engine.campaign.gdpr import anonymise_volunteers
 from engine.campaign.trainings import record_attendance, register
 from engine.documents import DocumentStore
 from engine.models import (
     AuditEvent,
+    Deployment,
     Document,
     Establishment,
     Notification,
@@ -23,9 +25,10 @@ from engine.models import (
     VolunteerContract,
     VolunteerMission,
 )
+from engine.runtime.deployment import deploy, read_definition_files
 from webapp.config import settings_of
 
-from conftest import SAMPLES, principal_of
+from conftest import ROOT, SAMPLES, principal_of
 
 STEPS = [("referent.rennes", "design_project"), ("gestionnaire.udogec35", "review_project"),
          ("referent.rennes", "publish_offer"), ("referent.rennes", "select_volunteer"),
@@ -183,3 +186,62 @@ def test_opening_a_task_that_names_the_volunteer_is_logged(runtime, session, bro
     browser.login("gestionnaire.udogec35")
     assert browser.client.get(f"/taches/{task.id}").status_code == 200
     assert reads(session) == [("gestionnaire.udogec35", "tâche", "api"), ("gestionnaire.udogec35", "tâche", "web")]
+
+
+def deploy_volunteer_form_with(session, **properties) -> None:
+    """Deploy a new version whose volunteer form has the given extra fields."""
+    files = read_definition_files(ROOT / "processes", ROOT / "forms")
+    schema = json.loads(files["forms/volunteer_file.schema.json"])
+    schema["properties"].update(properties)
+    files["forms/volunteer_file.schema.json"] = json.dumps(schema, ensure_ascii=False)
+    deploy(session, files, actor="tests")
+    session.commit()
+
+
+PREVIOUS = {"previous_volunteering": "Bénévole aux Restos du cœur de Vitré"}
+
+
+def test_a_field_an_analyst_marks_personal_is_exported_and_anonymised(runtime, session, cli):
+    deploy_volunteer_form_with(session, previous_volunteering={
+        "title": "Engagements bénévoles antérieurs", "type": "string", "maxLength": 500, "x-personal": True})
+    instance = run_project(runtime, session, "2023-2024", volunteer=PREVIOUS)
+    assert instance.deployment_id == session.scalar(select(func.max(Deployment.id)))
+
+    export = json.loads(cli.invoke(args=["gdpr", "export", "lea.martin@example.fr"]).output)
+    (volunteer_file,) = [form for form in export["volunteer"]["forms"] if form["task"] == "volunteer_file"]
+    assert volunteer_file["data"]["previous_volunteering"] == PREVIOUS["previous_volunteering"]
+
+    assert "1 dossier anonymisé" in cli.invoke(args=["gdpr", "anonymise", "--older-than-days", "365"]).output
+    session.expire_all()
+    event = session.scalar(select(AuditEvent).where(AuditEvent.instance_id == instance.id,
+                                                    AuditEvent.spec_id == "volunteer_file"))
+    assert event.data["previous_volunteering"] == "[anonymisé]"
+    assert "Restos" not in session.get(ProcessInstance, instance.id).state
+
+
+def test_a_field_kept_longer_is_anonymised_in_a_second_step(runtime, session, tmp_path):
+    deploy_volunteer_form_with(session, previous_volunteering={
+        "title": "Engagements bénévoles antérieurs", "type": "string", "x-personal": {"retention": "P3Y"}})
+    instance = run_project(runtime, session, "2023-2024", volunteer=PREVIOUS)
+    store = DocumentStore(tmp_path / "documents")
+    now = datetime(2027, 3, 15)
+
+    def volunteer_file() -> dict:
+        session.expire_all()
+        return session.scalar(select(AuditEvent.data).where(AuditEvent.instance_id == instance.id,
+                                                            AuditEvent.spec_id == "volunteer_file"))
+
+    # The campaign ended on 31 August 2024: the default rule (365 days) has run out, three years have not.
+    assert anonymise_volunteers(session, store, date(2026, 1, 1), 365, now) == [instance.id]
+    assert volunteer_file()["last_name"] == "[anonymisé]"
+    assert volunteer_file()["previous_volunteering"] == PREVIOUS["previous_volunteering"]
+    assert session.scalar(select(Document).where(Document.instance_id == instance.id)) is None
+    assert anonymise_volunteers(session, store, date(2027, 8, 31), 365, now) == []
+
+    assert anonymise_volunteers(session, store, date(2027, 9, 1), 365, now) == [instance.id]
+    assert volunteer_file()["previous_volunteering"] == "[anonymisé]"
+    assert "Restos" not in session.get(ProcessInstance, instance.id).state
+    kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.instance_id == instance.id,
+                                                          AuditEvent.kind.like("anonymised%")).order_by(AuditEvent.id))
+    assert list(kinds) == ["anonymised_part", "anonymised"]
+    assert anonymise_volunteers(session, store, date(2030, 1, 1), 365, now) == []

@@ -41,13 +41,18 @@ def _as_text(value) -> str:
 
 @gdpr.command("anonymise")
 @click.option("--older-than-days", type=click.IntRange(min=0), default=None,
-              help="Délai après la fin de la campagne (défaut : GDPR_RETENTION_DAYS, 365).")
+              help="Délai après la fin de la campagne pour les champs sans durée de conservation propre "
+                   "(défaut : GDPR_RETENTION_DAYS, 365).")
 def anonymise_command(older_than_days: int | None) -> None:
-    """Anonymise the volunteers of campaigns that ended more than the given number of days ago."""
+    """Anonymise the volunteers of campaigns that ended more than the given number of days ago.
+
+    Fields whose form declares another retention (`"x-personal": {"retention": …}`) follow it instead.
+    """
     days = settings_of().gdpr_retention_days if older_than_days is None else older_than_days
-    cutoff = datetime.now().date() - timedelta(days=days)
+    today = datetime.now().date()
+    cutoff = today - timedelta(days=days)
     with _sessions()() as session:
-        done = anonymise_volunteers(session, DocumentStore(settings_of().storage_dir), cutoff, datetime.now())
+        done = anonymise_volunteers(session, DocumentStore(settings_of().storage_dir), today, days, datetime.now())
     click.echo(plural(len(done), "dossier anonymisé", "dossiers anonymisés")
                + f" (campagnes terminées avant le {date_fr(cutoff)})"
                + (f" : {', '.join(map(str, done))}." if done else "."))

@@ -1,23 +1,27 @@
 """Volunteers' personal data (GDPR): who read it, a person's export, anonymisation after retention.
 
-Volunteers do not log in; their personal data enter through the candidate and
-volunteer-file forms, the attendance of trainings, and what service tasks
-derive from them (contract, invitations). The field lists below follow the
-forms of `forms/` and the variables of `docs/processes.md`.
+Volunteers do not log in; their personal data enter through the forms of the
+deployed version an instance runs on, in the fields marked `x-personal`, and
+through what service tasks derive from them (contract, invitations): see
+`engine.campaign.personal_marks`, which reads those marks once per version.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import Principal
+from engine.campaign.personal_marks import PersonalData, personal_data_of
+from engine.campaign.retention import DEFAULT, expiry
 from engine.documents import DocumentStore
 from engine.models import (
     ApiToken,
     AuditEvent,
+    Deployment,
     Document,
     Notification,
     Person,
@@ -31,42 +35,22 @@ from engine.models import (
 from engine.runtime.store import write_state
 
 REDACTED = "[anonymisé]"
-# Personal fields of each user task's form (audit events keep the submitted form).
-PERSONAL_FIELDS_BY_TASK = {
-    "select_volunteer": ("candidate_first_name", "candidate_last_name", "candidate_email", "candidate_phone"),
-    "volunteer_file": ("first_name", "last_name", "birth_date", "birth_place", "nationality_status", "email", "phone",
-                       "address", "postal_code", "city", "education_level", "disability", "social_criteria",
-                       "social_criteria_proof", "guardian_name", "guardian_phone", "guardian_email", "guardian_address",
-                       "guardian_postal_code", "guardian_city", "identity_document"),
-    "upload_signed_contract": ("signed_contract", "medical_certificate"),
-    "record_attendance": ("absentees",),
-}
-# Personal fields of the instance variables holding those forms, and of what handlers derive from them.
-PERSONAL_FIELDS_BY_VARIABLE = {
-    "selection": PERSONAL_FIELDS_BY_TASK["select_volunteer"],
-    "volunteer": PERSONAL_FIELDS_BY_TASK["volunteer_file"],
-    "attendance": PERSONAL_FIELDS_BY_TASK["record_attendance"],
-    "signature": PERSONAL_FIELDS_BY_TASK["upload_signed_contract"],
-    "contract": ("filename",),
-    "invitations": ("invited",),
-}
-# Completing one of these tasks puts volunteers' data in the instance (planning a training invites them).
-REVEALING_TASKS = (*PERSONAL_FIELDS_BY_TASK, "plan_training")
-VOLUNTEER_DOCUMENT_KINDS = ("contract", "identity_document", "social_criteria_proof", "signed_contract", "certificate",
-                            "medical_certificate")
+# Anonymising an instance at once, or only the fields whose retention has run out (others are kept longer).
+ANONYMISED, PARTLY_ANONYMISED = "anonymised", "anonymised_part"
 
 
-def holds_volunteer_data(session: Session, instance_id: int) -> bool:
-    """Whether an instance holds personal data of volunteers."""
-    return bool(session.scalar(select(exists().where(
-        AuditEvent.instance_id == instance_id, AuditEvent.kind == "completed",
-        AuditEvent.spec_id.in_(REVEALING_TASKS)))))
+def holds_volunteer_data(session: Session, instance: ProcessInstance) -> bool:
+    """Whether an instance holds personal data of volunteers (a task revealing them was completed)."""
+    revealing = personal_data_of(instance.deployment).revealing_tasks
+    return bool(revealing) and bool(session.scalar(select(exists().where(
+        AuditEvent.instance_id == instance.id, AuditEvent.kind == "completed",
+        AuditEvent.spec_id.in_(revealing)))))
 
 
 def record_access(session: Session, principal: Principal, instance: ProcessInstance, resource: str, channel: str,
                   now: datetime) -> bool:
     """Log that a gestionnaire or process owner read an instance holding volunteer data; commit."""
-    if not principal.sees_many_instances or not holds_volunteer_data(session, instance.id):
+    if not principal.sees_many_instances or not holds_volunteer_data(session, instance):
         return False
     session.add(PersonalDataAccess(person_id=principal.person_id, instance_id=instance.id, resource=resource,
                                    channel=channel, at=now))
@@ -96,52 +80,96 @@ def redact(value):
     return None
 
 
-def _redact_fields(data: dict, fields) -> dict:
+def _redact_fields(data: dict, fields: Collection[str]) -> dict:
     return {name: redact(value) if name in fields else value for name, value in data.items()}
 
 
-def redact_state(node):
-    """Copy of engine state (any JSON value) with the personal fields of known variables redacted."""
+def redact_state(node, fields_by_variable: Mapping[str, Collection[str]]):
+    """Copy of engine state (any JSON value) with the given fields of the given variables redacted."""
     if isinstance(node, list):
-        return [redact_state(item) for item in node]
+        return [redact_state(item, fields_by_variable) for item in node]
     if not isinstance(node, dict):
         return node
     copy = {}
     for key, value in node.items():
-        value = redact_state(value)
-        if key in PERSONAL_FIELDS_BY_VARIABLE and isinstance(value, dict):
-            value = _redact_fields(value, PERSONAL_FIELDS_BY_VARIABLE[key])
+        value = redact_state(value, fields_by_variable)
+        if key in fields_by_variable and isinstance(value, dict):
+            value = _redact_fields(value, fields_by_variable[key])
         copy[key] = value
     return copy
 
 
-def anonymise_volunteers(session: Session, store: DocumentStore, cutoff: date, now: datetime) -> list[int]:
-    """Anonymise volunteers' data of instances whose campaign ended before `cutoff`; commit; return their ids."""
+def _due(places: Mapping[str, Mapping[str, str]], retentions: Collection[str]) -> dict[str, set[str]]:
+    """The fields of each place (task, variable) whose retention is one of `retentions`."""
+    due = {place: {name for name, retention in fields.items() if retention in retentions}
+           for place, fields in places.items()}
+    return {place: fields for place, fields in due.items() if fields}
+
+
+def anonymise_volunteers(session: Session, store: DocumentStore, today: date, default_days: int,
+                         now: datetime) -> list[int]:
+    """Anonymise the volunteers' data whose retention after the campaign's end has run out; commit; return ids.
+
+    Each field keeps the retention its form declares (`x-personal`); `default_days` is the default rule's. An
+    instance whose fields are kept for different periods is anonymised in steps, one audit event each.
+    """
     candidates = session.scalars(select(ProcessInstance).where(
-        ProcessInstance.campaign.is_not(None), ProcessInstance.campaign <= _last_ended_campaign(cutoff),
-        ~exists().where(AuditEvent.instance_id == ProcessInstance.id, AuditEvent.kind == "anonymised"),
+        ProcessInstance.campaign.is_not(None), ProcessInstance.campaign <= _last_ended_campaign(today),
+        ~exists().where(AuditEvent.instance_id == ProcessInstance.id, AuditEvent.kind == ANONYMISED),
     ).order_by(ProcessInstance.id))
     done = []
     for instance in candidates:
         end = campaign_end(instance.campaign or "")
-        if end is None or end >= cutoff or not holds_volunteer_data(session, instance.id):
+        if end is None:
             continue
-        _anonymise_instance(session, store, instance)
-        session.add(AuditEvent(instance_id=instance.id, kind="anonymised", at=now,
-                               summary="Données personnelles des volontaires anonymisées"))
+        marks = personal_data_of(instance.deployment)
+        applied = _applied_retentions(session, instance.id)
+        due = {retention for retention in marks.retentions() - applied if expiry(end, retention, default_days) < today}
+        if not due or not holds_volunteer_data(session, instance):
+            continue
+        _anonymise_instance(session, store, instance, marks, due)
+        complete = marks.retentions() <= applied | due
+        session.add(AuditEvent(
+            instance_id=instance.id, kind=ANONYMISED if complete else PARTLY_ANONYMISED, at=now,
+            data={"retentions": sorted(due)},
+            summary="Données personnelles des volontaires anonymisées" if complete else
+            "Données personnelles des volontaires anonymisées, sauf celles conservées plus longtemps"))
         done.append(instance.id)
     session.commit()
     return done
 
 
-def _anonymise_instance(session: Session, store: DocumentStore, instance: ProcessInstance) -> None:
+def _applied_retentions(session: Session, instance_id: int) -> set[str]:
+    """Retentions whose fields an earlier step of anonymisation redacted."""
+    applied: set[str] = set()
+    for data in session.scalars(select(AuditEvent.data).where(AuditEvent.instance_id == instance_id,
+                                                              AuditEvent.kind == PARTLY_ANONYMISED)):
+        applied.update((data or {}).get("retentions", ()))
+    return applied
+
+
+def _anonymise_instance(session: Session, store: DocumentStore, instance: ProcessInstance, marks: PersonalData,
+                        retentions: Collection[str]) -> None:
+    by_task = _due(marks.by_task, retentions)
     for event in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id,
-                                                         AuditEvent.spec_id.in_(PERSONAL_FIELDS_BY_TASK))):
+                                                         AuditEvent.spec_id.in_(by_task))):
         # The query keeps only events of those tasks: spec_id is never None here.
         if event.data and event.spec_id is not None:
-            event.data = _redact_fields(event.data, PERSONAL_FIELDS_BY_TASK[event.spec_id])
+            event.data = _redact_fields(event.data, by_task[event.spec_id])
     # The state is rewritten as text: its shape is unchanged, so the instance still loads.
-    write_state(session, instance, json.dumps(redact_state(json.loads(instance.state))))
+    by_variable = _due(marks.by_variable, retentions)
+    write_state(session, instance, json.dumps(redact_state(json.loads(instance.state), by_variable)))
+    kinds = [kind for kind, retention in marks.documents.items() if retention in retentions]
+    for document in session.scalars(select(Document).where(Document.instance_id == instance.id,
+                                                           Document.kind.in_(kinds))):
+        store.path_of(document).unlink(missing_ok=True)
+        session.delete(document)
+    if DEFAULT in retentions:
+        _anonymise_derived_rows(session, instance)
+
+
+def _anonymise_derived_rows(session: Session, instance: ProcessInstance) -> None:
+    """The rows handlers filled from the forms (contracts, missions, registrations, invitations): default rule."""
     for contract in session.scalars(select(VolunteerContract).where(VolunteerContract.instance_id == instance.id)):
         contract.first_name, contract.last_name, contract.birth_date, contract.email = REDACTED, REDACTED, "", None
     for mission in session.scalars(select(VolunteerMission).where(VolunteerMission.instance_id == instance.id)):
@@ -150,10 +178,6 @@ def _anonymise_instance(session: Session, store: DocumentStore, instance: Proces
         for registration in session.scalars(select(TrainingRegistration)
                                             .where(TrainingRegistration.mission_id == mission.id)):
             registration.name, registration.email = REDACTED, None
-    for document in session.scalars(select(Document).where(Document.instance_id == instance.id,
-                                                           Document.kind.in_(VOLUNTEER_DOCUMENT_KINDS))):
-        store.path_of(document).unlink(missing_ok=True)
-        session.delete(document)
     # Messages to people outside the directory went to volunteers (invitations); users keep theirs.
     directory_emails = select(func.lower(Person.email)).where(Person.email.is_not(None))
     for notification in session.scalars(select(Notification).where(
@@ -212,12 +236,18 @@ def _person_record(session: Session, person: Person) -> dict:
 
 
 def _volunteer_records(session: Session, email: str) -> dict:
+    # Forms naming the person in a personal email field, as the version each instance runs on declares them.
+    in_use = select(ProcessInstance.deployment_id).distinct()
+    email_fields = {deployment.id: personal_data_of(deployment).email_fields
+                    for deployment in session.scalars(select(Deployment).where(Deployment.id.in_(in_use)))}
+    tasks = {task for fields in email_fields.values() for task in fields}
     forms = []
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.spec_id.in_(("select_volunteer",
-                                                                                  "volunteer_file")))
-                                 .order_by(AuditEvent.at, AuditEvent.id)):
+    for event, deployment_id in session.execute(
+            select(AuditEvent, ProcessInstance.deployment_id).join(ProcessInstance)
+            .where(AuditEvent.spec_id.in_(tasks)).order_by(AuditEvent.at, AuditEvent.id)):
         data = event.data or {}
-        if email in (str(data.get("email", "")).lower(), str(data.get("candidate_email", "")).lower()):
+        fields = email_fields[deployment_id].get(event.spec_id or "", ())
+        if any(str(data.get(name, "")).lower() == email for name in fields):
             forms.append({"instance_id": event.instance_id, "task": event.spec_id, "data": data, "at": event.at})
     contracts = [
         {"instance_id": c.instance_id, "first_name": c.first_name, "last_name": c.last_name,

@@ -27,6 +27,7 @@ EVENT_LABELS = {
     "reassigned": "Réaffectation",
     "migrated": "Migration de version",
     "anonymised": "Anonymisation",
+    "anonymised_part": "Anonymisation partielle",
     "timer": "Échéance atteinte",
     "timer_fired": "Échéance déclenchée sans attendre",
     "timer_moved": "Échéance déplacée",
