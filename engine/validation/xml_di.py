@@ -125,8 +125,14 @@ def _french(message: str) -> str:
         return ("un identifiant (id) doit commencer par une lettre ou « _ », sans espace ni caractère spécial "
                 f"(détail du schéma : {_NAMESPACE.sub('', message)})")
     if match := _ATTRIBUTE.search(message):
-        return (f"l'attribut « {_NAMESPACE.sub('', match.group(2))} » de « {match.group(1)} » n'est pas conforme "
-                f"au schéma BPMN 2.0 ({_NAMESPACE.sub('', match.group(3))})")
+        attribute, element, reason = _NAMESPACE.sub("", match.group(2)), match.group(1), match.group(3)
+        if "is not allowed" in reason:
+            return (f"l'attribut « {attribute} » n'existe pas sur « {element} » dans la norme BPMN 2.0 : "
+                    "supprimez-le (il vient sans doute d'un autre outil)")
+        if "is required but missing" in reason:
+            return f"l'attribut « {attribute} » manque sur « {element} » : la norme BPMN 2.0 l'exige"
+        return (f"la valeur de l'attribut « {attribute} » de « {element} » n'est pas permise par la norme BPMN 2.0 "
+                f"(détail du schéma : {_NAMESPACE.sub('', reason)})")
     if match := _MISSING_CHILD.search(message):
         return f"il manque un élément dans « {match.group(1)} » (schéma BPMN 2.0)"
     return unknown_engine_message(message)
