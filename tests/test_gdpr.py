@@ -245,3 +245,27 @@ def test_a_field_kept_longer_is_anonymised_in_a_second_step(runtime, session, tm
                                                           AuditEvent.kind.like("anonymised%")).order_by(AuditEvent.id))
     assert list(kinds) == ["anonymised_part", "anonymised"]
     assert anonymise_volunteers(session, store, date(2030, 1, 1), 365, now) == []
+
+
+def test_the_reason_of_an_early_end_is_anonymised(runtime, session, tmp_path):
+    from engine.campaign.termination import end_mission
+
+    from follow_up_support import to_follow_up
+    from test_processes import sample
+
+    instance = to_follow_up(runtime, session)
+    mission = session.scalar(select(VolunteerMission).where(VolunteerMission.instance_id == instance.id))
+    # The state escapes accents: look for plain words of the reason.
+    reason = "emploi en CDI"
+    assert reason in sample("end_mission")["reason"]
+    end_mission(runtime, mission, principal_of(session, "referent.rennes"), sample("end_mission"))
+    assert reason in session.get(ProcessInstance, instance.id).state
+
+    # The end_mission form marks its reason: the message's variable and the event keeping the form follow it.
+    store = DocumentStore(tmp_path / "documents")
+    assert anonymise_volunteers(session, store, date(2030, 1, 1), 365, datetime(2030, 1, 1)) == [instance.id]
+    session.expire_all()
+    event = session.scalar(select(AuditEvent).where(AuditEvent.instance_id == instance.id, AuditEvent.kind == "event"))
+    assert event.data["reason"] == "[anonymisé]" and event.data["end_date"] == sample("end_mission")["end_date"]
+    assert session.get(VolunteerMission, mission.id).termination_reason == "[anonymisé]"
+    assert reason not in session.get(ProcessInstance, instance.id).state

@@ -73,6 +73,8 @@ def test_variables_are_read_from_the_bpmn_and_the_handlers(marks):
     # Declared next to the handlers (`personal_result_fields`), under their service task's result variable.
     assert marks.by_variable["contract"] == {"filename": DEFAULT}
     assert marks.by_variable["invitations"] == {"invited": DEFAULT}
+    # The early end of a mission is a form of no user task: its data land in the message's variable.
+    assert marks.event_fields == marks.by_variable["termination"] == {"reason": DEFAULT}
     # Planning a training invites volunteers: completing it reveals their data, though its form holds none.
     assert {"plan_training", "volunteer_file", "draw_up_contract"} <= marks.revealing_tasks
     assert "design_project" not in marks.revealing_tasks and "review_project" not in marks.revealing_tasks

@@ -156,6 +156,13 @@ def _anonymise_instance(session: Session, store: DocumentStore, instance: Proces
         # The query keeps only events of those tasks: spec_id is never None here.
         if event.data and event.spec_id is not None:
             event.data = _redact_fields(event.data, by_task[event.spec_id])
+    # The form sent with a message (the early end of a mission) is kept by an event of no task.
+    event_fields = {name for name, retention in marks.event_fields.items() if retention in retentions}
+    if event_fields:
+        for event in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id,
+                                                             AuditEvent.kind == "event")):
+            if event.data:
+                event.data = _redact_fields(event.data, event_fields)
     # The state is rewritten as text: its shape is unchanged, so the instance still loads.
     by_variable = _due(marks.by_variable, retentions)
     write_state(session, instance, json.dumps(redact_state(json.loads(instance.state), by_variable)))

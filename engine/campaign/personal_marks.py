@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from engine.campaign.retention import DEFAULT, retention_of
-from engine.forms import FILE_FORMAT
+from engine.campaign.termination import TERMINATION_EVENT, TERMINATION_FORM
+from engine.forms import FILE_FORMAT, Form
 from engine.models import Deployment
 from engine.runtime.deployment import ProcessBundle, bundle_for
 from engine.runtime.tasks import spiff_form
@@ -37,11 +38,13 @@ class PersonalData:
     email_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # User tasks whose completion puts personal data in an instance (its form, or the handlers it leads to).
     revealing_tasks: frozenset[str] = frozenset()
+    # Fields of the form sent with a BPMN message (the early end of a mission), kept by its audit event.
+    event_fields: dict[str, str] = field(default_factory=dict)
 
     def retentions(self) -> set[str]:
         """Every retention key in use; the default one always (tables handlers fill follow it)."""
         found = {DEFAULT}
-        for fields in (*self.by_task.values(), *self.by_variable.values(), self.documents):
+        for fields in (*self.by_task.values(), *self.by_variable.values(), self.documents, self.event_fields):
             found.update(fields.values())
         return found
 
@@ -77,8 +80,26 @@ def read_personal_data(bundle: ProcessBundle) -> PersonalData:
             documents.update({kind: DEFAULT for kind in description.personal_documents})
             if derived or description.personal_documents:
                 revealing.update(_user_tasks_before(task_spec))
+    termination = _termination_fields(bundle)
+    for variable in _message_variables(bundle, TERMINATION_EVENT):
+        by_variable.setdefault(variable, {}).update(termination)
     return PersonalData(by_task=by_task, by_variable=by_variable, documents=documents, email_fields=emails,
-                        revealing_tasks=frozenset(revealing))
+                        revealing_tasks=frozenset(revealing), event_fields=termination)
+
+
+def _termination_fields(bundle: ProcessBundle) -> dict[str, str]:
+    """Personal fields of the early-termination form, a form shown outside any user task."""
+    schema = bundle.form(TERMINATION_FORM)
+    if schema is None:
+        return {}
+    return {name: retention for name, mark in Form(schema=schema).personal_marks().items()
+            if (retention := retention_of(mark)) is not None}
+
+
+def _message_variables(bundle: ProcessBundle, event_id: str) -> set[str]:
+    """Variables the payload of the message caught by an event lands in (`spiffworkflow:messageVariable`)."""
+    return {variable for task_spec in _task_specs(bundle) if task_spec.bpmn_id == event_id
+            and (variable := getattr(getattr(task_spec, "event_definition", None), "message_var", None))}
 
 
 def _task_specs(bundle: ProcessBundle) -> Iterator:
