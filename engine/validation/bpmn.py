@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.access import LANE_ROLES
+from engine.validation.elements import is_python_script
 from engine.validation.expressions import expression_problem, script_problem, template_problem, unbounded_loops
 from engine.validation.model import NS, Definitions, Node, Scope, local, text_of
 from engine.validation.problems import WARNING, Problem
@@ -143,7 +144,8 @@ def check_scripts(definitions: Definitions) -> Iterator[Problem]:
 def expressions_of(node: Node) -> Iterator[tuple[str, str, str]]:
     """(what it is, in French; its text; script, expression or template) for each piece of code of an element."""
     element = node.element
-    if node.kind == "scriptTask" and text_of(element.find("bpmn:script", NS)):
+    # A script in another language is refused as such (`elements`); its Python errors would only add noise.
+    if node.kind == "scriptTask" and text_of(element.find("bpmn:script", NS)) and is_python_script(node):
         yield "le script", text_of(element.find("bpmn:script", NS)), "script"
     if node.kind == "sequenceFlow" and (condition := _condition(node)):
         yield "la condition", condition, "expression"

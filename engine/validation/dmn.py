@@ -142,7 +142,12 @@ def _compile_problems(file: str, table) -> Iterator[Problem]:
     for rule in dmn_children(table, "rule"):
         name = _rule_name(rule)
         for column, cell in zip(columns, _cells(rule, "inputEntry"), strict=False):
-            if cell is not None and column.expression:
+            if cell is not None and column.expression and _LIST.match(cell.strip()):
+                # Python reads `"a", "b"` as a tuple: the cell compiles, and never matches.
+                yield Problem("dmn.feel", file, f"la cellule « {cell} » de l'entrée « {column.label} » est une liste "
+                                                f"de valeurs en FEEL : en Python elle ne vaut jamais vrai ; "
+                                                f"{cell_hint(cell)}.", rule.get("id"), name, rule.sourceline)
+            elif cell is not None and column.expression:
                 problem = expression_problem(cell_expression(column.expression, cell), None)
                 if problem:
                     problem = f"{problem} ; {hint}" if (hint := cell_hint(cell)) else problem

@@ -71,12 +71,16 @@ def check_elements(definitions: Definitions) -> Iterator[Problem]:
                                                             "processus déployés : il sera perdu.",
                               node.id, node.name, node.line, WARNING)
     for node in definitions.nodes("scriptTask"):
-        language = (node.element.get("scriptFormat") or "").strip().lower()
-        if language not in _PYTHON:
+        if not is_python_script(node):
             yield Problem("element.script_language", node.file,
                           f"le script est écrit en « {node.element.get('scriptFormat')} » : la plateforme n'exécute "
                           "que du Python. Réécrivez-le en Python et retirez le format (scriptFormat).",
                           node.id, node.name, node.line)
+
+
+def is_python_script(node: Node) -> bool:
+    """Whether a script task is written in Python (no `scriptFormat`, or a Python one)."""
+    return (node.element.get("scriptFormat") or "").strip().lower() in _PYTHON
 
 
 def _catching_problems(node: Node) -> Iterator[Problem]:

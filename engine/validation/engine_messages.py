@@ -22,6 +22,8 @@ class EngineMessage:
 
     text: str
     subject: tuple[str, str, str] | None = None
+    # A refusal no other check makes (a called process missing) has a rule of its own: it is never an echo.
+    rule: str | None = None
 
 
 # (pattern, French text with the pattern's groups, how to find the element: (tag, attribute, group number)).
@@ -115,7 +117,8 @@ def french_engine_message(raw: str) -> EngineMessage | None:
         if match := pattern.search(raw):
             groups = [" ".join(group.split()) if group else "" for group in match.groups()]
             subject = (where[0], where[1], groups[where[2]]) if where else None
-            return EngineMessage(f"{french.format(*groups)} (détail du moteur : {_clean(raw)})", subject)
+            rule = "engine.call" if where is not None and where[1] == _CALLED else None
+            return EngineMessage(f"{french.format(*groups)} (détail du moteur : {_clean(raw)})", subject, rule)
     return None
 
 

@@ -44,7 +44,8 @@ def python_version(text: str) -> str | None:
     for index in range(0, len(parts), 2):
         for pattern, replacement in _REPLACEMENTS:
             parts[index] = pattern.sub(replacement, parts[index])
-    result = re.sub(r"not\s+", "not ", "".join(parts)).strip()
+        parts[index] = re.sub(r"\s+", " ", parts[index])
+    result = "".join(parts).strip()
     return result if result != text.strip() else None
 
 

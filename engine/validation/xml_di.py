@@ -84,6 +84,7 @@ def _engine_problem(definitions: Definitions, name: str, error: ValidationExcept
         found = _subject(root, *said.subject)
         if found is not None:
             element_id, element_name, line = found.get("id"), found.get("name"), found.sourceline
+    rule = said.rule or rule if said is not None else rule
     return Problem(rule, name, said.text if said is not None else _french(raw.split("\n")[0]), element_id,
                    element_name and " ".join(element_name.split()), line)
 
