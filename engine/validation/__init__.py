@@ -11,6 +11,7 @@ file, element id and label, and line. The checks are split by concern:
 - `catalogue`: the process catalogue (who starts a process, about what) names known roles and values;
 - `bpmn`: lanes name roles, exclusive gateways choose, every element is reached, code compiles;
 - `forms`: user tasks have a form, forms are JSON Schemas;
+- `personal_data`: personal fields are marked (`x-personal`) and land in a variable of their own;
 - `conventions`: every form, task panel, rule and prefill is named after a user task (one home per task);
 - `service_tasks`: service tasks name a known handler with the parameters it needs;
 - `dmn`: decisions exist, read variables produced upstream, and their UNIQUE rules neither overlap nor leave gaps;
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from engine.validation import bpmn, conventions, dmn, elements, forms, service_tasks, variables, xml_di
+from engine.validation import bpmn, conventions, dmn, elements, forms, personal_data, service_tasks, variables, xml_di
 from engine.validation.catalogue import check_catalogue
 from engine.validation.model import Definitions
 from engine.validation.problems import ERROR, WARNING, Problem, Report
@@ -44,6 +45,8 @@ CHECKS: tuple[Callable[[Definitions], Iterator[Problem]], ...] = (
     forms.check_user_task_forms,
     forms.check_form_schemas,
     forms.check_form_hints,
+    personal_data.check_personal_marks,
+    personal_data.check_personal_variables,
     conventions.check_orphan_forms,
     service_tasks.check_service_tasks,
     dmn.check_decision_calls,
