@@ -151,6 +151,10 @@ class Definitions:
                     definitions.unreadable[name] = (f"le fichier n'est pas du XML lisible : {xml_error(error.msg)}",
                                                     error.lineno)
                     continue
+                except Exception as error:  # lxml's other refusals (a huge or odd file) are said, never raised
+                    definitions.unreadable[name] = (f"erreur inattendue en lisant ce fichier (détail : "
+                                                    f"{type(error).__name__} : {error})", None)
+                    continue
                 (definitions.bpmn if name.endswith(".bpmn") else definitions.dmn)[name] = root
             elif name.endswith(".json"):
                 try:
@@ -158,6 +162,8 @@ class Definitions:
                 except json.JSONDecodeError as error:
                     definitions.unreadable[name] = (f"le fichier n'est pas du JSON lisible : {json_error(error.msg)}",
                                                     error.lineno)
+                except RecursionError:
+                    definitions.unreadable[name] = ("le fichier JSON est imbriqué trop profondément pour être lu", None)
         return definitions
 
     @cached_property
