@@ -17,8 +17,7 @@
       return;
     }
     var modeler = new window.DmnJS({
-      container: document.querySelector("#editeur .editor-canvas"),
-      common: { keyboard: { bindTo: document } }
+      container: document.querySelector("#editeur .editor-canvas")
     });
     window.ScModeler = modeler;
     modeler.importXML(data.content).then(function () {

@@ -13,6 +13,7 @@
   ];
 
   var data, schemaBox, uiBox, list, previewBox, previewError, timer, counter = 0;
+  var opened = [];  // names of the fields whose details are open, kept across redraws
 
   function parse(text) {
     try {
@@ -79,7 +80,16 @@
 
   function fieldRow(name, index, names, schema) {
     var prop = schema.properties[name] || {};
-    var row = el("li", { "class": "card field-row", "data-field": name });
+    var item = el("li", { "class": "card field-row", "data-field": name });
+    // Collapsed to one line (name, title, type) until opened: a long form stays readable.
+    var row = el("details");
+    row.open = opened.indexOf(name) >= 0;
+    row.addEventListener("toggle", function () {
+      opened = opened.filter(function (n) { return n !== name; }).concat(row.open ? [name] : []);
+    });
+    row.appendChild(el("summary", {}, name + " — " + (prop.title || "sans titre") + " (" + KINDS[kindOf(prop)][0] +
+                                      ((schema.required || []).indexOf(name) >= 0 ? ", obligatoire" : "") + ")"));
+    item.appendChild(row);
     var nameInput = control(row, "Nom (identifiant)", el("input", { type: "text", value: name }));
     nameInput.addEventListener("change", function () {
       var renamed = nameInput.value.trim();
@@ -87,6 +97,7 @@
         nameInput.setAttribute("aria-invalid", "true");
         return;
       }
+      opened.push(renamed);
       change(function (s, ui) {
         var next = names.map(function (n) { return n === name ? renamed : n; });
         s.properties[renamed] = s.properties[name];
@@ -182,7 +193,7 @@
     });
     actions.appendChild(remove);
     row.appendChild(actions);
-    return row;
+    return item;
   }
 
   function renderList() {
@@ -234,6 +245,7 @@
         var n = 1;
         while (s.properties["champ_" + n]) { n += 1; }
         s.properties["champ_" + n] = { type: "string", title: "Nouveau champ" };
+        opened.push("champ_" + n);
         if (Array.isArray(ui["ui:order"])) { ui["ui:order"].push("champ_" + n); }
       });
     });

@@ -1,0 +1,126 @@
+"""In Chromium: the BPMN modeler keeps our extensions, the properties panel edits them, saving shows the
+validator's problems on the diagram, and a saved diagram is deployed through the review page; DMN tables open
+in dmn-js; the form editor's preview follows the edits."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from playwright.sync_api import Page, expect
+
+from engine.runtime.deployment import current_deployment
+from engine.validation import validate_files
+
+from .conftest import login
+
+ROOT = Path(__file__).resolve().parents[2]
+EDITOR = "/administration/processus/editeur"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SAVED_XML = "() => window.ScModeler.saveXML({format: true}).then(saved => saved.xml)"
+
+
+def canonical(node) -> tuple:
+    """An XML element as comparable data: tag, attributes, text and children, in order."""
+    return (node.tag, tuple(sorted(node.attrib.items())), (node.text or "").strip() if len(node) else node.text or "",
+            tuple(canonical(child) for child in node))
+
+
+def extensions(xml: str) -> dict[str, tuple]:
+    """The extension elements of each element of a BPMN file, by element id."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    return {element.get("id"): canonical(extension) for element in root.iter()
+            for extension in element.findall(f"{{{BPMN_NS}}}extensionElements") if element.get("id")}
+
+
+def problems(files: dict[str, str], key: str) -> set[tuple]:
+    """The validator's problems of one file among the deployed ones."""
+    return {(p.rule, p.element_id, p.message) for p in validate_files(files, [key]).problems if p.file == key}
+
+
+def open_editor(page: Page, path: str) -> None:
+    """Log in as the process owner and open an editor, once its content is loaded."""
+    login(page, "pilote")
+    page.goto(EDITOR + path)
+    expect(page.locator('#editeur[data-ready="true"]')).to_have_count(1)
+
+
+def select(page: Page, element_id: str) -> None:
+    """Select a diagram element as a click on it would, and wait for the properties panel to show it."""
+    page.evaluate("""id => { const m = window.ScModeler;
+                             m.get('selection').select(m.get('elementRegistry').get(id)); }""", element_id)
+    expect(page.locator(f'[data-properties][data-element="{element_id}"]')).to_have_count(1)
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in (ROOT / "processes").glob("*.bpmn")))
+def test_a_diagram_saved_by_the_modeler_keeps_every_extension(page, site, name):
+    open_editor(page, f"/processes/{name}")
+    saved = page.evaluate(SAVED_XML)
+    with site.sessions() as session:
+        files = dict(current_deployment(session).files)
+    key = f"processes/{name}"
+    assert extensions(saved) == extensions(files[key])
+    assert problems({**files, key: saved}, key) == problems(files, key), "no new problem"
+    assert page.errors == []
+
+
+def test_a_decision_table_opens_in_dmn_js(page):
+    open_editor(page, "/processes/volunteer_quota.dmn")
+    table = page.locator("#editeur .tjs-table")
+    expect(table).to_contain_text("Effectif d'élèves")
+    expect(table).to_contain_text(">= 300")
+    assert page.evaluate(SAVED_XML).count("<rule ") == 2
+    # dmn-js 17's bundle logs that it carries Inferno's development build: a notice of the library, not a failure.
+    assert [e for e in page.errors if "development build of Inferno" not in e] == []
+
+
+def test_the_form_preview_follows_the_edits(page):
+    open_editor(page, "/forms/design_project.schema.json")
+    preview = page.locator("#editeur [data-preview]")
+    expect(preview.get_by_label("Intitulé de la mission")).to_be_visible()
+    row = page.locator('[data-field="title"]')
+    row.locator("summary").click()
+    row.get_by_label("Titre", exact=True).fill("Titre de la mission proposée")
+    row.get_by_label("Titre", exact=True).press("Tab")
+    expect(preview.get_by_label("Titre de la mission proposée")).to_be_visible()
+    page.get_by_label("Schéma (design_project.schema.json)").fill('{"type": "object", "properties": {')
+    expect(page.locator("#editeur [data-preview-error]")).to_have_text(
+        "Le schéma n'est pas du JSON valide (ligne 1, colonne 35).")
+    assert page.errors == []
+
+
+def test_edit_save_see_the_problems_then_deploy(page, site):
+    with site.sessions() as session:
+        before = current_deployment(session).id
+    open_editor(page, "/processes/hosting_project.bpmn")
+    bar = page.locator(".editor-bar")
+
+    # A business rule task left without its decision: the problem is listed and the task outlined in red.
+    select(page, "determine_quota")
+    page.get_by_label("Décision (table DMN)").select_option("")
+    bar.get_by_role("button", name="Enregistrer").click()
+    expect(bar.locator("[data-problems]")).to_contain_text("n'appelle aucune table de décision")
+    expect(page.locator('g.djs-element.sc-problem[data-element-id="determine_quota"]')).to_have_count(1)
+    expect(bar.get_by_role("button", name="Lancer les scénarios")).to_be_disabled()
+
+    # Fixed, and a task renamed in the properties panel: no problem left, the same staging goes on.
+    page.get_by_label("Décision (table DMN)").select_option("volunteer_quota")
+    select(page, "review_project")
+    page.get_by_label("Libellé", exact=True).fill("Examiner le projet d'accueil")
+    page.get_by_label("Libellé", exact=True).press("Tab")
+    bar.get_by_role("button", name="Enregistrer").click()
+    expect(bar.locator("[data-problems]")).to_contain_text("Aucun problème")
+    expect(page.locator("g.djs-element.sc-problem")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"envoi=\d+"))
+
+    bar.get_by_role("link", name="Préparer le déploiement").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("à confirmer")
+    page.get_by_role("button", name="Déployer comme nouvelle version").click()
+    expect(page.locator(".flash-success")).to_contain_text("déployée")
+    with site.sessions() as session:
+        deployed = current_deployment(session)
+        assert deployed.id != before
+        assert 'name="Examiner le projet d&#39;accueil"' in deployed.files["processes/hosting_project.bpmn"] or \
+            "name=\"Examiner le projet d'accueil\"" in deployed.files["processes/hosting_project.bpmn"]
+    assert page.errors == []
