@@ -365,6 +365,11 @@ CHECKS = [
           web("POST", lambda s: f"/administration/processus/envois/{s.staged_id}/deploiement"), lambda place: {"pilote"}),
     Check("process_admin.discard",
           web("POST", lambda s: f"/administration/processus/envois/{s.staged_id}/abandon"), lambda place: {"pilote"}),
+    # Scenario coverage: an unknown scenario answers 422 to process owners without playing anything.
+    Check("process_admin.coverage", web("GET", lambda s: "/administration/processus/couverture"),
+          lambda place: {"pilote"}),
+    Check("process_admin.coverage", web("POST", lambda s: "/administration/processus/couverture",
+                                        lambda s: {"scenario": "inconnu.yaml"}), lambda place: {"pilote"}),
     # The editor in the browser: after the discard above, the scenarios of the staged upload are refused at once.
     Check("process_editor.edit", web("GET", lambda s: "/administration/processus/editeur/processes/training.bpmn"),
           lambda place: {"pilote"}),

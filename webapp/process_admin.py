@@ -14,14 +14,19 @@ from engine.runtime.deployment import bundle_for, current_deployment
 from engine.runtime.staging import (
     MAX_FILE_BYTES,
     StagingRefused,
+    candidate_files,
     confirm_staged,
     discard_staged,
     problems_of,
     stage_files,
 )
+from engine.scenarios import ScenarioCoverage, find_scenarios, run_scenarios
+from engine.scenarios.coverage import coverage_views
 from webapp.auth import principal
+from webapp.config import settings_of
 from webapp.database import db_session
 from webapp.refusals import redirect_refusals
+from webapp.vendor import viewer_available
 
 bp = Blueprint("process_admin", __name__, url_prefix="/administration/processus")
 
@@ -89,6 +94,35 @@ def discard(staged_id: int):
     discard_staged(db_session(), principal(), staged_id, datetime.now())
     flash("Envoi abandonné : rien n'a été déployé.", "success")
     return redirect(url_for("process_admin.index"))
+
+
+@bp.route("/couverture", methods=("GET", "POST"))
+@login_required
+def coverage():
+    """Play the scenarios on the deployed version (or an upload: `?envoi=<id>`) and show what they never reach."""
+    require_process_owner(principal())
+    session = db_session()
+    staged_id = request.args.get("envoi", type=int)
+    staged = session.get(StagedDeployment, staged_id) if staged_id is not None else None
+    if staged_id is not None and staged is None:
+        abort(404)
+    deployment = current_deployment(session)
+    files = candidate_files(session, staged) if staged is not None else dict(deployment.files if deployment else {})
+    scenarios = find_scenarios([], settings_of().processes_dir / "scenarios")
+    # An upload with errors cannot be deployed, even on a throwaway copy.
+    playable = bool(files) and (staged is None or staged.status != "invalid")
+    chosen = request.form.get("scenario", "")
+    paths = [path for path in scenarios if not chosen or path.name == chosen]
+    outcomes = report = None
+    views: list = []
+    if request.method == "POST" and playable and paths:
+        recorder = ScenarioCoverage(files)
+        outcomes = run_scenarios(paths, files, coverage=recorder)
+        report = recorder.report()
+        views = coverage_views(report, files)
+    return render_template("process_admin/coverage.html", deployment=deployment, staged=staged, playable=playable,
+                           scenarios=scenarios, chosen=chosen, unknown=not paths, outcomes=outcomes, report=report,
+                           views=views, viewer=viewer_available()), (422 if not paths else 200)
 
 
 def _process_names(deployment: Deployment | None) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from engine.runtime.deployment import read_definition_files
-from engine.scenarios import find_scenarios, run_scenarios
+from engine.scenarios import ScenarioCoverage, find_scenarios, run_scenarios
 from engine.validation import PathError, collect_files, validate_files
 from handlers.formats import plural
 from webapp.config import settings_of
@@ -40,20 +40,38 @@ def validate_command(paths: tuple[Path, ...]) -> None:
 
 @click.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Afficher ensuite ce que les scénarios n'ont jamais atteint (tâches, passages, règles, limites).")
+@click.option("--min-coverage", type=click.IntRange(0, 100), default=None,
+              help="Échouer aussi si la couverture est sous ce pourcentage (implique --coverage).")
 @with_appcontext
-def test_command(paths: tuple[Path, ...]) -> None:
-    """Play the scenarios (default: processes/scenarios/*.yaml) on a throwaway database; exit 1 on a failure."""
+def test_command(paths: tuple[Path, ...], show_coverage: bool, min_coverage: int | None) -> None:
+    """Play the scenarios (default: processes/scenarios/*.yaml) on a throwaway database; exit 1 on a failure.
+
+    With `--coverage`, print what no scenario exercised: information only, unless `--min-coverage` sets a floor.
+    """
     processes_dir = settings_of().processes_dir
     scenario_files = find_scenarios(paths, processes_dir / "scenarios")
     if not scenario_files:
         raise click.ClickException(f"Aucun scénario dans {processes_dir / 'scenarios'}.")
     files = read_definition_files(processes_dir, settings_of().forms_dir)
+    coverage = ScenarioCoverage(files) if show_coverage or min_coverage is not None else None
     with _quiet("alembic", "engine", "weasyprint", "fontTools"):
-        outcomes = run_scenarios(scenario_files, files, reporter=lambda outcome: click.echo(outcome.report()))
+        outcomes = run_scenarios(scenario_files, files, reporter=lambda outcome: click.echo(outcome.report()),
+                                 coverage=coverage)
     failed = sum(1 for outcome in outcomes if not outcome.passed)
     click.echo(f"{plural(len(outcomes), 'scénario')} : {plural(len(outcomes) - failed, 'réussi')}, "
                f"{failed} en échec.")
-    if failed:
+    below = False
+    if coverage is not None:
+        report = coverage.report()
+        click.echo("")
+        for line in report.lines():
+            click.echo(line)
+        below = min_coverage is not None and report.percent < min_coverage
+        if below:
+            click.echo(f"Couverture de {report.percent} % sous le minimum demandé de {min_coverage} %.")
+    if failed or below:
         raise SystemExit(1)
 
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextvars import ContextVar
 from types import SimpleNamespace
+from typing import Any
 
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from sqlalchemy.orm import Session
@@ -13,6 +16,8 @@ from engine.runtime.scripting import CampaignScriptEngine
 # Keyed by the bundle object itself (one per deployment, kept by engine.runtime.deployment), held to keep its id unique.
 _TABLES: dict[int, tuple[ProcessBundle, dict]] = {}
 _LOCK = threading.Lock()
+# Told of each table evaluated here (the engine and the task it reads), while scenarios measure their coverage.
+DECISION_WATCHER: ContextVar[Callable[[Any, Any], None] | None] = ContextVar("decision_watcher", default=None)
 
 
 class DecisionError(Exception):
@@ -50,6 +55,9 @@ class BundleDecisions:
             raise DecisionError(f"Aucune table de décision « {decision_id} » n'est déployée.")
         # DMNEngine reads the data and the script engine from a task; nothing else of it.
         task = SimpleNamespace(data=data, workflow=SimpleNamespace(script_engine=CampaignScriptEngine()))
+        watcher = DECISION_WATCHER.get()
+        if watcher is not None:
+            watcher(table, task)
         return table.result(task)
 
 

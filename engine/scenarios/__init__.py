@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from engine.scenarios.coverage import CoverageReport, ScenarioCoverage
 from engine.scenarios.runner import Outcome, run_scenario
 from engine.scenarios.spec import Scenario, ScenarioError, load_scenario
 from engine.scenarios.world import World
 
-__all__ = ["Outcome", "Scenario", "ScenarioError", "find_scenarios", "load_scenario", "run_scenarios"]
+__all__ = ["CoverageReport", "Outcome", "Scenario", "ScenarioCoverage", "ScenarioError", "find_scenarios",
+           "load_scenario", "run_scenarios"]
 
 
 def find_scenarios(paths: Iterable[Path], default_dir: Path) -> list[Path]:
@@ -31,8 +33,11 @@ def find_scenarios(paths: Iterable[Path], default_dir: Path) -> list[Path]:
 
 
 def run_scenarios(paths: Iterable[Path], files: dict[str, str],
-                  reporter: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                  reporter: Callable[[Outcome], None] | None = None,
+                  coverage: ScenarioCoverage | None = None) -> list[Outcome]:
     """Play each scenario file against the definition `files`; report each outcome as it comes.
+
+    With `coverage` (built on the same files), what the scenarios exercise is recorded in it.
 
     Unreadable scenario files fail at once, without building the throwaway platform.
     """
@@ -49,7 +54,7 @@ def run_scenarios(paths: Iterable[Path], files: dict[str, str],
             if isinstance(item, Scenario):
                 assert world is not None  # built above, since a scenario was loaded
                 with world.copy() as copy:
-                    item = run_scenario(item, copy)
+                    item = run_scenario(item, copy, coverage)
             outcomes.append(item)
             if reporter is not None:
                 reporter(item)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import base64
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +31,9 @@ from engine.runtime.timers import find_task
 from engine.scenarios.spec import Expectation, Scenario, ScenarioError, Step
 from engine.scenarios.world import Copy, set_the_scene
 from handlers.formats import plural
+
+if TYPE_CHECKING:
+    from engine.scenarios.coverage import ScenarioCoverage
 
 # A file field in a scenario: `{file: contrat-signe.pdf}` sends this small valid PDF under that name.
 _PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -285,12 +290,13 @@ class ScenarioRun:
         return found
 
 
-def run_scenario(scenario: Scenario, copy: Copy) -> Outcome:
-    """Play one scenario on a copy of the platform."""
+def run_scenario(scenario: Scenario, copy: Copy, coverage: ScenarioCoverage | None = None) -> Outcome:
+    """Play one scenario on a copy of the platform; record what it exercises in `coverage` if given."""
     with copy.sessions() as session:
         run = ScenarioRun(scenario, copy, session)
         try:
-            run.play()
+            with coverage.watching(run.runtime) if coverage is not None else nullcontext():
+                run.play()
         except Divergence as divergence:
             return Outcome(scenario.path, scenario.name, False, str(divergence))
         except ScenarioError as error:
