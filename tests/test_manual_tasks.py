@@ -86,3 +86,22 @@ def test_a_scenario_step_completes_a_manual_task_with_no_data(tmp_path):
     with World(files_with_manual_attendance()) as world, world.copy() as copy:
         outcome = run_scenario(load_scenario(path), copy)
     assert outcome.passed, outcome.report()
+
+
+def test_a_failure_of_the_platform_in_a_scenario_is_reported_without_a_traceback(tmp_path, monkeypatch):
+    from engine.runtime.runtime import ProcessRuntime
+
+    def broken(*_args, **_kwargs):
+        raise AttributeError("'ManualTask' object has no attribute 'add_data_from_form'")
+
+    monkeypatch.setattr(ProcessRuntime, "complete", broken)
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: Plateforme en panne\nprocess: training\nstart: {structure: UDOGEC-35}\n"
+                    "steps:\n  - task: plan_training\n", encoding="utf-8")
+    with World(files_with_manual_attendance()) as world, world.copy() as copy:
+        outcome = run_scenario(load_scenario(path), copy)
+    assert not outcome.passed
+    assert outcome.explanation == (
+        "erreur inattendue de la plateforme pendant le scénario (détail : AttributeError : "
+        "'ManualTask' object has no attribute 'add_data_from_form') ; signalez-la à l'équipe technique avec le "
+        "scénario et les fichiers.")

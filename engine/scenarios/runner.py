@@ -301,6 +301,11 @@ def run_scenario(scenario: Scenario, copy: Copy, coverage: ScenarioCoverage | No
             return Outcome(scenario.path, scenario.name, False, str(divergence))
         except ScenarioError as error:
             return Outcome(scenario.path, scenario.name, False, f"scénario illisible : {error}")
+        except Exception as error:  # a failure of the platform itself: said in the report, never as a traceback
+            session.rollback()
+            return Outcome(scenario.path, scenario.name, False,
+                           f"erreur inattendue de la plateforme pendant le scénario (détail : {type(error).__name__} : "
+                           f"{error}) ; signalez-la à l'équipe technique avec le scénario et les fichiers.")
     return Outcome(scenario.path, scenario.name, True)
 
 
