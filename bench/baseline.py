@@ -19,13 +19,12 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironm
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
 
 import handlers
 from bench.engine_cost import Driver, campaign_run, without_pdf_rendering
 from bench.measure import Figure, Latencies, fresh_database
 from bench.workload import MAX_STEPS, campaign_samples, definition_files, prepare, reviewer_id, step_data
-from engine.models import InstanceState
+from engine.models import ProcessInstance
 from engine.runtime.deployment import parse_bundle
 
 
@@ -72,8 +71,7 @@ def record_service_results(storage_dir: Path) -> tuple[dict[str, dict], dict, se
         run = campaign_run(driver, sessions, 1, 1998, reviewer)
         driver.counter.close()
         with sessions() as session:
-            state = json.loads(session.scalar(select(InstanceState.state)
-                                              .where(InstanceState.instance_id == run.instance_ids[0])))
+            state = json.loads(session.get(ProcessInstance, run.instance_ids[0]).state)
         sessions.kw["bind"].dispose()
     root = state["tasks"][state["root"]]["data"]
     start = {key: root[key] for key in ("campaign", "establishment_id", "establishment") if key in root}

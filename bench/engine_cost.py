@@ -25,7 +25,7 @@ from bench.measure import Figure, Latencies, StatementCounter, check
 from bench.workload import MAX_STEPS, SAMPLES, add_schools, campaign_samples, prepare, step_data
 from engine.access import Forbidden, Principal
 from engine.campaign.campaigns import current_campaign
-from engine.models import Establishment, InstanceState, Person, ProcessInstance, TaskRow
+from engine.models import Establishment, Person, ProcessInstance, TaskRow
 from engine.runtime import compaction
 from engine.runtime.runtime import Conflict, FormInvalid, ProcessRuntime, RuntimeSettings
 
@@ -99,9 +99,9 @@ class Driver:
             return elapsed, self.counter.count - before
 
     def state_size(self, instance_id: int) -> int:
-        """Length of an instance's stored engine state, in characters."""
+        """Length of an instance's whole engine state (its delta log folded in), in characters."""
         with self.sessions() as session:
-            return len(session.scalar(select(InstanceState.state).where(InstanceState.instance_id == instance_id)))
+            return len(session.get(ProcessInstance, instance_id).state)
 
     def _runtime(self, session) -> ProcessRuntime:
         return ProcessRuntime(session, RuntimeSettings(self.storage_dir))

@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from bench.engine_cost import Driver, campaign_run
 from bench.measure import Figure, Latencies, StatementCounter, check
@@ -25,7 +25,7 @@ from bench.workload import CONTRACT_TASK, prepare, reviewer_id
 from engine.access import Principal
 from engine.directory.accounts import hash_password
 from engine.directory.tokens import token_digest
-from engine.models import ApiToken, InstanceState, Person
+from engine.models import ApiToken, Person, ProcessInstance
 from engine.views.queries import InstanceSearch, actionable_tasks, search_instances
 
 PASSWORD = "banc-d-essai-mesure"
@@ -39,7 +39,8 @@ def real_state(sessions, storage_dir: Path) -> str:
     result = campaign_run(driver, sessions, 1, 1999, reviewer, until=CONTRACT_TASK)
     driver.counter.close()
     with sessions() as session:
-        return session.scalar(select(InstanceState.state).where(InstanceState.instance_id == result.instance_ids[0]))
+        # The whole state, its delta log folded in: each seeded row holds it with an empty log.
+        return session.get(ProcessInstance, result.instance_ids[0]).state
 
 
 def dashboard_counts():

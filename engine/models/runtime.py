@@ -1,6 +1,7 @@
 """What running processes leave in the database: deployments, instances, tasks, history."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -87,18 +88,58 @@ class ProcessInstance(Base):
 
     @property
     def state(self) -> str:
-        """The serialised engine state (loaded on first access); `engine.runtime.store.write_state` writes it."""
-        return self.engine_state.state if self.engine_state is not None else ""
+        """The whole serialised engine state, its delta log folded in (loaded on first access).
+
+        `engine.runtime.store` writes it: the full state with `write_state`, the changes of a save otherwise.
+        """
+        if self.engine_state is None:
+            return ""
+        return merge_state_text(self.engine_state.state, self.engine_state.delta or "")
 
 
 class InstanceState(Base):
-    """The serialised SpiffWorkflow state of an instance (without its process spec)."""
+    """The serialised SpiffWorkflow state of an instance (without its process spec), saved by differences.
+
+    `state` is the full state as last written whole; `delta` holds one JSON line per save since (0024), each
+    with the tasks that changed and those that went: `merge_state` folds them in.
+    """
 
     __tablename__ = "instance_state"
 
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
                                              primary_key=True)
     state: Mapped[str] = mapped_column(Text)
+    delta: Mapped[str] = mapped_column(Text, default="")
+
+
+def merge_state(state: dict, delta: str) -> dict:
+    """Fold a delta log into a full state's dictionary (changed in place, and returned).
+
+    Each line names the subprocesses still present and, by process (`""` for the top one), the process's own
+    fields, its tasks written again and the ids of its tasks that went.
+    """
+    for line in delta.splitlines():
+        if not line:
+            continue
+        change = json.loads(line)
+        subprocesses = state.setdefault("subprocesses", {})
+        for key in [key for key in subprocesses if key not in change["procs"]]:
+            del subprocesses[key]
+        for key, part in change["p"].items():
+            target = state if key == "" else subprocesses.setdefault(key, {"tasks": {}})
+            target.update(part["meta"])
+            tasks = target.setdefault("tasks", {})
+            tasks.update(part["tasks"])
+            for task_id in part["gone"]:
+                tasks.pop(task_id, None)
+    return state
+
+
+def merge_state_text(state: str, delta: str) -> str:
+    """A full state as JSON text, with its delta log folded in (the text itself when there is none)."""
+    if not delta:
+        return state
+    return json.dumps(merge_state(json.loads(state), delta))
 
 
 class TaskRow(Base):

@@ -1,19 +1,41 @@
-"""Engine state serialisation that leaves the process spec out of each instance.
+"""Engine state serialisation that leaves the process spec out of each instance, and saves by differences.
 
 SpiffWorkflow's serializer embeds the whole parsed spec in every instance
 (about 60 % of its JSON) and rebuilds it on every load. An instance never
 changes version by itself, so its stored state holds only the spec's name and
 the parsed spec of its deployment is attached again on load.
+
+It also converts every task at each save, although a completion changes a
+handful. `StateSerializer.changes` writes only the tasks whose signature
+(state, time of its last change, place in the tree, internal data, data
+object; for a live task, whose data may change in place, the data's content)
+differs from what the stored state holds, with their children (a task's data
+is stored as its difference from its parent's), the ids of the tasks that
+went, and each process's own fields. The store appends
+that line to the row's delta log (`engine.models.runtime.merge_state` folds
+it back on load) and writes the full state again when the log outweighs it.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from engine.models.runtime import merge_state
+from engine.runtime import spiff_internals
+
+# Tasks whose data may change without their state changing: their signature holds the data's content.
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+# Signatures of a workflow's tasks, by process ("" for the top one, a subprocess by its task's id).
+Signatures = dict[str, dict[UUID, tuple]]
 
 
 class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
@@ -59,6 +81,85 @@ class StateSerializer:
         """Return the workflow's state as JSON text."""
         return self._serializer.serialize_json(workflow)
 
-    def loads(self, text: str) -> BpmnWorkflow:
-        """Restore a workflow; the caller must set its script engine again."""
-        return self._serializer.from_dict(json.loads(text))
+    def loads(self, text: str, delta: str = "") -> BpmnWorkflow:
+        """Restore a workflow from its full state and delta log; the caller must set its script engine again."""
+        return self._serializer.from_dict(merge_state(json.loads(text), delta))
+
+    def changes(self, workflow: BpmnWorkflow, stored: Signatures) -> tuple[str, Signatures]:
+        """One line of the delta log taking the state whose signatures are `stored` to the workflow's.
+
+        Returns the line (JSON, ending with a newline) and the workflow's signatures, which the stored state
+        has once the line is committed.
+        """
+        registry = self._serializer.registry
+        now = signatures(workflow)
+        parts = {}
+        # The encoder mode leaves values the JSON encoder converts (dates, UUIDs) as they are, as a full save does.
+        registry._encoder_mode = True
+        try:
+            for key, process in _processes(workflow):
+                before, current = stored.get(key, {}), now[key]
+                changed = {task_id for task_id, mark in current.items() if before.get(task_id) != mark}
+                written = {str(task.id): registry.convert(task) for task_id, task in process.tasks.items()
+                           if task_id in changed or spiff_internals.parent_id(task) in changed}
+                parts[key] = {"meta": _process_fields(registry, process, top=key == ""), "tasks": written,
+                              "gone": [str(task_id) for task_id in before if task_id not in current]}
+            line = json.dumps({"procs": [key for key in now if key], "p": parts}, cls=self._serializer._encoder_cls)
+        finally:
+            registry._encoder_mode = False
+        return line + "\n", now
+
+
+@dataclass
+class StoredState:
+    """What an instance's stored state holds of a workflow: its tasks' signatures, and its size in characters."""
+
+    signatures: Signatures
+    full_chars: int
+    delta_chars: int
+
+
+# The stored state each workflow loaded or saved by the store stands for; a workflow built otherwise (started,
+# migrated) has none and is written whole.
+STORED: WeakKeyDictionary[BpmnWorkflow, StoredState] = WeakKeyDictionary()
+
+
+def signatures(workflow: BpmnWorkflow) -> Signatures:
+    """The signature of each task of a workflow and its subprocesses: what a change of the task changes."""
+    return {key: {task_id: _signature(task) for task_id, task in process.tasks.items()}
+            for key, process in _processes(workflow)}
+
+
+def _signature(task) -> tuple:
+    if task.has_state(LIVE):
+        # A live task's data may change in place (a form, a script): its content is part of the signature.
+        return (task.state, task.last_state_change, spiff_internals.parent_id(task),
+                tuple(spiff_internals.child_ids(task)), task.triggered, repr(task.internal_data), repr(task.data))
+    # A settled task's data is replaced, not changed in place: the object's identity and size tell. Its internal
+    # data is most often empty (a timer's deadline, a gateway's marks otherwise).
+    return (task.state, task.last_state_change, spiff_internals.parent_id(task), tuple(spiff_internals.child_ids(task)),
+            task.triggered, repr(task.internal_data) if task.internal_data else None, id(task.data), len(task.data))
+
+
+def _processes(workflow: BpmnWorkflow) -> list[tuple[str, Any]]:
+    return [("", workflow), *((str(key), process) for key, process in workflow.subprocesses.items())]
+
+
+def _process_fields(registry, process, top: bool) -> dict:
+    """A process's own fields as SpiffWorkflow's converters write them, without its tasks."""
+    fields = {
+        "data": registry.convert(registry.clean(process.data)),
+        "correlations": process.correlations,
+        "last_task": str(process.last_task.id) if process.last_task is not None else None,
+        "success": process.success,
+        "completed": process.completed,
+        "root": str(process.task_tree.id),
+    }
+    if top:
+        fields["bpmn_events"] = registry.convert(process.bpmn_events)
+    else:
+        # A subprocess started since the full state was written is restored by its type name, like any other.
+        fields["typename"] = registry.typenames[process.__class__]
+        fields["parent_task_id"] = str(process.parent_task_id)
+        fields["spec"] = process.spec.name
+    return fields

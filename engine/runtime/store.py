@@ -26,6 +26,7 @@ from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
 from engine.models.runtime import FINISHED_STATUSES
 from engine.runtime.compaction import compact_workflow
 from engine.runtime.deployment import ProcessBundle, bundle_for
+from engine.runtime.serialization import STORED, StateSerializer, StoredState, signatures
 from engine.runtime.tasks import instance_status, sync_task_rows
 from engine.runtime.timers import WaitingTimers, forget_timer, sync_timers, waiting_timers
 from engine.runtime.workflow_cache import WORKFLOWS, identity_of
@@ -44,6 +45,14 @@ _INSTANCES = ProcessInstance.__table__
 CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
                                   _INSTANCES.c.version == bindparam("read_version"))
          .values(version=_INSTANCES.c.version))
+# How much heavier than the full state the delta log may grow before the full state is written again: a save
+# appends about a third of the full state; a load (in a process without the workflow at hand) parses both.
+DELTA_LOG_RATIO = 2
+_STATES = InstanceState.__table__
+WRITE_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
+               .values(state=bindparam("full"), delta=""))
+APPEND_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
+                .values(delta=_STATES.c.delta + bindparam("line")))
 
 
 @dataclass(frozen=True)
@@ -55,15 +64,33 @@ class LoadedWorkflow:
 
 
 def write_state(session: Session, instance: ProcessInstance, text: str) -> None:
-    """Write an instance's serialised engine state; the instance gets a new version when the session flushes."""
+    """Write an instance's whole serialised engine state, emptying its delta log; it gets a new version on flush."""
     row = inspect(instance)
     if row.persistent and "engine_state" in row.unloaded:
         # Written without reading the old state first: a request that ran a cached workflow never needed it.
-        session.execute(update(InstanceState).where(InstanceState.instance_id == instance.id).values(state=text))
+        session.execute(WRITE_STATE, {"state_of": instance.id, "full": text})
     elif instance.engine_state is None:
-        instance.engine_state = InstanceState(state=text)
+        instance.engine_state = InstanceState(state=text, delta="")
     else:
         instance.engine_state.state = text
+        instance.engine_state.delta = ""
+    _new_version(instance)
+
+
+def append_state(session: Session, instance: ProcessInstance, line: str) -> None:
+    """Append the changes of a save to an instance's delta log; it gets a new version on flush."""
+    row = inspect(instance)
+    if row.persistent and "engine_state" in row.unloaded:
+        session.execute(APPEND_STATE, {"state_of": instance.id, "line": line})
+    elif instance.engine_state is None:
+        raise ValueError("Un dossier sans état enregistré ne s'écrit pas par différences.")
+    else:
+        instance.engine_state.delta = (instance.engine_state.delta or "") + line
+    _new_version(instance)
+
+
+def _new_version(instance: ProcessInstance) -> None:
+    row = inspect(instance)
     if row.persistent:
         # A new state is a new version of the instance, even when no column of its row changes: the
         # version is what concurrent writers and the workflow cache compare. (Reading the value first
@@ -105,7 +132,10 @@ class InstanceStore:
         bundle = bundle_for(instance.deployment)
         workflow = WORKFLOWS.take(instance.id, identity_of(instance)) if for_change else None
         if workflow is None:
-            workflow = bundle.serializers[instance.process_id].loads(instance.state)
+            stored = instance.engine_state
+            full, delta = (stored.state, stored.delta or "") if stored is not None else ("", "")
+            workflow = bundle.serializers[instance.process_id].loads(full, delta)
+            STORED[workflow] = StoredState(signatures(workflow), len(full), len(delta))
         self._timers[instance.id] = waiting_timers(workflow)
         if ready_rows is not None:
             self._ready_rows[instance.id] = ready_rows
@@ -161,6 +191,23 @@ class InstanceStore:
                 instance_id=instance.id, kind="incident", summary=instance.incident[:500], at=self.clock(),
             ))
 
+    def _write(self, instance: ProcessInstance, workflow: BpmnWorkflow, serializer: StateSerializer) -> StoredState:
+        """Write the workflow's changes since its stored state, or its whole state; return what is then stored.
+
+        The whole state is written for a workflow that stands for no stored state (just started, migrated) and
+        when the delta log would weigh more than `DELTA_LOG_RATIO` times the full state: loading then parses at
+        most that many times its size again.
+        """
+        before = STORED.get(workflow)
+        if before is not None:
+            line, now = serializer.changes(workflow, before.signatures)
+            if before.delta_chars + len(line) <= DELTA_LOG_RATIO * before.full_chars:
+                append_state(self.session, instance, line)
+                return StoredState(now, before.full_chars, before.delta_chars + len(line))
+        text = serializer.dumps(workflow)
+        write_state(self.session, instance, text)
+        return StoredState(signatures(workflow), len(text), 0)
+
     def save(self, loaded: LoadedWorkflow, instance: ProcessInstance, principal: Principal | None,
              completed: Set[str] = frozenset()) -> None:
         """Write the instance's state, status, task rows and timer rows, and commit; `Conflict` if it changed."""
@@ -171,7 +218,7 @@ class InstanceStore:
         try:
             # Without autoflush the instance row is written once, with its state and current step together.
             with self.session.no_autoflush:
-                write_state(self.session, instance, bundle.serializers[instance.process_id].dumps(workflow))
+                stored = self._write(instance, workflow, bundle.serializers[instance.process_id])
                 instance.status, instance.outcome = instance_status(workflow, instance.incident)
                 instance.updated_at = now
                 if instance.status in FINISHED_STATUSES and instance.ended_at is None:
@@ -182,6 +229,7 @@ class InstanceStore:
                 instance.current_step = ", ".join(titles)[:500] or None
                 sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
             self.session.commit()
+            STORED[workflow] = stored
             WORKFLOWS.keep(instance_id, identity_of(instance), workflow)
         except StaleDataError as error:
             log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})

@@ -1,0 +1,122 @@
+"""Engine states saved by differences: what a delta log folds back to is exactly the full serialisation."""
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import update
+from test_workflow_cache import fresh_runtime
+
+from engine.models import InstanceState, ProcessInstance
+from engine.models.runtime import merge_state
+from engine.runtime import store
+from engine.runtime.deployment import bundle_for
+from engine.runtime.runtime import Conflict
+from engine.runtime.workflow_cache import WORKFLOWS
+
+from conftest import principal_of
+from test_processes import accepted_project, do, ready, run_volunteer_path, sample, start_project
+
+
+def stored_row(sessions, instance_id: int) -> tuple[str, str]:
+    """The full state and the delta log of an instance, as committed."""
+    with sessions() as other:
+        row = other.get(InstanceState, instance_id)
+        return row.state, row.delta
+
+
+@pytest.fixture
+def checked_saves(monkeypatch, sessions):
+    """Every save, then compared with the full serialisation of the workflow it saved; yields what was seen."""
+    seen = {"compared": 0, "with_delta": 0, "lines": 0}
+    save = store.InstanceStore.save
+
+    def checked(self, loaded, instance, principal, completed=frozenset()):
+        instance_id = instance.id
+        save(self, loaded, instance, principal, completed)
+        serializer = loaded.bundle.serializers[loaded.workflow.spec.name]
+        expected = json.loads(serializer.dumps(loaded.workflow))
+        full, delta = stored_row(sessions, instance_id)
+        assert merge_state(json.loads(full), delta) == expected
+        assert json.loads(serializer.dumps(serializer.loads(full, delta))) == expected
+        seen["compared"] += 1
+        seen["with_delta"] += bool(delta)
+        seen["lines"] += delta.count("\n")
+
+    monkeypatch.setattr(store.InstanceStore, "save", checked)
+    return seen
+
+
+def test_a_campaign_saved_by_differences_reads_back_as_its_full_serialisation(runtime, session, checked_saves):
+    # Two places: two volunteer paths (subprocesses) side by side, follow-up timers fired by a worker.
+    instance = accepted_project(runtime, session, "brest", places=2)
+    run_volunteer_path(runtime, session, instance.id, "brest", "Léa")
+    run_volunteer_path(runtime, session, instance.id, "brest", "Hugo")
+    session.refresh(instance)
+    assert instance.status == "completed"
+    assert checked_saves["compared"] >= 25
+    assert checked_saves["with_delta"] >= checked_saves["compared"] // 2, "most saves must append a delta"
+    assert checked_saves["lines"] > checked_saves["with_delta"], "the log must also grow over several saves"
+
+
+def test_the_delta_log_stays_within_its_bound_and_starts_again_from_a_full_state(runtime, session, sessions):
+    instance = accepted_project(runtime, session, "brest", places=2)
+    sizes = []
+    for place in (1, 2):
+        for spec_id, login in [("select_volunteer", "referent.brest"), ("confirm_selection", "tuteur.brest")]:
+            [row] = [row for row in ready(session, instance.id, spec_id) if row.place == place]
+            runtime.complete(row.id, principal_of(session, login), sample(spec_id))
+            sizes.append(stored_row(sessions, instance.id))
+    assert all(len(delta) <= store.DELTA_LOG_RATIO * len(full) for full, delta in sizes)
+    assert any(delta == "" for full, delta in sizes[1:]), "a full state must be written again once the log is heavy"
+    assert any(delta for full, delta in sizes)
+
+
+def test_a_state_written_whole_loads_and_takes_differences_after_it(runtime, session, sessions, tmp_path):
+    instance = start_project(runtime, session)
+    do(runtime, session, instance.id, "referent.rennes", "design_project", sample("design_project"))
+    # What a row written before saving by differences holds: the full state, no delta.
+    full = session.get(ProcessInstance, instance.id).state
+    with sessions() as other:
+        other.execute(update(InstanceState).where(InstanceState.instance_id == instance.id)
+                      .values(state=full, delta=""))
+        other.commit()
+    WORKFLOWS.clear()
+    runtime_two, session_two = fresh_runtime(sessions, tmp_path)
+    with session_two:
+        [row] = ready(session_two, instance.id)
+        runtime_two.complete(row.id, principal_of(session_two, "gestionnaire.udogec35"), sample("review_project"))
+        assert [task.spec_id for task in ready(session_two, instance.id)] == ["publish_offer"]
+    kept, delta = stored_row(sessions, instance.id)
+    assert kept == full and delta.count("\n") == 1, "the full state stays; the change is one line after it"
+
+
+def test_the_migration_folds_a_delta_log_as_the_model_does(runtime, session, sessions):
+    instance = accepted_project(runtime, session)
+    full, delta = stored_row(sessions, instance.id)
+    assert delta, "the accepted project's saves appended deltas"
+    migration = importlib.import_module("engine.migrations.versions.0024_state_deltas")
+    assert migration._merged(json.loads(full), delta) == merge_state(json.loads(full), delta)
+
+
+def test_a_stale_save_by_differences_is_refused_and_leaves_the_winner_state(runtime, session, sessions, tmp_path):
+    instance = start_project(runtime, session)
+    do(runtime, session, instance.id, "referent.rennes", "design_project", sample("design_project"))
+    WORKFLOWS.clear()
+    [row] = ready(session, instance.id)
+    reviewer = "gestionnaire.udogec35"
+    first, first_session = fresh_runtime(sessions, tmp_path)
+    second, second_session = fresh_runtime(sessions, tmp_path)
+    with first_session, second_session:
+        late = second.ready_task(row.id, principal_of(second_session, reviewer))
+        first.complete(row.id, principal_of(first_session, reviewer), sample("review_project"))
+        winner = stored_row(sessions, instance.id)
+        with pytest.raises(Conflict):
+            second.complete(row.id, principal_of(second_session, reviewer), sample("review_project"), late)
+    assert stored_row(sessions, instance.id) == winner
+    with sessions() as other:
+        saved = other.get(ProcessInstance, instance.id)
+        workflow = bundle_for(saved.deployment).serializers[saved.process_id].loads(*winner)
+    assert [task.task_spec.name for task in workflow.get_tasks(state=TaskState.READY, manual=True)] == ["publish_offer"]
