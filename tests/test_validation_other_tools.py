@@ -156,3 +156,18 @@ def test_the_validate_command_reports_other_tools_files_in_french(tmp_path):
     assert ("processes/other_foreign_conditions.bpmn:13 : erreur : flow_juel « oui » : la condition ne se compile "
             "pas : ligne 1 : erreur de syntaxe (syntaxe invalide) dans « ${clarified == 'yes'} » ; les conditions "
             "s'écrivent en Python : `clarified == 'yes'`.") in result.output.splitlines()
+
+
+def test_the_commands_say_an_unforeseen_failure_in_french(tmp_path, monkeypatch):
+    import webapp.process_cli as process_cli
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("panne")
+
+    monkeypatch.setattr(process_cli, "validate_files", broken)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}", "SECRET_KEY": "test"})
+    result = app.test_cli_runner().invoke(args=["processes", "validate"])
+    app.extensions["db_engine"].dispose()
+    assert result.exit_code == 1
+    assert result.output == ("Erreur inattendue de la plateforme (détail : RuntimeError : panne) ; signalez-la à "
+                             "l'équipe technique avec vos fichiers.\n")

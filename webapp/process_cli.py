@@ -1,6 +1,7 @@
 """Commands analysts run on their files: `processes validate` and `processes test`."""
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +17,25 @@ from webapp.config import settings_of
 from webapp.tasks import PANELS_DIR
 
 
+def _no_traceback(command):
+    """Say an unforeseen failure of a command in French, with its detail, instead of a Python traceback."""
+    @functools.wraps(command)
+    def guarded(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, SystemExit):
+            raise
+        except Exception as error:  # an analyst reads this command's output: no traceback, ever
+            click.echo(f"Erreur inattendue de la plateforme (détail : {type(error).__name__} : {error}) ; "
+                       "signalez-la à l'équipe technique avec vos fichiers.", err=True)
+            raise SystemExit(1) from error
+    return guarded
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @with_appcontext
+@_no_traceback
 def validate_command(paths: tuple[Path, ...]) -> None:
     """Check BPMN, DMN and form files (default: all of processes/ and forms/); exit 1 on errors.
 
@@ -28,6 +45,8 @@ def validate_command(paths: tuple[Path, ...]) -> None:
         files, targets = collect_files(paths, settings_of().processes_dir, settings_of().forms_dir)
     except PathError as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:
+        raise click.ClickException(f"{error.filename} : lecture impossible ({error.strerror}).") from error
     # The files are the project's whole set (paths only replace some): its panels and handler registries are
     # checked against them.
     report = validate_files(files, targets, panels_dir=PANELS_DIR, registries=True)
@@ -45,6 +64,7 @@ def validate_command(paths: tuple[Path, ...]) -> None:
 @click.option("--min-coverage", type=click.IntRange(0, 100), default=None,
               help="Échouer aussi si la couverture est sous ce pourcentage (implique --coverage).")
 @with_appcontext
+@_no_traceback
 def test_command(paths: tuple[Path, ...], show_coverage: bool, min_coverage: int | None) -> None:
     """Play the scenarios (default: processes/scenarios/*.yaml) on a throwaway database; exit 1 on a failure.
 
