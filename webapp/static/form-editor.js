@@ -62,6 +62,35 @@
     if (Array.isArray(ui["ui:order"])) { ui["ui:order"] = names.slice(); }
   }
 
+  // The choices of a property as lines: « value | label » from oneOf (const, title), « value » from enum.
+  function choiceLines(prop) {
+    if (Array.isArray(prop.oneOf)) {
+      return prop.oneOf.filter(function (c) { return c && "const" in c; }).map(function (c) {
+        return String(c.const) + (c.title !== undefined ? " | " + c.title : "");
+      });
+    }
+    return (prop.enum || []).map(String);
+  }
+
+  // Lines back into the property: oneOf when a label is given (the task page shows labels), enum otherwise.
+  function setChoices(prop, lines) {
+    delete prop.enum;
+    delete prop.oneOf;
+    if (!lines.length) { return; }
+    var number = prop.type === "integer" || prop.type === "number";
+    function value(text) { return number && text !== "" && !isNaN(Number(text)) ? Number(text) : text; }
+    if (lines.some(function (line) { return line.indexOf("|") >= 0; })) {
+      prop.oneOf = lines.map(function (line) {
+        var parts = line.split("|");
+        var option = { "const": value(parts[0].trim()) };
+        option.title = (parts.slice(1).join("|").trim()) || parts[0].trim();
+        return option;
+      });
+    } else {
+      prop.enum = lines.map(value);
+    }
+  }
+
   function kindOf(prop) {
     var format = prop.type === "string" ? (prop.format || "") : "";
     var index = KINDS.findIndex(function (k) { return k[1] === prop.type && k[2] === format; });
@@ -121,16 +150,19 @@
       change(function (s) {
         var p = s.properties[name];
         var k = KINDS[Number(kind.value)];
-        var choices = p.type === "array" ? (p.items || {}).enum : p.enum;
+        var wasArray = p.type === "array";
+        var lines = choiceLines(wasArray ? p.items || {} : p);
         p.type = k[1];
         if (k[2]) { p.format = k[2]; } else { delete p.format; }
         if (k[1] === "array") {
-          p.items = { type: "string", enum: choices || [] };
+          p.items = { type: "string" };
           p.uniqueItems = true;
-          delete p.enum;
-        } else {
+          setChoices(p, []);
+          setChoices(p.items, lines);
+        } else if (wasArray) {
           delete p.items;
           delete p.uniqueItems;
+          setChoices(p, lines);
         }
       });
     });
@@ -147,15 +179,14 @@
         s.required = required.checked ? kept.concat([name]) : kept;
       });
     });
-    var choices = prop.type === "array" ? (prop.items || {}).enum : prop.enum;
-    var enumBox = control(row, "Choix proposés (un par ligne ; vide : saisie libre)", el("textarea", { rows: "3" }));
-    enumBox.value = (choices || []).join("\n");
+    var enumBox = control(row, "Choix proposés (un par ligne, « valeur | libellé » ; vide : saisie libre)",
+                          el("textarea", { rows: "3" }));
+    enumBox.value = choiceLines(prop.type === "array" ? prop.items || {} : prop).join("\n");
     enumBox.addEventListener("change", function () {
-      var values = enumBox.value.split("\n").map(function (v) { return v.trim(); }).filter(Boolean);
+      var lines = enumBox.value.split("\n").map(function (v) { return v.trim(); }).filter(Boolean);
       change(function (s) {
         var p = s.properties[name];
-        var target = p.type === "array" ? (p.items = p.items || { type: "string" }) : p;
-        if (values.length) { target.enum = values; } else { delete target.enum; }
+        setChoices(p.type === "array" ? (p.items = p.items || { type: "string" }) : p, lines);
       });
     });
     var description = control(row, "Description (aide sous le champ)", el("textarea", { rows: "2" }));
