@@ -171,3 +171,23 @@ def test_the_commands_say_an_unforeseen_failure_in_french(tmp_path, monkeypatch)
     assert result.exit_code == 1
     assert result.output == ("Erreur inattendue de la plateforme (détail : RuntimeError : panne) ; signalez-la à "
                              "l'équipe technique avec vos fichiers.\n")
+
+
+def test_the_deployment_page_shows_other_tools_refusals_in_french(browser):
+    import io
+
+    from conftest import csrf_token
+
+    browser.login("pilote")
+    index = "/administration/processus/"
+    content = (SAMPLES / "other_unsupported_elements.bpmn").read_bytes()
+    response = browser.client.post(index, content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(browser.client, index),
+        "files": [(io.BytesIO(content), "other_unsupported_elements.bpmn")]})
+    assert response.status_code == 302
+    review = browser.client.get(response.headers["Location"])
+    page = review.get_data(as_text=True)
+    assert review.status_code == 422 and "Traceback" not in page
+    assert "la passerelle complexe ne s&#39;exécute pas dans le moteur" in page
+    assert "rien n&#39;envoie le signal « budget_vote »" in page
+
