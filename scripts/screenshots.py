@@ -220,6 +220,12 @@ def open_timer_actions(page) -> None:
     page.click("details.timer-actions summary")
 
 
+def play_scenarios(page) -> None:
+    """Play every scenario on the coverage page and wait for its diagrams."""
+    page.click("form[data-busy-form] button[data-busy-label]")
+    page.wait_for_selector("figure[data-rendered]", timeout=120_000)
+
+
 def capture(camera: Camera, session) -> None:
     """Every capture, in the order of the campaign's steps, on the accounts of the day's path (DEMO_PATH)."""
     both = (1280, 360)
@@ -230,6 +236,7 @@ def capture(camera: Camera, session) -> None:
     camera.shoot(Shot("pilote-suivi", "pilote", "/suivi/"))
     camera.shoot(Shot("pilote-campagnes", "pilote", "/suivi/", both, section=".funnels"), prepare=fold_details)
     camera.shoot(Shot("pilote-versions", "pilote", "/administration/processus/"))
+    camera.shoot(Shot("pilote-couverture", "pilote", "/administration/processus/couverture"), prepare=play_scenarios)
     # Step 1: the school file, the project form.
     camera.shoot(Shot("referent-dossier-incomplet", "referent.pontivy", "/"))
     camera.shoot(Shot("referent-etablissement", "referent.rennes", f"/etablissements/{school(session, 'rennes').id}",
