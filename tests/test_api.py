@@ -119,7 +119,7 @@ def test_an_unexpected_failure_is_a_json_500(app, api, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("panne")
 
-    monkeypatch.setattr("webapp.api.tasks.actionable_tasks", broken)
+    monkeypatch.setattr("webapp.api.tasks.inbox_page", broken)
     body = assert_error(api.get("/api/v1/tasks", "referent.rennes"), 500, "internal_error")
     assert "panne" not in body["message"]
 

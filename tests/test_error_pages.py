@@ -15,7 +15,7 @@ def failing_query(session, *_args, **_kwargs):
 def test_a_failed_transaction_still_gets_the_french_error_page(app, browser, monkeypatch):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     browser.login("referent.rennes")
-    monkeypatch.setattr("webapp.inbox.actionable_tasks", failing_query)
+    monkeypatch.setattr("webapp.inbox.inbox_page", failing_query)
     response = browser.client.get("/")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 500

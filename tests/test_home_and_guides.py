@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.forms import Form
-from engine.models import ProcessInstance, Structure, TaskRow
+from engine.models import ProcessInstance, Structure
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
-from engine.views.next_steps import task_groups
 from handlers.formats import date_fr
 from webapp.helpdesk import GUIDES, SCREENSHOTS_DIR
 
@@ -52,37 +51,6 @@ def plan_tutor_training(session, tmp_path, days_ahead: int = 20) -> None:
         **SAMPLES["plan_training"], "kind": "tutor_training", "audience": "tutors",
         "title": "Formation des tuteurs d'hiver",
         "session_date": (date.today() + timedelta(days=days_ahead)).isoformat()})
-
-
-def test_task_groups_put_late_ones_first_with_counts_and_next_due_date():
-    now = datetime(2027, 3, 12, 10, 0)
-
-    def row(task_id, spec_id, created_days_ago, due_in_days, campaign="2027-2028"):
-        task = TaskRow(id=task_id, spec_id=spec_id, title=spec_id.replace("_", " "),
-                       created_at=now - timedelta(days=created_days_ago),
-                       due_at=None if due_in_days is None else now + timedelta(days=due_in_days))
-        return task, ProcessInstance(campaign=campaign), None
-
-    groups = task_groups([row("a", "publish_offer", 9, 5), row("b", "review_project", 8, 2),
-                          row("c", "review_project", 6, -1), row("d", "select_volunteer", 20, None),
-                          row("e", "review_project", 2, 12)], now)
-    assert [g.spec_id for g in groups] == ["review_project", "publish_offer", "select_volunteer"]
-    review = groups[0]
-    assert (review.count, review.overdue, review.next_due, review.first_task_id) == (3, 1, now - timedelta(days=1), "b")
-    assert (groups[2].next_due, groups[2].oldest) == (None, now - timedelta(days=20))
-
-
-def test_task_groups_keep_two_campaigns_apart():
-    now = datetime(2027, 5, 12, 10, 0)
-
-    def row(task_id, campaign, due_in_days):
-        return (TaskRow(id=task_id, spec_id="review_project", title="Instruire le projet d'accueil",
-                        created_at=now - timedelta(days=3), due_at=now + timedelta(days=due_in_days)),
-                ProcessInstance(campaign=campaign), None)
-
-    groups = task_groups([row("a", "2027-2028", 5), row("b", "2026-2027", -2), row("c", "2027-2028", 9)], now)
-    assert [(g.campaign, g.count, g.overdue, g.first_task_id) for g in groups] == [
-        ("2026-2027", 1, 1, "b"), ("2027-2028", 2, 0, "a")]
 
 
 def test_each_role_home_page_says_what_to_do_next(browser, session, seeded, tmp_path):

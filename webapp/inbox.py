@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -12,17 +12,18 @@ from engine.campaign.school_files import school_cards
 from engine.directory.lookups import profile_problems
 from engine.models import Structure
 from engine.views.dossier_status import dossier_statuses
+from engine.views.inbox import InboxFilter, inbox_page, task_groups
 from engine.views.next_steps import (
     missing_trainings,
     owner_attention,
     review_queue,
-    task_groups,
     trainings_to_attend,
     waiting_lines,
 )
-from engine.views.queries import actionable_tasks, campaigns_of, instances_of, live_projects
+from engine.views.queries import campaigns_of, instances_of, live_projects
 from webapp.auth import principal
 from webapp.database import db_session
+from webapp.paging import PAGE_SIZE
 
 bp = Blueprint("inbox", __name__)
 
@@ -31,13 +32,15 @@ bp = Blueprint("inbox", __name__)
 @login_required
 def home():
     """Say what the user has to do next: tasks by kind, school files, trainings, reviews, incidents, and the dates
-    their dossiers wait for."""
+    their dossiers wait for; then one page of their tasks (`?etape=` and `?campagne=` filter it by kind and
+    campaign, `?apres=` is the cursor of the page to show)."""
     session = db_session()
     me = principal()
     campaign = current_campaign(session)
     now = datetime.now()
     in_view = campaigns_in_view(session, now.date())
-    rows = actionable_tasks(session, me)
+    only = InboxFilter(step=request.args.get("etape") or None, campaign=request.args.get("campagne") or None)
+    page = inbox_page(session, me, PAGE_SIZE, request.args.get("apres") or None, only)
     structures = list(session.scalars(select(Structure).where(Structure.code.in_(me.structures))))
     schools = school_cards(session, me, campaign, now.date())
     trainings, missing = trainings_to_attend(session, me, now.date()), missing_trainings(session, me)
@@ -48,7 +51,8 @@ def home():
     followed = ([card["project"] for card in schools if card["project"] is not None] + list(other_projects.values())
                 + instances_of(session, [item.training.instance_id for item in trainings
                                          if item.registered_self or item.volunteers_registered]))
-    return render_template("inbox/home.html", rows=rows, groups=task_groups(rows, now), campaign=campaign,
+    return render_template("inbox/home.html", page=page, only=only, groups=task_groups(session, me, now),
+                           campaign=campaign,
                            campaigns_in_view=in_view, phases={view.school_year: view.phase_label for view in in_view},
                            other_projects=other_projects, followed=followed,
                            dossier_status=dossier_statuses(session, followed, now),

@@ -1,7 +1,6 @@
-"""What a person has to do next, for the home page of each role.
+"""What a person has to do next, for the home page of each role (their tasks by kind: `engine.views.inbox`).
 
-Tasks grouped by kind with their count, next due date and how many are
-late; the trainings a school's staff should attend or register volunteers
+The trainings a school's staff should attend or register volunteers
 to; for gestionnaires, the hosting projects waiting for a review in their
 territory; for process owners, what needs their attention on the dashboard;
 for the staff of schools, the dates their dossiers wait for (the next monthly
@@ -9,7 +8,6 @@ follow-up, the mid-mission review).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -24,39 +22,6 @@ from engine.views.waiting import UpcomingEvent, upcoming_in_establishments
 
 # The step where a gestionnaire accepts, refuses or sends back a hosting project (hosting_project.bpmn).
 REVIEW_STEP = "review_project"
-
-
-@dataclass
-class TaskGroup:
-    """Ready tasks of one kind in one campaign: how many, the oldest one, the next due date and how many are late."""
-
-    spec_id: str
-    title: str
-    first_task_id: str
-    campaign: str | None = None
-    count: int = 0
-    overdue: int = 0
-    next_due: datetime | None = None
-    oldest: datetime | None = None
-
-
-def task_groups(rows: Sequence[tuple[TaskRow, ProcessInstance, object]], now: datetime) -> list[TaskGroup]:
-    """The actionable tasks (`engine.views.queries.actionable_tasks` rows) grouped by kind and campaign (a
-    gestionnaire may review next year's projects while drawing up this year's last contracts), the most urgent first.
-
-    Late groups come first, then those with the nearest due date, then the oldest waiting.
-    """
-    groups: dict[tuple[str, str | None], TaskGroup] = {}
-    for task, instance, _establishment in rows:
-        group = groups.setdefault((task.spec_id, instance.campaign),
-                                  TaskGroup(task.spec_id, task.title, task.id, instance.campaign))
-        group.count += 1
-        if task.due_at is not None:
-            group.overdue += task.due_at < now
-            group.next_due = task.due_at if group.next_due is None else min(group.next_due, task.due_at)
-        group.oldest = task.created_at if group.oldest is None else min(group.oldest, task.created_at)
-    return sorted(groups.values(), key=lambda g: (g.overdue == 0, g.next_due is None, g.next_due or now,
-                                                  g.oldest or now))
 
 
 @dataclass

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
-from engine.access import Principal, inbox_filter, instance_filter
+from engine.access import Principal, instance_filter
 from engine.models import Establishment, ProcessInstance, Structure, TaskRow
+from engine.views.inbox import InboxFilter, actionable_conditions
 from engine.views.pages import Page, paginate
 
 # Statuses under which an establishment's hosting project of a campaign counts as existing.
@@ -31,13 +32,13 @@ class InstanceSearch:
 
 def actionable_tasks(session: Session,
                      principal: Principal) -> list[tuple[TaskRow, ProcessInstance, Establishment | None]]:
-    """Ready tasks the principal may complete, oldest first, with their instance and establishment."""
+    """Every ready task the principal may complete, oldest first, with their instance and establishment (pages
+    read `engine.views.inbox.inbox_page`: this whole list is for checks and tools)."""
     return list(session.execute(
         select(TaskRow, ProcessInstance, Establishment)
         .join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
         .outerjoin(Establishment, Establishment.id == TaskRow.establishment_id)
-        # A suspended instance's tasks wait out of the inbox until it resumes.
-        .where(TaskRow.state == "ready", inbox_filter(principal), ProcessInstance.status != "suspended")
+        .where(*actionable_conditions(principal, InboxFilter()))
         .order_by(TaskRow.created_at, TaskRow.id)
         # Each row's instance is the one selected beside it: joining it a second time for the task's
         # relationship would double the widest part of every row.

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from engine.runtime.deployment import current_deployment
 from engine.validation import validate_files
 
-from .conftest import login
+from .conftest import assert_accessible, login
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITOR = "/administration/processus/editeur"
@@ -124,3 +124,71 @@ def test_edit_save_see_the_problems_then_deploy(page, site):
         assert 'name="Examiner le projet d&#39;accueil"' in deployed.files["processes/hosting_project.bpmn"] or \
             "name=\"Examiner le projet d'accueil\"" in deployed.files["processes/hosting_project.bpmn"]
     assert page.errors == []
+
+
+def test_the_properties_panel_writes_our_extensions(page):
+    open_editor(page, "/processes/hosting_project.bpmn")
+    panel = page.locator("[data-properties]")
+    select(page, "review_project")
+    due = panel.get_by_label("Échéance (durée ISO)")
+    due.fill("quinze jours")
+    due.press("Tab")
+    expect(due).to_have_attribute("aria-invalid", "true")
+    due.fill("P15D")
+    due.press("Tab")
+    panel.get_by_label("Libellé de l'attente").fill("Instruction en attente")
+    panel.get_by_label("Libellé de l'attente").press("Tab")
+    expect(panel.get_by_role("link", name="Modifier le formulaire")).to_have_attribute(
+        "href", f"{EDITOR}/forms/review_project.schema.json")
+
+    select(page, "notify_refusal")
+    subject = panel.get_by_label("subject (obligatoire)")
+    expect(subject).to_have_value('"Projet d\'accueil refusé"')
+    subject.fill('"Projet refusé"')
+    subject.press("Tab")
+    panel.get_by_label("Variable du résultat").fill("refusal_mail")
+    panel.get_by_label("Variable du résultat").press("Tab")
+
+    select(page, "gestionnaire")
+    expect(panel.get_by_label("Rôle")).to_have_value("gestionnaire")
+
+    page.evaluate("() => window.ScModeler.get('selection').select([])")
+    panel.get_by_label("tuteur", exact=True).check()
+    saved = etree.fromstring(page.evaluate(SAVED_XML).encode("utf-8"))
+    ns = {"bpmn": BPMN_NS, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+    review = saved.find(".//bpmn:userTask[@id='review_project']", ns)
+    properties = {p.get("name"): p.get("value") for p in review.iterfind(".//spiffworkflow:property", ns)}
+    assert properties["dueIn"] == "P15D" and properties["waitingLabel"] == "Instruction en attente"
+    assert properties["formJsonSchemaFilename"] == "review_project.schema.json"
+    operator = saved.find(".//bpmn:serviceTask[@id='notify_refusal']//spiffworkflow:serviceTaskOperator", ns)
+    assert operator.get("id") == "notify_referents" and operator.get("resultVariable") == "refusal_mail"
+    parameters = {p.get("id"): (p.get("type"), p.get("value")) for p in operator.iterfind(".//spiffworkflow:parameter", ns)}
+    assert parameters["subject"] == ("str", '"Projet refusé"') and parameters["establishment_id"][0] == "int"
+    process = saved.find(".//bpmn:process[@id='hosting_project']/bpmn:extensionElements", ns)
+    catalogue = {p.get("name"): p.get("value") for p in process.iterfind(".//spiffworkflow:property", ns)}
+    assert catalogue["startableBy"] == "referent,tuteur" and catalogue["subject"] == "establishment"
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("path", ["/processes/hosting_project.bpmn", "/processes/volunteer_quota.dmn",
+                                  "/forms/design_project.schema.json"])
+def test_the_editors_are_accessible(page, path):
+    open_editor(page, path)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", ["/processes/hosting_project.bpmn", "/forms/design_project.schema.json"])
+def test_the_editors_run_under_the_strict_content_security_policy(chromium, site, path):
+    # The other tests' pages bypass the CSP to inject axe-core: this one keeps it, as a person's browser does.
+    context = chromium.new_context(base_url=site.url, locale="fr-FR")
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    try:
+        open_editor(page, path)
+        page.get_by_role("button", name="Enregistrer").click()
+        expect(page.locator(".editor-bar [data-problems]")).not_to_be_empty()
+        assert violations == []
+    finally:
+        context.close()

@@ -64,9 +64,21 @@ PATHS: dict[str, dict[str, dict]] = {
         },
     },
     "/api/v1/tasks": {"get": {
-        "summary": "Les tâches que l'appelant peut accomplir maintenant.", "operationId": "listTasks",
-        "tags": ["tâches"], "responses": {"200": json_content(ref("TaskList"), "Tâches, les plus anciennes d'abord."),
-                                          **error_responses(401)},
+        "summary": "Les tâches que l'appelant peut accomplir maintenant, page par page.", "operationId": "listTasks",
+        "description": "Ordre stable : l'échéance la plus proche d'abord (les tâches sans échéance en dernier), puis "
+                       "la plus ancienne. Une page commence juste après la dernière tâche de la précédente : une "
+                       "tâche accomplie entre deux pages n'en fait ni sauter ni répéter une autre.",
+        "tags": ["tâches"],
+        "parameters": [
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Tâches par page (50)."),
+            query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a "
+                                                 "donné ; absent pour la première page."),
+            query("step", text(pattern=IDENTIFIER_PATTERN), "Type de tâche (identifiant BPMN : review_project…)."),
+            query("campaign", text(pattern=SCHOOL_YEAR_PATTERN),
+                  "Campagne : l'année scolaire des missions (2026-2027)."),
+        ],
+        "responses": {"200": json_content(ref("TaskList"), "Une page de tâches, les plus urgentes d'abord."),
+                      **error_responses(400, 401)},
     }},
     "/api/v1/tasks/{task_id}": {"get": {
         "summary": "Une tâche à accomplir, avec son formulaire et les valeurs déjà saisies.",

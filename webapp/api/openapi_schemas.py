@@ -58,7 +58,14 @@ SCHEMAS = {
         "role": text(nullable=True), "establishment": ref("EstablishmentRef"),
         "place": {"type": ["integer", "null"]}, "created_at": MOMENT, "due_at": MAYBE_MOMENT,
     }),
-    "TaskList": obj({"items": {"type": "array", "items": ref("TaskSummary")}}),
+    "TaskList": obj({
+        "items": {"type": "array", "items": ref("TaskSummary")},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 200},
+        "next_cursor": text(nullable=True, description="Curseur opaque de la page suivante (paramètre « cursor »), "
+                                                       "null après la dernière page."),
+        "next": text(nullable=True, description="Adresse de la page suivante, avec les mêmes filtres ; null après "
+                                                "la dernière page."),
+    }),
     "TaskDetail": {"allOf": [ref("TaskSummary"), obj({
         "instructions": text(description="Consignes de la tâche, en Markdown, rendues avec les données du dossier."),
         "context": {"type": "array", "items": ref("ContextSection"),

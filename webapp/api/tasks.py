@@ -11,11 +11,11 @@ from engine.campaign.gdpr import record_access
 from engine.documents import list_documents
 from engine.models import Establishment, ProcessInstance, TaskRow
 from engine.uploads import Upload
-from engine.views.queries import actionable_tasks
+from engine.views.inbox import DEFAULT_LIMIT, MAX_LIMIT, InboxFilter, inbox_page
 from engine.views.task_view import build_task_view
-from webapp.api.common import bp, checked_uuid, iso, json_body, principal, runtime
+from webapp.api.common import bp, checked_uuid, iso, json_body, principal, query_int, query_text, runtime
 from webapp.api.errors import ApiError
-from webapp.api.instances import instance_state
+from webapp.api.instances import IDENTIFIER, SCHOOL_YEAR, instance_state
 from webapp.database import db_session
 
 
@@ -45,9 +45,15 @@ def task_summary(row: TaskRow, instance: ProcessInstance, establishment: Establi
 
 @bp.get("/tasks")
 def list_tasks():
-    """List the tasks the caller may complete now, oldest first."""
-    rows = actionable_tasks(db_session(), principal())
-    return jsonify({"items": [task_summary(*row) for row in rows]})
+    """List one page of the tasks the caller may complete now, the nearest due date first (tasks without one
+    last), then the oldest; `next` is the address of the following page, None after the last."""
+    limit = query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    only = InboxFilter(step=query_text("step", IDENTIFIER), campaign=query_text("campaign", SCHOOL_YEAR))
+    page = inbox_page(db_session(), principal(), limit, query_text("cursor"), only)
+    following = None if page.next_cursor is None else url_for(
+        "api.list_tasks", limit=limit, step=only.step, campaign=only.campaign, cursor=page.next_cursor)
+    return jsonify({"items": [task_summary(*row) for row in page.rows], "limit": limit,
+                    "next_cursor": page.next_cursor, "next": following})
 
 
 @bp.get("/tasks/<task_id>")

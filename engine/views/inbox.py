@@ -1,0 +1,174 @@
+"""The inbox: the ready tasks a person may complete, read one page at a time, and their counts by kind.
+
+Pages are cut by keyset, not by offset: the inbox's order is (due date, none
+last; creation; id), and the page after another starts strictly after the last
+task it showed, whose key the opaque cursor carries. A task completed between
+two pages moves no other task from one page to the next, and reading the
+hundredth page costs what the first does: the inbox indexes hold that order
+(0023_inbox_keyset). The scope rules are in the SQL (`engine.access.inbox_filter`).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, lazyload
+
+from engine.access import Principal, inbox_filter
+from engine.errors import Refusal
+from engine.models import Establishment, ProcessInstance, TaskRow
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+# A task id as the engine writes them (a UUID); the test data's shorter ones fit too.
+TASK_ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
+# A cursor longer than this was not written by `encode_cursor`: it is refused before being decoded.
+MAX_CURSOR_LENGTH = 200
+
+InboxRow = tuple[TaskRow, ProcessInstance, Establishment | None]
+
+
+class InvalidCursor(Refusal):
+    """A page cursor that this platform did not give out (altered, truncated or from another list)."""
+
+    status = 400
+    default_message = ("Le curseur de pagination est invalide : il a été modifié ou tronqué. Revenez à la "
+                       "première page de la liste.")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the key of its last task in the inbox's order."""
+
+    due_at: datetime | None
+    created_at: datetime
+    task_id: str
+
+    @classmethod
+    def after(cls, task: TaskRow) -> Cursor:
+        """The cursor of the page ending with `task`."""
+        return cls(task.due_at, task.created_at, task.id)
+
+    def encode(self) -> str:
+        """The opaque text given to clients: base64url of the key, without padding."""
+        key = [self.due_at.isoformat() if self.due_at else None, self.created_at.isoformat(), self.task_id]
+        return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """The cursor `encode` wrote; `InvalidCursor` for anything else."""
+        if not text or len(text) > MAX_CURSOR_LENGTH or not text.isascii():
+            raise InvalidCursor()
+        try:
+            key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+            due, created, task_id = key
+            cursor = cls(None if due is None else datetime.fromisoformat(due), datetime.fromisoformat(created),
+                         task_id)
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise InvalidCursor() from None
+        if not isinstance(task_id, str) or not TASK_ID.match(task_id):
+            raise InvalidCursor()
+        return cursor
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which ready tasks a list shows: one kind of task (its BPMN id), one campaign; None shows all."""
+
+    step: str | None = None
+    campaign: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of the inbox: its rows (task, instance, establishment) and the cursor of the next page, if any."""
+
+    rows: list[InboxRow]
+    next_cursor: str | None
+    limit: int
+
+
+def actionable_conditions(principal: Principal, only: InboxFilter):
+    """The conditions of a ready task the principal may complete now, within the filter."""
+    conditions = [TaskRow.state == "ready", inbox_filter(principal),
+                  # A suspended instance's tasks wait out of the inbox until it resumes.
+                  ProcessInstance.status != "suspended"]
+    if only.step:
+        conditions.append(TaskRow.spec_id == only.step)
+    if only.campaign:
+        conditions.append(ProcessInstance.campaign == only.campaign)
+    return conditions
+
+
+def _after(cursor: Cursor):
+    """SQL condition on the tasks strictly after the cursor in the order (due date none last, creation, id)."""
+    later_same_due = or_(TaskRow.created_at > cursor.created_at,
+                         and_(TaskRow.created_at == cursor.created_at, TaskRow.id > cursor.task_id))
+    if cursor.due_at is None:
+        return and_(TaskRow.due_at.is_(None), later_same_due)
+    return or_(TaskRow.due_at > cursor.due_at, and_(TaskRow.due_at == cursor.due_at, later_same_due),
+               TaskRow.due_at.is_(None))
+
+
+def inbox_page(session: Session, principal: Principal, limit: int = DEFAULT_LIMIT, cursor: str | None = None,
+               only: InboxFilter | None = None) -> InboxPage:
+    """One page of the ready tasks the principal may complete, the most urgent first (due date, tasks without
+    one last; then the oldest), starting after `cursor` (the first page without it).
+
+    One statement: a row more than the page is read to know whether another page follows.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit {limit} hors de 1..{MAX_LIMIT}")
+    conditions = actionable_conditions(principal, only or InboxFilter())
+    if cursor is not None:
+        conditions.append(_after(Cursor.decode(cursor)))
+    # Rows unpack as (task, instance, establishment); the establishment is None for trainings.
+    rows = cast(list[InboxRow], session.execute(
+        select(TaskRow, ProcessInstance, Establishment)
+        .join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
+        .outerjoin(Establishment, Establishment.id == TaskRow.establishment_id)
+        .where(*conditions)
+        .order_by(TaskRow.due_at.asc().nulls_last(), TaskRow.created_at, TaskRow.id)
+        .limit(limit + 1)
+        # Each row's instance is the one selected beside it: joining it a second time for the task's
+        # relationship would double the widest part of every row.
+        .options(lazyload(TaskRow.instance))
+    ).all())
+    following = Cursor.after(rows[limit - 1][0]).encode() if len(rows) > limit else None
+    return InboxPage(rows[:limit], following, limit)
+
+
+@dataclass
+class TaskGroup:
+    """Ready tasks of one kind in one campaign: how many, how many are late, the next due date, the oldest."""
+
+    spec_id: str
+    title: str
+    campaign: str | None = None
+    count: int = 0
+    overdue: int = 0
+    next_due: datetime | None = None
+    oldest: datetime | None = None
+
+
+def task_groups(session: Session, principal: Principal, now: datetime) -> list[TaskGroup]:
+    """The ready tasks the principal may complete, counted by kind and campaign in one GROUP BY statement (a
+    gestionnaire may review next year's projects while drawing up this year's last contracts), the most urgent
+    first: late groups, then the nearest due date, then the oldest waiting."""
+    rows = session.execute(
+        select(TaskRow.spec_id, ProcessInstance.campaign, func.min(TaskRow.title), func.count(),
+               func.count(case((TaskRow.due_at < now, 1))), func.min(TaskRow.due_at), func.min(TaskRow.created_at))
+        .join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
+        .where(*actionable_conditions(principal, InboxFilter()))
+        .group_by(TaskRow.spec_id, ProcessInstance.campaign)
+    ).all()
+    groups = [TaskGroup(spec_id, title, campaign, count, overdue, next_due, oldest)
+              for spec_id, campaign, title, count, overdue, next_due, oldest in rows]
+    return sorted(groups, key=lambda g: (g.overdue == 0, g.next_due is None, g.next_due or now, g.oldest or now,
+                                         g.spec_id, g.campaign or ""))
