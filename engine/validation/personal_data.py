@@ -21,13 +21,14 @@ from engine.validation.problems import Problem
 SUBJECTS = ("volontaire",)
 # Words of a field's name that suggest a person's data, with what the analyst reads about it.
 _SUGGESTIVE_WORDS = {
-    "name": "un nom", "nom": "un nom", "prenom": "un prénom", "birth": "une naissance",
-    "naissance": "une naissance", "email": "une adresse électronique", "mail": "une adresse électronique",
-    "phone": "un téléphone", "telephone": "un téléphone", "address": "une adresse", "adresse": "une adresse",
+    "name": "un nom", "nom": "un nom", "prenom": "un prénom", "birth": "une naissance", "naissance": "une naissance",
+    "email": "une adresse électronique", "mail": "une adresse électronique", "phone": "un numéro de téléphone",
+    "telephone": "un numéro de téléphone", "address": "une adresse", "adresse": "une adresse",
     "postal": "une adresse", "city": "une adresse", "commune": "une adresse", "nationality": "une nationalité",
-    "nationalite": "une nationalité", "guardian": "un représentant légal", "identity": "une identité",
-    "identite": "une identité", "disability": "un handicap", "handicap": "un handicap", "health": "la santé",
-    "medical": "la santé", "social": "une situation sociale",
+    "nationalite": "une nationalité", "guardian": "les données d'un représentant légal",
+    "identity": "une pièce d'identité", "identite": "une pièce d'identité", "disability": "un handicap",
+    "handicap": "un handicap", "health": "une donnée de santé", "medical": "une donnée de santé",
+    "social": "une situation sociale",
 }
 _SUGGESTIVE_FORMATS = {"email": "une adresse électronique", FILE_FORMAT: "un document joint"}
 
