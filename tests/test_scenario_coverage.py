@@ -1,6 +1,7 @@
 """Scenario coverage: tasks reached, gateway branches taken, decision rules retained, boundary values tried."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,11 @@ from SpiffWorkflow.util.task import TaskState
 from engine.runtime.decisions import DECISION_WATCHER, BundleDecisions
 from engine.runtime.deployment import parse_bundle, read_definition_files
 from engine.runtime.scripting import CampaignScriptEngine
+from engine.runtime.staging import stage_files
 from engine.scenarios import ScenarioCoverage, run_scenarios
 from engine.scenarios.coverage_items import boundary_values, read_catalogue
+
+from conftest import principal_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "processes" / "scenarios"
@@ -214,3 +218,21 @@ def test_the_coverage_page_plays_the_scenarios_for_process_owners(browser):
     response = browser.post_form("/administration/processus/couverture", {"scenario": "inconnu.yaml"})
     assert response.status_code == 422 and "Aucun scénario ne s'appelle « inconnu.yaml »" in response.get_data(
         as_text=True)
+
+
+def test_the_coverage_page_plays_an_upload_before_it_is_deployed(browser, session):
+    table = (ROOT / "processes" / "volunteer_quota.dmn").read_text(encoding="utf-8")
+    moved = table.replace("&lt; 300", "&lt; 250").replace("&gt;= 300", "&gt;= 250").encode("utf-8")
+    pilote = principal_of(session, "pilote")
+    staged = stage_files(session, pilote, [("volunteer_quota.dmn", moved)], datetime(2027, 3, 15, 10, 0))
+    broken = stage_files(session, pilote, [("volunteer_quota.dmn", b"<definitions>")], datetime(2027, 3, 15, 10, 0))
+    browser.login("pilote")
+    review = browser.client.get(f"/administration/processus/envois/{staged.id}").get_data(as_text=True)
+    assert f'href="/administration/processus/couverture?envoi={staged.id}"' in review
+    response = browser.post_form(f"/administration/processus/couverture?envoi={staged.id}",
+                                 {"scenario": "hosting_project_quota_limit_299.yaml"})
+    text = response.get_data(as_text=True)
+    assert f'avec les fichiers de l\'<a href="/administration/processus/envois/{staged.id}">envoi n° {staged.id}</a>' in text
+    assert "1 scénario joué, 1 en échec." in text and "la saisie devait être refusée" in text
+    page = browser.client.get(f"/administration/processus/couverture?envoi={broken.id}").get_data(as_text=True)
+    assert "Cet envoi contient des erreurs" in page and "Jouer les scénarios" not in page
