@@ -269,3 +269,21 @@ def test_the_reason_of_an_early_end_is_anonymised(runtime, session, tmp_path):
     assert event.data["reason"] == "[anonymisé]" and event.data["end_date"] == sample("end_mission")["end_date"]
     assert session.get(VolunteerMission, mission.id).termination_reason == "[anonymisé]"
     assert reason not in session.get(ProcessInstance, instance.id).state
+
+
+def test_a_version_deployed_before_the_marks_is_read_with_the_latest_marks(runtime, session, cli):
+    files = read_definition_files(ROOT / "processes", ROOT / "forms")
+    for name in [name for name in files if name.endswith(".schema.json")]:
+        schema = json.loads(files[name])
+        schema.pop("x-personal-data", None)
+        for prop in schema["properties"].values():
+            prop.pop("x-personal", None)
+        files[name] = json.dumps(schema, ensure_ascii=False)
+    unmarked = deploy(session, files, actor="tests")
+    session.commit()
+    instance = run_project(runtime, session, "2023-2024")
+    assert instance.deployment_id == unmarked.id
+
+    assert "1 dossier anonymisé" in cli.invoke(args=["gdpr", "anonymise", "--older-than-days", "365"]).output
+    session.expire_all()
+    assert "Martin" not in session.get(ProcessInstance, instance.id).state

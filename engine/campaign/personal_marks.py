@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from engine.campaign.retention import DEFAULT, retention_of
 from engine.campaign.termination import TERMINATION_EVENT, TERMINATION_FORM
@@ -40,6 +42,11 @@ class PersonalData:
     revealing_tasks: frozenset[str] = frozenset()
     # Fields of the form sent with a BPMN message (the early end of a mission), kept by its audit event.
     event_fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def declares_forms(self) -> bool:
+        """Whether the version's forms mark any field (versions deployed before the marks existed do not)."""
+        return bool(self.by_task or self.event_fields)
 
     def retentions(self) -> set[str]:
         """Every retention key in use; the default one always (tables handlers fill follow it)."""
@@ -132,7 +139,23 @@ _MARKS_LOCK = threading.Lock()
 
 
 def personal_data_of(deployment: Deployment) -> PersonalData:
-    """The personal data of a deployed version, read once and kept."""
+    """The personal data of a deployed version, read once and kept.
+
+    A version deployed before forms carried marks declares none: the latest version that does stands for it, so
+    that its instances are still exported and anonymised.
+    """
+    found = _read(deployment)
+    session = object_session(deployment)
+    if found.declares_forms or session is None:
+        return found
+    for newer in session.scalars(select(Deployment).where(Deployment.id != deployment.id)
+                                 .order_by(Deployment.id.desc())):
+        if (marked := _read(newer)).declares_forms:
+            return marked
+    return found
+
+
+def _read(deployment: Deployment) -> PersonalData:
     key = (deployment.id, deployment.content_hash)
     found = _MARKS.get(key)
     if found is None:
