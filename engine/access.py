@@ -8,6 +8,7 @@ they hold no role for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,9 @@ from engine.models import (
     TrainingRegistration,
     VolunteerMission,
 )
+
+if TYPE_CHECKING:
+    from engine.runtime.catalogue import ProcessEntry
 
 LANE_ROLES = {
     "referent": ("referent",),
@@ -157,14 +161,42 @@ def visible_instance(session: Session, principal: Principal, instance_id: int) -
     return instance
 
 
-def can_start(principal: Principal, process_id: str, establishment: Establishment | None,
+def can_start(principal: Principal, entry: ProcessEntry | None, establishment: Establishment | None,
               structure: Structure | None) -> bool:
-    """Whether the principal may start a process for an establishment or a structure."""
-    if process_id == "hosting_project":
-        return establishment is not None and establishment.id in principal.establishments.get("referent", set())
-    if process_id == "training":
-        return structure is not None and structure.code in principal.structures
-    return False
+    """Whether the principal may start a catalogue process about an establishment, a structure or nothing.
+
+    One of the roles of the entry's `startableBy` must reach the subject: référents, tuteurs and cotuteurs
+    their establishments; gestionnaires their structures and the establishments of their territory; process
+    owners everything. A process about nothing needs the role anywhere; a process nobody starts (None, or no
+    `startableBy`) is refused.
+    """
+    if entry is None or not entry.startable or not _subject_given(entry.subject, establishment, structure):
+        return False
+    return any(_role_reaches(principal, role, establishment, structure) for role in entry.startable_by)
+
+
+def _subject_given(subject: str, establishment: Establishment | None, structure: Structure | None) -> bool:
+    """Whether the start names exactly the kind of subject the process is about."""
+    wanted = {"establishment": (True, False), "structure": (False, True), "none": (False, False)}.get(subject)
+    return wanted == (establishment is not None, structure is not None)
+
+
+def _role_reaches(principal: Principal, role: str, establishment: Establishment | None,
+                  structure: Structure | None) -> bool:
+    """Whether the principal holds a role whose scope covers the subject (or anywhere, without a subject)."""
+    if role == "process_owner":
+        return principal.process_owner
+    if role == "gestionnaire":
+        if establishment is not None:
+            return principal.is_gestionnaire and (principal.national
+                                                  or establishment.department in principal.departments)
+        if structure is not None:
+            return structure.code in principal.structures
+        return principal.is_gestionnaire
+    held = principal.establishments.get(role, set())
+    if establishment is not None:
+        return establishment.id in held
+    return structure is None and bool(held)
 
 
 def viewable_establishments(principal: Principal):

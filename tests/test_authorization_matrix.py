@@ -273,6 +273,15 @@ def api_ids(path: str, key: str) -> Callable:
     return fetch
 
 
+def start_subjects(agent) -> set | str:
+    """The establishments (UAI) and structures (code) the agent may start a process about."""
+    response = agent.api.get("/api/v1/processes", headers=agent.headers)
+    if api_outcome(response) != "allowed":
+        return api_outcome(response)
+    return ({school["uai"] for item in response.json["items"] for school in item["establishments"]}
+            | {structure["code"] for item in response.json["items"] for structure in item["structures"]})
+
+
 def monitors(_place: str) -> set[str]:
     """Who follows the dashboard: every gestionnaire (their territory's figures) and process owners."""
     return {actor for actor in ALL_USERS if actor.startswith("gestionnaire.")} | {"pilote"}
@@ -321,11 +330,11 @@ CHECKS = [
       for lane in ("referent", "gestionnaire", "tuteur") for method in ("GET", "POST")],
     Check("tasks.task", web("GET", lambda s: f"/taches/{s.training_task}"),
           lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
-    Check("instances.start_hosting_project",
-          web("POST", lambda s: "/dossiers/projet-accueil", lambda s: {"establishment_id": s.establishment_id}),
+    Check("instances.start",
+          web("POST", lambda s: "/dossiers/demarrer/hosting_project", lambda s: {"establishment_id": s.establishment_id}),
           lambda place: {f"referent.{place}"}),
-    Check("instances.start_training",
-          web("POST", lambda s: "/dossiers/formation", lambda s: {"structure": s.structure}),
+    Check("instances.start",
+          web("POST", lambda s: "/dossiers/demarrer/training", lambda s: {"structure": s.structure}),
           lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
     Check("instances.retry", web("POST", lambda s: f"/dossiers/{s.project_id}/relance"), lambda place: {"pilote"}),
     Check("documents.download", web_hidden("GET", lambda s: f"/documents/{s.document_id}"), viewers),
@@ -408,6 +417,9 @@ CHECKS = [
           lambda place: {f"referent.{place}"}),
     Check("api.start_instance",
           api("POST", lambda s: "/api/v1/instances", lambda s: {"process": "training", "structure": s.structure}),
+          lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
+    Check("api.list_processes", listed(start_subjects, lambda s: s.uai), lambda place: {f"referent.{place}"}),
+    Check("api.list_processes", listed(start_subjects, lambda s: s.structure),
           lambda place: {f"gestionnaire.udogec{PLACES[place]['department']}"}),
     Check("api.list_documents", api("GET", lambda s: f"/api/v1/instances/{s.project_id}/documents"), viewers),
     Check("api.download_document",

@@ -98,7 +98,7 @@ def test_no_project_starts_while_no_campaign_is_open(browser, session):
     home = text(browser.client.get("/"))
     assert "Aucune campagne n'est ouverte pour l'instant" in home
     assert "Concevoir le projet d'accueil" not in home
-    response = browser.post_form("/dossiers/projet-accueil", {"establishment_id": school(session, RENNES).id},
+    response = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": school(session, RENNES).id},
                                  page="/")
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert ("Aucune campagne n'est ouverte : les projets d'accueil ne peuvent pas être déposés pour l'instant."
@@ -187,7 +187,7 @@ def test_a_gestionnaire_reopens_submission_for_one_school_only(browser, session)
     browser.login("referent.rennes")
     home = text(browser.client.get("/"))
     assert "Dépôt rouvert par votre gestionnaire jusqu'au" in home
-    started = browser.post_form("/dossiers/projet-accueil", {"establishment_id": rennes.id}, page="/")
+    started = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": rennes.id}, page="/")
     assert "/taches/" in started.headers["Location"]
     submitted = browser.post_form(started.headers["Location"], as_form(SAMPLES["design_project"]))
     assert submitted.status_code == 302
@@ -223,10 +223,10 @@ def test_a_reopening_needs_a_sensible_end(session, until, message):
 def test_a_school_has_one_project_per_campaign(browser, session):
     rennes = school(session, RENNES)
     browser.login("referent.rennes")
-    first = browser.post_form("/dossiers/projet-accueil", {"establishment_id": rennes.id}, page="/")
+    first = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": rennes.id}, page="/")
     assert "/taches/" in first.headers["Location"]
 
-    second = browser.post_form("/dossiers/projet-accueil", {"establishment_id": rennes.id}, page="/")
+    second = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": rennes.id}, page="/")
 
     (instance,) = session.scalars(select(ProcessInstance).where(ProcessInstance.establishment_id == rennes.id))
     assert second.headers["Location"] == f"/dossiers/{instance.id}"

@@ -104,7 +104,7 @@ def test_the_home_page_shows_the_quota_and_the_refusal_keeps_what_was_typed(brow
     browser.login("referent.rennes")
     home = html.unescape(browser.client.get("/").get_data(as_text=True))
     assert "240 élèves (année scolaire " in home and "quota : 1 volontaire" in home
-    started = browser.post_form("/dossiers/projet-accueil", {"establishment_id": school.id}, page="/")
+    started = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": school.id}, page="/")
     task_path = started.headers["Location"]
     typed = {**{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in SAMPLES["design_project"].items()},
              "places_requested": "2", "title": "Aide aux devoirs et jardin partagé"}

@@ -118,7 +118,7 @@ def test_the_referent_home_page_says_what_is_missing_and_who_can_fix_it(browser)
 def test_submitting_with_an_incomplete_file_is_refused_with_the_list_and_nothing_typed_is_lost(browser, session):
     pontivy = school(session, PONTIVY)
     browser.login("referent.pontivy")
-    task_path = browser.post_form("/dossiers/projet-accueil", {"establishment_id": pontivy.id},
+    task_path = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": pontivy.id},
                                   page="/").headers["Location"]
     typed = {name: str(value).lower() if isinstance(value, bool) else str(value)
              for name, value in SAMPLES["design_project"].items()}

@@ -44,8 +44,8 @@ def test_every_post_form_carries_a_csrf_token():
 @pytest.mark.parametrize(("path", "data"), [
     ("/connexion", {"login": "referent.rennes", "password": DEMO_PASSWORD}),
     ("/deconnexion", {}),
-    ("/dossiers/projet-accueil", {"establishment_id": "1"}),
-    ("/dossiers/formation", {"structure": "UDOGEC-35"}),
+    ("/dossiers/demarrer/hosting_project", {"establishment_id": "1"}),
+    ("/dossiers/demarrer/training", {"structure": "UDOGEC-35"}),
     ("/dossiers/1/relance", {}),
     ("/taches/00000000-0000-0000-0000-000000000000", {}),
 ])

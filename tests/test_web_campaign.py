@@ -42,7 +42,7 @@ def do_task(browser, login: str, title: str, data: dict) -> None:
 def start_project(browser, login: str, establishment_id: int):
     """The référent starts the project from the home page button."""
     browser.login(login)
-    response = browser.post_form("/dossiers/projet-accueil", {"establishment_id": establishment_id}, page="/")
+    response = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": establishment_id}, page="/")
     assert response.status_code == 302 and "/taches/" in response.headers["Location"]
     browser.logout()
     return response.headers["Location"]
@@ -76,7 +76,7 @@ def test_full_campaign_through_the_browser(browser, session, sessions, tmp_path)
     assert instance.status == "completed"
 
     browser.login("gestionnaire.udogec35")
-    response = browser.post_form("/dossiers/formation", {"structure": "UDOGEC-35"}, page="/")
+    response = browser.post_form("/dossiers/demarrer/training", {"structure": "UDOGEC-35"}, page="/")
     assert response.status_code == 302
     browser.logout()
     do_task(browser, "gestionnaire.udogec35", "Planifier la session de formation", SAMPLES["plan_training"])

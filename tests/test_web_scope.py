@@ -74,7 +74,7 @@ def test_unknown_task_is_404_and_anonymous_is_sent_to_login(client, browser):
 def test_referent_cannot_start_another_schools_project(browser, session):
     brest = session.scalar(select(Establishment.id).where(Establishment.uai == "0291652N"))
     browser.login("referent.rennes")
-    response = browser.post_form("/dossiers/projet-accueil", {"establishment_id": brest}, page="/")
+    response = browser.post_form("/dossiers/demarrer/hosting_project", {"establishment_id": brest}, page="/")
     assert response.status_code == 403
     assert session.scalar(select(ProcessInstance)) is None
 

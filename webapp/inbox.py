@@ -5,12 +5,11 @@ from datetime import datetime
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
-
 from engine.campaign.campaigns import campaigns_in_view, current_campaign
 from engine.campaign.school_files import school_cards
+from engine.campaign.starts import start_choices
 from engine.directory.lookups import profile_problems
-from engine.models import Structure
+from engine.runtime.catalogue import current_catalogue
 from engine.views.dossier_status import dossier_statuses
 from engine.views.inbox import InboxFilter, inbox_page, task_groups
 from engine.views.next_steps import (
@@ -41,7 +40,10 @@ def home():
     in_view = campaigns_in_view(session, now.date())
     only = InboxFilter(step=request.args.get("etape") or None, campaign=request.args.get("campagne") or None)
     page = inbox_page(session, me, PAGE_SIZE, request.args.get("apres") or None, only)
-    structures = list(session.scalars(select(Structure).where(Structure.code.in_(me.structures))))
+    catalogue = current_catalogue(session)
+    # The campaign process starts from each school's card; the other processes the person may start, below.
+    starts = [choice for choice in start_choices(session, me, catalogue)
+              if choice.entry.process_id != catalogue.campaign_process_id]
     schools = school_cards(session, me, campaign, now.date())
     trainings, missing = trainings_to_attend(session, me, now.date()), missing_trainings(session, me)
     # The schools' projects of the other campaign in view: the cards show the open campaign's.
@@ -58,7 +60,8 @@ def home():
                            dossier_status=dossier_statuses(session, followed, now),
                            campaign_of=campaigns_of(session, [item.training.instance_id for item in trainings]
                                                     + [item.mission.instance_id for item in missing]),
-                           schools=schools, structures=structures, trainings=trainings, missing_trainings=missing,
+                           schools=schools, starts=starts, campaign_entry=catalogue.campaign_process,
+                           trainings=trainings, missing_trainings=missing,
                            reviews=review_queue(session, me, now),
                            attention=owner_attention(session, me, now), waiting=waiting_lines(session, me),
                            profile_problems=profile_problems(current_user.person), today=now.date(), now=now)

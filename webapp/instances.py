@@ -8,9 +8,10 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from engine.access import can_act, require_operate, visible_instance
-from engine.campaign import campaigns, trainings
+from engine.campaign import campaigns
 from engine.campaign.campaigns import CampaignRefused, ProjectExists
 from engine.campaign.gdpr import record_access
+from engine.campaign.starts import start_process, startable_entry
 from engine.documents import list_documents
 from engine.errors import Conflict, StartRefused
 from engine.forms import Confirmation
@@ -18,6 +19,7 @@ from engine.models import Establishment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.ops.operations import OperationRefused, checked_reason
 from engine.ops.timer_control import TimerControl, TimerGone
+from engine.runtime.catalogue import current_catalogue
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import ProcessRuntime
 from engine.views.dossier_status import dossier_statuses
@@ -35,7 +37,6 @@ from webapp.paging import PAGE_SIZE, requested_page
 from webapp.refusals import redirect_refusals
 
 bp = Blueprint("instances", __name__, url_prefix="/dossiers")
-PROCESS_LABELS = {"hosting_project": "Projet d'accueil", "training": "Session de formation"}
 
 
 def runtime() -> ProcessRuntime:
@@ -52,7 +53,9 @@ def index():
     status = request.args.get("statut", "")
     campaign = request.args.get("campagne", "")
     known = campaigns.all_campaigns(session)
-    search = InstanceSearch(process=process if process in PROCESS_LABELS else None,
+    # The processes people start (those others start run within them), labelled as the analysts named them.
+    labels = {entry.process_id: entry.label for entry in current_catalogue(session).startable()}
+    search = InstanceSearch(process=process if process in labels else None,
                             status=status if status in INSTANCE_STATUSES else None,
                             campaign=campaign if any(c.school_year == campaign for c in known) else None)
     page = search_instances(session, principal(), search, requested_page(), PAGE_SIZE)
@@ -60,7 +63,7 @@ def index():
                            dossier_status=dossier_statuses(session, [item[0] for item in page.items], datetime.now()),
                            campaign=search.campaign or "", campaigns=known,
                            phases=campaigns.phase_labels(known, date.today()),
-                           processes=PROCESS_LABELS, statuses=INSTANCE_STATUSES)
+                           processes=labels, statuses=INSTANCE_STATUSES)
 
 
 @bp.route("/<int:instance_id>")
@@ -89,32 +92,29 @@ def show(instance_id: int):
     )
 
 
-@bp.route("/projet-accueil", methods=("POST",))
+@bp.route("/demarrer/<process_id>", methods=("POST",))
 @login_required
-def start_hosting_project():
-    """Start the hosting project of an establishment for the current campaign."""
+def start(process_id: str):
+    """Start a process of the catalogue about the establishment (by number or UAI) or structure of the form."""
     session = db_session()
-    establishment = session.get(Establishment, request.form.get("establishment_id", type=int) or 0)
-    if establishment is None:
-        abort(404)
     redirect_refusals(url_for("inbox.home"), CampaignRefused, StartRefused)
-    # The school's project is already there: the person is taken to it.
+    # The subject's dossier of this campaign is already there: the person is taken to it.
     redirect_refusals(lambda exists: url_for("instances.show", instance_id=exists.instance.id), ProjectExists,
                       category="info")
-    instance = campaigns.start_hosting_project(runtime(), principal(), establishment, date.today())
-    return _started(instance)
-
-
-@bp.route("/formation", methods=("POST",))
-@login_required
-def start_training():
-    """Start planning a training session for one of the gestionnaire's structures."""
-    session = db_session()
-    structure = session.scalar(select(Structure).where(Structure.code == request.form.get("structure", "")))
-    if structure is None:
-        abort(404)
-    redirect_refusals(url_for("inbox.home"), StartRefused)
-    instance = trainings.start_training(runtime(), principal(), structure)
+    entry = startable_entry(current_catalogue(session), process_id[:100])
+    establishment = structure = None
+    if entry.subject == "establishment":
+        uai = request.form.get("uai", "").strip().upper()
+        establishment = (session.scalar(select(Establishment).where(Establishment.uai == uai)) if uai
+                         else session.get(Establishment, request.form.get("establishment_id", type=int) or 0))
+        if establishment is None:
+            abort(404)
+    elif entry.subject == "structure":
+        structure = session.scalar(select(Structure).where(Structure.code == request.form.get("structure", "")))
+        if structure is None:
+            abort(404)
+    instance = start_process(runtime(), principal(), entry.process_id, establishment=establishment,
+                             structure=structure, today=date.today())
     return _started(instance)
 
 

@@ -2,6 +2,7 @@
 instances."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
@@ -30,8 +31,12 @@ from webapp.paging import PAGE_SIZE, requested_page
 from webapp.vendor import viewer_available
 
 bp = Blueprint("monitoring", __name__, url_prefix="/suivi")
-DEFAULT_PROCESS = "hosting_project"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _campaign_process(deployments: list[Deployment]) -> str:
+    """The campaign process (the hosting project) of the latest version, from its catalogue; empty without one."""
+    return (bundle_for(deployments[0]).catalogue.campaign_process_id or "") if deployments else ""
 
 
 def _filters() -> tuple[Filters, list[str], dict[str, str], list[Deployment]]:
@@ -40,7 +45,9 @@ def _filters() -> tuple[Filters, list[str], dict[str, str], list[Deployment]]:
     session = db_session()
     deployments = monitoring.versions(session)
     processes = monitoring.monitored_processes(session, deployments)
-    default = DEFAULT_PROCESS if DEFAULT_PROCESS in processes else next(iter(processes), DEFAULT_PROCESS)
+    # The dashboard opens on the campaign process of the latest version (the hosting project), else the first.
+    campaign_process = _campaign_process(deployments)
+    default = campaign_process if campaign_process in processes else next(iter(processes), "")
     filters, errors = monitoring.parse_filters(request.args, default)
     if filters.process_id not in processes:
         errors.append(f"Processus « {filters.process_id[:60]} » inconnu : « {processes.get(default, default)} » "
@@ -114,9 +121,10 @@ def export_xlsx():
 def _funnels():
     """The campaigns' funnels for the request's filters (the process is always that of hosting projects)."""
     session = db_session()
-    filters, _errors, _processes, _deployments = _filters()
+    filters, _errors, _processes, deployments = _filters()
     today = date.today()
-    return campaign_funnels(session, principal(), filters, today, phase_labels(all_campaigns(session), today))
+    return campaign_funnels(session, principal(), replace(filters, process_id=_campaign_process(deployments)), today,
+                            phase_labels(all_campaigns(session), today))
 
 
 @bp.route("/campagnes.csv")

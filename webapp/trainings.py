@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engine.access import UNSEEN_TRAINING, can_manage_training
 from engine.campaign.campaigns import campaigns_in_view
+from engine.campaign.starts import start_choices
 from engine.campaign.training_tracking import training_tracking
 from engine.campaign.trainings import (
     RegistrationRefused,
@@ -64,7 +65,9 @@ def index():
     structures = list(session.scalars(select(Structure).where(Structure.code.in_(principal().structures))))
     # Each session belongs to the campaign it was planned in.
     phases = {view.school_year: view.phase_label for view in campaigns_in_view(session, today)}
-    return render_template("trainings/index.html", upcoming=upcoming, past=past, structures=structures,
+    # Sessions are planned by the processes a gestionnaire starts for their structure (engine.campaign.starts).
+    starts = [choice for choice in start_choices(session, principal()) if choice.entry.subject == "structure"]
+    return render_template("trainings/index.html", upcoming=upcoming, past=past, structures=structures, starts=starts,
                            campaign_of=campaigns_of(session, [t.instance_id for t in trainings]), phases=phases)
 
 

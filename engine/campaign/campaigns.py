@@ -17,20 +17,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import Forbidden, Principal, can_reopen_submission, can_start, require_process_owner
-from engine.errors import FieldError, Refusal, rolls_back
-from engine.models import Campaign, CampaignReopening, Establishment, ProcessInstance
-from engine.views.queries import live_project
+from engine.access import Forbidden, Principal, can_reopen_submission, require_process_owner
+from engine.errors import FieldError, Refusal, StartRefused, rolls_back
+from engine.models import Campaign, CampaignReopening, Establishment, ProcessInstance, Structure
+from engine.runtime.catalogue import ProcessEntry, current_catalogue
+from engine.views.queries import live_instance
 from handlers.formats import date_fr
 from handlers.identifiers import school_year_problem
-
-if TYPE_CHECKING:
-    from engine.runtime.runtime import ProcessRuntime
 
 
 class CampaignRefused(Refusal):
@@ -40,10 +37,12 @@ class CampaignRefused(Refusal):
 
 
 class ProjectExists(CampaignRefused):
-    """The school already has a hosting project in this campaign."""
+    """The subject already has an instance of this campaign process in this campaign (a school's hosting project,
+    when `label` is None)."""
 
-    def __init__(self, instance: ProcessInstance):
-        super().__init__("Un projet d'accueil existe déjà pour cette campagne.")
+    def __init__(self, instance: ProcessInstance, label: str | None = None):
+        super().__init__("Un projet d'accueil existe déjà pour cette campagne." if label is None
+                         else f"« {label} » : un dossier existe déjà pour cette campagne.")
         self.instance = instance
 
 
@@ -335,27 +334,38 @@ def campaign_context(session: Session, school_year: str | None, establishment_id
     }
 
 
-def check_project_start(session: Session, establishment: Establishment, today: date) -> Campaign:
-    """The campaign a school's new hosting project starts in; raise `CampaignRefused` when it cannot start."""
+def check_campaign_start(session: Session, entry: ProcessEntry, establishment: Establishment | None,
+                         structure: Structure | None, today: date) -> Campaign:
+    """The campaign a new instance of a campaign process starts in; raise `CampaignRefused` when it cannot start.
+
+    One instance per subject and campaign; the campaign process (the hosting project) also waits for the
+    school's submission to be open (deadline or reopening).
+    """
+    main = entry.process_id == current_catalogue(session).campaign_process_id
     campaign = current_campaign(session)
     if campaign is None:
         raise CampaignRefused("Aucune campagne n'est ouverte : les projets d'accueil ne peuvent pas être "
-                              "déposés pour l'instant.")
-    # Two référents of one school starting at once: the row lock makes the second wait and see the first.
-    session.scalar(select(Establishment.id).where(Establishment.id == establishment.id).with_for_update())
-    existing = live_project(session, establishment.id, campaign.school_year)
+                              "déposés pour l'instant." if main else
+                              f"Aucune campagne n'est ouverte : « {entry.label} » ne peut pas être démarré.")
+    # Two people starting one subject's instance at once: the row lock makes the second wait and see the first.
+    if establishment is not None:
+        session.scalar(select(Establishment.id).where(Establishment.id == establishment.id).with_for_update())
+    elif structure is not None:
+        session.scalar(select(Structure.id).where(Structure.id == structure.id).with_for_update())
+    existing = live_instance(session, entry.process_id, campaign.school_year,
+                             establishment.id if establishment is not None else None,
+                             structure.code if structure is not None else None)
     if existing is not None:
-        raise ProjectExists(existing)
-    if not submission_open(session, campaign, establishment.id, today):
+        raise ProjectExists(existing, None if main else entry.label)
+    if main and establishment is not None and not submission_open(session, campaign, establishment.id, today):
         raise CampaignRefused(deadline_message(campaign))
     return campaign
 
 
-@rolls_back
-def start_hosting_project(runtime: ProcessRuntime, principal: Principal, establishment: Establishment,
-                          today: date) -> ProcessInstance:
-    """Start a school's hosting project in the open campaign, as one of its référents."""
-    if not can_start(principal, "hosting_project", establishment, None):
-        raise Forbidden("Seuls les référents de l'établissement peuvent démarrer son projet d'accueil.")
-    campaign = check_project_start(runtime.session, establishment, today)
-    return runtime.start("hosting_project", principal, establishment=establishment, campaign=campaign.school_year)
+def check_project_start(session: Session, establishment: Establishment, today: date) -> Campaign:
+    """The campaign a school's new hosting project (the catalogue's campaign process) starts in; raise
+    `CampaignRefused` when it cannot start."""
+    entry = current_catalogue(session).campaign_process
+    if entry is None:
+        raise StartRefused("Aucun processus de campagne par établissement n'est déployé.")
+    return check_campaign_start(session, entry, establishment, None, today)

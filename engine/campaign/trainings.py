@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,17 +25,14 @@ from engine.access import (
     can_register_volunteer,
     can_see_registration,
     can_see_training,
-    can_start,
     registration_filter,
 )
-from engine.campaign.campaigns import campaign_in_progress, current_campaign
 from engine.db import rows_matched
 from engine.directory.lookups import TUTOR_ROLES
 from engine.errors import NotFound, Refusal, rolls_back
 from engine.models import (
     Establishment,
     Person,
-    ProcessInstance,
     RoleAssignment,
     Structure,
     TrainingRegistration,
@@ -44,9 +40,6 @@ from engine.models import (
     VolunteerMission,
 )
 from handlers.formats import date_fr, plural
-
-if TYPE_CHECKING:
-    from engine.runtime.runtime import ProcessRuntime
 
 SCHOOL_ROLES = ("referent", "tuteur", "cotuteur")
 
@@ -273,18 +266,3 @@ def record_attendance(session: Session, principal: Principal, training: Training
             recorded += 1
     session.commit()
     return recorded
-
-
-@rolls_back
-def start_training(runtime: ProcessRuntime, principal: Principal, structure: Structure) -> ProcessInstance:
-    """Start planning a training session of a structure, as one of its gestionnaires.
-
-    Trainings are for volunteers in mission: the session belongs to the campaign in progress, or to the campaign
-    in preparation when none is in progress yet (its end decides when the session's personal data is anonymised).
-    """
-    if not can_start(principal, "training", None, structure):
-        raise Forbidden("Seuls les gestionnaires de la structure peuvent organiser ses formations.")
-    campaign = (campaign_in_progress(runtime.session, runtime.clock().date())
-                or current_campaign(runtime.session))
-    return runtime.start("training", principal, structure=structure,
-                         campaign=campaign.school_year if campaign else None)

@@ -35,9 +35,9 @@ from engine.campaign.campaigns import (
     close_campaign,
     open_campaign,
     school_year_of,
-    start_hosting_project,
 )
-from engine.campaign.trainings import missions_in, record_attendance, register, start_training, territory_of
+from engine.campaign.starts import start_process
+from engine.campaign.trainings import missions_in, record_attendance, register, territory_of
 from engine.demo.cast import (
     PREPARATION,
     PROJECTS,
@@ -271,7 +271,8 @@ class DemoStory:
 
         def start(at: datetime) -> None:
             run.clock.moment = at
-            run.instance = start_hosting_project(run.runtime, self.people[referent], school, at.date())
+            run.instance = start_process(run.runtime, self.people[referent], "hosting_project", establishment=school,
+                                         today=at.date())
 
         def task(name: str, actor: str) -> Callable[[datetime], None]:
             first = project.places[0]
@@ -349,7 +350,8 @@ class DemoStory:
 
         def planned(at: datetime) -> None:
             run.clock.moment = at
-            run.instance = start_training(run.runtime, self.people[organiser], structure)
+            run.instance = start_process(run.runtime, self.people[organiser], "training", structure=structure,
+                                         today=at.date())
             run.do(self._step("plan_training", organiser, training.form(day)), at)
             self.say(f"  {date_fr(at.date())} : session « {training.title} » du {date_fr(day)} planifiée.")
 

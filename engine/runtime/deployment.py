@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Deployment
+from engine.runtime.catalogue import Catalogue, read_catalogue
 from engine.runtime.serialization import StateSerializer
 
 
@@ -41,6 +42,8 @@ class ProcessBundle:
     subprocess_specs: dict = field(default_factory=dict)
     serializers: dict[str, StateSerializer] = field(default_factory=dict)
     lanes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Who starts which process, about what (engine.runtime.catalogue): read with the specs, once per deployment.
+    catalogue: Catalogue = field(default_factory=Catalogue)
 
     def lane_of(self, process_id: str, node_id: str) -> str | None:
         """Id of the lane holding a flow node of a process (the role that does it)."""
@@ -99,7 +102,7 @@ def parse_bundle(files: dict[str, str], deployment_id: int = 0) -> ProcessBundle
                 json.loads(text)
             except json.JSONDecodeError as error:
                 raise DeploymentError(f"{name} : JSON illisible (ligne {error.lineno}) : {error.msg}") from error
-    bundle = ProcessBundle(deployment_id=deployment_id, files=files)
+    bundle = ProcessBundle(deployment_id=deployment_id, files=files, catalogue=read_catalogue(files))
     for name, text in files.items():
         if name.endswith(".bpmn"):
             bundle.lanes.update(lanes_by_process(text))

@@ -58,6 +58,9 @@ class HandlerContexts:
 
     def _build(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
         today: date = self.clock().date()
+        bundle = bundle_for(instance.deployment)
+        # The campaign's dates and deadline are those of its campaign process (the hosting project).
+        in_campaign = instance.process_id == bundle.catalogue.campaign_process_id
         return HandlerContext(
             directory=SqlDirectory(self.session),
             contracts=SqlContracts(self.session, instance.id, today),
@@ -66,8 +69,8 @@ class HandlerContexts:
             today=today,
             instance_id=instance.id,
             campaign=(campaign_context(self.session, instance.campaign, instance.establishment_id, today)
-                      if instance.process_id == "hosting_project" else None),
-            decisions=BundleDecisions(bundle_for(instance.deployment)),
+                      if in_campaign else None),
+            decisions=BundleDecisions(bundle),
             missions=SqlMissions(self.session, instance.id, self.clock),
             trainings=SqlTrainings(self.session, instance.id, self.clock),
         )

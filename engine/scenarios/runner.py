@@ -26,6 +26,7 @@ from engine.models import (
     VolunteerMission,
 )
 from engine.models.runtime import INSTANCE_STATUSES
+from engine.runtime.catalogue import current_catalogue
 from engine.runtime.runtime import Conflict, FormInvalid, NotFound, ProcessRuntime, RuntimeSettings, StartRefused
 from engine.runtime.timers import find_task
 from engine.scenarios.spec import Expectation, Scenario, ScenarioError, Step
@@ -119,8 +120,9 @@ class ScenarioRun:
         if scenario.starter:
             principal = self._principal(scenario.starter)
         else:
+            entry = current_catalogue(session).entry(scenario.process)
             principal = next((p for _login, p in self._everyone()
-                              if can_start(p, scenario.process, establishment, structure)), None)
+                              if can_start(p, entry, establishment, structure)), None)
         try:
             self.instance = self.runtime.start(scenario.process, principal, establishment=establishment,
                                                structure=structure, campaign=scenario.campaign or campaign.school_year)

@@ -13,7 +13,7 @@ figures only count their territory (`engine.access.instance_filter`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import DateTime, and_, case, cast, func, null, select, union_all
@@ -25,7 +25,6 @@ from engine.models import Establishment, ProcessInstance, Structure, TaskRow, Vo
 from engine.views import spreadsheets
 from engine.views.monitoring_filters import Filters, Selection
 
-PROCESS = "hosting_project"
 STAGES = {
     "submitted": "Projets déposés",
     "accepted": "Projets acceptés",
@@ -100,9 +99,10 @@ def year_earlier(day: date) -> date:
 def campaign_funnels(session: Session, principal: Principal, filters: Filters, today: date,
                      phases: dict[str, str]) -> Funnels:
     """Every campaign's funnel of hosting projects within the principal's scope and the filters (but the status
-    and version, which a funnel spans); `phases` labels the campaigns in view (school year → « en cours »). With a
+    and version, which a funnel spans; the filters' process is the catalogue's campaign process, which the caller
+    knows from the deployment it read); `phases` labels the campaigns in view (school year → « en cours »). With a
     campaign chosen, its funnel and the previous campaign's are counted."""
-    selection = Selection(session, principal, replace(filters, process_id=PROCESS))
+    selection = Selection(session, principal, filters)
     return funnels_of(session, selection, today, phases, list(session.scalars(select(Structure))))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from engine.access import Principal, instance_filter
 from engine.models import Establishment, ProcessInstance, Structure, TaskRow
+from engine.runtime.catalogue import current_catalogue
 from engine.views.inbox import InboxFilter, actionable_conditions
 from engine.views.pages import Page, paginate
 
@@ -85,26 +86,38 @@ def territory_clause(session: Session, territory: str):
             | (ProcessInstance.structure_code == structure.code))
 
 
-def live_project(session: Session, establishment_id: int, campaign: str) -> ProcessInstance | None:
-    """The hosting project an establishment already has for a campaign, if any."""
+def live_instance(session: Session, process_id: str, campaign: str, establishment_id: int | None,
+                  structure_code: str | None) -> ProcessInstance | None:
+    """The instance of a campaign process a subject (establishment or structure) already has for a campaign."""
     return session.scalar(select(ProcessInstance).where(
-        ProcessInstance.establishment_id == establishment_id, ProcessInstance.process_id == "hosting_project",
-        ProcessInstance.campaign == campaign, ProcessInstance.status.in_(LIVE_STATUSES),
+        ProcessInstance.process_id == process_id, ProcessInstance.campaign == campaign,
+        ProcessInstance.establishment_id.is_(None) if establishment_id is None
+        else ProcessInstance.establishment_id == establishment_id,
+        ProcessInstance.structure_code.is_(None) if structure_code is None
+        else ProcessInstance.structure_code == structure_code,
+        ProcessInstance.status.in_(LIVE_STATUSES),
     ).order_by(ProcessInstance.id.desc()).limit(1))
 
 
-def live_projects(session: Session, establishment_ids: Collection[int],
-                  campaigns: Collection[str]) -> dict[tuple[int, str], ProcessInstance]:
+def live_projects(session: Session, establishment_ids: Collection[int], campaigns: Collection[str],
+                  process_id: str | None = None) -> dict[tuple[int, str], ProcessInstance]:
     """The hosting project of each establishment in each campaign, by (establishment id, school year), in one
-    statement (`live_project` for many)."""
+    statement (`live_instance` for many).
+
+    The hosting project is the catalogue's campaign process (`engine.runtime.catalogue`), unless `process_id`
+    names another process.
+    """
     if not establishment_ids or not campaigns:
+        return {}
+    process_id = process_id or current_catalogue(session).campaign_process_id
+    if process_id is None:
         return {}
     found: dict[tuple[int, str], ProcessInstance] = {}
     for instance in session.scalars(select(ProcessInstance).where(
-            ProcessInstance.establishment_id.in_(establishment_ids), ProcessInstance.process_id == "hosting_project",
+            ProcessInstance.establishment_id.in_(establishment_ids), ProcessInstance.process_id == process_id,
             ProcessInstance.campaign.in_(campaigns), ProcessInstance.status.in_(LIVE_STATUSES),
     ).order_by(ProcessInstance.id)):
-        # The latest wins, as in `live_project`.
+        # The latest wins, as in `live_instance`.
         found[(instance.establishment_id or 0, instance.campaign or "")] = instance
     return found
 

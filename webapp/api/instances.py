@@ -8,13 +8,14 @@ from flask import jsonify, send_file, url_for
 from sqlalchemy import select
 
 from engine.access import UNSEEN_DOCUMENT, can_act, visible_instance
-from engine.campaign.campaigns import ProjectExists, start_hosting_project
+from engine.campaign.campaigns import ProjectExists
 from engine.campaign.gdpr import record_access
-from engine.campaign.trainings import start_training
+from engine.campaign.starts import start_choices, start_process
 from engine.documents import DocumentStore
 from engine.errors import NotFound
 from engine.models import AuditEvent, Document, Establishment, Person, ProcessInstance, Structure, TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
+from engine.runtime.catalogue import current_catalogue
 from engine.runtime.deployment import bundle_for
 from engine.views.history import EVENT_LABELS, instance_documents, open_tasks, open_tasks_of, without_internal
 from engine.views.queries import InstanceSearch, search_instances
@@ -39,7 +40,6 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 # Territories are department numbers or structure codes.
 CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 SCHOOL_YEAR = re.compile(r"^[0-9]{4}-[0-9]{4}$")
-STARTABLE = ("hosting_project", "training")
 
 
 def current_step(task: TaskRow) -> dict:
@@ -142,34 +142,63 @@ def show_instance(instance_id: int):
     return jsonify({**instance_state(instance), "process_name": process_name, "history": _history(instance)})
 
 
+SUBJECT_FIELDS = {"establishment": ("establishment", UAI, "un code UAI (7 chiffres et une lettre)"),
+                  "structure": ("structure", CODE, "un code de structure")}
+
+
+@bp.get("/processes")
+def list_processes():
+    """The processes the caller may start, with the establishments or structures they may start each about."""
+    return jsonify({"items": [{
+        "id": choice.entry.process_id, "label": choice.entry.label, "start_label": choice.entry.button,
+        "subject": choice.entry.subject, "campaign": choice.entry.campaign,
+        "startable_by": list(choice.entry.startable_by),
+        "establishments": [{"uai": school.uai, "name": school.name} for school in choice.establishments],
+        "any_establishment": choice.any_establishment,
+        "structures": [{"code": structure.code, "name": structure.name} for structure in choice.structures],
+    } for choice in start_choices(db_session(), principal())]})
+
+
 @bp.post("/instances")
 def start_instance():
-    """Start a hosting project for an establishment (UAI) or a training for a structure."""
+    """Start a process of the catalogue about an establishment (UAI), a structure (code) or nothing."""
     body = json_body()
     process = body.get("process")
-    if process not in STARTABLE:
-        raise ApiError(422, None, [{"field": "process", "message": "Processus attendu : "
-                                    "« hosting_project » ou « training »."}])
-    scope_field, pattern, expected = (("establishment", UAI, "un code UAI (7 chiffres et une lettre)")
-                                      if process == "hosting_project" else ("structure", CODE, "un code de structure"))
-    refuse_unknown_fields(body, ("process", scope_field))
-    key = body.get(scope_field)
-    if not isinstance(key, str) or not pattern.match(key):
-        raise ApiError(422, None, [{"field": scope_field, "message": f"Ce champ est obligatoire : {expected}."}])
+    if not isinstance(process, str) or not IDENTIFIER.match(process):
+        raise ApiError(422, None, [{"field": "process", "message": "Ce champ est obligatoire : l'identifiant d'un "
+                                    "processus que vous pouvez démarrer (GET /api/v1/processes)."}])
+    refuse_unknown_fields(body, ("process", "establishment", "structure"))
     session = db_session()
-    if process == "hosting_project":
-        establishment = session.scalar(select(Establishment).where(Establishment.uai == key.upper()))
-        if establishment is None:
-            raise ApiError(404, f"Aucun établissement n'a l'UAI « {key[:20]} ».")
-        # A client needs the existing project's number to go on with it.
-        answer_refusals(lambda exists: json_error(409, "Un projet d'accueil existe déjà pour cette campagne "
-                                                       f"(dossier {exists.instance.id})."), ProjectExists)
-        instance = start_hosting_project(runtime(), principal(), establishment, date.today())
-        return jsonify({"instance": instance_state(instance)}), 201
-    structure = session.scalar(select(Structure).where(Structure.code == key.upper()))
-    if structure is None:
-        raise ApiError(404, f"Aucune structure n'a le code « {key[:40]} ».")
-    instance = start_training(runtime(), principal(), structure)
+    entry = current_catalogue(session).entry(process)
+    if entry is None:
+        raise ApiError(404, f"Le processus « {process} » n'existe pas dans la version déployée.")
+    if not entry.startable:
+        raise ApiError(422, None, [{"field": "process", "message": f"« {entry.label} » ne se démarre pas à la main : "
+                                    "un autre processus le démarre."}])
+    expected = SUBJECT_FIELDS.get(entry.subject)
+    for other in set(SUBJECT_FIELDS) - {entry.subject}:
+        if other in body:
+            raise ApiError(422, None, [{"field": other, "message": f"« {entry.label} » ne se démarre pas pour "
+                                        f"{'un établissement' if other == 'establishment' else 'une structure'}."}])
+    establishment = structure = None
+    if expected is not None:
+        field, pattern, wanted = expected
+        key = body.get(field)
+        if not isinstance(key, str) or not pattern.match(key):
+            raise ApiError(422, None, [{"field": field, "message": f"Ce champ est obligatoire : {wanted}."}])
+        if field == "establishment":
+            establishment = session.scalar(select(Establishment).where(Establishment.uai == key.upper()))
+            if establishment is None:
+                raise ApiError(404, f"Aucun établissement n'a l'UAI « {key[:20]} ».")
+        else:
+            structure = session.scalar(select(Structure).where(Structure.code == key.upper()))
+            if structure is None:
+                raise ApiError(404, f"Aucune structure n'a le code « {key[:40]} ».")
+    # A client needs the existing dossier's number to go on with it.
+    answer_refusals(lambda exists: json_error(409, f"{exists.message.rstrip('.')} (dossier {exists.instance.id})."),
+                    ProjectExists)
+    instance = start_process(runtime(), principal(), process, establishment=establishment, structure=structure,
+                             today=date.today())
     return jsonify({"instance": instance_state(instance)}), 201
 
 

@@ -112,12 +112,19 @@ PATHS: dict[str, dict[str, dict]] = {
         "responses": {"200": json_content(ref("InstanceResult"), "Tâche accomplie ; nouvel état du dossier."),
                       **error_responses(400, 401, 403, 404, 409, 415, 422)},
     }},
+    "/api/v1/processes": {"get": {
+        "summary": "Les processus que l'appelant peut démarrer, avec les établissements ou structures possibles.",
+        "operationId": "listStartableProcesses", "tags": ["dossiers"],
+        "responses": {"200": json_content(ref("StartableProcessList"), "Processus démarrables."),
+                      **error_responses(401)},
+    }},
     "/api/v1/instances": {
         "get": {
             "summary": "Rechercher les dossiers du périmètre de l'appelant.", "operationId": "listInstances",
             "tags": ["dossiers"],
             "parameters": [
-                query("process", text(pattern=IDENTIFIER_PATTERN), "Processus : hosting_project, training…"),
+                query("process", text(pattern=IDENTIFIER_PATTERN),
+                      "Processus : son identifiant BPMN (voir GET /api/v1/processes)."),
                 query("status", text(enum=list(INSTANCE_STATUSES)), "Statut du dossier."),
                 query("step", text(pattern=IDENTIFIER_PATTERN), "Tâche en attente (identifiant BPMN)."),
                 query("establishment", text(pattern=UAI_PATTERN), "UAI de l'établissement."),
@@ -131,7 +138,8 @@ PATHS: dict[str, dict[str, dict]] = {
             "responses": {"200": json_content(ref("InstancePage"), "Une page de dossiers."), **error_responses(400, 401)},
         },
         "post": {
-            "summary": "Démarrer un projet d'accueil (référent) ou une session de formation (gestionnaire).",
+            "summary": "Démarrer un processus du catalogue (GET /api/v1/processes) : pour un établissement (UAI), "
+                       "une structure (code) ou sans objet, selon le processus.",
             "operationId": "startInstance", "tags": ["dossiers"], "requestBody": request_body(ref("StartRequest")),
             "responses": {"201": json_content(ref("InstanceResult"), "Dossier démarré."),
                           **error_responses(400, 401, 403, 404, 409, 415, 422)},
