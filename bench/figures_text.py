@@ -18,7 +18,13 @@ COMPLETION = (
     "Toutes les tâches de la campagne entière sont mesurées, instance après instance à chaque étape. Le "
     "rendu PDF du contrat (WeasyPrint) est remplacé par un PDF fixe, comme la référence remplace tous les "
     "gestionnaires ; il est mesuré à part. Le rapport compare les médianes, la référence étant mesurée "
-    "juste avant chaque exécution. Requêtes SQL comptées au niveau du curseur."
+    "juste avant chaque exécution. Requêtes SQL comptées au niveau du curseur. L'état est enregistré par "
+    "différences (engine/runtime/serialization.py : seules les tâches changées depuis l'état lu, en une ligne "
+    "ajoutée au journal de l'instance, l'état entier réécrit quand le journal pèse plus de deux fois l'état). "
+    "Le détail d'une complétion (une exécution de plus, chronométrée par partie) donne le temps passé par "
+    "complétion à écrire l'état, à construire le contexte des gestionnaires de tâches, à effacer les "
+    "brouillons et dans les gestionnaires de tâches de service ; puis, à chaque enregistrement d'une autre "
+    "exécution, l'état est sérialisé des deux façons, entier et par différences, l'une juste après l'autre."
 )
 
 HISTORY = (
@@ -50,7 +56,23 @@ HTTP = (
     "tâches de ses propres projets d'accueil jusqu'au contrat (projet, instruction, publication, "
     "sélection, avis du tuteur, dossier du volontaire : tâches de service, DMN et scripts compris ; la "
     "tâche du contrat et son PDF exclues) : aucune réponse autre que 200 n'est admise. Un client seul mesure la "
-    "latence vue du client ; {clients} clients pendant {seconds:g} s mesurent le débit soutenu."
+    "latence vue du client ; {clients} clients pendant {seconds:g} s mesurent le débit soutenu. Pendant la "
+    "charge, le temps processeur (utilisateur + système, lu dans /proc) des workers, des processus serveurs "
+    "de PostgreSQL qui servent la base de mesure et du générateur de charge est relevé : divisé par les "
+    "complétions, il donne le coût processeur d'une complétion, donc ce que chaque cœur ajouté apporte "
+    "(1 / CPU par complétion, les workers ne partageant rien) et le nombre de cœurs que demanderaient "
+    "200 complétions par seconde."
+)
+
+PEERS = (
+    "SpiffArena (le produit de référence bâti sur SpiffWorkflow) ne s'installe pas ici depuis des sources "
+    "publiques dans le temps imparti, et ne publie pas de latence ni de débit par complétion à comparer. Ce "
+    "que ses mainteneurs ont publié sur le même coût : en février 2023 (spiff-arena, demande de fusion 129), "
+    "ne plus sérialiser l'état entier à chaque étape ; en novembre 2023 (ticket 773), des validations qui "
+    "expirent sur des instances vieilles de quelques semaines ; en mars 2026 (demande de fusion 2718), moins "
+    "d'appels au sérialiseur et les données des tâches en différences, un coût encore quadratique restant "
+    "attribué à l'écriture d'une ligne par tâche exécutée. Notre enregistrement par différences et la "
+    "compaction de l'historique (figure 3) visent ce même coût."
 )
 
 MEMORY = (
@@ -77,16 +99,17 @@ LIMITS = [
     "- **Rapport à SpiffWorkflow seul (cible 5×).** Une complétion ne désérialise plus l'instance quand le "
     "worker l'a enregistrée lui-même à la version lue (engine/runtime/workflow_cache.py) : c'est le cas de toutes "
     "les complétions de la figure 2, et d'une partie seulement de celles de la figure 5, où quatre workers "
-    "se partagent les requêtes. Restent la resérialisation de l'état à chaque enregistrement (le "
-    "sérialiseur de SpiffWorkflow reconvertit chaque tâche : 1 à 2 fois une étape en mémoire à lui seul), "
-    "l'ORM SQLAlchemy (unité de travail, écritures), la validation JSON Schema et les règles, et les "
-    "requêtes des gestionnaires de tâches de service (annuaire, campagne, contrats, notifications). "
-    "Descendre à 5× demanderait un enregistrement par différences (n'écrire que les tâches changées) au "
-    "lieu de l'état entier, c'est-à-dire un format d'état propre à la plateforme.",
+    "se partagent les requêtes. L'état s'enregistre par différences (migration 0024_state_deltas), ce qui "
+    "divise à peu près par deux sa sérialisation (voir le détail de la figure 2) ; mais d'après le profil "
+    "d'une complétion, la sérialisation n'en était qu'environ un dixième. Le reste : l'ORM SQLAlchemy (unité "
+    "de travail, une dizaine d'instructions, la validation de la transaction), la validation JSON Schema et "
+    "les règles, le contexte et les requêtes des gestionnaires de tâches de service (annuaire, campagne, "
+    "contrats, notifications). Descendre à 5× demanderait d'écrire les lignes sans l'unité de travail de "
+    "l'ORM et de regrouper les lectures des gestionnaires.",
     "- **Requêtes SQL par complétion (cible 10).** Une tâche sans tâche de service derrière elle en fait 7 "
     "dans le moteur (tâche, tâches prêtes, instance et établissement en une ; réservation ; état ; audit ; "
-    "instance ; tâche accomplie ; tâche suivante) et 9 à travers l'API (jeton et personne ; tâches "
-    "ouvertes de la réponse). Celles que suivent des tâches de service en font jusqu'à une vingtaine : "
+    "instance ; tâche accomplie ; tâche suivante) et 8 à travers l'API (jeton et personne en une ; la "
+    "réponse reprend les tâches ouvertes et les échéances que l'enregistrement vient d'écrire, sans les relire). Celles que suivent des tâches de service en font jusqu'à une vingtaine : "
     "chaque gestionnaire interroge l'annuaire, la campagne ou les contrats à sa façon ; les réponses de "
     "l'annuaire sont gardées le temps de la tâche.",
     "- **Latence sur PostgreSQL.** Chaque requête SQL coûte un aller-retour (environ 0,3 ms sur la boucle "
@@ -112,5 +135,7 @@ LIMITS = [
     "production), PostgreSQL joint par hachage et la page est environ deux fois plus rapide.",
     "- **Débit HTTP.** Deux cœurs partagés entre quatre workers, PostgreSQL et le générateur de charge : "
     "le débit est borné par le temps processeur d'une complétion (moteur, sérialisation, ORM, gestionnaires) ; "
-    "il augmente avec le nombre de cœurs, les workers étant sans état partagé.",
+    "il augmente avec le nombre de cœurs, les workers étant sans état partagé : la figure 5 donne le temps "
+    "processeur mesuré par complétion, ce qu'apporte chaque cœur et le nombre de cœurs qu'il faudrait pour "
+    "200 complétions par seconde.",
 ]

@@ -35,6 +35,9 @@ from engine.directory.tokens import token_digest
 from engine.models import ApiToken, Establishment, Person, TaskRow
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 
+# What /proc counts CPU time in.
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
 
 def free_port() -> int:
     """A TCP port free on loopback."""
@@ -61,9 +64,48 @@ class Server:
                         found.append(int(entry.name))
         return found
 
+    def cpu_seconds(self) -> dict[int, float]:
+        """User and system CPU time each worker has used so far, in seconds, by process id."""
+        return cpu_seconds(self.workers())
+
     def peak_worker_rss_mb(self) -> float:
         """Largest peak resident memory among the workers, in MB."""
         return max((peak_rss_mb(pid) for pid in self.workers()), default=0.0)
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User and system CPU time of processes (from /proc/<pid>/stat), in seconds, by process id."""
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+def database_backends(url: str) -> list[int]:
+    """Process ids of the PostgreSQL server processes serving the database of `url` (none for SQLite).
+
+    PostgreSQL titles each backend « postgres: <user> <database> <client> <state> »: the benchmark's database has
+    a name of its own, so the processes of other databases on the same server are left out.
+    """
+    if not url.startswith("postgresql"):
+        return []
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+                # After the cluster's name on Debian (« postgres: 15/main: <user> <database> … »).
+                if title[:1] == ["postgres:"] and name in title[1:4]:
+                    found.append(int(entry.name))
+    return found
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    # A process that appeared during the run (a new connection) counts from zero.
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 @contextlib.contextmanager
@@ -145,6 +187,12 @@ class LoadResult:
     latencies: Latencies = field(default_factory=Latencies)
     statements: list[int] = field(default_factory=list)
     elapsed: float = 0.0
+    # CPU seconds (user + system) used during the run by the gunicorn workers, the database's server processes
+    # (PostgreSQL) and the load generator itself, and the machine's load average (1 min) at its end.
+    server_cpu: float = 0.0
+    database_cpu: float = 0.0
+    client_cpu: float = 0.0
+    load_average: float = 0.0
 
 
 def prepare_walks(sessions, storage_dir: Path, count: int, first_number: int) -> list[Walk]:
@@ -196,9 +244,17 @@ def complete_next(port: int, walk: Walk, result: LoadResult) -> bool:
     return True
 
 
-def run_load(port: int, walks: list[Walk], clients: int, duration: float) -> LoadResult:
-    """Complete tasks with `clients` threads for `duration` seconds, or until the walks are done."""
+def run_load(port: int, walks: list[Walk], clients: int, duration: float, server: Server | None = None,
+             database_url: str = "") -> LoadResult:
+    """Complete tasks with `clients` threads for `duration` seconds, or until the walks are done.
+
+    With `server` (and the database's URL), the CPU time its workers and the database's processes used is
+    measured too.
+    """
     result = LoadResult()
+    workers_before = server.cpu_seconds() if server is not None else {}
+    database_before = cpu_seconds(database_backends(database_url))
+    client_before = sum(os.times()[:2])
     lock = threading.Lock()
     deadline = time.monotonic() + duration
     shares = [walks[n::clients] for n in range(clients)]
@@ -225,4 +281,9 @@ def run_load(port: int, walks: list[Walk], clients: int, duration: float) -> Loa
     for thread in threads:
         thread.join()
     result.elapsed = time.perf_counter() - started
+    result.client_cpu = sum(os.times()[:2]) - client_before
+    if server is not None:
+        result.server_cpu = _spent(workers_before, server.cpu_seconds())
+    result.database_cpu = _spent(database_before, cpu_seconds(database_backends(database_url)))
+    result.load_average = os.getloadavg()[0]
     return result

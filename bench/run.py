@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline, engine_cost, figures_text, http_load, scale
+from bench import baseline, completion_parts, engine_cost, figures_text, http_load, scale
 from bench.measure import DEFAULT_POSTGRES_URL, ROOT, Figure, check, fresh_database, machine, postgres_available
 from bench.report import Section, render, write
 from bench.workload import prepare
@@ -122,6 +122,16 @@ def figure_2(context: Context) -> Section:
         for figure in budget["figures"]:
             figure.name = f"{DATABASES[kind]} — {figure.name}"
             section.figures.append(figure)
+    for kind in context.kinds[:1]:
+        with fresh_database(kind, context.postgres_url) as url:
+            parts = completion_parts.measure_parts(url, context.storage, context.scale.campaign_instances)
+        for figure in parts["figures"]:
+            figure.name = f"{DATABASES[kind]} — {figure.name}"
+            section.figures.append(figure)
+        section.notes.append(f"Détail mesuré sur {parts['completions']} complétions ({DATABASES[kind]}), de "
+                             f"latence médiane {parts['median_ms']:.1f} ms chronométrage compris.")
+    section.notes.append(figures_text.PEERS)
+    section.notes.append(f"Charge moyenne de la machine (1 min) à la fin de la figure : {os.getloadavg()[0]:.1f}.")
     if context.scale.pdf_renderings:
         pdf = engine_cost.contract_pdf_ms(context.scale.pdf_renderings)
         section.notes.append(f"Rendu du PDF du contrat par WeasyPrint, hors figure : médiane {pdf:.0f} ms par "
@@ -204,7 +214,13 @@ def figure_5(context: Context) -> Section:
         statements = Figure(f"{DATABASES[kind]} — requêtes SQL par complétion (médiane)", "requêtes")
         load = Figure(f"{DATABASES[kind]} — {s.http_clients} clients : complétions par seconde soutenues",
                       "tâches/s")
-        errors, maxima, p95s, messages = 0, [], [], []
+        server_cpu = Figure(f"{DATABASES[kind]} — {s.http_clients} clients : CPU des workers par complétion "
+                            "(utilisateur + système)", "ms")
+        database_cpu = Figure(f"{DATABASES[kind]} — {s.http_clients} clients : CPU de PostgreSQL par complétion",
+                              "ms")
+        per_core = Figure(f"{DATABASES[kind]} — complétions par seconde qu'apporte chaque cœur "
+                          "(1 / CPU par complétion)", "tâches/s")
+        errors, maxima, p95s, messages, loads, client_ms = 0, [], [], [], [], []
         with fresh_database(kind, context.postgres_url) as url:
             sessions = prepare(url)
             per_run = s.single_completions // 6 + 1
@@ -223,17 +239,28 @@ def figure_5(context: Context) -> Section:
                 share = len(rest) // s.http_runs
                 for run in range(s.http_runs):
                     result = http_load.run_load(server.port, rest[run * share:(run + 1) * share], s.http_clients,
-                                                s.http_seconds)
+                                                s.http_seconds, server, url)
                     errors += len(result.errors)
                     messages += result.errors
                     load.runs.append(result.completions / result.elapsed)
                     p95s.append(result.latencies.p95_ms)
+                    done = max(result.completions, 1)
+                    server_cpu.runs.append(result.server_cpu / done * 1000)
+                    database_cpu.runs.append(result.database_cpu / done * 1000)
+                    per_core.runs.append(done / max(result.server_cpu + result.database_cpu, 1e-9))
+                    client_ms.append(result.client_cpu / done * 1000)
+                    loads.append(result.load_average)
                 context.memory[f"figure 5 ({DATABASES[kind]})"] = server.peak_worker_rss_mb()
         statements.note = f"maximum {max(maxima)}, tâches suivies de tâches de service"
         load.note = f"{errors} erreur(s) ; latence p95 sous charge {statistics.median(p95s):.0f} ms"
         target = 6 if kind == "sqlite" else 10
         section.figures += [check(latency, at_most=target), check(statements, at_most=10)]
         section.figures.append(check(load, at_least=200) if kind == "postgresql" else load)
+        per_core.note = (f"200 complétions/s demanderaient {200 / per_core.median:.1f} cœurs pour les workers"
+                         + (" et PostgreSQL" if kind == "postgresql" else "") + " ; le générateur de charge a pris "
+                         f"{statistics.median(client_ms):.1f} ms de CPU par complétion en plus ; charge moyenne "
+                         f"(1 min) pendant la charge {statistics.median(loads):.1f}")
+        section.figures += [server_cpu, *([database_cpu] if kind == "postgresql" else []), per_core]
         if errors:
             section.notes.append(f"{DATABASES[kind]} : {errors} réponse(s) en erreur pendant la mesure, dont : "
                                  f"{messages[0]}")

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import importlib
 import json
+from datetime import datetime
 
 import pytest
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import update
+from sqlalchemy import event, select, update
 from test_workflow_cache import fresh_runtime
 
-from engine.models import InstanceState, ProcessInstance
+from bench.workload import campaign_samples, step_data
+from engine.campaign.campaigns import current_campaign
+from engine.directory.tokens import issue_token
+from engine.models import InstanceState, Person, ProcessInstance
 from engine.models.runtime import merge_state
 from engine.runtime import store
 from engine.runtime.deployment import bundle_for
@@ -18,6 +22,25 @@ from engine.runtime.workflow_cache import WORKFLOWS
 
 from conftest import principal_of
 from test_processes import accepted_project, do, ready, run_volunteer_path, sample, start_project
+from test_query_counts import REVIEWER, ok, projects_in_review, ready_row
+
+
+class Statements:
+    """Counts the statements the app's database engine executes, while in a `with` block."""
+
+    def __init__(self, app):
+        self.count = 0
+        self.engine = app.extensions["db_engine"]
+
+    def _seen(self, *_args):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
 def stored_row(sessions, instance_id: int) -> tuple[str, str]:
@@ -120,3 +143,28 @@ def test_a_stale_save_by_differences_is_refused_and_leaves_the_winner_state(runt
         saved = other.get(ProcessInstance, instance.id)
         workflow = bundle_for(saved.deployment).serializers[saved.process_id].loads(*winner)
     assert [task.task_spec.name for task in workflow.get_tasks(state=TaskState.READY, manual=True)] == ["publish_offer"]
+
+
+def test_a_completion_over_the_api_answers_what_it_saved_in_few_statements(session, runtime, client, app):
+    # Through the contract: plain tasks, service tasks, and the confirmed contract arming the follow-up timers.
+    campaign = current_campaign(session)
+    [instance_id] = projects_in_review(session, runtime, 1, 3000)
+    logins = {"referent": "bench.referent.3000", "tuteur": "bench.tuteur.3000"}
+    counts, timers_seen = {}, 0
+    with Statements(app) as statements:
+        while (row := ready_row(session, instance_id)) is not None:
+            person = session.scalar(select(Person).where(Person.login == logins.get(row.lane, REVIEWER)))
+            headers = {"Authorization": f"Bearer {issue_token(session, person, datetime.now())[0]}"}
+            data = step_data(campaign_samples(campaign, 3000), row.spec_id)
+            before = statements.count
+            answer = ok(client.post(f"/api/v1/tasks/{row.id}/complete", json=data, headers=headers)).json
+            counts[row.spec_id] = statements.count - before
+            shown = ok(client.get(f"/api/v1/instances/{instance_id}", headers=headers)).json
+            assert answer["instance"]["tasks"] == shown["tasks"]
+            assert answer["instance"]["waiting"] == shown["waiting"]
+            timers_seen += len(shown["waiting"])
+            if row.spec_id == "confirm_contract":
+                break
+    assert timers_seen, "the confirmed contract arms the follow-up timers, which the answer must list"
+    # Token and person, task with its siblings and instance, claim, state, audit, instance, task done, next task.
+    assert counts["publish_offer"] == counts["select_volunteer"] == 8

@@ -42,7 +42,7 @@ from engine.runtime.budget import Budget
 from engine.runtime.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.runtime.drafts import draft_of, keep_draft
 from engine.runtime.handler_context import HandlerContexts
-from engine.runtime.store import InstanceStore, LoadedWorkflow
+from engine.runtime.store import InstanceStore, LoadedWorkflow, OpenState
 from engine.runtime.tasks import has_form, spiff_form
 from engine.runtime.timers import align_calendar_cycles, engine_clock, find_task
 from engine.uploads import Attachments, Upload, max_upload_bytes
@@ -140,6 +140,10 @@ class ProcessRuntime:
         # Deserialising restores SpiffWorkflow's unrestricted default engine; a kept workflow has another request's.
         loaded.workflow.script_engine = self.contexts.script_engine(instance, None)
         return loaded
+
+    def open_state(self, instance: ProcessInstance) -> OpenState | None:
+        """What an instance this runtime just completed a task of waits on (ready rows, timers), read from memory."""
+        return self.instances.open_state(instance.id)
 
     @rolls_back
     def ready_task(self, task_id: str, principal: Principal, for_change: bool = True) -> ReadyTask:

@@ -56,6 +56,14 @@ APPEND_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_
 
 
 @dataclass(frozen=True)
+class OpenState:
+    """What an instance waits on as a save left it: its ready task rows, oldest first, and its timers."""
+
+    tasks: list[TaskRow]
+    timers: WaitingTimers
+
+
+@dataclass(frozen=True)
 class LoadedWorkflow:
     """An instance's restored workflow, with the deployed bundle (specs, serializer, forms) it runs on."""
 
@@ -109,6 +117,8 @@ class InstanceStore:
         self._timers: dict[int, WaitingTimers] = {}
         # Ready task rows of an instance as the runtime read them; the version check guards their freshness.
         self._ready_rows: dict[int, list[TaskRow]] = {}
+        # What each instance saved with its ready rows known waits on: the answer to the request needs not read it.
+        self._open: dict[int, OpenState] = {}
 
     def add(self, instance: ProcessInstance) -> None:
         """Insert a new instance with its empty state row, so that it has an id before its workflow runs."""
@@ -208,6 +218,15 @@ class InstanceStore:
         write_state(self.session, instance, text)
         return StoredState(signatures(workflow), len(text), 0)
 
+    def _open_rows(self, instance_id: int, ready_rows: list[TaskRow]) -> list[TaskRow]:
+        """The instance's ready rows once synced: those read that stayed ready and those just added."""
+        added = [row for row in self.session.new if isinstance(row, TaskRow) and row.instance_id == instance_id]
+        return sorted([*(row for row in ready_rows if row.state == "ready"), *added], key=lambda row: row.created_at)
+
+    def open_state(self, instance_id: int) -> OpenState | None:
+        """What an instance this store saved (its ready rows known) waits on since, without a statement."""
+        return self._open.get(instance_id)
+
     def save(self, loaded: LoadedWorkflow, instance: ProcessInstance, principal: Principal | None,
              completed: Set[str] = frozenset()) -> None:
         """Write the instance's state, status, task rows and timer rows, and commit; `Conflict` if it changed."""
@@ -223,13 +242,16 @@ class InstanceStore:
                 instance.updated_at = now
                 if instance.status in FINISHED_STATUSES and instance.ended_at is None:
                     instance.ended_at = now
+                ready_rows = self._ready_rows.pop(instance.id, None)
                 titles = sync_task_rows(self.session, workflow, instance, now, completed,
-                                        principal.person_id if principal else None,
-                                        ready_rows=self._ready_rows.pop(instance.id, None))
+                                        principal.person_id if principal else None, ready_rows=ready_rows)
                 instance.current_step = ", ".join(titles)[:500] or None
-                sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
+                timers = sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
+                open_rows = None if ready_rows is None else self._open_rows(instance_id, ready_rows)
             self.session.commit()
             STORED[workflow] = stored
+            if open_rows is not None:
+                self._open[instance_id] = OpenState(open_rows, timers)
             WORKFLOWS.keep(instance_id, identity_of(instance), workflow)
         except StaleDataError as error:
             log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})

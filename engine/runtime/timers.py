@@ -112,15 +112,16 @@ def waiting_timers(workflow: BpmnWorkflow) -> WaitingTimers:
     return found
 
 
-def sync_timers(session: Session, instance: ProcessInstance, before: WaitingTimers, workflow: BpmnWorkflow) -> None:
-    """Make the instance's timer rows match what its workflow now waits on; the caller commits.
+def sync_timers(session: Session, instance: ProcessInstance, before: WaitingTimers,
+                workflow: BpmnWorkflow) -> WaitingTimers:
+    """Make the instance's timer rows match what its workflow now waits on, and return that; the caller commits.
 
     `before` is what the workflow waited on when it was loaded, which is what
     its rows hold: an instance whose timers did not change costs no statement.
     """
     after = waiting_timers(workflow)
     if after == before:
-        return
+        return after
     # A timer gone, or a cycle moved to its next occurrence: its row goes (and with it any claim on it).
     stale = [task_id for task_id, timer in before.items() if after.get(task_id) != timer]
     if stale:
@@ -130,6 +131,7 @@ def sync_timers(session: Session, instance: ProcessInstance, before: WaitingTime
     for task_id, (spec_id, kind, due_at) in changed.items():
         session.add(Timer(instance_id=instance.id, task_id=task_id, spec_id=spec_id, kind=kind, due_at=due_at))
     _set_due_dates(session, instance, workflow, changed)
+    return after
 
 
 def forget_timer(session: Session, instance_id: int, task_id: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Establishment, ProcessInstance, Timer
 from engine.runtime.deployment import bundle_for
-from engine.runtime.timers import label_of_element
+from engine.runtime.timers import WaitingTimers, label_of_element
 from handlers.formats import date_fr
 
 
@@ -50,6 +50,12 @@ def waiting_events(session: Session, instance: ProcessInstance) -> list[WaitingE
     """The timers an instance waits on, the nearest first."""
     rows = session.execute(select(*COLUMNS).where(Timer.instance_id == instance.id).order_by(Timer.due_at, Timer.task_id))
     return [_event(instance, timer_id, kind, element, due_at) for timer_id, _instance, kind, element, due_at in rows]
+
+
+def waiting_events_from(instance: ProcessInstance, timers: WaitingTimers) -> list[WaitingEvent]:
+    """The timers an instance waits on as the runtime just saved them (no statement), the nearest first."""
+    events = [_event(instance, task_id, kind, element, due_at) for task_id, (element, kind, due_at) in timers.items()]
+    return sorted(events, key=lambda event: (event.due_at, event.id))
 
 
 def waiting_events_of(session: Session, instances: Sequence[ProcessInstance]) -> dict[int, list[WaitingEvent]]:

@@ -17,9 +17,10 @@ from engine.models import AuditEvent, Document, Establishment, Person, ProcessIn
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.runtime.catalogue import current_catalogue
 from engine.runtime.deployment import bundle_for
+from engine.runtime.store import OpenState
 from engine.views.history import EVENT_LABELS, instance_documents, open_tasks, open_tasks_of, without_internal
 from engine.views.queries import InstanceSearch, search_instances
-from engine.views.waiting import waiting_events
+from engine.views.waiting import waiting_events, waiting_events_from
 from webapp.api.common import (
     UAI,
     bp,
@@ -74,12 +75,17 @@ def instance_summary(instance: ProcessInstance, establishment: Establishment | N
     }
 
 
-def instance_state(instance: ProcessInstance) -> dict:
-    """An instance with its active tasks, saying which ones the caller may complete, and the timers it waits on."""
+def instance_state(instance: ProcessInstance, known: OpenState | None = None) -> dict:
+    """An instance with its active tasks, saying which ones the caller may complete, and the timers it waits on.
+
+    `known` is what the runtime that just saved the instance knows it waits on: then nothing is read again.
+    """
     establishment = instance.establishment
     # A suspended instance's tasks wait: nobody may complete them until it resumes.
     live = instance.status != "suspended"
-    ready = open_tasks(db_session(), instance.id)
+    ready = known.tasks if known is not None else open_tasks(db_session(), instance.id)
+    waiting = (waiting_events_from(instance, known.timers) if known is not None
+               else waiting_events(db_session(), instance))
     return {
         **instance_summary(instance, establishment, ready),
         "tasks": [
@@ -91,7 +97,7 @@ def instance_state(instance: ProcessInstance) -> dict:
         # What it waits for when no person has the hand: its timers, the nearest first.
         "waiting": [{"id": event.id, "kind": event.kind, "element": event.element, "label": event.label,
                      "text": event.text, "due_at": iso(event.due_at)}
-                    for event in waiting_events(db_session(), instance)],
+                    for event in waiting],
     }
 
 

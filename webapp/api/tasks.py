@@ -153,4 +153,4 @@ def complete_task(task_id: str):
         data = multipart_body() if request.mimetype == "multipart/form-data" else json_body()
     # Invalid data is refused with a 422 naming each field at fault (`FormInvalid.details`).
     instance = engine.complete(task_id, principal(), data, ready)
-    return jsonify({"instance": instance_state(instance)})
+    return jsonify({"instance": instance_state(instance, engine.open_state(instance))})
