@@ -191,3 +191,10 @@ def test_the_deployment_page_shows_other_tools_refusals_in_french(browser):
     assert "la passerelle complexe ne s&#39;exécute pas dans le moteur" in page
     assert "rien n&#39;envoie le signal « budget_vote »" in page
 
+
+
+def test_a_constant_written_as_in_javascript_is_named_in_python():
+    found = validate_files(files("other_foreign_conditions.bpmn",
+                                 changes=(('Niveau urgence == "haut"', "approved == true"),))).problems
+    assert ("data.unknown", "flow_label", "la condition lit « true » comme une variable : en Python, cette constante "
+            "s'écrit « True ».") in [(p.rule, p.element_id, p.message) for p in found]

@@ -43,12 +43,20 @@ def check_variables(definitions: Definitions) -> Iterator[Problem]:
                 yield from _report(flow_node, what, _read(text, kind), seen, everywhere)
 
 
+# Constants as JavaScript, JUEL or FEEL write them: Python reads them as variables nothing produces.
+_OTHER_CONSTANTS = {"true": "True", "false": "False", "null": "None", "nil": "None", "undefined": "None"}
+
+
 def _report(node: Node, what: str, names: set[str], seen: set[str], everywhere: set[str]) -> Iterator[Problem]:
     for name in sorted(names - seen):
         if name in everywhere:
             yield Problem("data.upstream", node.file,
                           f"{what} lit « {name} », qu'aucune étape en amont ne produit : vérifiez l'ordre des étapes.",
                           node.id, node.name, node.line, WARNING)
+        elif name in _OTHER_CONSTANTS:
+            yield Problem("data.unknown", node.file,
+                          f"{what} lit « {name} » comme une variable : en Python, cette constante s'écrit "
+                          f"« {_OTHER_CONSTANTS[name]} ».", node.id, node.name, node.line)
         else:
             yield Problem("data.unknown", node.file,
                           f"{what} lit « {name} », qu'aucune étape ne produit (nom mal écrit, ou champ, résultat ou "
