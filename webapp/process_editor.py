@@ -23,6 +23,7 @@ from engine.errors import Refusal
 from engine.forms import CONTEXT_KEY, Form
 from engine.models import StagedDeployment
 from engine.models.staging import STAGED_STATUSES
+from engine.runtime.catalogue import BOOLEANS, ROLES, SUBJECTS
 from engine.runtime.deployment import current_deployment
 from engine.runtime.staging import StagingRefused, candidate_files, edited_content, problems_of, stage_edits
 from engine.scenarios import find_scenarios, run_scenarios
@@ -37,9 +38,6 @@ bp = Blueprint("process_editor", __name__, url_prefix="/administration/processus
 
 _EDITABLE = re.compile(r"^(processes/[A-Za-z0-9][A-Za-z0-9_.-]*\.(bpmn|dmn)|forms/[A-Za-z0-9][A-Za-z0-9_.-]*\.schema\.json)$")
 _DECISION = re.compile(r"<(?:\w+:)?decision\b[^>]*\bid=\"([^\"]+)\"")
-# The catalogue properties of a process (see engine.runtime.catalogue) and their allowed values.
-CATALOGUE_ROLES = ("referent", "tuteur", "cotuteur", "gestionnaire", "process_owner")
-CATALOGUE_SUBJECTS = ("establishment", "structure", "none")
 
 
 class EditorRefused(Refusal):
@@ -200,6 +198,7 @@ def _bpmn_context(files: dict[str, str]) -> dict:
         "moddle_url": url_for("static", filename="spiffworkflow-moddle.json"),
         "form_url": url_for("process_editor.edit", name="forms/NAME"),
         "lane_roles": sorted(LANE_ROLES),
-        "start_roles": list(CATALOGUE_ROLES),
-        "subjects": list(CATALOGUE_SUBJECTS),
+        "start_roles": list(ROLES),
+        "subjects": list(SUBJECTS),
+        "booleans": list(BOOLEANS),
     }

@@ -283,7 +283,7 @@
       choice("Sujet d'un dossier", data.subjects, subject && subject.value,
              function (v) { setProperty(element, bo, "subject", v); });
       var campaign = property(bo, "campaign");
-      choice("Lié à une campagne", ["true", "false"], campaign && campaign.value,
+      choice("Lié à une campagne", data.booleans, campaign && campaign.value,
              function (v) { setProperty(element, bo, "campaign", v); });
       var label = property(bo, "startLabel");
       text("Libellé du bouton de démarrage", label && label.value,
