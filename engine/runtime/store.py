@@ -1,7 +1,8 @@
 """The instance store: reading an instance's workflow, and writing what a change of it leaves, in one commit.
 
 Owns the optimistic claim on the instance row's version, the engine state row (`instance_state`, written
-here and nowhere else by the runtime), the task rows (`engine.runtime.tasks.sync_task_rows`), the timer rows
+here and nowhere else by the runtime: the changes of each save appended to its delta log, the full state
+again when the log grows heavy, see `engine.runtime.serialization`), the task rows (`engine.runtime.tasks.sync_task_rows`), the timer rows
 (`engine.runtime.timers.sync_timers`), the audit events of a change, and the workflows kept between requests
 (`engine.runtime.workflow_cache`). It runs no engine step and calls no handler: `ProcessRuntime` does.
 """
