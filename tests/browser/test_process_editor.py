@@ -84,6 +84,13 @@ def test_the_form_preview_follows_the_edits(page):
     row.get_by_label("Titre", exact=True).fill("Titre de la mission proposée")
     row.get_by_label("Titre", exact=True).press("Tab")
     expect(preview.get_by_label("Titre de la mission proposée")).to_be_visible()
+    page.get_by_role("button", name="Ajouter un champ").click()
+    expect(preview.get_by_label("Nouveau champ")).to_be_visible()
+    page.get_by_role("button", name="Monter le champ champ_1").click()
+    expect(preview.locator("input, select, textarea").last).to_have_attribute("name", "reduced_mobility_access")
+    expect(preview.locator("input, select, textarea").nth(-2)).to_have_attribute("name", "champ_1")
+    page.get_by_role("button", name="Supprimer le champ champ_1").click()
+    expect(preview.get_by_label("Nouveau champ")).to_have_count(0)
     page.get_by_label("Schéma (design_project.schema.json)").fill('{"type": "object", "properties": {')
     expect(page.locator("#editeur [data-preview-error]")).to_have_text(
         "Le schéma n'est pas du JSON valide (ligne 1, colonne 35).")
