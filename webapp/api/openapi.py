@@ -106,9 +106,11 @@ PATHS: dict[str, dict[str, dict]] = {
     "/api/v1/tasks/{task_id}/complete": {"post": {
         "summary": "Accomplir une tâche avec les données de son formulaire.", "operationId": "completeTask",
         "tags": ["tâches"], "parameters": [TASK_ID],
-        "requestBody": form_data_body("Données conformes au JSON Schema de la tâche ; un champ fichier (format "
-                                      "data-url) reçoit une URL de données base64 ou la référence "
-                                      "{\"document_id\": …} d'un fichier déjà joint."),
+        # A manual task (« C'est fait ») has no form: it is completed with no body, or `{}`.
+        "requestBody": {**form_data_body("Données conformes au JSON Schema de la tâche ; un champ fichier (format "
+                                         "data-url) reçoit une URL de données base64 ou la référence "
+                                         "{\"document_id\": …} d'un fichier déjà joint. Une tâche manuelle "
+                                         "s'accomplit sans corps."), "required": False},
         "responses": {"200": json_content(ref("InstanceResult"), "Tâche accomplie ; nouvel état du dossier."),
                       **error_responses(400, 401, 403, 404, 409, 415, 422)},
     }},
