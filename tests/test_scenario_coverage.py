@@ -109,6 +109,16 @@ def test_the_catalogue_lists_tasks_branches_rules_and_limits():
     assert catalogue.flows[("small", "size_gateway", "handle_other")] == "flow_other"
 
 
+def test_manual_and_untyped_tasks_are_manual_tasks_to_reach():
+    bpmn = SMALL_BPMN.replace('<bpmn:userTask id="handle_small" name="Traiter un petit" />',
+                              '<bpmn:manualTask id="handle_small" name="Traiter un petit" />'
+                              ).replace('<bpmn:userTask id="handle_other" name="Traiter un autre" />',
+                                        '<bpmn:task id="handle_other" name="Traiter un autre" />')
+    process = read_catalogue({"processes/small.bpmn": bpmn}).sections[0]
+    assert [item.label for item in process.items if item.key[0] == "task"] == [
+        "tâche manuelle « Traiter un petit » (handle_small)", "tâche manuelle « Traiter un autre » (handle_other)"]
+
+
 def run_small(size: int) -> BpmnWorkflow:
     """The small process run with `size` up to its user task."""
     parser = SpiffBpmnParser()

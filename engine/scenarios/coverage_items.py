@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 # Element kinds by their local name: the BPMN and DMN namespaces vary with the modeler's version.
-_TASKS = {"userTask": "tâche", "manualTask": "tâche manuelle", "serviceTask": "tâche automatique"}
+# An untyped task runs as a manual one (done with a « C'est fait » button).
+_TASKS = {"userTask": "tâche", "manualTask": "tâche manuelle", "task": "tâche manuelle",
+          "serviceTask": "tâche automatique"}
 _CHOICES = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway"}
 _CONTAINERS = {"subProcess", "transaction", "adHocSubProcess"}
 _INTEGER_TYPES = {"integer", "int", "long"}
