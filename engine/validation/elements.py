@@ -3,7 +3,8 @@
 `RUNS` lists the element types the platform executes (the guide and the tests
 read it); `REFUSED` those it refuses whatever their settings. Events are judged
 by their definition too: a catching event waits for something that must come
-(a timer, an error, a message the platform or another element sends), and a
+(a timer, an error, a message the platform or another element sends; link
+events do not run in SpiffWorkflow 3.2), and a
 script says in which language it is written.
 """
 from __future__ import annotations
@@ -16,8 +17,8 @@ from engine.validation.problems import WARNING, Problem
 RUNS = {
     "startEvent": "début (simple, minuterie ; message ou signal s'ils sont envoyés)",
     "endEvent": "fin (simple, arrêt, erreur, escalade, message, signal)",
-    "intermediateCatchEvent": "attente (minuterie, lien ; message ou signal s'ils sont envoyés)",
-    "intermediateThrowEvent": "envoi (simple, lien, message, signal, escalade)",
+    "intermediateCatchEvent": "attente (minuterie ; message ou signal s'ils sont envoyés)",
+    "intermediateThrowEvent": "envoi (simple, message, signal, escalade)",
     "boundaryEvent": "événement attaché (minuterie, erreur, escalade, annulation ; message ou signal s'ils sont envoyés)",
     "userTask": "tâche utilisateur : un formulaire pour le rôle de son couloir",
     "manualTask": "tâche manuelle : un bouton « C'est fait » pour le rôle de son couloir",
@@ -64,6 +65,8 @@ def check_elements(definitions: Definitions) -> Iterator[Problem]:
             if (kind, event) not in sent:
                 yield Problem("element.never_sent", node.file, _never_sent(kind, event), node.id, node.name, node.line)
     for node in definitions.nodes(*_THROWING):
+        if node.kind == "intermediateThrowEvent":
+            yield from _catching_problems(node)
         for kind, event in _events(definitions, node):
             if (kind, event) not in caught:
                 what = "le message" if kind == "message" else "le signal"
@@ -84,7 +87,12 @@ def is_python_script(node: Node) -> bool:
 
 
 def _catching_problems(node: Node) -> Iterator[Problem]:
+    """Event definitions the engine does not run (links, conditions, compensation)."""
     kinds = {local(child) for child in node.element}
+    if "linkEventDefinition" in kinds:
+        yield Problem("element.refused", node.file,
+                      "les événements de lien ne s'exécutent pas dans le moteur : le chemin s'arrêterait là. "
+                      "Reliez les deux parties du diagramme par un flux.", node.id, node.name, node.line)
     if "conditionalEventDefinition" in kinds:
         yield Problem("element.refused", node.file,
                       "l'événement conditionnel ne s'exécute pas de façon sûre : le moteur n'évalue sa condition que "
