@@ -16,6 +16,7 @@ from engine.validation import validate_files
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/'
         'MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="x">'
         '<bpmn:message id="m_ping" name="ping" /><bpmn:escalation id="e_late" name="late" escalationCode="late" />'
+        '<bpmn:error id="e_broken" name="broken" errorCode="broken" />'
         '<bpmn:process id="p" isExecutable="true">')
 TAIL = "</bpmn:process></bpmn:definitions>"
 
@@ -53,6 +54,13 @@ PROCESSES = {
                          '<bpmn:endEvent id="end" />' + flow("start", "split") + flow("split", "wait")
                          + flow("split", "before") + flow("before", "send") + flow("wait", "join")
                          + flow("send", "join") + flow("join", "end")),
+    "transaction and error": (
+        '<bpmn:startEvent id="start" /><bpmn:transaction id="sub"><bpmn:startEvent id="sub_start" />'
+        '<bpmn:endEvent id="fail"><bpmn:errorEventDefinition errorRef="e_broken" /></bpmn:endEvent>'
+        + flow("sub_start", "fail") + '</bpmn:transaction><bpmn:boundaryEvent id="caught" attachedToRef="sub">'
+        '<bpmn:errorEventDefinition errorRef="e_broken" /></bpmn:boundaryEvent><bpmn:manualTask id="repair" />'
+        '<bpmn:endEvent id="end" /><bpmn:endEvent id="end_repaired" />' + flow("start", "sub") + flow("sub", "end")
+        + flow("caught", "repair") + flow("repair", "end_repaired")),
     "subProcess and escalation": (
         '<bpmn:startEvent id="start" /><bpmn:subProcess id="sub"><bpmn:startEvent id="sub_start" />'
         '<bpmn:intermediateThrowEvent id="raise"><bpmn:escalationEventDefinition escalationRef="e_late" />'
