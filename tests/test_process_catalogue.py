@@ -227,6 +227,47 @@ def test_the_api_says_why_a_start_is_refused(survey, api, body, status, fragment
     assert fragment in " ".join([answer["message"], *(error["message"] for error in answer["errors"])])
 
 
+def deploy_survey_declared(session, *properties: tuple[str, str]) -> None:
+    """Deploy the survey with other catalogue properties, as the current version."""
+    files = with_survey(project_files())
+    name = f"processes/{SURVEY}.bpmn"
+    declared = "".join(f'<spiffworkflow:property name="{key}" value="{value}" />' for key, value in properties)
+    files[name] = re.sub(r"<spiffworkflow:properties>\s*<spiffworkflow:property name=\"startableBy\".*?</spiffworkflow:properties>",
+                         f"<spiffworkflow:properties>{declared}</spiffworkflow:properties>", files[name], count=1,
+                         flags=re.S)
+    deploy(session, files, actor="tests")
+    session.commit()
+
+
+def test_a_process_about_nothing_is_started_by_whoever_holds_the_role(session, api, browser):
+    deploy_survey_declared(session, ("startableBy", "process_owner"), ("subject", "none"))
+    assert [item["id"] for item in api.get("/api/v1/processes", "pilote").json["items"]] == [SURVEY]
+    assert SURVEY not in {item["id"] for item in api.get("/api/v1/processes", "referent.rennes").json["items"]}
+    started = api.post("/api/v1/instances", "pilote", json={"process": SURVEY})
+    assert started.status_code == 201, started.get_data(as_text=True)
+    assert started.json["instance"]["establishment"] is None and started.json["instance"]["structure"] is None
+    assert api.post("/api/v1/instances", "referent.rennes", json={"process": SURVEY}).status_code == 403
+    browser.login("pilote")
+    home = browser.client.get("/").get_data(as_text=True)
+    assert f'action="/dossiers/demarrer/{SURVEY}"' in home and 'name="uai"' not in home
+
+
+def test_a_campaign_process_about_a_structure_is_started_once_per_campaign(session, api, browser):
+    deploy_survey_declared(session, ("startableBy", "gestionnaire"), ("subject", "structure"), ("campaign", "true"))
+    first = api.post("/api/v1/instances", "gestionnaire.udogec35", json={"process": SURVEY, "structure": "UDOGEC-35"})
+    assert first.status_code == 201, first.get_data(as_text=True)
+    assert first.json["instance"]["campaign"] == "2027-2028", "the open campaign's school year"
+    again = api.post("/api/v1/instances", "gestionnaire.udogec35", json={"process": SURVEY, "structure": "UDOGEC-35"})
+    assert again.status_code == 409
+    assert again.json["message"] == ("« Enquête de mi-année » : un dossier existe déjà pour cette campagne "
+                                     f"(dossier {first.json['instance']['id']}).")
+    browser.login("gestionnaire.udogec35")
+    shown = browser.post_form(f"/dossiers/demarrer/{SURVEY}", {"structure": "UDOGEC-35"}, page="/")
+    assert shown.status_code == 302 and shown.headers["Location"].endswith(f"/dossiers/{first.json['instance']['id']}")
+    assert api.post("/api/v1/instances", "gestionnaire.udogec29",
+                    json={"process": SURVEY, "structure": "UDOGEC-35"}).status_code == 403
+
+
 # No process id in the code
 
 # The process ids of the deployed files, and words that are also other things in the code.
