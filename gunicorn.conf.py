@@ -13,6 +13,7 @@ carries their id), rate limits count in
 RATELIMIT_STORAGE_URI (Redis with several workers), instances and tasks are in the database, and
 the parsed process definitions are cached by content hash, so every worker holds the same ones.
 """
+import gc
 import os
 
 wsgi_app = "webapp:create_app()"
@@ -42,3 +43,14 @@ access_log_format = ('%(h)s "%(r)s" %(s)s %(B)s %(M)sms req=%({campagne.request_
 # Gunicorn must trust the X-Forwarded-* headers of the proxy in front only (TRUSTED_PROXIES for the app).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+
+def post_worker_init(worker):
+    """Freeze what the worker holds once the app is loaded: the collector stops walking it.
+
+    After start-up a worker tracks more than 250,000 objects (SpiffWorkflow, WeasyPrint, SQLAlchemy, the
+    app), all kept for its life. A full collection walks every one of them: 150 to 600 ms on a busy
+    two-core machine, falling inside a request now and then (figure 4 of BENCHMARKS.md). Frozen, they are
+    left out of every collection; what requests create is collected as before.
+    """
+    gc.collect()
+    gc.freeze()

@@ -43,9 +43,14 @@ SCALE = (
     "porte un état moteur réel de projet d'accueil à mi-parcours. Temps serveur mesuré dans le processus, "
     "sans réseau : la requête du moteur seule, puis la requête entière à travers l'application Flask "
     "(authentification, requêtes, rendu). {calls} appels par vue après deux appels d'échauffement. La "
-    "boîte de réception est celle du gestionnaire d'une Urogec de douze départements ; la page de "
-    "dossier, une de ses instances avec son historique ; les comptes, ceux du gestionnaire national "
-    "(toutes les instances)."
+    "boîte de réception est celle du gestionnaire d'une Urogec de douze départements, lue par pages de 50 "
+    "tâches découpées par clé (échéance, création, identifiant ; engine/views/inbox.py) : la première page, "
+    "et une page suivante lue avec le curseur qui suit sa centième tâche ; la page d'accueil y ajoute les "
+    "comptes par type de tâche (une requête GROUP BY). La page de dossier est une de ses instances avec son "
+    "historique ; les comptes, ceux du gestionnaire national (toutes les instances). Comme chaque worker "
+    "gunicorn de la plateforme (gunicorn.conf.py), le processus de mesure gèle avec `gc.freeze()` les objets "
+    "présents une fois l'application chargée, après une série mesurée sans ce gel pour le ramasse-miettes "
+    "(voir les notes)."
 )
 
 HTTP = (
@@ -86,6 +91,30 @@ DIRECTORY = (
     "puis importé de nouveau (rien ne doit changer)."
 )
 
+
+
+def thousands(number: int) -> str:
+    """An integer with its thousands apart, the French way (312 306)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
+def collector_note(database: str, collector: dict) -> str:
+    """What figure 4 says of the garbage collector's pauses on a database, before and after `gc.freeze()`."""
+    def ms(value: float) -> str:
+        return f"{value:.1f}".replace(".", ",") + " ms"
+
+    return (
+        f"{database}, ramasse-miettes : le processus de mesure suit {thousands(collector['tracked'])} objets ; une "
+        f"collecte complète prend {ms(collector['full_ms'])}. Sans gel, sur {collector['unfrozen_calls']} appels "
+        f"des vues de la boîte de réception, {collector['unfrozen_slow']} ont dépassé 100 ms et "
+        f"{collector['unfrozen_full']} collecte(s) complète(s) ont eu lieu, la plus longue de "
+        f"{ms(collector['unfrozen_longest_ms'])}. Après `gc.freeze()` ({thousands(collector['frozen'])} objets "
+        f"gelés), une collecte complète prend {ms(collector['full_after_ms'])}, et la plus longue pendant les "
+        f"mesures ci-dessus ({collector['frozen_full']} collecte(s) complète(s)) "
+        f"{ms(collector['frozen_longest_ms'])}."
+    )
+
+
 LIMITS = [
     "Ce qui limite ces chiffres, d'après les profils (cProfile) d'une complétion :",
     "",
@@ -116,16 +145,21 @@ LIMITS = [
     "locale, plus la vérification de connexion `pool_pre_ping` à chaque requête HTTP) et la validation de "
     "la transaction attend l'écriture du journal sur disque (`synchronous_commit`) : pour une dizaine de "
     "requêtes, c'est déjà plusieurs millisecondes avant tout calcul.",
-    "- **Boîte de réception d'un grand territoire.** Plus de 300 tâches à chaque affichage, sans "
-    "pagination : trois objets ORM par ligne (tâche, instance, établissement) puis le rendu de la page "
-    "d'accueil, qui dit aussi ce qu'il reste à faire (groupes de tâches, formations, projets en attente). "
-    "Les médianes restent de 20 à 60 ms ; les p95 au-dessus de la cible viennent de pauses d'environ "
-    "300 ms qui frappent un ou deux appels sur trente dans certaines séries, sur les deux bases et jusque "
-    "dans la requête du moteur seule (voir son écart) : leur cause n'est pas établie (ramasse-miettes de "
-    "Python sur un processus de mesure qui a chargé 50 000 instances, ou la machine partagée ; elles ne se "
-    "reproduisent pas à 20 000 instances). Paginer la boîte ramènerait de toute façon le rendu sous la "
-    "cible. L'état moteur n'est plus dans la ligne de l'instance (table instance_state, migration "
-    "0014_instance_state) : les parcours d'instances ne lisent plus ses dizaines de kilo-octets.",
+    "- **Boîte de réception d'un grand territoire.** Elle est lue par pages de 50 tâches (clé : échéance, "
+    "création, identifiant ; index de la migration 0023_inbox_keyset) : une page suivante coûte comme la "
+    "première, quelle que soit la taille de la boîte, et les comptes par type de tâche sont une seule requête "
+    "GROUP BY. Les pauses d'environ 300 ms qui frappaient un ou deux appels sur trente, jusque dans la requête "
+    "du moteur seule, venaient du ramasse-miettes de Python : une collecte complète (génération 2) parcourt "
+    "tous les objets que le processus suit, plus de 250 000 dans un worker qui vient de charger l'application "
+    "(SpiffWorkflow, WeasyPrint, SQLAlchemy…), environ 310 000 dans le processus de mesure ; sur cette machine "
+    "chargée, une telle collecte prenait 450 à 660 ms et tombait dans un appel sur douze à la requête du moteur. "
+    "Mesuré avec `gc.callbacks` sur la figure 4 à 50 000 instances (SQLite) : sans gel, 11 appels sur 150 "
+    "de la requête du moteur au-delà de 100 ms, chacun contenant une collecte complète de 450 à 660 ms ; après "
+    "`gc.freeze()`, aucun appel au-delà de 100 ms et des collectes complètes de 0,4 à 10 ms. Les workers "
+    "gèlent donc leurs objets de démarrage (`post_worker_init` de gunicorn.conf.py), comme le processus de "
+    "mesure ; les notes de la figure 4 redonnent ces chiffres à chaque exécution. L'état moteur n'est plus "
+    "dans la ligne de l'instance (table instance_state, migration 0014_instance_state) : les parcours "
+    "d'instances ne lisent plus ses dizaines de kilo-octets.",
     "- **Page entière du tableau de bord (/suivi/).** Une dizaine de requêtes quelle que soit la taille des "
     "données (engine/views/monitoring_page.py), dont deux parcourent toutes les instances du processus : les "
     "compteurs et répartitions en un seul passage groupé, l'attente par étape sur toutes les tâches en "

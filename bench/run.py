@@ -201,6 +201,7 @@ def figure_4(context: Context) -> Section:
             f"autant d'événements d'historique, {seeded.ready_tasks} tâches à faire, insérées en "
             f"{result['seeding_s']:.0f} s ; la boîte du gestionnaire du grand territoire compte "
             f"{result['inbox_size']} tâches ; état moteur de chaque instance : {result['state_bytes'] / 1000:.0f} Ko.")
+        section.notes.append(figures_text.collector_note(DATABASES[kind], result["collector"]))
     return _skipped_postgres(section, context)
 
 

@@ -4,12 +4,20 @@ After the bulk seeding (bench/seed.py), each view is timed on the server side,
 in process: the engine's query alone, then the whole request through the
 Flask app (authentication, queries, rendering) without the network. The
 gestionnaire of a large territory (an Urogec of twelve departments) reads the
-inbox; the instance page is one of their instances; the counts are those of
+inbox, its first page and a following one (keyset pages, engine/views/inbox.py);
+the instance page is one of their instances; the counts are those of
 the monitoring dashboard when `engine.views.monitoring` exists, else those of the
 instance list, for the national gestionnaire (every instance).
+
+The garbage collector is timed too (`gc.callbacks`): a full collection walks
+every object the process tracks, a few hundred thousand once the app is loaded,
+which took 300 to 600 ms and fell inside one call in a dozen. As gunicorn.conf.py
+does in each worker, the measured process freezes what exists after start-up
+(`gc.freeze`), and the report says what a full collection costs before and after.
 """
 from __future__ import annotations
 
+import gc
 import importlib.util
 import secrets
 import time
@@ -26,6 +34,7 @@ from engine.access import Principal
 from engine.directory.accounts import hash_password
 from engine.directory.tokens import token_digest
 from engine.models import ApiToken, Person, ProcessInstance
+from engine.views.inbox import DEFAULT_LIMIT, inbox_page
 from engine.views.queries import InstanceSearch, actionable_tasks, search_instances
 
 PASSWORD = "banc-d-essai-mesure"
@@ -90,11 +99,18 @@ class Views:
         with self.sessions() as session:
             return Principal.of(session.get(Person, person_id))
 
-    def engine_inbox(self):
-        """The inbox query alone, for the big territory's gestionnaire."""
+    def engine_inbox(self, cursor: str | None = None):
+        """The inbox query alone, one page (after `cursor`), for the big territory's gestionnaire."""
         principal = self.principal(self.seeded.big_gestionnaire_id)
         with self.sessions() as session:
-            return lambda: len(actionable_tasks(session, principal))
+            return lambda: len(inbox_page(session, principal, DEFAULT_LIMIT, cursor).rows)
+
+    def inbox_cursor(self) -> str | None:
+        """A cursor into the big territory's inbox, past its first hundred tasks (or past half of a smaller one)."""
+        principal = self.principal(self.seeded.big_gestionnaire_id)
+        with self.sessions() as session:
+            size = len(actionable_tasks(session, principal))
+            return inbox_page(session, principal, max(1, min(100, size // 2))).next_cursor
 
     def engine_counts(self):
         """The dashboard counts (or, without a dashboard, the instance list's) for the national gestionnaire."""
@@ -118,6 +134,57 @@ class Views:
         return call
 
 
+class Collections:
+    """The garbage collector's collections while installed in `gc.callbacks`: the duration of each, by generation."""
+
+    def __init__(self):
+        self.durations: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.durations[info["generation"]].append(time.perf_counter() - self._started)
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        gc.callbacks.remove(self)
+
+    @property
+    def longest_full_ms(self) -> float:
+        """The longest full (generation 2) collection, in milliseconds; 0 without one."""
+        return max(self.durations[2], default=0.0) * 1000
+
+
+def full_collection() -> dict:
+    """How many objects the collector tracks, and what one full collection of them costs (ms)."""
+    tracked = len(gc.get_objects())
+    started = time.perf_counter()
+    gc.collect()
+    return {"tracked": tracked, "ms": (time.perf_counter() - started) * 1000}
+
+
+def collector_evidence(calls: list, per_round: int) -> dict:
+    """The pauses, before and after `gc.freeze()`: one round of each call with the collector as the process left
+    it (no collection forced first: the next full one would wait for a quarter more objects), what a full
+    collection costs then, and after freezing what exists (as gunicorn.conf.py does in each worker)."""
+    slow, pauses = 0, Collections()
+    with pauses:
+        for call in calls:
+            latencies = time_calls(call, per_round, warm_ups=0)
+            slow += sum(1 for value in latencies.values if value > 0.1)
+    before = full_collection()
+    gc.freeze()
+    after = full_collection()
+    return {"tracked": before["tracked"], "full_ms": before["ms"], "frozen": gc.get_freeze_count(),
+            "full_after_ms": after["ms"], "unfrozen_longest_ms": pauses.longest_full_ms,
+            "unfrozen_full": len(pauses.durations[2]), "unfrozen_slow": slow, "unfrozen_calls": per_round * len(calls)}
+
+
 def time_calls(call, count: int, warm_ups: int = 2) -> Latencies:
     """Time `count` calls after some warm-up calls."""
     for _ in range(warm_ups):
@@ -131,7 +198,11 @@ def time_calls(call, count: int, warm_ups: int = 2) -> Latencies:
 
 
 def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, rounds: int, per_round: int) -> dict:
-    """Seed, then time each view in `rounds` rounds of `per_round` calls; p95 target 50 ms."""
+    """Seed, then time each view in `rounds` rounds of `per_round` calls; p95 target 50 ms.
+
+    The collector's pauses are measured first with the collector as it starts, then the process freezes what it
+    holds (`collector_evidence`) and every figure is measured so, as in a gunicorn worker of the platform.
+    """
     sessions = prepare(url)
     state = real_state(sessions, storage_dir)
     started = time.perf_counter()
@@ -140,11 +211,16 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
     seeding = time.perf_counter() - started
     views = Views(url, sessions, storage_dir, seeded)
     big, national = seeded.big_gestionnaire_id, seeded.national_gestionnaire_id
+    cursor = views.inbox_cursor()
     counts_label = "engine.views.monitoring.status_counts" if dashboard_counts() else "comptes de la liste des dossiers"
     cases = [
-        ("Boîte de réception — requête du moteur (actionable_tasks)", views.engine_inbox(), True),
-        ("Boîte de réception — GET /api/v1/tasks", views.get("/api/v1/tasks", big, True), True),
-        ("Boîte de réception — page d'accueil HTML", views.get("/", big, False), True),
+        ("Boîte de réception — requête du moteur (inbox_page, première page)", views.engine_inbox(), True),
+        ("Boîte de réception — GET /api/v1/tasks, première page", views.get("/api/v1/tasks", big, True), True),
+        ("Boîte de réception — GET /api/v1/tasks, page suivante (cursor)",
+         views.get(f"/api/v1/tasks?cursor={cursor}", big, True), True),
+        ("Boîte de réception — page d'accueil HTML, première page", views.get("/", big, False), True),
+        ("Boîte de réception — page d'accueil HTML, page suivante (« Tâches suivantes »)",
+         views.get(f"/?apres={cursor}", big, False), True),
         ("Page d'un dossier — GET /api/v1/instances/<id>",
          views.get(f"/api/v1/instances/{views.instance_id}", big, True), True),
         ("Page d'un dossier — HTML /dossiers/<id>", views.get(f"/dossiers/{views.instance_id}", big, False), True),
@@ -152,28 +228,39 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
         ("Liste des dossiers avec total — GET /api/v1/instances, national",
          views.get("/api/v1/instances", national, True), False),
     ]
+    if cursor is None:
+        cases = [case for case in cases if "page suivante" not in case[0]]
     if dashboard_counts() is not None:
         cases.append(("Tableau de bord entier — HTML /suivi/, national", views.get("/suivi/", national, False),
                       False))
     figures, statements = [], {}
-    for label, call, targeted in cases:
-        median, p95 = Figure(f"{label} : médiane", "ms"), Figure(f"{label} : p95", "ms")
+    for label, call, _targeted in cases:
         before = views.counter.count
         call()
         statements[label] = views.counter.count - before
-        for _ in range(rounds):
-            latencies = time_calls(call, per_round)
-            median.runs.append(latencies.median_ms)
-            p95.runs.append(latencies.p95_ms)
-        p95.note = f"{statements[label]} requêtes SQL par appel" if " — HTML" in label or " — GET" in label else ""
-        figures += [median, check(p95, at_most=50) if targeted else p95]
+    collector = collector_evidence([call for label, call, _targeted in cases if "Boîte de réception" in label],
+                                   per_round)
+    pauses = Collections()
+    with pauses:
+        for label, call, targeted in cases:
+            median, p95 = Figure(f"{label} : médiane", "ms"), Figure(f"{label} : p95", "ms")
+            for _ in range(rounds):
+                latencies = time_calls(call, per_round)
+                median.runs.append(latencies.median_ms)
+                p95.runs.append(latencies.p95_ms)
+            p95.note = f"{statements[label]} requêtes SQL par appel" if " — HTML" in label or " — GET" in label \
+                else ""
+            figures += [median, check(p95, at_most=50) if targeted else p95]
+    collector["frozen_longest_ms"] = pauses.longest_full_ms
+    collector["frozen_full"] = len(pauses.durations[2])
+    gc.unfreeze()
     with sessions() as session:
         inbox_size = len(actionable_tasks(session, Principal.of(session.get(Person, big))))
     views.counter.close()
     views.app.extensions["db_engine"].dispose()
     sessions.kw["bind"].dispose()
     return {"figures": figures, "seeding_s": seeding, "inbox_size": inbox_size, "seeded": seeded,
-            "state_bytes": len(state), "statements": statements,
+            "state_bytes": len(state), "statements": statements, "collector": collector,
             "paths": {"inbox": "/api/v1/tasks", "instance": f"/api/v1/instances/{views.instance_id}",
                       "list": "/dossiers/", "home": "/"},
             "tokens": {"big": views.tokens[big], "national": views.tokens[national]}}

@@ -43,6 +43,9 @@ DONE_SPECS = ["design_project", "review_project", "publish_offer", "select_volun
               "volunteer_file", "draw_up_contract", "record_follow_up", "record_follow_up", "record_follow_up",
               "record_follow_up", "end_of_mission_report"]
 BATCH = 5000
+# The seeded OGECs' SIRET numbers start here: the schools the benchmark runs through the engine first
+# (`bench.workload.add_schools`, numbered from 1000) keep the numbers below.
+SEEDED_SIRETS = 100_000
 
 
 @dataclass
@@ -184,7 +187,8 @@ def _schools(session: Session, count: int) -> list[tuple[int, str]]:
                      "pupil_count": 100 + number % 700, "pupil_count_year": CURRENT})
     ogec_ids = _insert_returning_ids(session, Ogec, [
         {"name": f"OGEC Sainte-Mesure {number}", "address": "1 rue du Banc", "postal_code": row["postal_code"],
-         "city": row["city"], "siret": siret(number), "phone": "+33100000000"} for number, row in enumerate(rows)])
+         "city": row["city"], "siret": siret(SEEDED_SIRETS + number), "phone": "+33100000000"}
+        for number, row in enumerate(rows)])
     for row, ogec_id in zip(rows, ogec_ids, strict=True):
         row["ogec_id"] = ogec_id
     ids = _insert_returning_ids(session, Establishment, rows)

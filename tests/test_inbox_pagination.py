@@ -4,8 +4,10 @@ same few statements whatever their rank."""
 from __future__ import annotations
 
 import base64
+import gc
 import html
 import json
+import runpy
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -275,3 +277,14 @@ def test_paginated_home_page_in_chromium(session, app, chromium, tmp_path):
         page.wait_for_url("**etape=**")
         page.screenshot(path=str(Path(tmp_path) / "accueil-filtre.png"), full_page=True)
         page.context.close()
+
+
+def test_gunicorn_workers_freeze_their_start_up_objects():
+    settings = runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        settings["post_worker_init"](None)
+        # What the process held is out of every generation: a full collection no longer walks it.
+        assert gc.get_freeze_count() > 10 * len(gc.get_objects())
+    finally:
+        gc.unfreeze()
