@@ -98,8 +98,8 @@ def figure_2(context: Context) -> Section:
     """Per-task completion cost through the runtime."""
     section = Section(2, "Coût d'une complétion par notre moteur (ProcessRuntime)", figures_text.COMPLETION)
 
-    def reference() -> float:
-        return context.reference().per_task_ms(max(2, context.scale.baseline_instances // 2))
+    def reference() -> tuple[float, float]:
+        return context.reference().per_task(max(2, context.scale.baseline_instances // 2))
 
     for kind in context.kinds:
         with fresh_database(kind, context.postgres_url) as url:
