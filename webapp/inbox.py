@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
+
 from engine.campaign.campaigns import campaigns_in_view, current_campaign
 from engine.campaign.school_files import school_cards
 from engine.campaign.starts import start_choices
