@@ -246,6 +246,7 @@ def test_a_process_about_nothing_is_started_by_whoever_holds_the_role(session, a
     started = api.post("/api/v1/instances", "pilote", json={"process": SURVEY})
     assert started.status_code == 201, started.get_data(as_text=True)
     assert started.json["instance"]["establishment"] is None and started.json["instance"]["structure"] is None
+    assert started.json["instance"]["title"] == "Enquête de mi-année"
     assert api.post("/api/v1/instances", "referent.rennes", json={"process": SURVEY}).status_code == 403
     browser.login("pilote")
     home = browser.client.get("/").get_data(as_text=True)

@@ -116,7 +116,8 @@ class ProcessRuntime:
         subject = establishment.name if establishment is not None else (structure.name if structure else "")
         instance = ProcessInstance(
             deployment_id=deployment.id, process_id=process_id,
-            title=f"{bundle.process_name(process_id)} — {subject}",
+            # A process about nothing (catalogue subject « none ») is titled by its name alone.
+            title=f"{bundle.process_name(process_id)} — {subject}" if subject else bundle.process_name(process_id),
             establishment_id=establishment.id if establishment is not None else None,
             department=establishment.department if establishment is not None else None,
             structure_code=structure.code if structure is not None else None,
