@@ -42,10 +42,11 @@ def home():
     only = InboxFilter(step=request.args.get("etape") or None, campaign=request.args.get("campagne") or None)
     page = inbox_page(session, me, PAGE_SIZE, request.args.get("apres") or None, only)
     catalogue = current_catalogue(session)
-    # The campaign process starts from each school's card; the other processes the person may start, below.
+    # The campaign process starts from each school's card; the other processes the person may start, below, and
+    # the campaign process too for those who reach schools by territory (no card lists them all).
     starts = [choice for choice in start_choices(session, me, catalogue)
-              if choice.entry.process_id != catalogue.campaign_process_id]
-    schools = school_cards(session, me, campaign, now.date())
+              if choice.entry.process_id != catalogue.campaign_process_id or choice.any_establishment]
+    schools = school_cards(session, me, campaign, now.date(), catalogue)
     trainings, missing = trainings_to_attend(session, me, now.date()), missing_trainings(session, me)
     # The schools' projects of the other campaign in view: the cards show the open campaign's.
     other_years = [view.school_year for view in in_view if campaign is None or view.school_year != campaign.school_year]

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import Forbidden, Principal, can_name_referent, can_reopen_submission
+from engine.access import Forbidden, Principal, can_name_referent, can_reopen_submission, can_start
 from engine.campaign.campaigns import deadline_message, reopening_of, submission_open
 from engine.directory.contacts import school_file_helpers
 from engine.directory.lookups import profile_problems, school_file, tutor_statuses
 from engine.errors import Refusal, rolls_back
 from engine.models import Campaign, Establishment, Person, RoleAssignment
+from engine.runtime.catalogue import Catalogue, current_catalogue
 from engine.runtime.decisions import volunteer_quota
 from engine.views.queries import live_projects
 from handlers.school_file import pupil_count_for, school_file_problems
@@ -40,9 +41,14 @@ def file_status(session: Session, establishment: Establishment, campaign: Campai
     }
 
 
-def school_cards(session: Session, principal: Principal, campaign: Campaign | None, today: date) -> list[dict]:
-    """The schools where a person holds a role, with their file, their project and whether one can start."""
+def school_cards(session: Session, principal: Principal, campaign: Campaign | None, today: date,
+                 catalogue: Catalogue | None = None) -> list[dict]:
+    """The schools where a person holds a role, with their file, their project and whether one can start.
+
+    Who may start the project is the catalogue's word (`startableBy` of the campaign process), never a role
+    written here: `may_start` and `blocked` only concern those the catalogue lets start it about the school."""
     cards = []
+    entry = (catalogue if catalogue is not None else current_catalogue(session)).campaign_process
     referent_of = principal.establishments.get("referent", set())
     projects = (live_projects(session, principal.all_establishments, [campaign.school_year])
                 if campaign is not None else {})
@@ -55,13 +61,14 @@ def school_cards(session: Session, principal: Principal, campaign: Campaign | No
         elif project is None and not submission_open(session, campaign, establishment.id, today):
             blocked = deadline_message(campaign)
         reopening = reopening_of(session, campaign, establishment.id) if campaign is not None else None
+        starter = can_start(principal, entry, establishment, None)
         cards.append({
             "establishment": establishment,
             **file_status(session, establishment, campaign),
             "project": project,
             "is_referent": establishment.id in referent_of,
-            "may_start": establishment.id in referent_of and project is None and blocked is None,
-            "blocked": blocked if establishment.id in referent_of and project is None else None,
+            "may_start": starter and project is None and blocked is None,
+            "blocked": blocked if starter and project is None else None,
             "reopened_until": reopening.until if reopening is not None and reopening.until >= today else None,
         })
     return cards

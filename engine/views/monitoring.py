@@ -147,15 +147,17 @@ def version_counts(session: Session, principal: Principal, process_id: str) -> d
 
 
 def monitored_processes(session: Session, deployments: list[Deployment] | None = None) -> dict[str, str]:
-    """Processes that instances are started on (not only called by others), with their labels.
+    """Every deployed process with its label, in the catalogue's order: the processes people start first, then
+    those only other processes call, then those of older versions and any process instances still run.
 
-    `deployments` is `versions(session)` when the caller already has it."""
+    Labels come from the newest version's catalogue (declared in the BPMN). `deployments` is
+    `versions(session)` when the caller already has it."""
     labels: dict[str, str] = {}
-    latest = versions(session) if deployments is None else deployments
-    if latest:
-        bundle = bundle_for(latest[0])
-        called = {name for process_id in bundle.specs for name in bundle.subprocess_specs.get(process_id, {})}
-        labels.update({pid: bundle.process_name(pid) for pid in bundle.specs if pid not in called})
+    for deployment in versions(session) if deployments is None else deployments:
+        entries = bundle_for(deployment).catalogue.entries.values()
+        # Stable sort: within each group, the catalogue's own order (process id).
+        for entry in sorted(entries, key=lambda entry: not entry.startable):
+            labels.setdefault(entry.process_id, entry.label)
     for process_id in _started_processes(session):
         labels.setdefault(process_id, process_id)
     return labels
