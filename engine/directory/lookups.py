@@ -202,6 +202,9 @@ class SqlContracts:
         self.session = session
         self.instance_id = instance_id
         self.today = today
+        # Contracts already read for a person in this transaction, with the place each is for (the form's rule
+        # and the service task ask the same question); recording a contract forgets them.
+        self._engagements: dict[tuple[str, str, str], list[tuple[int, int | None, dict]]] = {}
 
     def engagements_for(self, first_name: str, last_name: str, birth_date: str,
                         place: int | None = None) -> list[dict]:
@@ -210,20 +213,30 @@ class SqlContracts:
         One Service Civique per person, ever: a past engagement, even ended early, counts. The person is
         recognised by name and birth date (not by email: families often share one).
         """
-        same_person = and_(func.lower(VolunteerContract.first_name) == first_name.strip().lower(),
-                           func.lower(VolunteerContract.last_name) == last_name.strip().lower(),
+        key = (first_name.strip().lower(), last_name.strip().lower(), birth_date)
+        if key not in self._engagements:
+            self._engagements[key] = self._read_engagements(*key)
+        return [dict(engagement) for instance_id, contract_place, engagement in self._engagements[key]
+                if (instance_id, contract_place) != (self.instance_id, place)]
+
+    def _read_engagements(self, first_name: str, last_name: str,
+                          birth_date: str) -> list[tuple[int, int | None, dict]]:
+        same_person = and_(func.lower(VolunteerContract.first_name) == first_name,
+                           func.lower(VolunteerContract.last_name) == last_name,
                            VolunteerContract.birth_date == birth_date)
         rows = self.session.execute(
             select(VolunteerContract, Establishment.name, ProcessInstance.campaign)
             .join(Establishment, Establishment.id == VolunteerContract.establishment_id)
             .join(ProcessInstance, ProcessInstance.id == VolunteerContract.instance_id)
             .where(same_person).order_by(VolunteerContract.start_date.desc()))
-        return [{"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date, "school": school,
-                 "campaign": campaign, "ended": c.end_date < self.today.isoformat()}
-                for c, school, campaign in rows if (c.instance_id, c.place) != (self.instance_id, place)]
+        return [(c.instance_id, c.place,
+                 {"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date, "school": school,
+                  "campaign": campaign, "ended": c.end_date < self.today.isoformat()})
+                for c, school, campaign in rows]
 
     def record(self, contract: dict) -> None:
         """Record the contract of a place of the current instance, replacing the one drawn up before."""
+        self._engagements.clear()
         existing = self.session.scalar(select(VolunteerContract).where(
             VolunteerContract.instance_id == self.instance_id, VolunteerContract.place == contract.get("place")))
         if existing is None:

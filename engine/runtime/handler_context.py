@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -61,16 +62,44 @@ class HandlerContexts:
         bundle = bundle_for(instance.deployment)
         # The campaign's dates and deadline are those of its campaign process (the hosting project).
         in_campaign = instance.process_id == bundle.catalogue.campaign_process_id
-        return HandlerContext(
+        return _LazyCampaignContext(
             directory=SqlDirectory(self.session),
             contracts=SqlContracts(self.session, instance.id, today),
             documents=InstanceDocuments(self.documents, self.session, instance.id, task_id),
             mailer=Mailer(self.session, instance.id, self.clock),
             today=today,
             instance_id=instance.id,
-            campaign=(campaign_context(self.session, instance.campaign, instance.establishment_id, today)
-                      if in_campaign else None),
+            campaign=((lambda: campaign_context(self.session, instance.campaign, instance.establishment_id, today))
+                      if in_campaign else _no_campaign),
             decisions=BundleDecisions(bundle),
             missions=SqlMissions(self.session, instance.id, self.clock),
             trainings=SqlTrainings(self.session, instance.id, self.clock),
         )
+
+
+def _no_campaign() -> None:
+    """The campaign of an instance outside the campaign process: none."""
+    return None
+
+
+_UNREAD = object()
+
+
+class _LazyCampaignContext(HandlerContext):
+    """A handler context whose campaign is read on first use: most service tasks and forms never ask for it."""
+
+    def __init__(self, campaign: Callable[[], dict[str, Any] | None], **fields: Any):
+        super().__init__(**fields)
+        self._read_campaign = campaign
+        self._campaign: Any = _UNREAD
+
+    @property
+    def campaign(self) -> dict[str, Any] | None:
+        """The instance's campaign, read from the database the first time a handler asks."""
+        if self._campaign is _UNREAD:
+            self._campaign = self._read_campaign()
+        return self._campaign
+
+    @campaign.setter
+    def campaign(self, value: dict[str, Any] | None) -> None:
+        self._campaign = value

@@ -37,7 +37,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from engine.models import ProcessInstance, TaskRow, Timer
@@ -128,8 +128,11 @@ def sync_timers(session: Session, instance: ProcessInstance, before: WaitingTime
         session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.task_id.in_(stale))
                         .execution_options(synchronize_session=False))
     changed = {task_id: timer for task_id, timer in after.items() if before.get(task_id) != timer}
-    for task_id, (spec_id, kind, due_at) in changed.items():
-        session.add(Timer(instance_id=instance.id, task_id=task_id, spec_id=spec_id, kind=kind, due_at=due_at))
+    if changed:
+        # One statement for all the new rows (no ORM object: nothing reads them back in this transaction).
+        session.execute(insert(Timer.__table__), [
+            {"instance_id": instance.id, "task_id": task_id, "spec_id": spec_id, "kind": kind, "due_at": due_at}
+            for task_id, (spec_id, kind, due_at) in changed.items()])
     _set_due_dates(session, instance, workflow, changed)
     return after
 
