@@ -25,6 +25,7 @@ from uuid import uuid4
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from engine.models import Notification, Person, TrainingSession
 from engine.runtime.claims import claim_next
@@ -50,37 +51,34 @@ class Mailer:
     """Records messages in the notification table; they are sent once the transaction commits."""
 
     def __init__(self, session: Session, instance_id: int | None = None,
-                 clock: Callable[[], datetime] = datetime.now):
+                 clock: Callable[[], datetime] = datetime.now, link: str | None = None):
+        """`link` is the instance's page when the caller knows it is not a training session's (`instance_link`)."""
         self.session = session
         self.instance_id = instance_id
         self.clock = clock
-        self._people: dict[str, int | None] = {}
-        self._link: str | None = None
+        self._link = link
 
     def send(self, recipient: str, subject: str, body: str, link: str | None = None) -> Notification:
         """Queue one message, in the same transaction as the work that caused it."""
         now = self.clock()
         notification = Notification(
             instance_id=self.instance_id, recipient=recipient, subject=subject, body=body, created_at=now,
-            next_attempt_at=now, person_id=self._person_id(recipient), link=link or self._instance_link(),
+            next_attempt_at=now, person_id=_person_id(recipient), link=link or self._instance_link(),
         )
         self.session.add(notification)
         return notification
-
-    def _person_id(self, email: str) -> int | None:
-        key = email.strip().lower()
-        if key not in self._people:
-            # Queuing a message must not write the caller's pending changes early.
-            with self.session.no_autoflush:
-                self._people[key] = self.session.scalar(
-                    select(Person.id).where(func.lower(Person.email) == key).order_by(Person.id).limit(1))
-        return self._people[key]
 
     def _instance_link(self) -> str | None:
         if self._link is None and self.instance_id is not None:
             with self.session.no_autoflush:
                 self._link = instance_link(self.session, self.instance_id)
         return self._link
+
+
+def _person_id(email: str) -> ScalarSelect:
+    """The recipient's account (the oldest with that address), looked up by the notification's own INSERT."""
+    return (select(Person.id).where(func.lower(Person.email) == email.strip().lower())
+            .order_by(Person.id).limit(1).scalar_subquery())
 
 
 def compose(notification: Notification, sender: str, base_url: str | None) -> EmailMessage:

@@ -98,6 +98,7 @@ class SqlDirectory:
         self._pupil_counts: dict[int, dict[str, int]] = {}
         self._structures: list[Structure] | None = None
         self._tutors: dict[int, list[dict]] = {}
+        self._people: dict[tuple[int, tuple[str, ...]], list[dict]] = {}
 
     def _establishment(self, establishment_id: int) -> Establishment | None:
         if establishment_id not in self._establishments:
@@ -130,6 +131,11 @@ class SqlDirectory:
 
     def people(self, establishment_id: int, roles: tuple[str, ...]) -> list[dict]:
         """People holding one of `roles` in an establishment."""
+        if (establishment_id, roles) not in self._people:
+            self._people[establishment_id, roles] = self._read_people(establishment_id, roles)
+        return [dict(card) for card in self._people[establishment_id, roles]]
+
+    def _read_people(self, establishment_id: int, roles: tuple[str, ...]) -> list[dict]:
         rows = self.session.execute(
             select(Person, RoleAssignment.role)
             .join(RoleAssignment)

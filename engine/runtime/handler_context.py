@@ -66,7 +66,8 @@ class HandlerContexts:
             directory=SqlDirectory(self.session),
             contracts=SqlContracts(self.session, instance.id, today),
             documents=InstanceDocuments(self.documents, self.session, instance.id, task_id),
-            mailer=Mailer(self.session, instance.id, self.clock),
+            # A message about the campaign's own process links to its dossier: no training session to look for.
+            mailer=Mailer(self.session, instance.id, self.clock, link=f"/dossiers/{instance.id}" if in_campaign else None),
             today=today,
             instance_id=instance.id,
             campaign=((lambda: campaign_context(self.session, instance.campaign, instance.establishment_id, today))
