@@ -224,11 +224,11 @@ class Form:
         files = self.file_fields()
         if not files:
             return self.schema
-        schema = copy.deepcopy(self.schema)
+        # Only the file fields' entries are replaced: a shallow copy of the two levels they sit in is enough.
+        properties = dict(self.schema["properties"])
         for name in files:
-            prop = schema["properties"][name]
-            schema["properties"][name] = {**DOCUMENT_REFERENCE, "title": prop.get("title", name)}
-        return schema
+            properties[name] = {**DOCUMENT_REFERENCE, "title": properties[name].get("title", name)}
+        return {**self.schema, "properties": properties}
 
     def fields(self, today: date | None = None) -> list[Field]:
         """Fields in display order, with widget and choices; `today` bounds the fields that record a fact."""
