@@ -9,6 +9,7 @@ again when the log grows heavy, see `engine.runtime.serialization`), the task ro
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +56,9 @@ WRITE_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_o
                .values(state=bindparam("full"), delta=""))
 APPEND_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
                 .values(delta=_STATES.c.delta + bindparam("line")))
+# The timers each kept workflow waited on when it was saved: a request taking it from the cache finds them here
+# instead of walking its task tree again. (Weak keys: an entry goes with its workflow.)
+_SAVED_TIMERS: weakref.WeakKeyDictionary[BpmnWorkflow, WaitingTimers] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -143,12 +147,13 @@ class InstanceStore:
         """
         bundle = bundle_for(instance.deployment)
         workflow = WORKFLOWS.take(instance.id, identity_of(instance)) if for_change else None
+        timers = _SAVED_TIMERS.get(workflow) if workflow is not None else None
         if workflow is None:
             stored = instance.engine_state
             full, delta = (stored.state, stored.delta or "") if stored is not None else ("", "")
             workflow = bundle.serializers[instance.process_id].loads(full, delta)
             STORED[workflow] = StoredState(signatures(workflow), len(full), len(delta))
-        self._timers[instance.id] = waiting_timers(workflow)
+        self._timers[instance.id] = dict(timers) if timers is not None else waiting_timers(workflow)
         if ready_rows is not None:
             self._ready_rows[instance.id] = ready_rows
         return LoadedWorkflow(workflow, bundle)
@@ -254,6 +259,7 @@ class InstanceStore:
                 open_rows = None if ready_rows is None else self._open_rows(instance_id, ready_rows)
             self.session.commit()
             STORED[workflow] = stored
+            _SAVED_TIMERS[workflow] = timers
             if open_rows is not None:
                 self._open[instance_id] = OpenState(open_rows, timers)
             WORKFLOWS.keep(instance_id, identity_of(instance), workflow)
