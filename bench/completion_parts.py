@@ -2,8 +2,8 @@
 
 One campaign run (as figure 2's) with timing wrappers around the parts that
 are on every completion's path besides SpiffWorkflow itself: writing the
-engine state, building the handlers' task context, the drafts a completion
-clears, and the handlers (service tasks) themselves. At each save the
+engine state, building the handlers' task context, validating the form, the
+drafts a completion clears, and the handlers (service tasks) themselves. At each save the
 workflow is also serialised both ways, whole and by differences since its
 stored state, one right after the other: their ratio compares the two on the
 same workflows, whatever the machine's load.
@@ -18,12 +18,14 @@ from unittest import mock
 
 from bench.engine_cost import _campaign_driver, campaign_run, without_pdf_rendering
 from bench.measure import Figure
-from engine.runtime import handler_context, scripting, serialization, store, tasks
+from engine.runtime import handler_context, runtime, scripting, serialization, store, tasks
 
 # Parts timed: (label, object, attribute).
 PARTS = (
     ("écriture de l'état (sérialisation et instruction SQL)", store.InstanceStore, "_write"),
     ("contexte des gestionnaires de tâches (construction)", handler_context.HandlerContexts, "_build"),
+    ("validation du formulaire (JSON Schema et règles, listes de choix comprises)", runtime.ProcessRuntime,
+     "validate"),
     ("brouillons effacés à la complétion", tasks, "discard_drafts"),
     ("gestionnaires de tâches de service (appels, requêtes comprises)", scripting.CampaignScriptEngine, "call_service"),
 )

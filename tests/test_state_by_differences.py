@@ -168,3 +168,11 @@ def test_a_completion_over_the_api_answers_what_it_saved_in_few_statements(sessi
     assert timers_seen, "the confirmed contract arms the follow-up timers, which the answer must list"
     # Token and person, task with its siblings and instance, claim, state, audit, instance, task done, next task.
     assert counts["publish_offer"] == counts["select_volunteer"] == 8
+    # Followed by service tasks: the campaign comes with the task rows, look-ups are shared within the request
+    # (the référents notified and named in the offer), a document's version and a message's recipient are
+    # found by their own INSERT, the new timer rows go in one statement.
+    assert counts["review_project"] <= 10
+    assert counts["upload_signed_contract"] <= 10
+    assert counts["confirm_contract"] <= 10
+    assert counts["volunteer_file"] <= 11
+    assert counts["draw_up_contract"] <= 14

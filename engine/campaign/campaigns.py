@@ -320,7 +320,12 @@ def reopen_submission(session: Session, principal: Principal, campaign: Campaign
 def campaign_context(session: Session, school_year: str | None, establishment_id: int | None,
                      today: date) -> dict | None:
     """What handlers know of an instance's campaign, or None when the platform has no record of it."""
-    campaign = campaign_of_year(session, school_year)
+    return campaign_context_of(session, campaign_of_year(session, school_year), establishment_id, today)
+
+
+def campaign_context_of(session: Session, campaign: Campaign | None, establishment_id: int | None,
+                        today: date) -> dict | None:
+    """What handlers know of a campaign already read (None: the platform has no record of it)."""
     if campaign is None:
         return None
     return {

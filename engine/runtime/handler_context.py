@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import handlers
-from engine.campaign.campaigns import campaign_context
+from engine.campaign.campaigns import campaign_context, campaign_context_of
 from engine.campaign.missions import SqlMissions
 from engine.campaign.trainings import SqlTrainings
 from engine.directory.lookups import SqlContracts, SqlDirectory
 from engine.documents import DocumentStore, InstanceDocuments
 from engine.mail import Mailer
-from engine.models import ProcessInstance
+from engine.models import Campaign, ProcessInstance
 from engine.runtime.budget import Budget
 from engine.runtime.decisions import BundleDecisions
 from engine.runtime.deployment import bundle_for
@@ -33,11 +33,14 @@ class HandlerContexts:
     """Builds the handler context of an instance and task on first use, and keeps it for the request."""
 
     def __init__(self, session: Session, documents: DocumentStore, clock: Callable[[], datetime],
-                 budget: Budget | None = None):
+                 budget: Budget | None = None,
+                 campaign_read: Callable[[int], tuple[bool, Campaign | None]] | None = None):
+        """`campaign_read` tells whether an instance's campaign was already read in this request, and which."""
         self.session = session
         self.documents = documents
         self.clock = clock
         self.budget = budget or Budget()
+        self.campaign_read = campaign_read or (lambda _instance_id: (False, None))
         self._contexts: dict[tuple[int, str | None], HandlerContext] = {}
 
     def for_task(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
@@ -70,12 +73,18 @@ class HandlerContexts:
             mailer=Mailer(self.session, instance.id, self.clock, link=f"/dossiers/{instance.id}" if in_campaign else None),
             today=today,
             instance_id=instance.id,
-            campaign=((lambda: campaign_context(self.session, instance.campaign, instance.establishment_id, today))
-                      if in_campaign else _no_campaign),
+            campaign=(lambda: self._campaign(instance, today)) if in_campaign else _no_campaign,
             decisions=BundleDecisions(bundle),
             missions=SqlMissions(self.session, instance.id, self.clock),
             trainings=SqlTrainings(self.session, instance.id, self.clock),
         )
+
+    def _campaign(self, instance: ProcessInstance, today: date) -> dict[str, Any] | None:
+        """The campaign context of an instance, from the campaign read with its task rows when it was."""
+        known, campaign = self.campaign_read(instance.id)
+        if known:
+            return campaign_context_of(self.session, campaign, instance.establishment_id, today)
+        return campaign_context(self.session, instance.campaign, instance.establishment_id, today)
 
 
 def _no_campaign() -> None:

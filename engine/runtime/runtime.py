@@ -86,7 +86,8 @@ class ProcessRuntime:
         self.clock = clock
         self.documents = DocumentStore(settings.storage_dir)
         self.instances = InstanceStore(session, self._now)
-        self.contexts = HandlerContexts(session, self.documents, self._now, settings.script_budget)
+        self.contexts = HandlerContexts(session, self.documents, self._now, settings.script_budget,
+                                        self.instances.campaign_read)
 
     def _now(self) -> datetime:
         # The parts ask the runtime for the time when they need it: a caller may give the runtime another clock.

@@ -17,14 +17,14 @@ from datetime import datetime
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import Principal
 from engine.db import rows_matched
 from engine.errors import CONCURRENT_CHANGE, Conflict
-from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
+from engine.models import AuditEvent, Campaign, InstanceState, ProcessInstance, TaskRow
 from engine.models.runtime import FINISHED_STATUSES
 from engine.runtime.compaction import compact_workflow
 from engine.runtime.deployment import ProcessBundle, bundle_for
@@ -36,10 +36,13 @@ from engine.runtime.workflow_cache import WORKFLOWS, identity_of
 log = logging.getLogger(__name__)
 
 # Statements of every completion, built once.
-# The task, the other ready tasks of its instance (saving needs them) and the instance with its establishment;
-# the engine state is read only if this process has no workflow of that version at hand.
+# The task, the other ready tasks of its instance (saving needs them), the instance with its establishment and
+# its campaign (handlers often ask for it); the engine state is read only if this process has no workflow of
+# that version at hand.
 READY_SIBLINGS = (
-    select(TaskRow).options(joinedload(TaskRow.instance).joinedload(ProcessInstance.establishment))
+    select(TaskRow, Campaign).join(TaskRow.instance)
+    .outerjoin(Campaign, Campaign.school_year == ProcessInstance.campaign)
+    .options(contains_eager(TaskRow.instance).joinedload(ProcessInstance.establishment))
     .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == bindparam("task_id"))
            .scalar_subquery(), TaskRow.state == "ready")
 )
@@ -125,6 +128,8 @@ class InstanceStore:
         self._ready_rows: dict[int, list[TaskRow]] = {}
         # What each instance saved with its ready rows known waits on: the answer to the request needs not read it.
         self._open: dict[int, OpenState] = {}
+        # The campaign of each instance whose ready rows were read (None: none on record), read with them.
+        self._campaigns: dict[int, Campaign | None] = {}
 
     def add(self, instance: ProcessInstance) -> None:
         """Insert a new instance with its empty state row, so that it has an id before its workflow runs."""
@@ -134,7 +139,15 @@ class InstanceStore:
 
     def ready_siblings(self, task_id: str) -> list[TaskRow]:
         """The ready task rows of the instance of a task (with the task itself while it is still ready)."""
-        return list(self.session.scalars(READY_SIBLINGS, {"task_id": task_id}))
+        rows = []
+        for row, campaign in self.session.execute(READY_SIBLINGS, {"task_id": task_id}):
+            rows.append(row)
+            self._campaigns[row.instance_id] = campaign
+        return rows
+
+    def campaign_read(self, instance_id: int) -> tuple[bool, Campaign | None]:
+        """Whether the campaign of an instance was read with its ready rows, and that campaign (or None)."""
+        return instance_id in self._campaigns, self._campaigns.get(instance_id)
 
     def load(self, instance: ProcessInstance, for_change: bool = True,
              ready_rows: list[TaskRow] | None = None) -> LoadedWorkflow:
