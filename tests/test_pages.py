@@ -81,12 +81,12 @@ def test_absurd_page_numbers_on_the_notifications(browser, notices, number):
     assert response.status_code == 200 and "Message 2" in response.get_data(as_text=True)
 
 
-def test_a_page_past_the_end_shows_the_last_one(browser, projects, monkeypatch):
-    monkeypatch.setattr("webapp.instances.PAGE_SIZE", 2)
+def test_an_old_page_number_shows_the_first_page_of_the_dossiers(browser, projects, monkeypatch):
+    monkeypatch.setattr("webapp.instances.LIST_LIMIT", 2)
     browser.login("referent.rennes")
     html = browser.client.get("/dossiers/?page=99999999999999999999").get_data(as_text=True)
-    assert f'href="/dossiers/{min(projects)}"' in html and f'href="/dossiers/{max(projects)}"' not in html
-    assert "Page précédente" in html and "Page suivante" not in html
+    assert f'href="/dossiers/{max(projects)}"' in html and f'href="/dossiers/{min(projects)}"' not in html
+    assert "Page suivante" in html and "Revenir au début" not in html
 
 
 @pytest.mark.parametrize("path", ["/suivi/", "/notifications/courriels"])

@@ -25,7 +25,7 @@ from engine.runtime.runtime import ProcessRuntime
 from engine.views.dossier_status import dossier_statuses
 from engine.views.history import instance_history, open_tasks, school_timeline
 from engine.views.instance_detail import school_doers
-from engine.views.queries import InstanceSearch, search_instances
+from engine.views.queries import LIST_LIMIT, InstanceSearch, instance_page
 from engine.views.waiting import waiting_event
 from webapp.auth import principal
 from webapp.config import runtime_settings_of
@@ -33,7 +33,6 @@ from webapp.confirmation import confirmation_page, confirmed
 from webapp.database import db_session
 from webapp.instance_steering import steering_context
 from webapp.operations import operations_runtime
-from webapp.paging import PAGE_SIZE, requested_page
 from webapp.refusals import redirect_refusals
 
 bp = Blueprint("instances", __name__, url_prefix="/dossiers")
@@ -47,7 +46,8 @@ def runtime() -> ProcessRuntime:
 @bp.route("/")
 @login_required
 def index():
-    """List the instances within the user's scope, with filters."""
+    """List the instances within the user's scope, with filters, one page at a time (`?apres=` is the cursor of
+    the page to show)."""
     session = db_session()
     process = request.args.get("processus", "")
     status = request.args.get("statut", "")
@@ -58,7 +58,7 @@ def index():
     search = InstanceSearch(process=process if process in labels else None,
                             status=status if status in INSTANCE_STATUSES else None,
                             campaign=campaign if any(c.school_year == campaign for c in known) else None)
-    page = search_instances(session, principal(), search, requested_page(), PAGE_SIZE)
+    page = instance_page(session, principal(), search, LIST_LIMIT, request.args.get("apres") or None)
     return render_template("instances/index.html", page=page, process=process, status=status,
                            dossier_status=dossier_statuses(session, [item[0] for item in page.items], datetime.now()),
                            campaign=search.campaign or "", campaigns=known,

@@ -1,15 +1,21 @@
-"""Read models for lists: a person's actionable tasks, and the instances they may follow, filtered."""
+"""Read models for lists: a person's actionable tasks, and the instances they may follow, filtered.
+
+The dossier list is cut by keyset (`instance_page`): its order is (last change, id), both descending, held by
+the indexes ix_instance_updated and ix_instance_process_updated, plus those of 0025_list_keyset for a
+status or a department; the cursor is written and checked by `engine.views.cursors`."""
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from engine.access import Principal, instance_filter
 from engine.models import Establishment, ProcessInstance, Structure, TaskRow
 from engine.runtime.catalogue import current_catalogue
+from engine.views.cursors import decode_key, encode_key
 from engine.views.inbox import InboxFilter, actionable_conditions
 from engine.views.pages import Page, paginate
 
@@ -17,6 +23,13 @@ from engine.views.pages import Page, paginate
 # A school submits at most one project per campaign: a refused or suspended one counts; one a process owner
 # terminated (started by mistake, say) does not.
 LIVE_STATUSES = ("running", "completed", "refused", "incident", "suspended")
+# Dossiers a page of the list shows by default, and at most (the API's `limit`).
+LIST_LIMIT = 50
+MAX_LIST_LIMIT = 100
+# The first value of a dossier list's cursor: the inbox's cursors, and any other list's, are refused here.
+CURSOR_TAG = "dossiers"
+
+InstanceRow = tuple[ProcessInstance, Establishment | None]
 
 
 @dataclass
@@ -47,31 +60,80 @@ def actionable_tasks(session: Session,
     ).all())
 
 
-def search_instances(session: Session, principal: Principal, search: InstanceSearch, page: int, per_page: int, *,
-                     clamp: bool = True) -> Page[tuple[ProcessInstance, Establishment | None]]:
-    """One page of the instances the principal may see that match the filters, with their establishment (None
-    for trainings), most recently changed first; the id breaks ties so that no row moves between pages.
+@dataclass(frozen=True)
+class InstancePage:
+    """One page of the dossier list: its rows (instance, establishment), the cursor of the next page if any, and
+    how many dossiers match the filters, by status (the status filter aside, so that each choice shows its own)."""
 
-    The one search of instances: the web list (/dossiers/) and the API (`clamp=False`, see `paginate`) both
-    read it."""
-    query = (select(ProcessInstance, Establishment)
-             .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
-             .where(instance_filter(principal)))
+    items: list[InstanceRow]
+    next_cursor: str | None
+    limit: int
+    by_status: dict[str, int]
+    total: int
+
+
+def _conditions(session: Session, principal: Principal, search: InstanceSearch, *, status: bool = True) -> list:
+    """The SQL conditions of the instances the principal may see that match the filters (`status`: with its own)."""
+    conditions = [instance_filter(principal)]
     if search.process:
-        query = query.where(ProcessInstance.process_id == search.process)
-    if search.status:
-        query = query.where(ProcessInstance.status == search.status)
+        conditions.append(ProcessInstance.process_id == search.process)
+    if search.status and status:
+        conditions.append(ProcessInstance.status == search.status)
     if search.step:
-        query = query.where(ProcessInstance.id.in_(
+        conditions.append(ProcessInstance.id.in_(
             select(TaskRow.instance_id).where(TaskRow.state == "ready", TaskRow.spec_id == search.step)))
     if search.establishment_uai:
-        query = query.where(Establishment.uai == search.establishment_uai.upper())
+        conditions.append(ProcessInstance.establishment_id.in_(
+            select(Establishment.id).where(Establishment.uai == search.establishment_uai.upper())))
     if search.territory:
-        query = query.where(territory_clause(session, search.territory))
+        conditions.append(territory_clause(session, search.territory))
     if search.campaign:
-        query = query.where(ProcessInstance.campaign == search.campaign)
-    return paginate(session, query.order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()),
-                    page, per_page, clamp=clamp)
+        conditions.append(ProcessInstance.campaign == search.campaign)
+    return conditions
+
+
+def _ordered(session: Session, principal: Principal, search: InstanceSearch) -> Select:
+    """The matching instances with their establishment, most recently changed first, the id breaking ties."""
+    return (select(ProcessInstance, Establishment)
+            .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
+            .where(*_conditions(session, principal, search))
+            .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()))
+
+
+def instance_page(session: Session, principal: Principal, search: InstanceSearch, limit: int = LIST_LIMIT,
+                  cursor: str | None = None) -> InstancePage:
+    """One page of the instances the principal may see that match the filters, most recently changed first,
+    starting after `cursor` (the first page without it), and their counts by status.
+
+    Two statements whatever the page: the rows (one more than the page, to know whether another follows) and
+    the counts in one GROUP BY. The id breaks ties of the order, so no row is shown twice nor skipped; a dossier
+    that changes between two pages moves to the top of the list, where « Revenir au début » finds it.
+    """
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise ValueError(f"limit {limit} hors de 1..{MAX_LIST_LIMIT}")
+    query = _ordered(session, principal, search)
+    if cursor is not None:
+        updated, instance_id = decode_key(cursor, (f"={CURSOR_TAG}", "date", "id"))[1:]
+        query = query.where(or_(ProcessInstance.updated_at < updated,
+                                and_(ProcessInstance.updated_at == updated, ProcessInstance.id < instance_id)))
+    rows = cast(list[InstanceRow], list(session.execute(query.limit(limit + 1)).all()))
+    following = None
+    if len(rows) > limit:
+        last = rows[limit - 1][0]
+        following = encode_key([CURSOR_TAG, last.updated_at, last.id])
+    by_status = {status: count for status, count in session.execute(
+        select(ProcessInstance.status, func.count()).where(*_conditions(session, principal, search, status=False))
+        .group_by(ProcessInstance.status))}
+    total = by_status.get(search.status, 0) if search.status else sum(by_status.values())
+    return InstancePage(rows[:limit], following, limit, by_status, total)
+
+
+def search_instances(session: Session, principal: Principal, search: InstanceSearch, page: int, per_page: int, *,
+                     clamp: bool = True) -> Page[InstanceRow]:
+    """One page by number (offset) of the instances `instance_page` lists, and their count.
+
+    Kept for the API's deprecated `page` parameter (docs/api.md); pages read `instance_page`."""
+    return paginate(session, _ordered(session, principal, search), page, per_page, clamp=clamp)
 
 
 def territory_clause(session: Session, territory: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import jsonify, send_file, url_for
+from flask import jsonify, request, send_file, url_for
 from sqlalchemy import select
 
 from engine.access import UNSEEN_DOCUMENT, can_act, visible_instance
@@ -19,7 +19,7 @@ from engine.runtime.catalogue import current_catalogue
 from engine.runtime.deployment import bundle_for
 from engine.runtime.store import OpenState
 from engine.views.history import EVENT_LABELS, instance_documents, open_tasks, open_tasks_of, without_internal
-from engine.views.queries import InstanceSearch, search_instances
+from engine.views.queries import MAX_LIST_LIMIT, InstanceSearch, instance_page, search_instances
 from engine.views.waiting import waiting_events, waiting_events_from
 from webapp.api.common import (
     UAI,
@@ -38,6 +38,8 @@ from webapp.database import db_session
 from webapp.refusals import answer_refusals
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+# Dossiers a page of GET /api/v1/instances gives without `limit`.
+API_LIMIT = 20
 # Territories are department numbers or structure codes.
 CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 SCHOOL_YEAR = re.compile(r"^[0-9]{4}-[0-9]{4}$")
@@ -120,7 +122,9 @@ def _visible_instance(instance_id: int) -> ProcessInstance:
 
 @bp.get("/instances")
 def list_instances():
-    """Search the instances within the caller's scope, one page at a time."""
+    """Search the instances within the caller's scope, one page at a time: most recently changed first, each page
+    after `cursor`; `total` and `by_status` count every matching dossier. `page` (deprecated, docs/api.md) still
+    gives a page by number."""
     search = InstanceSearch(
         process=query_text("process", IDENTIFIER),
         status=query_text("status", choices=INSTANCE_STATUSES),
@@ -129,14 +133,31 @@ def list_instances():
         territory=query_text("territory", CODE),
         campaign=query_text("campaign", SCHOOL_YEAR),
     )
-    page = query_int("page", 1, 1, 100_000)
-    per_page = query_int("per_page", 20, 1, 100)
-    # Not clamped: a client walking the pages stops on the first empty one, and `page` answers what it asked.
-    found = search_instances(db_session(), principal(), search, page, per_page, clamp=False)
+    # `per_page` is the deprecated name of `limit`.
+    limit = query_int("limit", query_int("per_page", API_LIMIT, 1, MAX_LIST_LIMIT), 1, MAX_LIST_LIMIT)
+    session = db_session()
+    if "page" in request.args:
+        return _numbered_page(search, query_int("page", 1, 1, 100_000), limit)
+    page = instance_page(session, principal(), search, limit, query_text("cursor"))
+    ready = open_tasks_of(session, [instance.id for instance, _establishment in page.items])
+    following = None if page.next_cursor is None else url_for(
+        "api.list_instances", limit=limit, cursor=page.next_cursor, process=search.process, status=search.status,
+        step=search.step, establishment=search.establishment_uai, territory=search.territory,
+        campaign=search.campaign)
+    return jsonify({"items": [instance_summary(instance, establishment, ready[instance.id])
+                              for instance, establishment in page.items],
+                    "total": page.total, "by_status": page.by_status, "limit": limit,
+                    "next_cursor": page.next_cursor, "next": following})
+
+
+def _numbered_page(search: InstanceSearch, number: int, per_page: int):
+    """The deprecated page by number (offset): not clamped, a client walking the pages stops on the first empty
+    one, and `page` answers what it asked."""
+    found = search_instances(db_session(), principal(), search, number, per_page, clamp=False)
     ready = open_tasks_of(db_session(), [instance.id for instance, _establishment in found.items])
     return jsonify({"items": [instance_summary(instance, establishment, ready[instance.id])
                               for instance, establishment in found.items],
-                    "total": found.total, "page": page, "per_page": per_page})
+                    "total": found.total, "page": number, "per_page": per_page})
 
 
 @bp.get("/instances/<int:instance_id>")

@@ -123,6 +123,11 @@ PATHS: dict[str, dict[str, dict]] = {
     "/api/v1/instances": {
         "get": {
             "summary": "Rechercher les dossiers du périmètre de l'appelant.", "operationId": "listInstances",
+            "description": "Ordre stable : le dossier modifié le plus récemment d'abord, le numéro départageant. Une "
+                           "page commence juste après le dernier dossier de la précédente : un dossier créé entre "
+                           "deux pages n'en fait ni sauter ni répéter un autre ; un dossier modifié entre deux pages "
+                           "remonte en tête de liste. « total » et « by_status » comptent tous les dossiers qui "
+                           "répondent aux filtres.",
             "tags": ["dossiers"],
             "parameters": [
                 query("process", text(pattern=IDENTIFIER_PATTERN),
@@ -134,8 +139,14 @@ PATHS: dict[str, dict[str, dict]] = {
                        "Département (35) ou code de structure (UDOGEC-35)."),
                 query("campaign", text(pattern=SCHOOL_YEAR_PATTERN),
                        "Campagne : l'année scolaire des missions (2026-2027)."),
-                query("page", {"type": "integer", "minimum": 1, "maximum": 100000}, "Page, à partir de 1."),
-                query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}, "Dossiers par page (20)."),
+                query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Dossiers par page (20)."),
+                query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a "
+                                                     "donné ; absent pour la première page."),
+                query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
+                      "Obsolète (retiré à la prochaine version) : page par numéro, à partir de 1 ; la réponse "
+                      "donne alors « page » et « per_page » au lieu des curseurs. Préférez « cursor »."),
+                query("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
+                      "Obsolète (retiré à la prochaine version) : ancien nom de « limit »."),
             ],
             "responses": {"200": json_content(ref("InstancePage"), "Une page de dossiers."), **error_responses(400, 401)},
         },

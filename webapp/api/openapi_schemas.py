@@ -145,8 +145,17 @@ SCHEMAS = {
     "InstanceResult": obj({"instance": ref("InstanceState")}),
     "InstancePage": obj({
         "items": {"type": "array", "items": ref("InstanceSummary")},
-        "total": {"type": "integer", "minimum": 0}, "page": ID, "per_page": ID,
-    }),
+        "total": {"type": "integer", "minimum": 0, "description": "Dossiers qui répondent aux filtres, en tout."},
+        "by_status": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                      "description": "Dossiers qui répondent aux filtres, par statut (le filtre « status » "
+                                     "mis à part)."},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+        "next_cursor": text(nullable=True, description="Curseur opaque de la page suivante (paramètre « cursor »), "
+                                                       "null après la dernière page."),
+        "next": text(nullable=True, description="Adresse de la page suivante, avec les mêmes filtres ; null après "
+                                                "la dernière page."),
+        "page": {**ID, "deprecated": True}, "per_page": {**ID, "deprecated": True},
+    }, required=["items", "total"]),
     "HistoryEntry": obj({
         "at": MOMENT, "kind": text(), "label": text(), "summary": text(), "task": text(nullable=True),
         "actor": text(nullable=True), "data": {"type": ["object", "null"]},
