@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -70,6 +71,11 @@ class ReadyTask:
     workflow: BpmnWorkflow
     task: SpiffTask
     bundle: ProcessBundle
+
+    @cached_property
+    def form(self) -> forms.Form:
+        """The task's form as deployed, read from its version's files once per request."""
+        return spiff_form(self.bundle, self.task.task_spec)
 
     @property
     def loaded(self) -> LoadedWorkflow:
@@ -190,7 +196,7 @@ class ProcessRuntime:
 
     def task_form(self, ready: ReadyTask) -> forms.Form:
         """The task's form as served: limits from the rules and the campaign, choices computed for its instance."""
-        form = spiff_form(ready.bundle, ready.task.task_spec)
+        form = ready.form
         spec_id = ready.row.spec_id
         sources = form.choice_sources()
         context = (self.contexts.for_task(ready.row.instance, ready.row.id)
@@ -215,7 +221,7 @@ class ProcessRuntime:
         row, task = ready.row, ready.task
         # Files are stored (and committed) first, so that a mistake elsewhere in the form does not lose them.
         attachments = Attachments(self.session, self.documents, row, self.settings.max_upload_bytes)
-        data, upload_errors = attachments.receive(spiff_form(ready.bundle, task.task_spec), data)
+        data, upload_errors = attachments.receive(ready.form, data)
         errors = {**self.validate(ready, data), **upload_errors}
         if errors:
             # What was typed is kept as the person's draft: they may come back to it another day.
@@ -243,7 +249,7 @@ class ProcessRuntime:
         is left out of the draft and reported, by field.
         """
         attachments = Attachments(self.session, self.documents, ready.row, self.settings.max_upload_bytes)
-        data, upload_errors = attachments.receive(spiff_form(ready.bundle, ready.task.task_spec), data)
+        data, upload_errors = attachments.receive(ready.form, data)
         draft = keep_draft(self.session, ready.row, principal.person_id, self._draft_data(ready, data), self.clock())
         self.session.commit()
         return draft, upload_errors
@@ -255,7 +261,7 @@ class ProcessRuntime:
     @staticmethod
     def _draft_data(ready: ReadyTask, data: dict) -> dict:
         # Only the form's own fields are kept, files as the references of the documents received.
-        fields = spiff_form(ready.bundle, ready.task.task_spec).properties
+        fields = ready.form.properties
         return {name: _without_nul(value) for name, value in data.items()
                 if name in fields and not isinstance(value, Upload)}
 
