@@ -1,6 +1,7 @@
-"""The dossier list (/dossiers/ and GET /api/v1/instances) is read in pages cut by keyset: every dossier once, in
-a stable order, even while dossiers are created between pages; cursors cannot be forged; the counts by status
-stay within the person's scope; a following page costs the statements of the first."""
+"""The dossier list (/dossiers/ and GET /api/v1/instances) and the messages (a person's, the outbox) are read in
+pages cut by keyset: every row once, in a stable order, even while rows are created between pages; cursors
+cannot be forged; the counts by status stay within the person's scope; a following page costs the statements
+of the first."""
 from __future__ import annotations
 
 import base64
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.access import instance_filter
-from engine.models import Deployment, Establishment, ProcessInstance
+from engine.models import Deployment, Establishment, Notification, Person, ProcessInstance
 from engine.views.cursors import InvalidCursor, encode_key
 from engine.views.inbox import Cursor
 from engine.views.queries import InstanceSearch, instance_page
@@ -189,3 +190,63 @@ def test_a_following_page_costs_the_statements_of_the_first(session, api, browse
     # The token with its person, the page, its counts by status, the open tasks of its dossiers.
     assert first_api == later_api == 4
     assert first_page == later_page
+
+
+def add_messages(session, login: str, count: int, start: datetime = NOW, sent: bool = False) -> list[int]:
+    """Messages to a person, two by two at the same moment, so that the id decides between them."""
+    person = session.scalar(select(Person).where(Person.login == login))
+    notices = [Notification(person_id=person.id, recipient=f"{login}@example.org", subject=f"Message {number}",
+                            body="Bonjour.", created_at=start - timedelta(hours=number // 2),
+                            sent_at=start if sent else None)
+               for number in range(count)]
+    session.add_all(notices)
+    session.commit()
+    return [notice.id for notice in notices]
+
+
+def message_ids(text: str) -> list[str]:
+    """The subjects of the messages a page lists, in order."""
+    return [part.split("<")[0] for part in text.split("Message ")[1:]]
+
+
+def test_the_outbox_pages_give_every_message_once_while_messages_arrive(session, browser, monkeypatch):
+    monkeypatch.setattr("webapp.notifications.PAGE_SIZE", 4)
+    add_messages(session, "referent.rennes", 9)
+    add_messages(session, "tuteur.paris", 6, start=NOW - timedelta(days=1), sent=True)
+    expected = [f"{n}" for n in session.scalars(select(Notification.id).order_by(
+        Notification.created_at.desc(), Notification.id.desc()))]
+    subjects = {str(n.id): n.subject for n in session.scalars(select(Notification))}
+    browser.login("pilote")
+    address, seen, arrived = "/notifications/courriels", [], 0
+    while address:
+        text = html.unescape(browser.client.get(address).get_data(as_text=True))
+        seen += [f"Message {subject}" for subject in message_ids(text)]
+        following = text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0] if 'rel="next"' in text else None
+        if following:
+            arrived += 1
+            add_messages(session, "referent.rennes", 1, start=NOW + timedelta(days=arrived))
+        address = following
+    assert seen == [subjects[n] for n in expected] and arrived >= 3
+    sent = html.unescape(browser.client.get("/notifications/courriels?statut=sent").get_data(as_text=True))
+    assert "6 messages" in sent and 'statut=sent' in sent.split('rel="next"')[0].rsplit('href="', 1)[1]
+
+
+def test_a_person_pages_through_their_own_messages_only(session, browser, monkeypatch):
+    monkeypatch.setattr("webapp.notifications.PAGE_SIZE", 2)
+    add_messages(session, "referent.rennes", 5)
+    add_messages(session, "tuteur.paris", 3)
+    browser.login("referent.rennes")
+    address, seen = "/notifications/", []
+    while address:
+        text = html.unescape(browser.client.get(address).get_data(as_text=True))
+        seen += message_ids(text)
+        address = text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0] if 'rel="next"' in text else None
+    # Newest first; two messages of the same moment, the later written first.
+    assert seen == ["1", "0", "3", "2", "4"]
+
+
+def test_a_dossier_cursor_is_refused_by_the_messages(session, browser):
+    cursor = encode_key(["dossiers", NOW, 12])
+    browser.login("pilote")
+    assert browser.client.get(f"/notifications/courriels?apres={cursor}").status_code == 400
+    assert browser.client.get(f"/notifications/?apres={cursor}").status_code == 400

@@ -5,14 +5,14 @@ from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
 
 from engine.access import require_process_owner
 from engine.models import Notification
-from engine.views.pages import Page, paginate
+from engine.views.notification_list import OUTBOX_STATES, notification_page
 from webapp.auth import principal
 from webapp.database import db_session
-from webapp.paging import PAGE_SIZE, requested_page
+from webapp.paging import PAGE_SIZE
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -30,9 +30,10 @@ def unread_count() -> dict:
 @bp.route("/")
 @login_required
 def index():
-    """The current user's messages, newest first."""
-    query = select(Notification).where(Notification.person_id == current_user.person.id)
-    return render_template("notifications/index.html", page=_newest_first(query))
+    """The current user's messages, newest first, one page at a time (`?apres=` is the cursor of the page)."""
+    page = notification_page(db_session(), PAGE_SIZE, request.args.get("apres") or None,
+                             person_id=current_user.person.id)
+    return render_template("notifications/index.html", page=page)
 
 
 @bp.route("/lues", methods=("POST",))
@@ -53,17 +54,6 @@ def outbox():
     """Every message of the platform with its delivery state (process owners)."""
     require_process_owner(principal())
     status = request.args.get("statut", "")
-    query = select(Notification)
-    if status == "pending":
-        query = query.where(Notification.sent_at.is_(None), Notification.next_attempt_at.is_not(None))
-    elif status == "sent":
-        query = query.where(Notification.sent_at.is_not(None))
-    elif status == "failed":
-        query = query.where(Notification.sent_at.is_(None), Notification.error.is_not(None))
-    return render_template("notifications/outbox.html", page=_newest_first(query), status=status)
-
-
-def _newest_first(query: Select) -> Page[Notification]:
-    """The requested page of messages, the newest first."""
-    return paginate(db_session(), query.order_by(Notification.created_at.desc(), Notification.id.desc()),
-                    requested_page(), PAGE_SIZE)
+    status = status if status in OUTBOX_STATES else ""
+    page = notification_page(db_session(), PAGE_SIZE, request.args.get("apres") or None, state=status or None)
+    return render_template("notifications/outbox.html", page=page, status=status)
