@@ -4,7 +4,8 @@ After the bulk seeding (bench/seed.py), each view is timed on the server side,
 in process: the engine's query alone, then the whole request through the
 Flask app (authentication, queries, rendering) without the network. The
 gestionnaire of a large territory (an Urogec of twelve departments) reads the
-inbox, its first page and a following one (keyset pages, engine/views/inbox.py);
+inbox, its first page and a following one (keyset pages, engine/views/inbox.py), and
+the dossier list, its first page and one past a thousand dossiers (engine.views.queries.instance_page);
 the instance page is one of their instances; the counts are those of
 the monitoring dashboard when `engine.views.monitoring` exists, else those of the
 instance list, for the national gestionnaire (every instance).
@@ -35,7 +36,7 @@ from engine.directory.accounts import hash_password
 from engine.directory.tokens import token_digest
 from engine.models import ApiToken, Person, ProcessInstance
 from engine.views.inbox import DEFAULT_LIMIT, inbox_page
-from engine.views.queries import InstanceSearch, actionable_tasks, search_instances
+from engine.views.queries import InstanceSearch, actionable_tasks, instance_page
 
 PASSWORD = "banc-d-essai-mesure"
 
@@ -119,7 +120,20 @@ class Views:
         session = self.sessions()
         if counts is not None:
             return lambda: counts(session, principal)
-        return lambda: search_instances(session, principal, InstanceSearch(), 1, 20).total
+        return lambda: instance_page(session, principal, InstanceSearch(), 20).total
+
+    def engine_list(self, cursor: str | None = None):
+        """The dossier list's query alone (rows and counts by status), one page (after `cursor`), for the big
+        territory's gestionnaire."""
+        principal = self.principal(self.seeded.big_gestionnaire_id)
+        with self.sessions() as session:
+            return lambda: len(instance_page(session, principal, InstanceSearch(), 50, cursor).items)
+
+    def list_cursor(self) -> str | None:
+        """A cursor into the big territory's dossier list, past its first thousand dossiers."""
+        principal = self.principal(self.seeded.big_gestionnaire_id)
+        with self.sessions() as session:
+            return _cursor_after(session, principal, 1000)
 
     def get(self, path: str, person_id: int, api: bool):
         """A GET request through the app, by API token or logged-in browser; fail on a non-200 answer."""
@@ -158,6 +172,17 @@ class Collections:
     def longest_full_ms(self) -> float:
         """The longest full (generation 2) collection, in milliseconds; 0 without one."""
         return max(self.durations[2], default=0.0) * 1000
+
+
+def _cursor_after(session, principal: Principal, rows: int) -> str | None:
+    """The cursor of the dossier list past its first `rows` dossiers (or the last full page of a shorter list)."""
+    cursor = None
+    for _ in range(rows // 100):
+        following = instance_page(session, principal, InstanceSearch(), 100, cursor).next_cursor
+        if following is None:
+            break
+        cursor = following
+    return cursor
 
 
 def full_collection() -> dict:
@@ -212,6 +237,7 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
     views = Views(url, sessions, storage_dir, seeded)
     big, national = seeded.big_gestionnaire_id, seeded.national_gestionnaire_id
     cursor = views.inbox_cursor()
+    list_cursor = views.list_cursor()
     counts_label = "engine.views.monitoring.status_counts" if dashboard_counts() else "comptes de la liste des dossiers"
     cases = [
         ("Boîte de réception — requête du moteur (inbox_page, première page)", views.engine_inbox(), True),
@@ -224,12 +250,25 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
         ("Page d'un dossier — GET /api/v1/instances/<id>",
          views.get(f"/api/v1/instances/{views.instance_id}", big, True), True),
         ("Page d'un dossier — HTML /dossiers/<id>", views.get(f"/dossiers/{views.instance_id}", big, False), True),
+        ("Liste des dossiers — requête du moteur (instance_page et comptes par statut, première page)",
+         views.engine_list(), True),
+        ("Liste des dossiers — requête du moteur, page suivante (après 1 000 dossiers)",
+         views.engine_list(list_cursor), True),
+        ("Liste des dossiers — GET /api/v1/instances, première page", views.get("/api/v1/instances", big, True),
+         True),
+        ("Liste des dossiers — GET /api/v1/instances, page suivante (cursor, après 1 000 dossiers)",
+         views.get(f"/api/v1/instances?cursor={list_cursor}", big, True), True),
+        ("Liste des dossiers — HTML /dossiers/, première page", views.get("/dossiers/", big, False), True),
+        ("Liste des dossiers — HTML /dossiers/, page suivante (« Page suivante », après 1 000 dossiers)",
+         views.get(f"/dossiers/?apres={list_cursor}", big, False), True),
         (f"Comptes du tableau de bord — {counts_label}, national", views.engine_counts(), False),
         ("Liste des dossiers avec total — GET /api/v1/instances, national",
          views.get("/api/v1/instances", national, True), False),
     ]
     if cursor is None:
-        cases = [case for case in cases if "page suivante" not in case[0]]
+        cases = [case for case in cases if not ("page suivante" in case[0] and "Boîte" in case[0])]
+    if list_cursor is None:
+        cases = [case for case in cases if not ("page suivante" in case[0] and "dossiers" in case[0])]
     if dashboard_counts() is not None:
         cases.append(("Tableau de bord entier — HTML /suivi/, national", views.get("/suivi/", national, False),
                       False))
