@@ -130,6 +130,8 @@ class TaskGroup:
     overdue: int = 0
     next_due: datetime | None = None
     oldest: datetime | None = None
+    # The task itself when the group holds only one: its title then opens it rather than a list of one.
+    only_task_id: int | None = None
 
 
 def task_groups(session: Session, principal: Principal, now: datetime) -> list[TaskGroup]:
@@ -138,12 +140,12 @@ def task_groups(session: Session, principal: Principal, now: datetime) -> list[T
     first: late groups, then the nearest due date, then the oldest waiting."""
     rows = session.execute(
         select(TaskRow.spec_id, ProcessInstance.campaign, func.min(TaskRow.title), func.count(),
-               func.count(case((TaskRow.due_at < now, 1))), func.min(TaskRow.due_at), func.min(TaskRow.created_at))
+               func.count(case((TaskRow.due_at < now, 1))), func.min(TaskRow.due_at), func.min(TaskRow.created_at), func.min(TaskRow.id))
         .join(ProcessInstance, ProcessInstance.id == TaskRow.instance_id)
         .where(*actionable_conditions(principal, InboxFilter()))
         .group_by(TaskRow.spec_id, ProcessInstance.campaign)
     ).all()
-    groups = [TaskGroup(spec_id, title, campaign, count, overdue, next_due, oldest)
-              for spec_id, campaign, title, count, overdue, next_due, oldest in rows]
+    groups = [TaskGroup(spec_id, title, campaign, count, overdue, next_due, oldest, first_id if count == 1 else None)
+              for spec_id, campaign, title, count, overdue, next_due, oldest, first_id in rows]
     return sorted(groups, key=lambda g: (g.overdue == 0, g.next_due is None, g.next_due or now, g.oldest or now,
                                          g.spec_id, g.campaign or ""))
