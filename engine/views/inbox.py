@@ -131,7 +131,7 @@ class TaskGroup:
     next_due: datetime | None = None
     oldest: datetime | None = None
     # The task itself when the group holds only one: its title then opens it rather than a list of one.
-    only_task_id: int | None = None
+    only_task_id: str | None = None
 
 
 def task_groups(session: Session, principal: Principal, now: datetime) -> list[TaskGroup]:
