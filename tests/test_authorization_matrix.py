@@ -74,6 +74,8 @@ class Scenario:
     registration: Callable[[], int] | None = None
     unregistered: Callable[[], int] | None = None
     staged_id: int = 0
+    # A scenario run recorded on that upload (not played: its status answers « en cours »).
+    run_id: int = 0
     timer_id: str = ""
     # An account for the administration's account pages: the place's tuteur.
     account_id: int = 0
@@ -135,6 +137,11 @@ def add_staged_upload(session, scenario: Scenario) -> None:
     text = current_deployment(session).files["processes/training.bpmn"]
     scenario.staged_id = stage_files(session, principal_of(session, "pilote"), [("training.bpmn", text.encode())],
                                      datetime.now()).id
+    from engine.models import StagedDeployment
+    from engine.scenarios.runs import start_run
+
+    scenario.run_id = start_run(session, deployment=None, staged=session.get(StagedDeployment, scenario.staged_id),
+                                scenario="", coverage=False, actor_id=None, now=datetime.now()).id
 
 
 def add_follow_up_targets(runtime, session, place: str, scenario: Scenario) -> None:
@@ -379,6 +386,8 @@ CHECKS = [
           lambda place: {"pilote"}),
     Check("process_admin.coverage", web("POST", lambda s: "/administration/processus/couverture",
                                         lambda s: {"scenario": "inconnu.yaml"}), lambda place: {"pilote"}),
+    Check("process_admin.run_status", web("GET", lambda s: f"/administration/processus/executions/{s.run_id}"),
+          lambda place: {"pilote"}),
     # The editor in the browser: after the discard above, the scenarios of the staged upload are refused at once.
     Check("process_editor.edit", web("GET", lambda s: "/administration/processus/editeur/processes/training.bpmn"),
           lambda place: {"pilote"}),

@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from scenario_run_support import finish_scenario_runs
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
@@ -217,11 +218,14 @@ def test_the_coverage_page_plays_the_scenarios_for_process_owners(browser, caplo
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Jouer les scénarios" in text and "hosting_project_quota_limit_300.yaml" in text
-    response = browser.post_form("/administration/processus/couverture",
-                                 {"scenario": "hosting_project_quota_limit_300.yaml"})
+    started = browser.post_form("/administration/processus/couverture",
+                                {"scenario": "hosting_project_quota_limit_300.yaml"})
+    assert started.status_code == 303 and "/administration/processus/couverture?execution=" in started.location
+    assert finish_scenario_runs() == 1
+    response = browser.client.get(started.location)
     assert response.status_code == 200
     text = response.get_data(as_text=True)
-    assert "1 scénario joué, 0 en échec." in text
+    assert "1 scénario joué, 0 en échec." in text and "data-run-status" not in text
     # The throwaway platform's task completions are not logged as this request's.
     assert not [record for record in caplog.records if "accomplie" in record.getMessage()]
     assert "Effectif d&#39;élèves : valeur limite 299" in text and "jamais essayée" in text
@@ -241,9 +245,11 @@ def test_the_coverage_page_plays_an_upload_before_it_is_deployed(browser, sessio
     browser.login("pilote")
     review = browser.client.get(f"/administration/processus/envois/{staged.id}").get_data(as_text=True)
     assert f'href="/administration/processus/couverture?envoi={staged.id}"' in review
-    response = browser.post_form(f"/administration/processus/couverture?envoi={staged.id}",
-                                 {"scenario": "hosting_project_quota_limit_299.yaml"})
-    text = response.get_data(as_text=True)
+    started = browser.post_form(f"/administration/processus/couverture?envoi={staged.id}",
+                                {"scenario": "hosting_project_quota_limit_299.yaml"})
+    assert started.status_code == 303
+    finish_scenario_runs()
+    text = browser.client.get(started.location).get_data(as_text=True)
     assert f'avec les fichiers de l\'<a href="/administration/processus/envois/{staged.id}">envoi n° {staged.id}</a>' in text
     assert "1 scénario joué, 1 en échec." in text and "la saisie devait être refusée" in text
     page = browser.client.get(f"/administration/processus/couverture?envoi={broken.id}").get_data(as_text=True)

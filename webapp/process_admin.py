@@ -1,18 +1,14 @@
 """Deploying process versions from the browser (process owners): upload, review, confirm."""
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
 from engine.access import require_process_owner
-from engine.models import Deployment, Person, StagedDeployment
+from engine.models import Deployment, Person, ScenarioRun, StagedDeployment
 from engine.models.staging import STAGED_STATUSES
 from engine.runtime.deployment import bundle_for, current_deployment
 from engine.runtime.staging import (
@@ -24,8 +20,9 @@ from engine.runtime.staging import (
     problems_of,
     stage_files,
 )
-from engine.scenarios import ScenarioCoverage, find_scenarios, run_scenarios
+from engine.scenarios import find_scenarios
 from engine.scenarios.coverage import coverage_views
+from engine.scenarios.runs import coverage_of, play_in_background, run_files, start_run, view_of
 from webapp.auth import principal
 from webapp.config import settings_of
 from webapp.database import db_session
@@ -103,10 +100,15 @@ def discard(staged_id: int):
 @bp.route("/couverture", methods=("GET", "POST"))
 @login_required
 def coverage():
-    """Play the scenarios on the deployed version (or an upload: `?envoi=<id>`) and show what they never reach."""
+    """Play the scenarios on the deployed version (or an upload: `?envoi=<id>`) and show what they never reach.
+
+    The POST records a run played in the background and leads to its page (`?execution=<id>`), which shows
+    its progress until it ends, then the outcomes and the coverage."""
     require_process_owner(principal())
     session = db_session()
-    staged_id = request.args.get("envoi", type=int)
+    # A POST starts a new run, whatever page it was sent from.
+    run = _run_asked(session) if request.method == "GET" else None
+    staged_id = run.staged_deployment_id if run is not None else request.args.get("envoi", type=int)
     staged = session.get(StagedDeployment, staged_id) if staged_id is not None else None
     if staged_id is not None and staged is None:
         abort(404)
@@ -115,45 +117,42 @@ def coverage():
     scenarios = find_scenarios([], settings_of().processes_dir / "scenarios")
     # An upload with errors cannot be deployed, even on a throwaway copy.
     playable = bool(files) and (staged is None or staged.status != "invalid")
-    chosen = request.form.get("scenario", "")
+    chosen = request.form.get("scenario", "") if run is None else run.scenario
     paths = [path for path in scenarios if not chosen or path.name == chosen]
-    outcomes = report = None
-    views: list = []
     if request.method == "POST" and playable and paths:
-        recorder = ScenarioCoverage(files)
-        with _without_scenario_logs():
-            outcomes = run_scenarios(paths, files, coverage=recorder)
-        report = recorder.report()
-        views = coverage_views(report, files)
+        run = start_run(session, deployment=deployment, staged=staged, scenario=chosen, coverage=True,
+                        actor_id=principal().person_id, now=datetime.now())
+        play_in_background(current_app.extensions["db_sessions"], run.id, paths)
+        return redirect(url_for("process_admin.coverage", execution=run.id), 303)
+    shown = view_of(run, datetime.now()) if run is not None else None
+    played = run_files(session, run) if run is not None else {}
+    report = coverage_of(run, played) if run is not None else None
+    views = coverage_views(report, played) if report is not None else []
     return render_template("process_admin/coverage.html", deployment=deployment, staged=staged, playable=playable,
-                           scenarios=scenarios, chosen=chosen, unknown=not paths, outcomes=outcomes, report=report,
+                           scenarios=scenarios, chosen=chosen, unknown=not paths, run=shown, report=report,
                            views=views, viewer=viewer_available()), (422 if not paths else 200)
 
 
-class _OtherThreads(logging.Filter):
-    """Lets through the records of every thread but the one that created it."""
+@bp.route("/executions/<int:run_id>")
+@login_required
+def run_status(run_id: int):
+    """Where a scenario run stands, in JSON, for the pages that poll it (coverage page, editor)."""
+    require_process_owner(principal())
+    run = db_session().get(ScenarioRun, run_id)
+    if run is None:
+        abort(404)
+    return jsonify(view_of(run, datetime.now()).as_json())
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.thread = threading.get_ident()
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Whether the record comes from another thread."""
-        return record.thread != self.thread
-
-
-@contextmanager
-def _without_scenario_logs() -> Iterator[None]:
-    """Keep the throwaway platform's migrations and task completions out of the log: with this request's id and
-    user, they would read as changes of real dossiers. Other requests' lines go on being written."""
-    muted, handlers = _OtherThreads(), list(logging.getLogger().handlers)
-    for handler in handlers:
-        handler.addFilter(muted)
-    try:
-        yield
-    finally:
-        for handler in handlers:
-            handler.removeFilter(muted)
+def _run_asked(session) -> ScenarioRun | None:
+    """The scenario run a coverage page shows (`?execution=<id>`), None without one; 404 for an unknown one."""
+    run_id = request.args.get("execution", type=int)
+    if run_id is None:
+        return None
+    run = session.get(ScenarioRun, run_id)
+    if run is None:
+        abort(404)
+    return run
 
 
 def _process_names(deployment: Deployment | None) -> list[tuple[str, str]]:

@@ -3,7 +3,8 @@
 A file opens from the deployed version, or from a staged deployment not yet deployed (`?envoi=<id>`), in
 bpmn-js's Modeler (BPMN), dmn-js (DMN) or the form editor (a JSON Schema and its UI hints). Saving never
 touches the running version: the edited files are staged (`engine.runtime.staging.stage_edits`) and the
-validator's problems come back as JSON; the scenarios run on the staged files; the existing review page of
+validator's problems come back as JSON; the scenarios run on the staged files in the background (the page
+polls their progress); the existing review page of
 `webapp.process_admin` confirms the deployment.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import login_required
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -26,7 +27,9 @@ from engine.models.staging import STAGED_STATUSES
 from engine.runtime.catalogue import BOOLEANS, ROLES, SUBJECTS
 from engine.runtime.deployment import current_deployment
 from engine.runtime.staging import StagingRefused, candidate_files, edited_content, problems_of, stage_edits
-from engine.scenarios import find_scenarios, run_scenarios
+from engine.scenarios import find_scenarios
+from engine.scenarios.ordering import changed_first
+from engine.scenarios.runs import play_in_background, start_run, view_of
 from handlers.catalog import HANDLER_CATALOG
 from webapp.auth import principal
 from webapp.config import settings_of
@@ -129,7 +132,8 @@ def preview():
 
 @bp.route("/envois/<int:staged_id>/scenarios", methods=("POST",))
 def scenarios(staged_id: int):
-    """Play every scenario of processes/scenarios on the staged files; answer each outcome."""
+    """Start playing every scenario of processes/scenarios on the staged files, in the background, those of the
+    processes the upload changed first; answer where to follow the run (`process_admin.run_status`)."""
     session = db_session()
     staged = session.get(StagedDeployment, staged_id)
     if staged is None:
@@ -138,12 +142,16 @@ def scenarios(staged_id: int):
         raise StagingRefused("Ces fichiers ont des erreurs : corrigez-les avant de lancer les scénarios."
                              if staged.status == "invalid" else "Cet envoi est déjà déployé ou abandonné : "
                              "rouvrez le fichier depuis la page des versions des processus.", status=422)
-    files = candidate_files(session, staged)
-    paths = find_scenarios([], settings_of().processes_dir / "scenarios")
-    outcomes = run_scenarios(paths, files)
-    return jsonify({"passed": sum(1 for o in outcomes if o.passed), "total": len(outcomes),
-                    "outcomes": [{"name": o.name, "file": o.path.name, "passed": o.passed,
-                                  "explanation": o.explanation} for o in outcomes]})
+    # The scenarios of the processes the upload changed play first: their outcomes come in seconds.
+    changed = {change["name"] for change in staged.report["changes"]["files"]}
+    order = changed_first(find_scenarios([], settings_of().processes_dir / "scenarios"),
+                          candidate_files(session, staged), changed)
+    run = start_run(session, deployment=None, staged=staged, scenario="", coverage=False,
+                    actor_id=principal().person_id, now=datetime.now(), first=order.first,
+                    processes=order.processes)
+    play_in_background(current_app.extensions["db_sessions"], run.id, order.paths)
+    return jsonify({**view_of(run, datetime.now()).as_json(),
+                    "status_url": url_for("process_admin.run_status", run_id=run.id)}), 202
 
 
 def _deployed_files() -> dict[str, str]:

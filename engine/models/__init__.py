@@ -21,6 +21,7 @@ from engine.models.runtime import (
     TaskRow,
     VolunteerContract,
 )
+from engine.models.scenario_run import ScenarioRun
 from engine.models.security import ApiToken, PersonalDataAccess, WebSession
 from engine.models.sign_on import LoginDiscrepancy
 from engine.models.staging import StagedDeployment
@@ -44,6 +45,7 @@ __all__ = [
     "ProcessInstance",
     "PupilCount",
     "RoleAssignment",
+    "ScenarioRun",
     "StagedDeployment",
     "Structure",
     "TaskDraft",

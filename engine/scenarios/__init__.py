@@ -34,10 +34,12 @@ def find_scenarios(paths: Iterable[Path], default_dir: Path) -> list[Path]:
 
 def run_scenarios(paths: Iterable[Path], files: dict[str, str],
                   reporter: Callable[[Outcome], None] | None = None,
-                  coverage: ScenarioCoverage | None = None) -> list[Outcome]:
+                  coverage: ScenarioCoverage | None = None,
+                  starting: Callable[[Path], None] | None = None) -> list[Outcome]:
     """Play each scenario file against the definition `files`; report each outcome as it comes.
 
-    With `coverage` (built on the same files), what the scenarios exercise is recorded in it.
+    With `coverage` (built on the same files), what the scenarios exercise is recorded in it. `starting` is
+    told of each file before it plays (a progress display names the scenario in progress).
 
     Unreadable scenario files fail at once, without building the throwaway platform.
     """
@@ -50,7 +52,9 @@ def run_scenarios(paths: Iterable[Path], files: dict[str, str],
     outcomes = []
     world = World(files) if any(isinstance(item, Scenario) for _path, item in loaded) else None
     try:
-        for _path, item in loaded:
+        for path, item in loaded:
+            if starting is not None:
+                starting(path)
             if isinstance(item, Scenario):
                 assert world is not None  # built above, since a scenario was loaded
                 with world.copy() as copy:

@@ -199,3 +199,33 @@ def test_the_editors_run_under_the_strict_content_security_policy(chromium, site
         assert violations == []
     finally:
         context.close()
+
+
+def test_the_scenarios_of_a_saved_diagram_show_their_progress_then_their_outcomes(page, site, tmp_path):
+    open_editor(page, "/processes/hosting_project.bpmn")
+    bar = page.locator(".editor-bar")
+    select(page, "review_project")
+    # A label no other test of the module deploys: the upload changes the hosting project whatever ran before.
+    page.get_by_label("Libellé", exact=True).fill("Instruire le projet d'accueil (relu)")
+    page.get_by_label("Libellé", exact=True).press("Tab")
+    bar.get_by_role("button", name="Enregistrer").click()
+    expect(bar.locator("[data-problems]")).to_contain_text("Aucun problème")
+
+    count = len(list((ROOT / "processes" / "scenarios").glob("*.yaml")))
+    bar.get_by_role("button", name="Lancer les scénarios").click()
+    results = bar.locator("[data-scenario-results]")
+    # Played in the background: the bar names the scenario in progress, then lists the outcomes.
+    expect(results).to_contain_text(re.compile(
+        rf"Scénario \d+ sur {count}( \(d'abord ceux des processus modifiés : Projet d'accueil\))? : \S+\.yaml…"),
+        timeout=60_000)
+    expect(results.get_by_role("progressbar", name="Avancement des scénarios")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "scenarios-en-cours.png"))
+    expect(results.get_by_role("heading", name=f"Scénarios : {count} réussis sur {count}")).to_be_visible(
+        timeout=180_000)
+    expect(results.locator("li.scenario-pass")).to_have_count(count)
+    # The scenarios of the changed process were played first, and the list says so.
+    expect(results.get_by_role("heading", name=re.compile(
+        r"^Processus modifiés \(Projet d'accueil\), joués d'abord : (\d+) réussis sur \1$"))).to_be_visible()
+    expect(results.get_by_role("heading", name=re.compile(r"^Autres scénarios : "))).to_be_visible()
+    assert bar.get_by_role("button", name="Lancer les scénarios").is_enabled()
+    assert page.errors == []

@@ -102,34 +102,104 @@
     }).then(function () { button.disabled = false; });
   }
 
+  function outcomeList(outcomes) {
+    var list = element("ul", "scenario-list");
+    outcomes.forEach(function (outcome) {
+      var item = element("li", outcome.passed ? "scenario-pass" : "scenario-fail");
+      item.appendChild(element("strong", "", outcome.passed ? "Réussi" : "Échec"));
+      item.appendChild(document.createTextNode(" — " + outcome.name + " (" + outcome.file + ")" +
+                                               (outcome.passed ? "" : " : " + outcome.explanation)));
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function passedCount(outcomes) {
+    return outcomes.filter(function (outcome) { return outcome.passed; }).length;
+  }
+
+  function groupTitle(label, outcomes) {
+    var passed = passedCount(outcomes);
+    return label + " : " + passed + " réussi" + (passed > 1 ? "s" : "") + " sur " + outcomes.length;
+  }
+
+  // The outcomes of a run, those of the processes the upload changed first (played first), then the others.
+  function outcomeGroups(result) {
+    var node = element("div", "scenario-groups");
+    var first = result.outcomes.slice(0, result.first);
+    var others = result.outcomes.slice(result.first);
+    if (result.first) {
+      node.appendChild(element("h4", "", groupTitle("Processus modifiés (" + result.processes.join(", ") +
+                                                    "), joués d'abord", first)));
+      node.appendChild(outcomeList(first));
+      if (others.length) { node.appendChild(element("h4", "", groupTitle("Autres scénarios", others))); }
+    }
+    if (others.length) { node.appendChild(outcomeList(others)); }
+    return node;
+  }
+
+  function showOutcomes(box, result) {
+    box.appendChild(element("h3", "", "Scénarios : " + result.passed + " réussi" + (result.passed > 1 ? "s" : "") +
+                                      " sur " + result.outcomes.length));
+    box.appendChild(outcomeGroups(result));
+  }
+
+  // The scenarios play in the background: ask where they stand until they end (« Scénario 7 sur 18 : … »).
+  function follow(url, box, progress, message) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (run) {
+        if (run.status === "running") {
+          progress.max = run.total || 1;
+          progress.value = run.done;
+          message.textContent = run.message;
+          // The outcomes so far (those of the changed processes come first), under the progress bar.
+          var partial = box.querySelector(".scenario-groups");
+          if (partial) { box.removeChild(partial); }
+          if (run.outcomes.length) { box.appendChild(outcomeGroups(run)); }
+          return new Promise(function (resolve) { window.setTimeout(resolve, 1000); })
+            .then(function () { return follow(url, box, progress, message); });
+        }
+        box.textContent = "";
+        if (run.status === "failed") {
+          box.appendChild(element("p", "flash flash-error", run.message));
+        } else {
+          showOutcomes(box, run);
+        }
+        box.dataset.done = "true";
+      });
+  }
+
   function runScenarios() {
     var button = bar("[data-scenarios]");
     var box = bar("[data-scenario-results]");
     button.disabled = true;
     box.textContent = "";
-    box.appendChild(element("p", "muted", "Scénarios en cours sur les fichiers enregistrés…"));
+    delete box.dataset.done;
+    var line = element("p", "muted");
+    var progress = element("progress");
+    progress.max = 1;
+    progress.value = 0;
+    progress.setAttribute("aria-label", "Avancement des scénarios");
+    var message = element("span", "", " Lancement des scénarios sur les fichiers enregistrés…");
+    line.appendChild(progress);
+    line.appendChild(document.createTextNode(" "));
+    line.appendChild(message);
+    box.appendChild(line);
     post(staged.scenarios_url).then(function (answer) {
-      box.textContent = "";
       if (!answer.ok) {
+        box.textContent = "";
         box.appendChild(element("p", "flash flash-error", (answer.body && answer.body.message) ||
                                                           "Les scénarios n'ont pas pu être lancés."));
-        return;
+        return null;
       }
-      var result = answer.body;
-      box.appendChild(element("h3", "", "Scénarios : " + result.passed + " réussi" + (result.passed > 1 ? "s" : "") +
-                                        " sur " + result.total));
-      var list = element("ul", "scenario-list");
-      result.outcomes.forEach(function (outcome) {
-        var item = element("li", outcome.passed ? "scenario-pass" : "scenario-fail");
-        item.appendChild(element("strong", "", outcome.passed ? "Réussi" : "Échec"));
-        item.appendChild(document.createTextNode(" — " + outcome.name + " (" + outcome.file + ")" +
-                                                 (outcome.passed ? "" : " : " + outcome.explanation)));
-        list.appendChild(item);
-      });
-      box.appendChild(list);
-      box.dataset.done = "true";
+      message.textContent = answer.body.message;
+      return follow(answer.body.status_url, box, progress, message);
     }).catch(function (error) {
-      box.textContent = "Les scénarios n'ont pas pu être lancés : " + error.message;
+      box.textContent = "Les scénarios n'ont pas pu être suivis : " + error.message;
     }).then(function () { button.disabled = false; });
   }
 
