@@ -21,7 +21,6 @@ from engine.access import Principal
 from engine.campaign.campaigns import all_campaigns, phase_labels
 from engine.models import Campaign, Deployment, ProcessInstance, Structure
 from engine.models.runtime import INSTANCE_STATUSES
-from engine.runtime.catalogue import current_catalogue
 from engine.runtime.deployment import bundle_for
 from engine.views.funnel import Funnels, funnels_of
 from engine.views.monitoring import (
@@ -86,7 +85,12 @@ def dashboard_figures(session: Session, principal: Principal, filters: Filters, 
                         else summary.version_counts()),
         campaigns=campaigns, structures=structures, phases=phases,
         funnels=(funnels_of(session, selection, now.date(), phases, structures)
-                 if filters.process_id == current_catalogue(session).campaign_process_id else None))
+                 if filters.process_id == _campaign_process_id(deployments) else None))
+
+
+def _campaign_process_id(deployments: list[Deployment]) -> str | None:
+    """The campaign process of the newest version (the one new instances start on), read from its catalogue."""
+    return bundle_for(deployments[0]).catalogue.campaign_process_id if deployments else None
 
 
 def _shown_version(filters: Filters, deployments: list[Deployment]) -> Deployment | None:
