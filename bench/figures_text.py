@@ -139,9 +139,11 @@ LIMITS = [
     "- **Requêtes SQL par complétion (cible 10).** Une tâche sans tâche de service derrière elle en fait 7 "
     "dans le moteur (tâche, tâches prêtes, instance et établissement en une ; réservation ; état ; audit ; "
     "instance ; tâche accomplie ; tâche suivante) et 8 à travers l'API (jeton et personne en une ; la "
-    "réponse reprend les tâches ouvertes et les échéances que l'enregistrement vient d'écrire, sans les relire). Celles que suivent des tâches de service en font jusqu'à une vingtaine : "
-    "chaque gestionnaire interroge l'annuaire, la campagne ou les contrats à sa façon ; les réponses de "
-    "l'annuaire sont gardées le temps de la tâche.",
+    "réponse reprend les tâches ouvertes et les échéances que l'enregistrement vient d'écrire, sans les "
+    "relire). Celles que suivent des tâches de service en font davantage, chaque gestionnaire lisant ce dont "
+    "il a besoin (lues une fois par requête) : 10 pour l'instruction, 11 pour le dossier du volontaire, 14 pour "
+    "l'établissement du contrat (tuteurs, structure, version avant le PDF, document, contrat), bornées par "
+    "tests/test_state_by_differences.py. La médiane sur le parcours de la figure 5 reste sous 10.",
     "- **Latence sur PostgreSQL.** Chaque requête SQL coûte un aller-retour (environ 0,3 ms sur la boucle "
     "locale, plus la vérification de connexion `pool_pre_ping` à chaque requête HTTP) et la validation de "
     "la transaction attend l'écriture du journal sur disque (`synchronous_commit`) : pour une dizaine de "
