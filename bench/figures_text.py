@@ -71,8 +71,12 @@ HTTP = (
 )
 
 PEERS = (
-    "SpiffArena (le produit de référence bâti sur SpiffWorkflow) ne s'installe pas ici depuis des sources "
-    "publiques dans le temps imparti, et ne publie pas de latence ni de débit par complétion à comparer. Ce "
+    "SpiffArena (le produit de référence bâti sur SpiffWorkflow) ne s'installe pas sur cette machine depuis "
+    "les sources publiques qu'elle atteint, et ne publie pas de latence ni de débit par complétion. La "
+    "dernière comparaison côte à côte connue, faite en décembre 2026 sur une machine de ce type (deux cœurs, "
+    "chargée : des rapports seulement), avant l'enregistrement par différences : à travers son API JSON, la "
+    "plateforme accomplissait une tâche 5,8 fois plus vite que le backend de SpiffArena sur SQLite et 4,3 fois "
+    "sur PostgreSQL, avec 5,4 fois moins de temps processeur côté serveur et 7 fois moins de requêtes SQL. Ce "
     "que ses mainteneurs ont publié sur le même coût : en février 2023 (spiff-arena, demande de fusion 129), "
     "ne plus sérialiser l'état entier à chaque étape ; en novembre 2023 (ticket 773), des validations qui "
     "expirent sur des instances vieilles de quelques semaines ; en mars 2026 (demande de fusion 2718), moins "
