@@ -21,6 +21,7 @@ is the startable campaign process about an establishment; when several match, th
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -117,9 +118,9 @@ def entry_of(process: etree._Element) -> ProcessEntry:
     )
 
 
-def read_catalogue(files: dict[str, str]) -> Catalogue:
-    """The catalogue of a deployment's files (BPMN files only; files that do not parse are left out)."""
-    entries: dict[str, ProcessEntry] = {}
+def bpmn_processes(files: dict[str, str]) -> Iterator[tuple[str, etree._Element]]:
+    """Each `bpmn:process` element of a deployment's BPMN files, with its file's name (files that do not parse
+    are left out: the validator reports them)."""
     for name, text in files.items():
         if not name.endswith(".bpmn"):
             continue
@@ -128,7 +129,12 @@ def read_catalogue(files: dict[str, str]) -> Catalogue:
         except etree.XMLSyntaxError:
             continue
         for process in root.iterfind("bpmn:process", NS):
-            entries[process.get("id", "")] = entry_of(process)
+            yield name, process
+
+
+def read_catalogue(files: dict[str, str]) -> Catalogue:
+    """The catalogue of a deployment's files (BPMN files only)."""
+    entries = {process.get("id", ""): entry_of(process) for _, process in bpmn_processes(files)}
     return Catalogue({process_id: entries[process_id] for process_id in sorted(entries)})
 
 

@@ -11,12 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
-
-from engine.runtime.catalogue import NS, read_catalogue
+from engine.runtime.catalogue import bpmn_processes, read_catalogue
 from engine.scenarios.spec import ScenarioError, load_scenario
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _DECISION = re.compile(r"<(?:\w+:)?decision\b[^>]*\bid=\"([^\"]+)\"")
 _FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 
@@ -35,24 +32,17 @@ def _made_of(files: dict[str, str]) -> dict[str, tuple[set[str], set[str]]]:
     decision_files = {decision: name for name, text in files.items() if name.endswith(".dmn")
                       for decision in _DECISION.findall(text)}
     found: dict[str, tuple[set[str], set[str]]] = {}
-    for name, text in files.items():
-        if not name.endswith(".bpmn"):
-            continue
-        try:
-            root = etree.fromstring(text.encode("utf-8"), _PARSER)
-        except etree.XMLSyntaxError:
-            continue
-        for process in root.iterfind("bpmn:process", NS):
-            named = {name}
-            for called in process.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}calledDecisionId"):
-                if (called.text or "").strip() in decision_files:
-                    named.add(decision_files[(called.text or "").strip()])
-            for prop in process.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}property"):
-                if prop.get("name") in _FORM_PROPERTIES and prop.get("value"):
-                    named.add(f"forms/{prop.get('value')}")
-            calls = {element.get("calledElement", "") for element in
-                     process.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity")}
-            found[process.get("id", "")] = (named, calls - {""})
+    for name, process in bpmn_processes(files):
+        named = {name}
+        for called in process.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}calledDecisionId"):
+            if (called.text or "").strip() in decision_files:
+                named.add(decision_files[(called.text or "").strip()])
+        for prop in process.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}property"):
+            if prop.get("name") in _FORM_PROPERTIES and prop.get("value"):
+                named.add(f"forms/{prop.get('value')}")
+        calls = {element.get("calledElement", "") for element in
+                 process.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity")}
+        found[process.get("id", "")] = (named, calls - {""})
     return found
 
 

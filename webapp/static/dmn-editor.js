@@ -3,17 +3,10 @@
 (function () {
   "use strict";
 
-  function fail(message) {
-    var note = document.querySelector("#editeur .diagram-error");
-    note.textContent = message;
-    note.hidden = false;
-    document.getElementById("editeur").dataset.failed = "true";
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var data = window.ScEditor.data;
     if (typeof window.DmnJS !== "function") {
-      fail("Le modeleur de tables de décision n'a pas pu être chargé.");
+      window.ScEditor.fail("Le modeleur de tables de décision n'a pas pu être chargé.");
       return;
     }
     var modeler = new window.DmnJS({
@@ -36,7 +29,7 @@
         highlight: function () {}
       });
     }).catch(function (error) {
-      fail("La table de décision n'a pas pu être ouverte : " + error.message);
+      window.ScEditor.fail("La table de décision n'a pas pu être ouverte : " + error.message);
     });
   });
 }());

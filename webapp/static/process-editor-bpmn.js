@@ -4,17 +4,10 @@
 (function () {
   "use strict";
 
-  function fail(message) {
-    var note = document.querySelector("#editeur .diagram-error");
-    note.textContent = message;
-    note.hidden = false;
-    document.getElementById("editeur").dataset.failed = "true";
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var data = window.ScEditor.data;
     if (typeof window.BpmnJS !== "function") {
-      fail("Le modeleur de diagrammes n'a pas pu être chargé.");
+      window.ScEditor.fail("Le modeleur de diagrammes n'a pas pu être chargé.");
       return;
     }
     fetch(data.moddle_url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (spiff) {
@@ -52,7 +45,7 @@
         document.getElementById("editeur").dataset.warnings = String(result.warnings.length);
       });
     }).catch(function (error) {
-      fail("Le diagramme n'a pas pu être ouvert : " + error.message);
+      window.ScEditor.fail("Le diagramme n'a pas pu être ouvert : " + error.message);
     });
   });
 }());

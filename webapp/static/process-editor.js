@@ -207,6 +207,13 @@
     data: data,
     post: post,
     element: element,
+    // Says on the page that the editor could not open (its library missing, a file it cannot read).
+    fail: function (message) {
+      var note = document.querySelector("#editeur .diagram-error");
+      note.textContent = message;
+      note.hidden = false;
+      document.getElementById("editeur").dataset.failed = "true";
+    },
     // Called by the editor of the page once its content is loaded.
     register: function (api) {
       editor = api;
