@@ -9,7 +9,6 @@ The marks are read once per deployed version and kept: deployments never change.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ from engine.campaign.retention import DEFAULT, retention_of
 from engine.campaign.termination import TERMINATION_EVENT, TERMINATION_FORM
 from engine.forms import FILE_FORMAT, Form
 from engine.models import Deployment
-from engine.runtime.deployment import ProcessBundle, bundle_for
+from engine.runtime.deployment import PerVersion, ProcessBundle, bundle_for
 from engine.runtime.tasks import spiff_form
 from handlers.catalog import HANDLER_CATALOG
 
@@ -133,9 +132,8 @@ def _user_tasks_before(service_spec) -> set[str]:
     return found
 
 
-# Keyed by id and hash, like the parsed bundles: a test database recreated from scratch reuses ids.
-_MARKS: dict[tuple[int, str], PersonalData] = {}
-_MARKS_LOCK = threading.Lock()
+# Read once per deployed version, like the parsed bundles.
+_MARKS = PerVersion(lambda deployment: read_personal_data(bundle_for(deployment)))
 
 
 def personal_data_of(deployment: Deployment) -> PersonalData:
@@ -156,11 +154,4 @@ def personal_data_of(deployment: Deployment) -> PersonalData:
 
 
 def _read(deployment: Deployment) -> PersonalData:
-    key = (deployment.id, deployment.content_hash)
-    found = _MARKS.get(key)
-    if found is None:
-        with _MARKS_LOCK:
-            found = _MARKS.get(key)
-            if found is None:
-                found = _MARKS[key] = read_personal_data(bundle_for(deployment))
-    return found
+    return _MARKS.of(deployment)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -22,6 +24,8 @@ from sqlalchemy.orm import Session
 from engine.models import Deployment
 from engine.runtime.catalogue import Catalogue, read_catalogue
 from engine.runtime.serialization import StateSerializer
+
+T = TypeVar("T")
 
 
 class DeploymentError(Exception):
@@ -174,7 +178,7 @@ def deploy(session: Session, files: dict[str, str], actor: str | None = None, no
     session.add(deployment)
     session.flush()
     bundle.deployment_id = deployment.id
-    _BUNDLES[(deployment.id, digest)] = bundle
+    _BUNDLES.keep(deployment, bundle)
     return deployment
 
 
@@ -183,19 +187,33 @@ def current_deployment(session: Session) -> Deployment | None:
     return session.scalar(select(Deployment).order_by(Deployment.id.desc()).limit(1))
 
 
-# Keyed by id and hash: a test database recreated from scratch reuses ids for other content.
-_BUNDLES: dict[tuple[int, str], ProcessBundle] = {}
-_BUNDLES_LOCK = threading.Lock()
+class PerVersion(Generic[T]):
+    """What is read from a deployed version, read once per process and kept (deployments never change).
+
+    Keyed by id and hash: a test database recreated from scratch reuses ids for other content."""
+
+    def __init__(self, read: Callable[[Deployment], T]) -> None:
+        self._read = read
+        self._kept: dict[tuple[int, str], T] = {}
+        self._lock = threading.Lock()
+
+    def of(self, deployment: Deployment) -> T:
+        """What `read` gives for this version, read at the first call only (even with concurrent threads)."""
+        key = (deployment.id, deployment.content_hash)
+        if key not in self._kept:
+            with self._lock:
+                if key not in self._kept:
+                    self._kept[key] = self._read(deployment)
+        return self._kept[key]
+
+    def keep(self, deployment: Deployment, value: T) -> None:
+        """Keep what was already read for a version (by the deployment that just parsed it)."""
+        self._kept[(deployment.id, deployment.content_hash)] = value
+
+
+_BUNDLES = PerVersion(lambda deployment: parse_bundle(deployment.files, deployment.id))
 
 
 def bundle_for(deployment: Deployment) -> ProcessBundle:
-    """Parsed specs of a deployment, parsed once per process and kept (deployments never change)."""
-    key = (deployment.id, deployment.content_hash)
-    bundle = _BUNDLES.get(key)
-    if bundle is None:
-        with _BUNDLES_LOCK:
-            bundle = _BUNDLES.get(key)
-            if bundle is None:
-                bundle = parse_bundle(deployment.files, deployment.id)
-                _BUNDLES[key] = bundle
-    return bundle
+    """Parsed specs of a deployment, parsed once per process and kept."""
+    return _BUNDLES.of(deployment)
