@@ -38,8 +38,8 @@ class DocumentStore:
              place: int | None = None, version: int | None = None) -> Document:
         """Write the content to disk and add its row to the session (the caller commits).
 
-        A document of a `series` gets the next version number of that series in the instance (`version`, when
-        the caller read it already in this transaction).
+        A document of a `series` gets the next version number of that series in the instance, or `version` when
+        the caller knows it already (a contract's, returned by the statement that records the contract).
         """
         key = f"{datetime.now():%Y/%m}/{secrets.token_hex(16)}"
         path = self.root / key
@@ -67,13 +67,6 @@ class DocumentStore:
         return document
 
 
-def next_version(session: Session, instance_id: int, series: str) -> int:
-    """The version number the next document of a series of an instance gets (1 for the first)."""
-    latest = session.scalar(select(func.max(Document.version))
-                            .where(Document.instance_id == instance_id, Document.series == series))
-    return (latest or 0) + 1
-
-
 def _next_version_in_insert(instance_id: int, series: str) -> ScalarSelect:
     """The next version of a series as a subquery of the document's INSERT: one statement instead of two."""
     documents = Document.__table__
@@ -89,24 +82,13 @@ class InstanceDocuments:
         self.session = session
         self.instance_id = instance_id
         self.task_id = task_id
-        # Next version of each series read in this transaction: a handler asking it before storing reads it once.
-        self._next: dict[str, int] = {}
 
     def store(self, kind: str, title: str, filename: str, content_type: str, content: bytes,
-              series: str | None = None, place: int | None = None) -> dict:
+              series: str | None = None, place: int | None = None, version: int | None = None) -> dict:
         """Store a document of the instance (a new version when its series has one) and describe it."""
         document = self.backend.save(self.session, self.instance_id, self.task_id, kind, title, filename,
-                                     content_type, content, series=series, place=place,
-                                     version=self._next.get(series) if series is not None else None)
-        if series is not None and document.version is not None:
-            self._next[series] = document.version + 1
+                                     content_type, content, series=series, place=place, version=version)
         return {"id": document.id, "filename": document.filename, "version": document.version}
-
-    def next_version(self, series: str) -> int:
-        """The version number the next document of `series` will get."""
-        if series not in self._next:
-            self._next[series] = next_version(self.session, self.instance_id, series)
-        return self._next[series]
 
 
 @dataclass

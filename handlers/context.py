@@ -45,8 +45,9 @@ class Contracts(Protocol):
         """Every contract of the same person the platform knows, any campaign, ended or not (matched on name and
         birth date), except the one of this instance's `place`; the latest first."""
 
-    def record(self, contract: dict) -> None:
-        """Record the contract of a place of the current instance (`place` in `contract`), replacing an earlier one."""
+    def record(self, contract: dict, series: str) -> int:
+        """Record the contract of a place of the current instance (`place` in `contract`), replacing an earlier one;
+        return its version: the one its document takes next in `series` (1 for the first)."""
 
     def volunteers_in_territory(self, structure_code: str) -> list[dict]:
         """Volunteers under contract in the establishments a structure covers."""
@@ -56,11 +57,9 @@ class Documents(Protocol):
     """Storage of documents produced for the current instance."""
 
     def store(self, kind: str, title: str, filename: str, content_type: str, content: bytes,
-              series: str | None = None, place: int | None = None) -> dict:
-        """Store a document (the next version of `series` when given); return its id, filename and version."""
-
-    def next_version(self, series: str) -> int:
-        """The version number the next document of `series` will get (1 for the first)."""
+              series: str | None = None, place: int | None = None, version: int | None = None) -> dict:
+        """Store a document (the next version of `series` when given, or `version` when the caller knows it);
+        return its id, filename and version."""
 
 
 class Decisions(Protocol):

@@ -129,8 +129,17 @@ def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: 
     structure = context.directory.structure(structure_code) if structure_code else None
     number = place.get("number") if isinstance(place, dict) else None
     series = f"contract/place-{number}" if number is not None else "contract"
-    # The version is known once stored; render with the next one, then store under it.
-    version = context.documents.next_version(series)
+    # The contract prints its version: recording it first gives the version in the same statement.
+    version = context.contracts.record({
+        "first_name": volunteer["first_name"],
+        "last_name": volunteer["last_name"],
+        "birth_date": volunteer["birth_date"],
+        "email": volunteer.get("email"),
+        "establishment_id": establishment_id,
+        "start_date": contract_terms["contract_start_date"],
+        "end_date": contract_terms["contract_end_date"],
+        "place": number,
+    }, series)
     html = render_contract_html(volunteer, contract_terms, establishment, tutors, context.today, project,
                                 structure, version, agreement_number_of(context.campaign))
     name = slug(f"{volunteer['last_name']} {volunteer['first_name']}")
@@ -142,19 +151,10 @@ def generate_contract(context: HandlerContext, volunteer: dict, contract_terms: 
         contract_pdf(html),
         series=series,
         place=number,
+        version=version,
     )
-    context.contracts.record({
-        "first_name": volunteer["first_name"],
-        "last_name": volunteer["last_name"],
-        "birth_date": volunteer["birth_date"],
-        "email": volunteer.get("email"),
-        "establishment_id": establishment_id,
-        "start_date": contract_terms["contract_start_date"],
-        "end_date": contract_terms["contract_end_date"],
-        "place": number,
-    })
     age = age_on(date.fromisoformat(volunteer["birth_date"]), date.fromisoformat(contract_terms["contract_start_date"]))
-    return {"document_id": stored["id"], "filename": stored["filename"], "version": stored.get("version") or version,
+    return {"document_id": stored["id"], "filename": stored["filename"], "version": version,
             "generated_on": context.today.isoformat(), "minor": age < ELIGIBILITY["adult_age"]}
 
 

@@ -1,12 +1,16 @@
 """The directory as handlers and pages read it: establishments, structures, people, contracts."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
 from engine.models import (
+    Document,
     Establishment,
     Person,
     ProcessInstance,
@@ -16,12 +20,16 @@ from engine.models import (
     VolunteerContract,
 )
 from engine.models.directory import ROLE_LABELS
+from engine.models.runtime import CONTRACT_OF_PLACE, CONTRACT_WITHOUT_PLACE
 from handlers.identifiers import email_problem, phone_problem
 
 # Directory look-ups for handlers build person cards only: a person's other roles (loaded with every person
 # by default) and each role's establishment and structure are not needed.
 PERSON_ONLY = (lazyload(Person.roles),)
 PERSON_AND_ROLE_ONLY = (*PERSON_ONLY, lazyload(RoleAssignment.establishment), lazyload(RoleAssignment.structure))
+# The INSERT … ON CONFLICT of each database the platform runs on.
+UPSERTS: dict[str, Callable[[type[VolunteerContract]], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 TUTOR_ROLES = ("tuteur", "cotuteur")
 # Shown wherever tuteurs are chosen, so that nobody wonders why a newly named person is missing.
@@ -230,38 +238,45 @@ class SqlContracts:
         same_person = and_(func.lower(VolunteerContract.first_name) == first_name,
                            func.lower(VolunteerContract.last_name) == last_name,
                            VolunteerContract.birth_date == birth_date)
+        # Columns, not objects: `record` writes by a statement the session's objects would not see.
         rows = self.session.execute(
-            select(VolunteerContract, Establishment.name, ProcessInstance.campaign)
+            select(VolunteerContract.instance_id, VolunteerContract.place, VolunteerContract.start_date,
+                   VolunteerContract.end_date, Establishment.name, ProcessInstance.campaign)
             .join(Establishment, Establishment.id == VolunteerContract.establishment_id)
             .join(ProcessInstance, ProcessInstance.id == VolunteerContract.instance_id)
             .where(same_person).order_by(VolunteerContract.start_date.desc()))
-        return [(c.instance_id, c.place,
-                 {"instance_id": c.instance_id, "start_date": c.start_date, "end_date": c.end_date, "school": school,
-                  "campaign": campaign, "ended": c.end_date < self.today.isoformat()})
-                for c, school, campaign in rows]
+        return [(instance_id, place,
+                 {"instance_id": instance_id, "start_date": start_date, "end_date": end_date, "school": school,
+                  "campaign": campaign, "ended": end_date < self.today.isoformat()})
+                for instance_id, place, start_date, end_date, school, campaign in rows]
 
-    def record(self, contract: dict) -> None:
-        """Record the contract of a place of the current instance, replacing the one drawn up before."""
+    def record(self, contract: dict, series: str) -> int:
+        """Record the contract of a place of the current instance, replacing the one drawn up before, in one
+        statement; return its version, the one its document takes next in `series`."""
         self._engagements.clear()
-        existing = self.session.scalar(select(VolunteerContract).where(
-            VolunteerContract.instance_id == self.instance_id, VolunteerContract.place == contract.get("place")))
-        if existing is None:
-            self.session.add(VolunteerContract(instance_id=self.instance_id, created_at=datetime.now(), **contract))
-            return
-        for name, value in contract.items():
-            setattr(existing, name, value)
-        existing.created_at = datetime.now()
+        version = (select(func.coalesce(func.max(Document.version), 0) + 1)
+                   .where(Document.instance_id == self.instance_id, Document.series == series).scalar_subquery())
+        values = {**contract, "instance_id": self.instance_id, "created_at": datetime.now(), "version": version}
+        index = CONTRACT_OF_PLACE if contract.get("place") is not None else CONTRACT_WITHOUT_PLACE
+        dialect = self.session.get_bind().dialect.name
+        upsert = UPSERTS[dialect](VolunteerContract).values(values)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=list(index.expressions), index_where=index.dialect_options[dialect]["where"],
+            set_={name: upsert.excluded[name] for name in values if name != "instance_id"})
+        # Never NULL here: the row just took the series' latest version plus one. (Only rows older than the column
+        # whose contract had no versioned document left are NULL.)
+        return cast(int, self.session.execute(upsert.returning(VolunteerContract.version)).scalar_one())
 
     def volunteers_in_territory(self, structure_code: str) -> list[dict]:
         """Volunteers under contract in the establishments a structure covers."""
         ids = establishment_ids_of(self.session, structure_code)
-        rows = self.session.scalars(
-            select(VolunteerContract).where(
+        rows = self.session.execute(
+            select(VolunteerContract.first_name, VolunteerContract.last_name, VolunteerContract.email).where(
                 VolunteerContract.establishment_id.in_(ids),
                 VolunteerContract.end_date >= self.today.isoformat(),
             )
         )
-        return [{"name": f"{c.first_name} {c.last_name}", "email": c.email} for c in rows]
+        return [{"name": f"{first_name} {last_name}", "email": email} for first_name, last_name, email in rows]
 
 
 def profile_problems(person: Person) -> list[str]:

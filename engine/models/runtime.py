@@ -280,3 +280,16 @@ class VolunteerContract(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # One contract per volunteer place of an instance: regenerating it updates the row.
     place: Mapped[int | None] = mapped_column(Integer)
+    # The version of the contract's document this row describes, the one printed on it.
+    version: Mapped[int | None] = mapped_column(Integer)
+
+
+# One row per place of an instance, and one for the instance of a project with a single place, which records its
+# contract without a place: NULLs never collide in a unique index, hence one partial index for each case. An upsert
+# names the one its row falls under as its conflict target (`engine.directory.lookups.SqlContracts.record`).
+_NUMBERED = VolunteerContract.place.is_not(None)
+_UNNUMBERED = VolunteerContract.place.is_(None)
+CONTRACT_OF_PLACE = Index("uq_volunteer_contract_place", VolunteerContract.instance_id, VolunteerContract.place,
+                          unique=True, sqlite_where=_NUMBERED, postgresql_where=_NUMBERED)
+CONTRACT_WITHOUT_PLACE = Index("uq_volunteer_contract_no_place", VolunteerContract.instance_id, unique=True,
+                               sqlite_where=_UNNUMBERED, postgresql_where=_UNNUMBERED)
