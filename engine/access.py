@@ -7,8 +7,9 @@ they hold no role for.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from engine.models import (
     LoginDiscrepancy,
     Person,
     ProcessInstance,
+    RoleAssignment,
     Structure,
     TaskRow,
     TrainingRegistration,
@@ -37,6 +39,19 @@ LANE_ROLES = {
 }
 
 
+class Grant(NamedTuple):
+    """A role assignment as plain values: what a principal is built from without loading ORM objects.
+
+    The structure's fields are None for a role scoped to an establishment.
+    """
+
+    role: str
+    establishment_id: int | None
+    structure_code: str | None = None
+    structure_kind: str | None = None
+    structure_departments: list[str] | None = None
+
+
 @dataclass
 class Principal:
     """A logged-in person with the scopes of their roles."""
@@ -52,16 +67,21 @@ class Principal:
     @classmethod
     def of(cls, person: Person) -> Principal:
         """Build the principal of a person from their role assignments."""
-        principal = cls(person_id=person.id, name=person.full_name)
-        for assignment in person.roles:
-            if assignment.role == "process_owner":
+        return cls.from_grants(person.id, person.full_name, (_grant(assignment) for assignment in person.roles))
+
+    @classmethod
+    def from_grants(cls, person_id: int, name: str, grants: Iterable[Grant]) -> Principal:
+        """Build the principal of a person from their roles as plain values (see `Grant`)."""
+        principal = cls(person_id=person_id, name=name)
+        for grant in grants:
+            if grant.role == "process_owner":
                 principal.process_owner = True
-            elif assignment.role == "gestionnaire" and assignment.structure is not None:
-                principal.structures.add(assignment.structure.code)
-                principal.national |= assignment.structure.kind == "fnogec"
-                principal.departments.update(assignment.structure.departments)
-            elif assignment.establishment_id is not None:
-                principal.establishments.setdefault(assignment.role, set()).add(assignment.establishment_id)
+            elif grant.role == "gestionnaire" and grant.structure_code is not None:
+                principal.structures.add(grant.structure_code)
+                principal.national |= grant.structure_kind == "fnogec"
+                principal.departments.update(grant.structure_departments or ())
+            elif grant.establishment_id is not None:
+                principal.establishments.setdefault(grant.role, set()).add(grant.establishment_id)
         return principal
 
     def establishments_for(self, lane: str | None) -> set[int]:
@@ -85,6 +105,13 @@ class Principal:
     def sees_many_instances(self) -> bool:
         """Whether this person follows instances beyond one school (monitoring lists)."""
         return self.process_owner or self.is_gestionnaire
+
+
+def _grant(assignment: RoleAssignment) -> Grant:
+    structure = assignment.structure
+    if structure is None:
+        return Grant(assignment.role, assignment.establishment_id)
+    return Grant(assignment.role, assignment.establishment_id, structure.code, structure.kind, structure.departments)
 
 
 def can_act(principal: Principal, task: TaskRow) -> bool:

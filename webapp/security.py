@@ -100,6 +100,15 @@ _limit_logins(auth.bp)
 _limit_logins(api_public)
 # Returns from Isidoor are GET requests; failed ones (bad state, refused token) count per address.
 limiter.shared_limit(_address_limit, scope="connexion-adresse", methods=["GET"], deduct_when=_failed)(sign_on.bp)
+# The blueprints above are the only ones with limits (there are no default limits).
+LIMITED_BLUEPRINTS = frozenset({auth.bp.name, api_public.name, sign_on.bp.name})
+
+
+@limiter.request_filter
+def _without_limits() -> bool:
+    # Every request pays the limiter's look-up of the limits that apply, even where none does: the pages and
+    # the API beyond the logins skip it.
+    return request.blueprint not in LIMITED_BLUEPRINTS
 
 
 def content_security_policy(app: Flask) -> dict:

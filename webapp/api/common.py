@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Blueprint, current_app, g, request
 
 from engine.access import Principal
-from engine.directory.tokens import person_for_token
+from engine.directory.tokens import principal_for_token
 from engine.runtime.runtime import ProcessRuntime
 from webapp.api.errors import ApiError
 from webapp.config import runtime_settings_of
@@ -33,10 +33,10 @@ def bearer_token() -> str | None:
 def authenticate() -> None:
     """Identify the caller of every protected route by their bearer token."""
     token = bearer_token()
-    person = person_for_token(db_session(), token, datetime.now()) if token else None
-    if person is None:
+    found = principal_for_token(db_session(), token, datetime.now()) if token else None
+    if found is None:
         raise ApiError(401, None if token is None else "Jeton inconnu, expiré ou révoqué : demandez-en un nouveau.")
-    g.api_principal = Principal.of(person)
+    g.api_principal = found
 
 
 def principal() -> Principal:

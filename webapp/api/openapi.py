@@ -297,7 +297,7 @@ def documented_query_parameters(rule: str, method: str) -> frozenset[str]:
 
 def refuse_undocumented_query_parameters() -> None:
     """Refuse a query parameter the route does not document: a misspelt filter must not be silently ignored."""
-    if request.url_rule is None:
+    if request.url_rule is None or not request.query_string:
         return
     unknown = sorted(set(request.args) - documented_query_parameters(request.url_rule.rule, request.method))
     if unknown:
