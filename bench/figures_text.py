@@ -149,7 +149,8 @@ LIMITS = [
     "l'établissement du contrat (tuteurs, structure, version avant le PDF, document, contrat), bornées par "
     "tests/test_state_by_differences.py. La médiane sur le parcours de la figure 5 reste sous 10.",
     "- **Latence sur PostgreSQL.** Chaque requête SQL coûte un aller-retour (environ 0,3 ms sur la boucle "
-    "locale, plus la vérification de connexion `pool_pre_ping` à chaque requête HTTP) et la validation de "
+    "locale ; une connexion restée inactive plus d'une seconde est d'abord vérifiée par un aller-retour de plus, "
+    "une connexion qui vient de servir ne l'est pas) et la validation de "
     "la transaction attend l'écriture du journal sur disque (`synchronous_commit`) : pour une dizaine de "
     "requêtes, c'est déjà plusieurs millisecondes avant tout calcul.",
     "- **Boîte de réception d'un grand territoire.** Elle est lue par pages de 50 tâches (clé : échéance, "

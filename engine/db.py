@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -37,9 +39,39 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
     else:
         # A bounded connect: a health check or a request must fail, not hang, when the server is gone.
-        engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        engine = create_engine(url, connect_args={"connect_timeout": 10})
+        _ping_when_idle(engine)
     _ENGINES.add(engine)
     return engine
+
+
+# A pooled connection given back less than this long ago has just answered: it is used without a ping.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection with a round trip before use, but only when it stayed idle in the pool.
+
+    `pool_pre_ping` pings at every checkout, which costs one round trip per request even when the connection
+    served another one a millisecond ago. A server restarted or a connection dropped by a proxy during a quiet
+    spell is still caught before use; one that breaks within a second of its last use fails its request, and
+    SQLAlchemy then replaces every connection of the pool.
+    """
+    def returned(_dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    def checked_out(dbapi_connection, record, _proxy) -> None:
+        returned_at = record.info.get("returned_at")  # none for a connection just opened
+        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards the connection and checks out another one.
+            raise DisconnectionError(str(error)) from error
+
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checked_out)
 
 
 # Pools a forked child inherited: kept referenced, because collecting their connections would warn
