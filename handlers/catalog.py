@@ -36,6 +36,11 @@ class HandlerDescription:
     # (`engine.campaign.personal_marks`): fields of its result variable, kinds of the documents it stores.
     personal_result_fields: tuple[str, ...] = ()
     personal_documents: tuple[str, ...] = ()
+    # Whether the instance is claimed before the handler runs (`engine.runtime.store.InstanceStore.claim`): a
+    # handler writing rows a concurrent change of the same dossier could write too (a document version, a contract,
+    # a training session) must see that change turned away first. One that only reads, or only adds rows of its
+    # own (a notification), leaves the check to the save: one statement less.
+    claims_instance: bool = True
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -57,21 +62,22 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
     HandlerDescription(
         "check_school_file", "Vérifie que la fiche de l'établissement est complète et dit ce qui manque.",
         (_ESTABLISHMENT,),
-        "`complete`, `missing` (libellé et correction de chaque manque), `pupil_count`, `department`"),
+        "`complete`, `missing` (libellé et correction de chaque manque), `pupil_count`, `department`",
+        claims_instance=False),
     HandlerDescription(
         "locate_reviewers", "Trouve l'Udogec et l'Urogec dédiées au Service Civique qui couvrent un département, et "
                             "la Fnogec.",
         (Parameter("department", "str", "département de l'établissement (`school_file[\"department\"]`)"),),
-        "`udogec`, `urogec`, `fnogec` : code de chaque structure, ou `None`"),
+        "`udogec`, `urogec`, `fnogec` : code de chaque structure, ou `None`", claims_instance=False),
     HandlerDescription(
         "prepare_mission_offer", "Prépare l'offre de mission telle que le site officiel la demande.",
         (Parameter("project", "dict", "projet d'accueil (`project`)"), _ESTABLISHMENT,
          Parameter("places", "int", "nombre de places offertes")),
-        "champs de l'offre (`fields`) et texte complet (`text`)"),
+        "champs de l'offre (`fields`) et texte complet (`text`)", claims_instance=False),
     HandlerDescription(
         "check_eligibility", "Vérifie l'éligibilité du volontaire et des termes de sa mission.",
         (_VOLUNTEER, Parameter("establishment_id", "int", "identifiant de l'établissement (tuteurs)", False)),
-        "`eligible` et `problems` (champ et message de chaque règle non respectée)"),
+        "`eligible` et `problems` (champ et message de chaque règle non respectée)", claims_instance=False),
     HandlerDescription(
         "generate_contract", "Produit le contrat d'engagement en PDF (nouvelle version) et l'enregistre.",
         (_VOLUNTEER, _TERMS, _ESTABLISHMENT,
@@ -84,7 +90,7 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
         "notify_referents", "Envoie un courriel aux référents de l'établissement.",
         (_ESTABLISHMENT, Parameter("subject", "str", "objet du courriel"),
          Parameter("message", "str", "texte du courriel")),
-        "`sent_to` (adresses), `sent_on`"),
+        "`sent_to` (adresses), `sent_on`", claims_instance=False),
     HandlerDescription(
         "invite_participants", "Ouvre les inscriptions d'une session et invite volontaires ou tuteurs du territoire.",
         (Parameter("structure_code", "str", "structure organisatrice (`structure_code`)"),
@@ -102,11 +108,11 @@ HANDLER_CATALOG: dict[str, HandlerDescription] = {description.name: description 
         "`start_date`, `end_date` et les échéances lues par les minuteries de `follow_up.bpmn`"),
     HandlerDescription(
         "prepare_follow_up", "Prépare le suivi du mois : formations obligatoires suivies ou non.",
-        (_PLACE,), "`opened_on`, `trainings`"),
+        (_PLACE,), "`opened_on`, `trainings`", claims_instance=False),
     HandlerDescription(
         "remind_overdue_follow_up", "Relance tuteurs, cotuteurs et référents d'un suivi mensuel en retard.",
         (_ESTABLISHMENT, _VOLUNTEER, Parameter("follow_up_month", "dict", "suivi du mois (`follow_up_month`)")),
-        "`sent_to` (adresses), `sent_on`"),
+        "`sent_to` (adresses), `sent_on`", claims_instance=False),
     HandlerDescription(
         "end_mission_early", "Enregistre la fin anticipée d'une mission et prévient les gestionnaires.",
         (Parameter("termination", "dict", "demande de fin anticipée (`termination`)"), _VOLUNTEER, _PLACE,

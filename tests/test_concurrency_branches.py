@@ -78,19 +78,23 @@ def test_both_branches_completed_at_once_lose_nothing(opinions, runtime, session
 
 @pytest.fixture
 def concurrent_writer(monkeypatch, db_engine):
-    """Make someone else save an instance between a request's reading it and its completing a task, once."""
-    original = InstanceStore.claim
+    """Make someone else save an instance between a request's reading it and its first write, once.
+
+    (The test process runs no handler: its change writes first its audit event, then claims the instance by the
+    save's versioned UPDATE.)
+    """
+    original = InstanceStore.record
     targets: set[int] = set()
 
-    def claim_after_someone_else(self, instance):
+    def record_after_someone_else(self, instance, *args, **kwargs):
         if instance.id in targets:
             targets.discard(instance.id)
             with db_engine.begin() as connection:
                 connection.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id)
                                    .values(version=ProcessInstance.version + 1))
-        return original(self, instance)
+        return original(self, instance, *args, **kwargs)
 
-    monkeypatch.setattr(InstanceStore, "claim", claim_after_someone_else)
+    monkeypatch.setattr(InstanceStore, "record", record_after_someone_else)
     return targets
 
 

@@ -26,6 +26,7 @@ from engine.runtime.budget import Budget
 from engine.runtime.decisions import BundleDecisions
 from engine.runtime.deployment import bundle_for
 from engine.runtime.scripting import CampaignScriptEngine
+from handlers.catalog import describe
 from handlers.context import HandlerContext
 
 
@@ -34,13 +35,16 @@ class HandlerContexts:
 
     def __init__(self, session: Session, documents: DocumentStore, clock: Callable[[], datetime],
                  budget: Budget | None = None,
-                 campaign_read: Callable[[int], tuple[bool, Campaign | None]] | None = None):
-        """`campaign_read` tells whether an instance's campaign was already read in this request, and which."""
+                 campaign_read: Callable[[int], tuple[bool, Campaign | None]] | None = None,
+                 claim: Callable[[ProcessInstance], None] | None = None):
+        """`campaign_read` tells whether an instance's campaign was already read in this request, and which;
+        `claim` holds an instance's row before a handler writes rows of its own for it."""
         self.session = session
         self.documents = documents
         self.clock = clock
         self.budget = budget or Budget()
         self.campaign_read = campaign_read or (lambda _instance_id: (False, None))
+        self.claim = claim
         self._contexts: dict[tuple[int, str | None], HandlerContext] = {}
 
     def for_task(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
@@ -58,7 +62,12 @@ class HandlerContexts:
                 raise handlers.context.HandlerError(f"Aucun gestionnaire nommé « {name} » n'est enregistré.")
             return handler(self.for_task(instance, task_id), **params)
 
-        return CampaignScriptEngine(call_service, self.budget)
+        def before_service(name: str) -> None:
+            description = describe(name, handlers.HANDLERS.get(name))
+            if self.claim is not None and (description is None or description.claims_instance):
+                self.claim(instance)
+
+        return CampaignScriptEngine(call_service, self.budget, before_service)
 
     def _build(self, instance: ProcessInstance, task_id: str | None) -> HandlerContext:
         today: date = self.clock().date()

@@ -2,11 +2,12 @@
 
 A completion loads the instance (with its version for optimistic locking),
 checks role and scope, validates the form (JSON Schema and handler rules),
-claims the instance's row if its version is still the one read (otherwise
-the caller gets a `Conflict` before anything runs), completes the
-SpiffWorkflow task, runs the engine steps (service tasks call
-handlers, business rule tasks evaluate DMN) and writes the state, the task
-table, documents and an audit event in one commit. A failing handler leaves
+completes the SpiffWorkflow task, runs the engine steps (service tasks call
+handlers, business rule tasks evaluate DMN; the first handler claims the
+instance's row if its version is still the one read, otherwise the caller gets
+a `Conflict` before any handler runs) and writes the instance row (on the same
+version condition), the state, the task table, documents and an audit event
+in one commit. A failing handler leaves
 an incident on the instance; the user's input is kept.
 
 This module owns what happens to an instance (start, its ready task and form, validation, completion, retry,
@@ -93,7 +94,7 @@ class ProcessRuntime:
         self.documents = DocumentStore(settings.storage_dir)
         self.instances = InstanceStore(session, self._now)
         self.contexts = HandlerContexts(session, self.documents, self._now, settings.script_budget,
-                                        self.instances.campaign_read)
+                                        self.instances.campaign_read, self.instances.claim)
 
     def _now(self) -> datetime:
         # The parts ask the runtime for the time when they need it: a caller may give the runtime another clock.
@@ -322,7 +323,7 @@ class ProcessRuntime:
         return instance
 
     def _advance(self, workflow: BpmnWorkflow, instance: ProcessInstance) -> None:
-        self.instances.claim(instance)
+        # The instance is claimed by its first service task (handlers write rows of their own), or else by the save.
         try:
             with engine_clock(self.clock):
                 workflow.do_engine_steps()

@@ -200,8 +200,12 @@ class RestrictedEnvironment(TaskDataEnvironment):
 class CampaignScriptEngine(PythonScriptEngine):
     """Script engine that reports handler failures as task errors with their real cause."""
 
-    def __init__(self, call_service: ServiceCaller | None = None, budget: Budget | None = None):
+    def __init__(self, call_service: ServiceCaller | None = None, budget: Budget | None = None,
+                 before_service: Callable[[str], None] | None = None):
+        """`before_service` runs before each handler call, with the handler's name, outside the handler's failure:
+        a `Conflict` it raises stops the change instead of becoming an incident."""
         super().__init__(environment=RestrictedEnvironment(call_service, budget))
+        self.before_service = before_service
 
     def evaluate(self, task, expression, external_context=None):
         """Evaluate an expression; going past the budget fails the task with a French message."""
@@ -219,6 +223,8 @@ class CampaignScriptEngine(PythonScriptEngine):
 
     def call_service(self, task, **kwargs):
         """Call a service handler; any failure becomes a `WorkflowTaskException` on the task."""
+        if self.before_service is not None:
+            self.before_service(kwargs["operation_name"])
         try:
             return self.environment.call_service(task.data, **kwargs)
         except WorkflowTaskException:

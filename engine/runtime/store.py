@@ -13,12 +13,14 @@ import weakref
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import Update, bindparam, insert, inspect, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, contains_eager
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import Session, SessionTransaction, contains_eager
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import Principal
@@ -29,7 +31,7 @@ from engine.models.runtime import FINISHED_STATUSES
 from engine.runtime.compaction import compact_workflow
 from engine.runtime.deployment import ProcessBundle, bundle_for
 from engine.runtime.serialization import STORED, StateSerializer, StoredState, signatures
-from engine.runtime.tasks import instance_status, sync_task_rows
+from engine.runtime.tasks import instance_status, ready_user_tasks, sync_task_rows, task_title
 from engine.runtime.timers import WaitingTimers, forget_timer, sync_timers, waiting_timers
 from engine.runtime.workflow_cache import WORKFLOWS, identity_of
 
@@ -55,8 +57,22 @@ CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
 DELTA_LOG_RATIO = 2
 _STATES = InstanceState.__table__
 _EVENTS = AuditEvent.__table__
+ADD_EVENT = insert(_EVENTS)
 WRITE_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
                .values(state=bindparam("full"), delta=""))
+# The instance row's columns a save may write, by attribute (all but its id and version).
+_INSTANCE_COLUMNS = {column.key: column for column in _INSTANCES.columns if column.key not in ("id", "version")}
+
+
+@lru_cache(maxsize=64)
+def _instance_update(keys: frozenset[str]) -> Update:
+    """The versioned UPDATE of an instance row's columns `keys` (bound by name), built once per set of columns."""
+    return (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
+                                     _INSTANCES.c.version == bindparam("read_version"))
+            .values({_INSTANCE_COLUMNS[key]: bindparam(key) for key in keys}
+                    | {_INSTANCES.c.version: bindparam("read_version") + 1}))
+
+
 APPEND_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
                 .values(delta=_STATES.c.delta + bindparam("line")))
 # The timers each kept workflow waited on when it was saved: a request taking it from the cache finds them here
@@ -81,7 +97,15 @@ class LoadedWorkflow:
 
 
 def write_state(session: Session, instance: ProcessInstance, text: str) -> None:
-    """Write an instance's whole serialised engine state, emptying its delta log; it gets a new version on flush."""
+    """Write an instance's whole serialised engine state, emptying its delta log; it gets a new version on flush.
+
+    For changes made outside a save (anonymisation, tests): `InstanceStore.save` writes the state itself.
+    """
+    _write_full_state(session, instance, text)
+    _new_version(instance)
+
+
+def _write_full_state(session: Session, instance: ProcessInstance, text: str) -> None:
     row = inspect(instance)
     if row.persistent and "engine_state" in row.unloaded:
         # Written without reading the old state first: a request that ran a cached workflow never needed it.
@@ -91,11 +115,10 @@ def write_state(session: Session, instance: ProcessInstance, text: str) -> None:
     else:
         instance.engine_state.state = text
         instance.engine_state.delta = ""
-    _new_version(instance)
 
 
-def append_state(session: Session, instance: ProcessInstance, line: str) -> None:
-    """Append the changes of a save to an instance's delta log; it gets a new version on flush."""
+def _append_state(session: Session, instance: ProcessInstance, line: str) -> None:
+    """Append the changes of a save to an instance's delta log."""
     row = inspect(instance)
     if row.persistent and "engine_state" in row.unloaded:
         session.execute(APPEND_STATE, {"state_of": instance.id, "line": line})
@@ -103,7 +126,6 @@ def append_state(session: Session, instance: ProcessInstance, line: str) -> None
         raise ValueError("Un dossier sans état enregistré ne s'écrit pas par différences.")
     else:
         instance.engine_state.delta = (instance.engine_state.delta or "") + line
-    _new_version(instance)
 
 
 def _new_version(instance: ProcessInstance) -> None:
@@ -130,6 +152,8 @@ class InstanceStore:
         self._open: dict[int, OpenState] = {}
         # The campaign of each instance whose ready rows were read (None: none on record), read with them.
         self._campaigns: dict[int, Campaign | None] = {}
+        # The transaction that holds each claimed instance's row (see `claim`): a later one holds nothing.
+        self._claimed: dict[int, SessionTransaction] = {}
 
     def add(self, instance: ProcessInstance) -> None:
         """Insert a new instance with its empty state row, so that it has an id before its workflow runs."""
@@ -188,11 +212,18 @@ class InstanceStore:
     def claim(self, instance: ProcessInstance) -> None:
         """Hold the instance's row for this transaction, unless someone changed it since it was read.
 
+        Called before the first handler of a change runs (and by operations that write before saving); a change
+        that runs no handler is claimed by its save's versioned UPDATE of the row, one statement less. Claiming
+        again in the same transaction costs nothing.
+
         Handlers write rows of their own (training sessions, contracts, documents) while the engine runs, and
         flush them before the instance is saved: a concurrent change must turn this transaction away before
         they run, as a conflict, not fail later on a duplicate row. PostgreSQL locks the row; SQLite takes
         its single write lock. Either way the other writer waits, then finds the version changed.
         """
+        held_by = self._claimed.get(instance.id)
+        if held_by is not None and held_by is self.session.get_transaction():
+            return
         try:
             # Without autoflush: changes the caller already made to the instance must not be written (and its
             # version raised) before the claim compares versions.
@@ -207,6 +238,9 @@ class InstanceStore:
             log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance.id})
             self.session.rollback()
             raise Conflict(CONCURRENT_CHANGE)
+        transaction = self.session.get_transaction()
+        if transaction is not None:
+            self._claimed[instance.id] = transaction
 
     def record(self, instance: ProcessInstance, row: TaskRow | None, kind: str, summary: str,
                principal: Principal | None, data: dict | None) -> None:
@@ -221,7 +255,7 @@ class InstanceStore:
         if instance.incident:
             events.append({"instance_id": instance.id, "task_id": None, "spec_id": None, "kind": "incident",
                            "summary": instance.incident[:500], "actor_id": None, "data": None, "at": self.clock()})
-        self.session.execute(insert(_EVENTS), events)
+        self.session.execute(ADD_EVENT, events if len(events) > 1 else events[0])
 
     def _write(self, instance: ProcessInstance, workflow: BpmnWorkflow, serializer: StateSerializer) -> StoredState:
         """Write the workflow's changes since its stored state, or its whole state; return what is then stored.
@@ -234,16 +268,11 @@ class InstanceStore:
         if before is not None:
             line, now = serializer.changes(workflow, before.signatures)
             if before.delta_chars + len(line) <= DELTA_LOG_RATIO * before.full_chars:
-                append_state(self.session, instance, line)
+                _append_state(self.session, instance, line)
                 return StoredState(now, before.full_chars, before.delta_chars + len(line))
         text = serializer.dumps(workflow)
-        write_state(self.session, instance, text)
+        _write_full_state(self.session, instance, text)
         return StoredState(signatures(workflow), len(text), 0)
-
-    def _open_rows(self, instance_id: int, ready_rows: list[TaskRow]) -> list[TaskRow]:
-        """The instance's ready rows once synced: those read that stayed ready and those just added."""
-        added = [row for row in self.session.new if isinstance(row, TaskRow) and row.instance_id == instance_id]
-        return sorted([*(row for row in ready_rows if row.state == "ready"), *added], key=lambda row: row.created_at)
 
     def open_state(self, instance_id: int) -> OpenState | None:
         """What an instance this store saved (its ready rows known) waits on since, without a statement."""
@@ -251,39 +280,65 @@ class InstanceStore:
 
     def save(self, loaded: LoadedWorkflow, instance: ProcessInstance, principal: Principal | None,
              completed: Set[str] = frozenset()) -> None:
-        """Write the instance's state, status, task rows and timer rows, and commit; `Conflict` if it changed."""
+        """Write the instance's row, state, task rows and timer rows, and commit; `Conflict` if it changed.
+
+        The instance's row is written first, on the condition that its version is still the one read: that is
+        the claim of a change no handler claimed before (see `claim`), and it takes the row's lock before the
+        state row's, in the order every writer of an instance takes them.
+        """
         workflow, bundle = loaded.workflow, loaded.bundle
         now = self.clock()
         instance_id = instance.id  # read now: a failed flush expires the instance's attributes
         compact_workflow(workflow)
         try:
-            # Without autoflush the instance row is written once, with its state and current step together.
             with self.session.no_autoflush:
+                ready = ready_user_tasks(workflow)
+                status, outcome = instance_status(workflow, instance.incident)
+                row_values = {"status": status, "outcome": outcome, "updated_at": now,
+                              "current_step": ", ".join(task_title(task) for task in ready.values())[:500] or None}
+                if status in FINISHED_STATUSES and instance.ended_at is None:
+                    row_values["ended_at"] = now
+                self._write_instance(instance, row_values)
                 stored = self._write(instance, workflow, bundle.serializers[instance.process_id])
-                instance.status, instance.outcome = instance_status(workflow, instance.incident)
-                instance.updated_at = now
-                if instance.status in FINISHED_STATUSES and instance.ended_at is None:
-                    instance.ended_at = now
                 ready_rows = self._ready_rows.pop(instance.id, None)
-                titles = sync_task_rows(self.session, workflow, instance, now, completed,
-                                        principal.person_id if principal else None, ready_rows=ready_rows)
-                instance.current_step = ", ".join(titles)[:500] or None
+                open_rows = sync_task_rows(self.session, ready, instance, now, completed,
+                                           principal.person_id if principal else None, ready_rows=ready_rows)
                 timers = sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
-                open_rows = None if ready_rows is None else self._open_rows(instance_id, ready_rows)
             self.session.commit()
             STORED[workflow] = stored
             _SAVED_TIMERS[workflow] = timers
-            if open_rows is not None:
+            if ready_rows is not None:
                 self._open[instance_id] = OpenState(open_rows, timers)
             WORKFLOWS.keep(instance_id, identity_of(instance), workflow)
         except StaleDataError as error:
-            log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})
-            self.session.rollback()
-            raise Conflict(CONCURRENT_CHANGE) from error
+            self._conflict(instance_id, error)
         except OperationalError as error:
             # SQLite refuses to upgrade a read snapshot that another writer made stale.
-            self.session.rollback()
             if "locked" not in str(error).lower():
+                self.session.rollback()
                 raise
-            log.warning("Conflit : base occupée par une autre écriture", extra={"instance_id": instance_id})
-            raise Conflict(CONCURRENT_CHANGE) from error
+            self._conflict(instance_id, error)
+
+    def _write_instance(self, instance: ProcessInstance, values: dict[str, Any]) -> None:
+        """Write `values` and the instance's other pending changes with its next version, if its version is still
+        the one read.
+
+        One plain UPDATE instead of the unit of work's: the values are then set as written, so that the commit
+        finds nothing to flush for the instance (and usually nothing at all).
+        """
+        state = inspect(instance)
+        pending = {key: state.dict[key] for key in state.committed_state if key in _INSTANCE_COLUMNS}
+        values = {**pending, **values}
+        read_version = instance.version
+        matched = rows_matched(self.session.execute(
+            _instance_update(frozenset(values)), {**values, "instance_id": instance.id, "read_version": read_version}))
+        if matched != 1:
+            raise StaleDataError("Le dossier a changé depuis sa lecture.")
+        for key, value in values.items():
+            set_committed_value(instance, key, value)
+        set_committed_value(instance, "version", read_version + 1)
+
+    def _conflict(self, instance_id: int, error: Exception) -> None:
+        log.warning("Conflit : dossier modifié entre-temps", extra={"instance_id": instance_id})
+        self.session.rollback()
+        raise Conflict(CONCURRENT_CHANGE) from error

@@ -7,9 +7,11 @@ from datetime import datetime
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.forms import Form
 from engine.models import ProcessInstance, TaskRow
@@ -51,48 +53,70 @@ def task_structure(task) -> str | None:
     return task.data.get("review_structure") or task.data.get("structure_code")
 
 
-def sync_task_rows(session: Session, workflow: BpmnWorkflow, instance: ProcessInstance, now: datetime,
-                   completed: Set[str], actor_id: int | None, ready_rows: list[TaskRow] | None = None) -> list[str]:
-    """Make the instance's ready task rows match the engine's ready user tasks; return their titles.
+_TASKS = TaskRow.__table__
+# A task leaving the inbox: done by its person, or cancelled by the process; its drafts go with it.
+FINISH_TASK = (update(_TASKS).where(_TASKS.c.id == bindparam("row_id"))
+               .values(state=bindparam("new_state"), completed_at=bindparam("done_at"),
+                       completed_by_id=bindparam("done_by"), draft_saved_at=None))
+ADD_TASK = insert(_TASKS)
 
-    `ready_rows` are the instance's ready rows when the caller already read them in this transaction.
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> dict[str, SpiffTask]:
+    """The engine's ready user (and manual) tasks, by task id: the tasks people have to do."""
+    return {str(task.id): task for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def task_title(task: SpiffTask) -> str:
+    """What a task is called in inboxes and in the dossier's current step."""
+    return task.task_spec.bpmn_name or task.task_spec.bpmn_id
+
+
+def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: ProcessInstance, now: datetime,
+                   completed: Set[str], actor_id: int | None, ready_rows: list[TaskRow] | None = None) -> list[TaskRow]:
+    """Make the instance's ready task rows match the engine's `ready` user tasks; return them, oldest first.
+
+    `ready_rows` are the instance's ready rows when the caller already read them in this transaction. The rows
+    are written with plain statements (one for the rows leaving, one for those added), not through the unit of
+    work: the row objects are updated as committed, and the added ones join the session as if read, so that the
+    answer to the request shows them without reading them again.
     """
     from engine.runtime.deployment import bundle_for
 
-    bundle = bundle_for(instance.deployment)
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     if ready_rows is None:
         ready_rows = list(session.scalars(
             select(TaskRow).where(TaskRow.instance_id == instance.id, TaskRow.state == "ready")))
     rows = {row.id: row for row in ready_rows}
     left = [row for task_id, row in rows.items() if task_id not in ready]
-    for row in left:
-        row.state = "completed" if row.id in completed else "cancelled"
-        row.completed_at = now
-        row.completed_by_id = actor_id if row.id in completed else None
-    discard_drafts(session, left)
-    titles = []
+    if left:
+        discard_drafts(session, left)
+        finished = [{"row_id": row.id, "new_state": "completed" if row.id in completed else "cancelled",
+                     "done_at": now, "done_by": actor_id if row.id in completed else None} for row in left]
+        session.execute(FINISH_TASK, finished if len(finished) > 1 else finished[0])
+        for row, change in zip(left, finished, strict=True):
+            for key, value in (("state", change["new_state"]), ("completed_at", now),
+                               ("completed_by_id", change["done_by"]), ("draft_saved_at", None)):
+                set_committed_value(row, key, value)
+    bundle = bundle_for(instance.deployment)
+    added = []
     for task_id, task in ready.items():
-        titles.append(task.task_spec.bpmn_name or task.task_spec.bpmn_id)
         if task_id in rows:
             continue
         place = task.data.get("place")
-        session.add(TaskRow(
-            id=task_id,
-            instance_id=instance.id,
-            process_id=task.workflow.spec.name,
-            spec_id=task.task_spec.bpmn_id,
-            title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-            lane=task_lane(bundle, task),
-            establishment_id=instance.establishment_id,
-            department=instance.department,
-            structure_code=task_structure(task),
-            place=place.get("number") if isinstance(place, dict) else None,
-            state="ready",
-            created_at=now,
-            due_at=due_date(task.task_spec, now, task.data),
+        added.append(TaskRow(
+            id=task_id, instance_id=instance.id, process_id=task.workflow.spec.name, spec_id=task.task_spec.bpmn_id,
+            title=task_title(task), lane=task_lane(bundle, task), establishment_id=instance.establishment_id,
+            department=instance.department, structure_code=task_structure(task),
+            place=place.get("number") if isinstance(place, dict) else None, state="ready", created_at=now,
+            due_at=due_date(task.task_spec, now, task.data), completed_at=None, completed_by_id=None,
+            assignee_id=None, notified_at=None, draft_saved_at=None,
         ))
-    return titles
+    if added:
+        values = [{column.key: getattr(row, column.key) for column in _TASKS.columns} for row in added]
+        session.execute(ADD_TASK, values if len(values) > 1 else values[0])
+        for row in added:
+            make_transient_to_detached(row)
+            session.add(row)
+    return sorted([*(row for row in ready_rows if row.state == "ready"), *added], key=lambda row: row.created_at)
 
 
 def instance_status(workflow: BpmnWorkflow, incident: str | None) -> tuple[str, str | None]:
