@@ -90,24 +90,30 @@ def _address_limit() -> str:
     return settings_of().login_rate_limit_per_address
 
 
+# Blueprints with limits, each set by `_limit_failures`; there are no default limits, so the limiter skips every
+# other request.
+LIMITED_BLUEPRINTS: set[str] = set()
+
+
+def _limit_failures(blueprint, limit, scope: str, methods: list[str], **options) -> None:
+    LIMITED_BLUEPRINTS.add(blueprint.name)
+    limiter.shared_limit(limit, scope=scope, methods=methods, deduct_when=_failed, **options)(blueprint)
+
+
 def _limit_logins(blueprint) -> None:
-    limiter.shared_limit(_address_limit, scope="connexion-adresse", methods=["POST"], deduct_when=_failed)(blueprint)
-    limiter.shared_limit(_account_limit, scope="connexion-compte", key_func=_account_key, methods=["POST"],
-                         deduct_when=_failed)(blueprint)
+    _limit_failures(blueprint, _address_limit, "connexion-adresse", ["POST"])
+    _limit_failures(blueprint, _account_limit, "connexion-compte", ["POST"], key_func=_account_key)
 
 
 _limit_logins(auth.bp)
 _limit_logins(api_public)
 # Returns from Isidoor are GET requests; failed ones (bad state, refused token) count per address.
-limiter.shared_limit(_address_limit, scope="connexion-adresse", methods=["GET"], deduct_when=_failed)(sign_on.bp)
-# The blueprints above are the only ones with limits (there are no default limits).
-LIMITED_BLUEPRINTS = frozenset({auth.bp.name, api_public.name, sign_on.bp.name})
+_limit_failures(sign_on.bp, _address_limit, "connexion-adresse", ["GET"])
 
 
 @limiter.request_filter
 def _without_limits() -> bool:
-    # Every request pays the limiter's look-up of the limits that apply, even where none does: the pages and
-    # the API beyond the logins skip it.
+    # Every request paid the limiter's look-up of the limits that apply, even where none does.
     return request.blueprint not in LIMITED_BLUEPRINTS
 
 
