@@ -54,6 +54,8 @@ class ProcessInstance(Base):
         # The dashboard: a process's instances newest first, and started by week (0015_dashboard).
         Index("ix_instance_process_updated", "process_id", "updated_at", "id"),
         Index("ix_instance_created", "process_id", "created_at"),
+        # The dossier list by creation, for clients walking every page (0027_list_orders).
+        Index("ix_instance_created_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

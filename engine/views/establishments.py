@@ -11,13 +11,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from engine.access import Principal, viewable_establishments
 from engine.campaign.campaigns import current_campaign
 from engine.directory.lookups import establishment_file
 from engine.models import Establishment, PupilCount
+from engine.views.cursors import decode_key, encode_key
 from engine.views.pages import Page, bounded_page, paginate
 from handlers.school_file import school_file_problems
 
@@ -58,12 +59,7 @@ def search_establishments(session: Session, principal: Principal, search: Establ
 
     The UAI is unique, so that no establishment moves between pages, compares alike on SQLite and PostgreSQL
     whatever the locale (names do not), is indexed, and begins with the department, which it groups by."""
-    query = select(Establishment).where(viewable_establishments(principal))
-    if search.department:
-        query = query.where(Establishment.department == search.department.upper())
-    if search.uai:
-        query = query.where(Establishment.uai == search.uai.upper())
-    query = query.order_by(Establishment.uai)
+    query = _matching(principal, search)
     if not search.name:
         return paginate(session, query, page, per_page, clamp=clamp)
     needle = folded_text(search.name)
@@ -74,6 +70,53 @@ def search_establishments(session: Session, principal: Principal, search: Establ
     shown = matching[(page - 1) * per_page:page * per_page]
     items = list(session.scalars(select(Establishment).where(Establishment.id.in_(shown)).order_by(Establishment.uai)))
     return Page(items, page, per_page, len(matching))
+
+
+# The first value of an establishment list's cursor: another list's cursor is refused here.
+CURSOR_TAG = "etablissements"
+
+
+@dataclass(frozen=True)
+class EstablishmentPage:
+    """One page of the establishment list, by UAI, and the cursor of the next page if any."""
+
+    items: list[Establishment]
+    next_cursor: str | None
+    limit: int
+
+
+def establishment_page(session: Session, principal: Principal, search: EstablishmentSearch, limit: int,
+                       cursor: str | None = None) -> EstablishmentPage:
+    """One page of the establishments the principal may see that match the filters, by UAI, starting after the UAI
+    `cursor` carries (the first page without it).
+
+    The UAI is unique and never changes: a walk through every page meets each establishment once, one added
+    meanwhile included if its UAI comes after the page being read.
+    """
+    after = decode_key(cursor, (f"={CURSOR_TAG}", "text"))[1] if cursor is not None else None
+    query = _matching(principal, search)
+    if after is not None:
+        query = query.where(Establishment.uai > after)
+    if not search.name:
+        rows = list(session.scalars(query.limit(limit + 1)))
+    else:
+        needle = folded_text(search.name)
+        ids = [establishment_id for establishment_id, name in session.execute(
+            query.with_only_columns(Establishment.id, Establishment.name)) if needle in folded_text(name)][:limit + 1]
+        rows = list(session.scalars(select(Establishment).where(Establishment.id.in_(ids))
+                                    .order_by(Establishment.uai))) if ids else []
+    following = encode_key([CURSOR_TAG, rows[limit - 1].uai]) if len(rows) > limit else None
+    return EstablishmentPage(rows[:limit], following, limit)
+
+
+def _matching(principal: Principal, search: EstablishmentSearch) -> Select:
+    """The establishments the principal may see that match the department and UAI filters, by UAI."""
+    query = select(Establishment).where(viewable_establishments(principal))
+    if search.department:
+        query = query.where(Establishment.department == search.department.upper())
+    if search.uai:
+        query = query.where(Establishment.uai == search.uai.upper())
+    return query.order_by(Establishment.uai)
 
 
 def school_file_gaps(session: Session, establishments: list[Establishment]) -> dict[int, list[dict]]:

@@ -1,8 +1,8 @@
 """Read models for lists: a person's actionable tasks, and the instances they may follow, filtered.
 
 The dossier list is cut by keyset (`instance_page`): its order is (last change, id), both descending, held by
-the indexes ix_instance_updated and ix_instance_process_updated, plus those of 0025_list_keyset for a
-status or a department; the cursor is written and checked by `engine.views.cursors`."""
+the indexes ix_instance_updated and ix_instance_process_updated, or (creation, id), held by ix_instance_created_id
+(0027_list_orders); the cursor is written and checked by `engine.views.cursors`."""
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -26,8 +26,15 @@ LIVE_STATUSES = ("running", "completed", "refused", "incident", "suspended")
 # Dossiers a page of the list shows by default, and at most (the API's `limit`).
 LIST_LIMIT = 50
 MAX_LIST_LIMIT = 100
-# The first value of a dossier list's cursor: the inbox's cursors, and any other list's, are refused here.
+# The first value of a dossier list's cursor, by order: the inbox's cursors, those of another list or of the other
+# order are refused here.
 CURSOR_TAG = "dossiers"
+CURSOR_TAGS = {"updated": CURSOR_TAG, "created": "dossiers-par-creation"}
+# The orders of the dossier list, by the date each sorts on, newest first, the id breaking ties. By last change (the
+# default): what moved lately comes first, and a dossier that changes between two pages moves to the top. By
+# creation, a date that never changes: a client walking every page meets each dossier exactly once, whatever
+# changes meanwhile (those created since the walk began are on its first page).
+ORDERS = {"updated": ProcessInstance.updated_at, "created": ProcessInstance.created_at}
 
 InstanceRow = tuple[ProcessInstance, Establishment | None]
 
@@ -92,35 +99,38 @@ def _conditions(session: Session, principal: Principal, search: InstanceSearch, 
     return conditions
 
 
-def _ordered(session: Session, principal: Principal, search: InstanceSearch) -> Select:
-    """The matching instances with their establishment, most recently changed first, the id breaking ties."""
+def _ordered(session: Session, principal: Principal, search: InstanceSearch,
+             column=ProcessInstance.updated_at) -> Select:
+    """The matching instances with their establishment, newest first by `column` (last change by default), the id
+    breaking ties."""
     return (select(ProcessInstance, Establishment)
             .outerjoin(Establishment, Establishment.id == ProcessInstance.establishment_id)
             .where(*_conditions(session, principal, search))
-            .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()))
+            .order_by(column.desc(), ProcessInstance.id.desc()))
 
 
 def instance_page(session: Session, principal: Principal, search: InstanceSearch, limit: int = LIST_LIMIT,
-                  cursor: str | None = None) -> InstancePage:
-    """One page of the instances the principal may see that match the filters, most recently changed first,
-    starting after `cursor` (the first page without it), and their counts by status.
+                  cursor: str | None = None, order: str = "updated") -> InstancePage:
+    """One page of the instances the principal may see that match the filters, newest first by `order` (see
+    `ORDERS`), starting after `cursor` (the first page without it), and their counts by status.
 
     Two statements whatever the page: the rows (one more than the page, to know whether another follows) and
-    the counts in one GROUP BY. The id breaks ties of the order, so no row is shown twice nor skipped; a dossier
-    that changes between two pages moves to the top of the list, where « Revenir au début » finds it.
+    the counts in one GROUP BY. The id breaks ties of the order, so no row is shown twice nor skipped; by last
+    change, a dossier that changes between two pages moves to the top of the list, where « Revenir au début »
+    finds it.
     """
     if not 1 <= limit <= MAX_LIST_LIMIT:
         raise ValueError(f"limit {limit} hors de 1..{MAX_LIST_LIMIT}")
-    query = _ordered(session, principal, search)
+    column, tag = ORDERS[order], CURSOR_TAGS[order]
+    query = _ordered(session, principal, search, column)
     if cursor is not None:
-        updated, instance_id = decode_key(cursor, (f"={CURSOR_TAG}", "date", "id"))[1:]
-        query = query.where(or_(ProcessInstance.updated_at < updated,
-                                and_(ProcessInstance.updated_at == updated, ProcessInstance.id < instance_id)))
+        moment, instance_id = decode_key(cursor, (f"={tag}", "date", "id"))[1:]
+        query = query.where(or_(column < moment, and_(column == moment, ProcessInstance.id < instance_id)))
     rows = cast(list[InstanceRow], list(session.execute(query.limit(limit + 1)).all()))
     following = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
-        following = encode_key([CURSOR_TAG, last.updated_at, last.id])
+        following = encode_key([tag, getattr(last, column.key), last.id])
     by_status = {status: count for status, count in session.execute(
         select(ProcessInstance.status, func.count()).where(*_conditions(session, principal, search, status=False))
         .group_by(ProcessInstance.status))}
