@@ -64,7 +64,8 @@ def test_someone_without_a_role_lists_nothing(api, session):
     session.add(person)
     session.commit()
     api.tokens["sans.role"] = issue_token(session, person, datetime.now())[0]
-    assert listing(api, "sans.role") == {"items": [], "total": 0, "page": 1, "per_page": 20}
+    assert listing(api, "sans.role") == {"items": [], "limit": 20, "next_cursor": None, "next": None}
+    assert listing(api, "sans.role", "page=1") == {"items": [], "total": 0, "page": 1, "per_page": 20}
 
 
 @pytest.mark.usefixtures("corsica")
@@ -105,7 +106,29 @@ def test_pages_are_stable_and_a_page_past_the_end_is_empty(api, session):
     assert walked == everyone
     past = listing(api, "pilote", f"per_page=2&page={len(everyone)}")
     assert past["items"] == [] and past["total"] == len(everyone)
-    assert listing(api, "pilote", "name=saint&per_page=2")["total"] == 4
+    assert listing(api, "pilote", "name=saint&per_page=2&page=1")["total"] == 4
+
+
+@pytest.mark.usefixtures("corsica")
+def test_the_pages_are_walked_by_next_keeping_the_filters(api, session):
+    everyone = of_departments(session)
+    walked, page = [], listing(api, "pilote", "limit=2")
+    while True:
+        walked += [item["uai"] for item in page["items"]]
+        if page["next"] is None:
+            assert page["next_cursor"] is None
+            break
+        assert page["limit"] == 2 and len(page["items"]) == 2
+        page = api.get(page["next"], "pilote").json
+    assert walked == everyone
+    saints, page = [], listing(api, "pilote", "name=saint&limit=1")
+    while page["next"] is not None:
+        saints += [item["uai"] for item in page["items"]]
+        assert "name=saint" in page["next"]
+        page = api.get(page["next"], "pilote").json
+    saints += [item["uai"] for item in page["items"]]
+    assert len(saints) == 4 and saints == sorted(saints)
+    assert_error(api.get("/api/v1/establishments?cursor=pas-un-curseur", "pilote"), 400, "bad_request")
 
 
 @pytest.mark.usefixtures("corsica")

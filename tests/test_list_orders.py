@@ -6,6 +6,7 @@ changes meanwhile; establishments are walked by UAI, unique and never changed.
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -109,3 +110,22 @@ def test_a_name_search_is_walked_by_uai_too(session):
 def test_forged_establishment_cursors_are_refused(session, forged):
     with pytest.raises(InvalidCursor):
         establishment_page(session, principal_of(session, "pilote"), EstablishmentSearch(), 2, forged)
+
+
+def test_the_api_walks_the_dossiers_by_creation_keeping_the_order(session, api):
+    add_dossiers(session, "35", 7)
+    listing = api.get("/api/v1/instances?order=created&limit=3", REVIEWER).json
+    seen = []
+    while True:
+        seen += [item["id"] for item in listing["items"]]
+        if listing["next"] is None:
+            break
+        assert parse_qs(urlsplit(listing["next"]).query)["order"] == ["created"]
+        listing = api.get(listing["next"], REVIEWER).json
+    assert seen == by_creation(session, REVIEWER)
+
+
+@pytest.mark.parametrize("query", ["order=oldest", "order=", "order=created&cursor=pas-un-curseur"])
+def test_an_unknown_order_or_a_bad_cursor_is_400_in_french(api, query):
+    response = api.get(f"/api/v1/instances?{query}", REVIEWER)
+    assert response.status_code == 400 and "invalide" in response.json["message"]

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import re
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from sqlalchemy import select
 
 from engine.access import UNSEEN_ESTABLISHMENT, require_view_establishment
 from engine.directory.lookups import SqlDirectory, establishment_file
 from engine.errors import NotFound
 from engine.models import Establishment
-from engine.views.establishments import EstablishmentSearch, school_file_gaps, search_establishments
+from engine.views.establishments import (
+    EstablishmentSearch,
+    establishment_page,
+    school_file_gaps,
+    search_establishments,
+)
 from webapp.api.common import UAI, bp, principal, query_int, query_text
 from webapp.database import db_session
 
@@ -39,16 +44,27 @@ def establishment_summary(establishment: Establishment, gaps: list[dict]) -> dic
 
 @bp.get("/establishments")
 def list_establishments():
-    """The establishments within the caller's scope, filtered, one page at a time, by UAI."""
+    """The establishments within the caller's scope, filtered, one page at a time by UAI, each page after `cursor`.
+    `page` (deprecated, docs/api.md) still gives a page by number."""
     search = EstablishmentSearch(department=query_text("department", DEPARTMENT), uai=query_text("uai", UAI),
                                  name=query_text("name", NAME))
-    page = query_int("page", 1, 1, 100_000)
-    per_page = query_int("per_page", 20, 1, 100)
-    # Not clamped, as /instances: a client walking the pages stops on the first empty one.
-    found = search_establishments(db_session(), principal(), search, page, per_page, clamp=False)
-    gaps = school_file_gaps(db_session(), found.items)
-    return jsonify({"items": [establishment_summary(item, gaps[item.id]) for item in found.items],
-                    "total": found.total, "page": page, "per_page": per_page})
+    # `per_page` is the deprecated name of `limit`.
+    limit = query_int("limit", query_int("per_page", 20, 1, 100), 1, 100)
+    session = db_session()
+    if "page" in request.args:
+        number = query_int("page", 1, 1, 100_000)
+        # Not clamped, as /instances: a client walking the pages stops on the first empty one.
+        found = search_establishments(session, principal(), search, number, limit, clamp=False)
+        gaps = school_file_gaps(session, found.items)
+        return jsonify({"items": [establishment_summary(item, gaps[item.id]) for item in found.items],
+                        "total": found.total, "page": number, "per_page": limit})
+    page = establishment_page(session, principal(), search, limit, query_text("cursor"))
+    gaps = school_file_gaps(session, page.items)
+    following = None if page.next_cursor is None else url_for(
+        "api.list_establishments", limit=limit, cursor=page.next_cursor, department=search.department,
+        uai=search.uai, name=search.name)
+    return jsonify({"items": [establishment_summary(item, gaps[item.id]) for item in page.items], "limit": limit,
+                    "next_cursor": page.next_cursor, "next": following})
 
 
 @bp.get("/establishments/<uai>")

@@ -19,7 +19,7 @@ from engine.runtime.catalogue import current_catalogue
 from engine.runtime.deployment import bundle_for
 from engine.runtime.store import OpenState
 from engine.views.history import EVENT_LABELS, instance_documents, open_tasks, open_tasks_of, without_internal
-from engine.views.queries import MAX_LIST_LIMIT, InstanceSearch, instance_page, search_instances
+from engine.views.queries import MAX_LIST_LIMIT, ORDERS, InstanceSearch, instance_page, search_instances
 from engine.views.waiting import waiting_events, waiting_events_from
 from webapp.api.common import (
     UAI,
@@ -122,9 +122,9 @@ def _visible_instance(instance_id: int) -> ProcessInstance:
 
 @bp.get("/instances")
 def list_instances():
-    """Search the instances within the caller's scope, one page at a time: most recently changed first, each page
-    after `cursor`; `total` and `by_status` count every matching dossier. `page` (deprecated, docs/api.md) still
-    gives a page by number."""
+    """Search the instances within the caller's scope, one page at a time: most recently changed (or created, with
+    `order=created`) first, each page after `cursor`; `total` and `by_status` count every matching dossier. `page`
+    (deprecated, docs/api.md) still gives a page by number."""
     search = InstanceSearch(
         process=query_text("process", IDENTIFIER),
         status=query_text("status", choices=INSTANCE_STATUSES),
@@ -138,10 +138,12 @@ def list_instances():
     session = db_session()
     if "page" in request.args:
         return _numbered_page(search, query_int("page", 1, 1, 100_000), limit)
-    page = instance_page(session, principal(), search, limit, query_text("cursor"))
+    order = query_text("order", choices=ORDERS) or "updated"
+    page = instance_page(session, principal(), search, limit, query_text("cursor"), order)
     ready = open_tasks_of(session, [instance.id for instance, _establishment in page.items])
     following = None if page.next_cursor is None else url_for(
-        "api.list_instances", limit=limit, cursor=page.next_cursor, process=search.process, status=search.status,
+        "api.list_instances", limit=limit, cursor=page.next_cursor, order=request.args.get("order"),
+        process=search.process, status=search.status,
         step=search.step, establishment=search.establishment_uai, territory=search.territory,
         campaign=search.campaign)
     return jsonify({"items": [instance_summary(instance, establishment, ready[instance.id])

@@ -10,6 +10,7 @@ import re
 from flask import jsonify, request
 
 from engine.models.runtime import INSTANCE_STATUSES
+from engine.views.queries import ORDERS as INSTANCE_ORDERS
 from webapp.api.common import bp, public
 from webapp.api.errors import ApiError
 from webapp.api.openapi_schemas import (
@@ -123,11 +124,13 @@ PATHS: dict[str, dict[str, dict]] = {
     "/api/v1/instances": {
         "get": {
             "summary": "Rechercher les dossiers du périmètre de l'appelant.", "operationId": "listInstances",
-            "description": "Ordre stable : le dossier modifié le plus récemment d'abord, le numéro départageant. Une "
-                           "page commence juste après le dernier dossier de la précédente : un dossier créé entre "
-                           "deux pages n'en fait ni sauter ni répéter un autre ; un dossier modifié entre deux pages "
-                           "remonte en tête de liste. « total » et « by_status » comptent tous les dossiers qui "
-                           "répondent aux filtres.",
+            "description": "Ordre stable, le numéro départageant : le dossier modifié le plus récemment d'abord "
+                           "(« order=updated », par défaut) ou créé le plus récemment d'abord (« order=created »). "
+                           "Une page commence juste après le dernier dossier de la précédente : un dossier créé "
+                           "entre deux pages n'en fait ni sauter ni répéter un autre ; par dernière modification, "
+                           "un dossier modifié entre deux pages remonte en tête de liste ; par création, chaque "
+                           "dossier vient une fois exactement. « total » et « by_status » comptent tous les "
+                           "dossiers qui répondent aux filtres.",
             "tags": ["dossiers"],
             "parameters": [
                 query("process", text(pattern=IDENTIFIER_PATTERN),
@@ -139,6 +142,8 @@ PATHS: dict[str, dict[str, dict]] = {
                        "Département (35) ou code de structure (UDOGEC-35)."),
                 query("campaign", text(pattern=SCHOOL_YEAR_PATTERN),
                        "Campagne : l'année scolaire des missions (2026-2027)."),
+                query("order", text(enum=list(INSTANCE_ORDERS)),
+                      "Ordre : « updated » (dernière modification, par défaut) ou « created » (création)."),
                 query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Dossiers par page (20)."),
                 query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a "
                                                      "donné ; absent pour la première page."),
@@ -179,16 +184,22 @@ PATHS: dict[str, dict[str, dict]] = {
     }},
     "/api/v1/establishments": {"get": {
         "summary": "Les établissements du périmètre de l'appelant (référent, tuteur, cotuteur : les siens ; "
-                   "gestionnaire : ceux de son territoire ; responsable de processus : tous), triés par UAI.",
+                   "gestionnaire : ceux de son territoire ; responsable de processus : tous), triés par UAI, une "
+                   "page après l'autre (chacun une fois exactement).",
         "operationId": "listEstablishments", "tags": ["établissements"],
         "parameters": [
             query("department", text(pattern=DEPARTMENT_PATTERN), "Département : 35, 2A, 971…"),
             query("uai", text(pattern=UAI_PATTERN), "UAI de l'établissement."),
             query("name", text(pattern=NAME_PATTERN),
                    "Partie du nom, sans tenir compte des majuscules ni des accents (« sainte-anne »)."),
-            query("page", {"type": "integer", "minimum": 1, "maximum": 100000}, "Page, à partir de 1."),
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Établissements par page (20)."),
+            query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a "
+                                                 "donné ; absent pour la première page."),
+            query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
+                  "Obsolète (retiré à la prochaine version) : page par numéro, à partir de 1 ; la réponse donne "
+                  "alors « total », « page » et « per_page » au lieu des curseurs. Préférez « cursor »."),
             query("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
-                   "Établissements par page (20)."),
+                  "Obsolète (retiré à la prochaine version) : ancien nom de « limit »."),
         ],
         "responses": {"200": json_content(ref("EstablishmentPage"), "Une page d'établissements."), **error_responses(400, 401)},
     }},

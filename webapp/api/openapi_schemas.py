@@ -203,8 +203,14 @@ SCHEMAS = {
     }),
     "EstablishmentPage": obj({
         "items": {"type": "array", "items": ref("EstablishmentSummary")},
-        "total": {"type": "integer", "minimum": 0}, "page": ID, "per_page": ID,
-    }),
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+        "next_cursor": text(nullable=True, description="Curseur opaque de la page suivante (paramètre « cursor »), "
+                                                       "null après la dernière page."),
+        "next": text(nullable=True, description="Adresse de la page suivante, avec les mêmes filtres ; null après "
+                                                "la dernière page."),
+        "total": {"type": "integer", "minimum": 0, "deprecated": True},
+        "page": {**ID, "deprecated": True}, "per_page": {**ID, "deprecated": True},
+    }, required=["items"]),
     "EstablishmentFile": obj({
         "id": ID, "uai": text(), "name": text(), "ogec_name": text(nullable=True),
         "address": text(nullable=True), "postal_code": text(nullable=True), "city": text(nullable=True),
