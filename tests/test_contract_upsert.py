@@ -5,14 +5,13 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import create_engine, event, insert, select
-from test_migrations import fresh_database
+from test_migrations import demo_database_with_a_project, fresh_database
 
 from engine.db import downgrade_database, make_session_factory, upgrade_database
 from engine.directory.lookups import SqlContracts
 from engine.documents import DocumentStore, InstanceDocuments
-from engine.models import Establishment, VolunteerContract
+from engine.models import VolunteerContract
 
-from conftest import principal_of
 from test_processes import start_project
 
 
@@ -86,26 +85,9 @@ def test_recording_a_contract_forgets_the_engagements_read_before(session, insta
 
 
 def test_the_migration_keeps_the_latest_contract_of_each_place_and_its_version(tmp_path):
-    from engine.demo.directory import load_demo_data
-    from engine.runtime.deployment import deploy, read_definition_files
-    from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
-
-    from conftest import ROOT
-
     with fresh_database(tmp_path) as url:
         # Rows written by today's code, then the schema taken back to the revision before the unique indexes.
-        upgrade_database(url)
-        bind = create_engine(url)
-        with make_session_factory(bind)() as session:
-            deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
-            load_demo_data(session)
-            runtime = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"),
-                                     clock=lambda: datetime(2027, 3, 15, 10, 0))
-            school = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
-            project = runtime.start("hosting_project", principal_of(session, "referent.rennes"),
-                                    establishment=school, campaign="2027-2028")
-            instance_id, school_id = project.id, school.id
-        bind.dispose()
+        instance_id, school_id = demo_database_with_a_project(url, tmp_path)
         downgrade_database(url, "0025_scenario_runs")
 
         bind = create_engine(url)

@@ -44,19 +44,24 @@ def recording(monkeypatch, name: str) -> list[dict]:
     return calls
 
 
+def completed_after_a_change_meanwhile(sessions, tmp_path, row: TaskRow, login: str, data: dict) -> None:
+    """Complete a task as a request would whose dossier another request changed after it was read: a `Conflict`."""
+    WORKFLOWS.clear()
+    late, late_session = fresh_runtime(sessions, tmp_path)
+    with late_session:
+        ready_task = late.ready_task(row.id, principal_of(late_session, login))
+        changed_meanwhile(sessions, row.instance_id)
+        with pytest.raises(Conflict):
+            late.complete(row.id, principal_of(late_session, login), data, ready_task)
+
+
 def test_a_writing_handler_runs_only_once_the_instance_is_claimed(runtime, session, sessions, tmp_path, monkeypatch):
     structure = session.scalar(select(Structure).where(Structure.code == "UDOGEC-35"))
     training = runtime.start("training", principal_of(session, ORGANISER), structure=structure, campaign="2027-2028")
     [plan] = session.scalars(select(TaskRow).where(TaskRow.instance_id == training.id, TaskRow.state == "ready"))
     session.commit()
-    WORKFLOWS.clear()
     invitations = recording(monkeypatch, "invite_participants")
-    late, late_session = fresh_runtime(sessions, tmp_path)
-    with late_session:
-        ready_task = late.ready_task(plan.id, principal_of(late_session, ORGANISER))
-        changed_meanwhile(sessions, training.id)
-        with pytest.raises(Conflict):
-            late.complete(plan.id, principal_of(late_session, ORGANISER), SAMPLES["plan_training"], ready_task)
+    completed_after_a_change_meanwhile(sessions, tmp_path, plan, ORGANISER, SAMPLES["plan_training"])
     assert invitations == [], "the handler opening the session must not run on a dossier changed meanwhile"
     with sessions() as fresh:
         assert fresh.get(ProcessInstance, training.id).incident is None
@@ -75,14 +80,8 @@ def test_a_reading_handler_runs_unclaimed_and_the_save_turns_a_stale_change_away
     do(runtime, session, instance.id, "referent.rennes", "design_project", sample("design_project"))
     [review] = ready(session, instance.id)
     session.commit()
-    WORKFLOWS.clear()
     notices = recording(monkeypatch, "notify_referents")
-    late, late_session = fresh_runtime(sessions, tmp_path)
-    with late_session:
-        ready_task = late.ready_task(review.id, principal_of(late_session, ORGANISER))
-        changed_meanwhile(sessions, instance.id)
-        with pytest.raises(Conflict):
-            late.complete(review.id, principal_of(late_session, ORGANISER), sample("review_project"), ready_task)
+    completed_after_a_change_meanwhile(sessions, tmp_path, review, ORGANISER, sample("review_project"))
     assert len(notices) == 1, "a handler that only adds its own rows runs without claiming the dossier first"
     with sessions() as fresh:
         assert fresh.scalar(select(func.count()).select_from(Notification)

@@ -149,7 +149,9 @@ def test_upgrade_from_empty_downgrades_to_empty(tmp_path):
         bind.dispose()
 
 
-def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_path):
+def demo_database_with_a_project(url: str, tmp_path: Path) -> tuple[int, int]:
+    """Bring the database at `url` to head with the demo directory and a hosting project of Rennes, written by
+    today's code; return the project's and its school's ids."""
     from engine.demo.directory import load_demo_data
     from engine.models import Establishment
     from engine.runtime.deployment import deploy, read_definition_files
@@ -157,20 +159,26 @@ def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_pat
 
     from conftest import ROOT, principal_of
 
+    upgrade_database(url)
+    bind = create_engine(url)
+    with make_session_factory(bind)() as session:
+        deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
+        load_demo_data(session)
+        runtime = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"),
+                                 clock=lambda: datetime(2027, 3, 15, 10, 0))
+        rennes = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
+        project = runtime.start("hosting_project", principal_of(session, "referent.rennes"), establishment=rennes,
+                                campaign="2027-2028")
+        ids = project.id, rennes.id
+    bind.dispose()
+    return ids
+
+
+def test_a_demo_database_of_the_last_merge_upgrades_without_losing_a_row(tmp_path):
     with fresh_database(tmp_path) as url:
         # The rows are written by today's code, then the schema is taken back to the last merge: what a deployed
         # database holds before its upgrade.
-        upgrade_database(url)
-        bind = create_engine(url)
-        with make_session_factory(bind)() as session:
-            deploy(session, read_definition_files(ROOT / "processes", ROOT / "forms"), actor="tests")
-            load_demo_data(session)
-            runtime = ProcessRuntime(session, RuntimeSettings(tmp_path / "documents"),
-                                     clock=lambda: datetime(2027, 3, 15, 10, 0))
-            rennes = session.scalar(select(Establishment).where(Establishment.uai == "0350781J"))
-            runtime.start("hosting_project", principal_of(session, "referent.rennes"), establishment=rennes,
-                          campaign="2027-2028")
-        bind.dispose()
+        demo_database_with_a_project(url, tmp_path)
         downgrade_database(url, LAST_MERGED)
         bind = create_engine(url)
         existing = set(inspect(bind).get_table_names())
