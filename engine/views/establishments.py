@@ -62,9 +62,7 @@ def search_establishments(session: Session, principal: Principal, search: Establ
     query = _matching(principal, search)
     if not search.name:
         return paginate(session, query, page, per_page, clamp=clamp)
-    needle = folded_text(search.name)
-    matching = [establishment_id for establishment_id, name in session.execute(
-        query.with_only_columns(Establishment.id, Establishment.name)) if needle in folded_text(name)]
+    matching = _named(session, query, search.name)
     if clamp:
         page = bounded_page(page, per_page, len(matching))
     shown = matching[(page - 1) * per_page:page * per_page]
@@ -100,13 +98,18 @@ def establishment_page(session: Session, principal: Principal, search: Establish
     if not search.name:
         rows = list(session.scalars(query.limit(limit + 1)))
     else:
-        needle = folded_text(search.name)
-        ids = [establishment_id for establishment_id, name in session.execute(
-            query.with_only_columns(Establishment.id, Establishment.name)) if needle in folded_text(name)][:limit + 1]
+        ids = _named(session, query, search.name)[:limit + 1]
         rows = list(session.scalars(select(Establishment).where(Establishment.id.in_(ids))
                                     .order_by(Establishment.uai))) if ids else []
     following = encode_key([CURSOR_TAG, rows[limit - 1].uai]) if len(rows) > limit else None
     return EstablishmentPage(rows[:limit], following, limit)
+
+
+def _named(session: Session, query: Select, name: str) -> list[int]:
+    """The ids, in the query's order, of the establishments it selects whose name holds `name` (see `folded_text`)."""
+    needle = folded_text(name)
+    return [establishment_id for establishment_id, school in session.execute(
+        query.with_only_columns(Establishment.id, Establishment.name)) if needle in folded_text(school)]
 
 
 def _matching(principal: Principal, search: EstablishmentSearch) -> Select:

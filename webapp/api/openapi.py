@@ -28,6 +28,8 @@ from webapp.api.openapi_schemas import (
     UAI_PATTERN,
     error_responses,
     json_content,
+    numbered_page_parameters,
+    page_parameters,
     query,
     ref,
     request_body,
@@ -71,9 +73,7 @@ PATHS: dict[str, dict[str, dict]] = {
                        "tâche accomplie entre deux pages n'en fait ni sauter ni répéter une autre.",
         "tags": ["tâches"],
         "parameters": [
-            query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "Tâches par page (50)."),
-            query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a "
-                                                 "donné ; absent pour la première page."),
+            *page_parameters("Tâches", 50, 200),
             query("step", text(pattern=IDENTIFIER_PATTERN), "Type de tâche (identifiant BPMN : review_project…)."),
             query("campaign", text(pattern=SCHOOL_YEAR_PATTERN),
                   "Campagne : l'année scolaire des missions (2026-2027)."),
@@ -144,14 +144,8 @@ PATHS: dict[str, dict[str, dict]] = {
                        "Campagne : l'année scolaire des missions (2026-2027)."),
                 query("order", text(enum=list(INSTANCE_ORDERS)),
                       "Ordre : « updated » (dernière modification, par défaut) ou « created » (création)."),
-                query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Dossiers par page (20)."),
-                query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a "
-                                                     "donné ; absent pour la première page."),
-                query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
-                      "Obsolète (retiré à la prochaine version) : page par numéro, à partir de 1 ; la réponse "
-                      "donne alors « page » et « per_page » au lieu des curseurs. Préférez « cursor »."),
-                query("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
-                      "Obsolète (retiré à la prochaine version) : ancien nom de « limit »."),
+                *page_parameters("Dossiers", 20, 100),
+                *numbered_page_parameters("« page » et « per_page »"),
             ],
             "responses": {"200": json_content(ref("InstancePage"), "Une page de dossiers."), **error_responses(400, 401)},
         },
@@ -192,14 +186,8 @@ PATHS: dict[str, dict[str, dict]] = {
             query("uai", text(pattern=UAI_PATTERN), "UAI de l'établissement."),
             query("name", text(pattern=NAME_PATTERN),
                    "Partie du nom, sans tenir compte des majuscules ni des accents (« sainte-anne »)."),
-            query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Établissements par page (20)."),
-            query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a "
-                                                 "donné ; absent pour la première page."),
-            query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
-                  "Obsolète (retiré à la prochaine version) : page par numéro, à partir de 1 ; la réponse donne "
-                  "alors « total », « page » et « per_page » au lieu des curseurs. Préférez « cursor »."),
-            query("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
-                  "Obsolète (retiré à la prochaine version) : ancien nom de « limit »."),
+            *page_parameters("Établissements", 20, 100),
+            *numbered_page_parameters("« total », « page » et « per_page »"),
         ],
         "responses": {"200": json_content(ref("EstablishmentPage"), "Une page d'établissements."), **error_responses(400, 401)},
     }},

@@ -270,6 +270,26 @@ def query(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
+def page_parameters(items: str, default: int, maximum: int) -> list[dict]:
+    """The `limit` and `cursor` parameters of a list read by keyset (`items`: what a page holds, in French)."""
+    return [
+        query("limit", {"type": "integer", "minimum": 1, "maximum": maximum}, f"{items} par page ({default})."),
+        query("cursor", text(maxLength=200), "Curseur opaque de la page voulue, tel que « next_cursor » l'a donné ; "
+                                             "absent pour la première page."),
+    ]
+
+
+def numbered_page_parameters(answered: str) -> list[dict]:
+    """The deprecated `page` and `per_page` of a list now read by keyset (`answered`: what the answer then gives)."""
+    return [
+        query("page", {"type": "integer", "minimum": 1, "maximum": 100000},
+              f"Obsolète (retiré à la prochaine version) : page par numéro, à partir de 1 ; la réponse donne alors "
+              f"{answered} au lieu des curseurs. Préférez « cursor »."),
+        query("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
+              "Obsolète (retiré à la prochaine version) : ancien nom de « limit »."),
+    ]
+
+
 def request_body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 TIMER_ID = {"name": "timer_id", "in": "path", "required": True, "schema": text(format="uuid"),
