@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -114,16 +115,17 @@ class InstanceState(Base):
     delta: Mapped[str] = mapped_column(Text, default="")
 
 
-def merge_state(state: dict, delta: str) -> dict:
+def merge_state(state: dict, delta: str, parse: Callable[[str], Any] = json.loads) -> dict:
     """Fold a delta log into a full state's dictionary (changed in place, and returned).
 
     Each line names the subprocesses still present and, by process (`""` for the top one), the process's own
-    fields, its tasks written again and the ids of its tasks that went.
+    fields, its tasks written again and the ids of its tasks that went. `parse` reads a line's JSON (the
+    engine's loader restores the values it holds as it parses).
     """
     for line in delta.splitlines():
         if not line:
             continue
-        change = json.loads(line)
+        change = parse(line)
         subprocesses = state.setdefault("subprocesses", {})
         for key in [key for key in subprocesses if key not in change["procs"]]:
             del subprocesses[key]

@@ -14,19 +14,30 @@ is stored as its difference from its parent's), the ids of the tasks that
 went, and each process's own fields. The store appends
 that line to the row's delta log (`engine.models.runtime.merge_state` folds
 it back on load) and writes the full state again when the log outweighs it.
+
+On load, SpiffWorkflow's registry walks every value of every task's data a
+second time after the JSON parser built it, looking for typed values (dates,
+UUIDs) to restore: with a full copy of the data in each task, that walk was
+most of a load. Here the parser restores typed values itself (an `object_hook`)
+and the task converter takes the parsed data as it is.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 from weakref import WeakKeyDictionary
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.models.runtime import merge_state
@@ -67,6 +78,53 @@ class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class ParsedDataTaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter, for a state whose typed values the JSON parser already restored.
+
+    The same as SpiffWorkflow's `TaskConverter.from_dict`, less the second walk through the task's data.
+    """
+
+    def from_dict(self, dct, workflow):
+        """Rebuild a task of `workflow`: its data is its parent's with the stored differences, or stored whole."""
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=UUID(dct["id"]))
+        task._parent = UUID(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [UUID(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = dct["internal_data"]
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        if delta and task.parent is not None:
+            data = DeepMerge.merge({}, task.parent.data)
+            data.update(delta.get("updates", {}))
+            for key in delta.get("deletions", ()):
+                data.pop(key, None)
+        else:
+            data = dct["data"]
+        task.data = data
+        return task
+
+
+def _typed_values_hook(registry) -> Callable[[dict], Any]:
+    """JSON `object_hook` restoring the typed values of a state (dates, UUIDs, events) as they are parsed.
+
+    Tasks and (sub)processes are left as dictionaries: their converters need the workflow being rebuilt, and
+    restore them afterwards, parents first.
+    """
+    structural = {registry.typenames[cls] for cls in (Task, BpmnWorkflow, BpmnSubWorkflow)}
+    converters = registry.convert_from_dict
+
+    def restore(dct: dict) -> Any:
+        typename = dct.get("typename")
+        if typename is None or typename in structural or typename not in converters:
+            return dct
+        return registry.restore(dct)
+
+    return restore
+
+
 class StateSerializer:
     """Serialise and restore instances of one process of one deployment."""
 
@@ -75,7 +133,9 @@ class StateSerializer:
         config[BpmnWorkflow] = lambda cls, registry: StateOnlyWorkflowConverter(
             cls, registry, spec, subprocess_specs
         )
+        config[Task] = ParsedDataTaskConverter
         self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+        self._parse = json.JSONDecoder(object_hook=_typed_values_hook(self._serializer.registry)).decode
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
         """Return the workflow's state as JSON text."""
@@ -83,7 +143,7 @@ class StateSerializer:
 
     def loads(self, text: str, delta: str = "") -> BpmnWorkflow:
         """Restore a workflow from its full state and delta log; the caller must set its script engine again."""
-        return self._serializer.from_dict(merge_state(json.loads(text), delta))
+        return self._serializer.from_dict(merge_state(self._parse(text), delta, self._parse))
 
     def changes(self, workflow: BpmnWorkflow, stored: Signatures) -> tuple[str, Signatures]:
         """One line of the delta log taking the state whose signatures are `stored` to the workflow's.
