@@ -145,8 +145,11 @@ def test_a_stale_save_by_differences_is_refused_and_leaves_the_winner_state(runt
     assert [task.task_spec.name for task in workflow.get_tasks(state=TaskState.READY, manual=True)] == ["publish_offer"]
 
 
-def test_a_completion_over_the_api_answers_what_it_saved_in_few_statements(session, runtime, client, app):
+@pytest.mark.parametrize("cold", [False, True], ids=["workflow-kept", "workflow-elsewhere"])
+def test_a_completion_over_the_api_answers_what_it_saved_in_few_statements(session, runtime, client, app, cold):
     # Through the contract: plain tasks, service tasks, and the confirmed contract arming the follow-up timers.
+    # `cold`: each completion lands on a process without the workflow (another worker saved it), which reads the
+    # instance's state with the task, in the same statement.
     campaign = current_campaign(session)
     [instance_id] = projects_in_review(session, runtime, 1, 3000)
     logins = {"referent": "bench.referent.3000", "tuteur": "bench.tuteur.3000"}
@@ -156,6 +159,8 @@ def test_a_completion_over_the_api_answers_what_it_saved_in_few_statements(sessi
             person = session.scalar(select(Person).where(Person.login == logins.get(row.lane, REVIEWER)))
             headers = {"Authorization": f"Bearer {issue_token(session, person, datetime.now())[0]}"}
             data = step_data(campaign_samples(campaign, 3000), row.spec_id)
+            if cold:
+                WORKFLOWS.clear()
             before = statements.count
             answer = ok(client.post(f"/api/v1/tasks/{row.id}/complete", json=data, headers=headers)).json
             counts[row.spec_id] = statements.count - before

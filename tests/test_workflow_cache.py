@@ -97,3 +97,16 @@ def test_the_cache_is_bounded_and_matches_identity_exactly():
     kept = object()
     cache.keep(3, (4, 1, CLOCK), kept)
     assert cache.take(3, (4, 1, CLOCK)) is kept and len(cache) == 0
+
+
+def test_the_cache_knows_the_ready_tasks_of_the_workflows_it_keeps():
+    cache = WorkflowCache(size=1)
+    cache.keep(1, (1, 1, CLOCK), object(), ["a", "b"])
+    assert cache.holds_task("a") and cache.holds_task("b") and not cache.holds_task("c")
+    cache.keep(1, (2, 1, CLOCK), object(), ["c"])
+    assert not cache.holds_task("a"), "the tasks of the version kept before are no longer held"
+    assert cache.holds_task("c")
+    cache.keep(2, (1, 1, CLOCK), object(), ["d"])
+    assert not cache.holds_task("c"), "an evicted workflow's tasks go with it"
+    cache.take(2, (1, 1, CLOCK))
+    assert not cache.holds_task("d"), "a workflow taken out for a change holds no task until it is kept again"

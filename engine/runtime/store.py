@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import Update, bindparam, insert, inspect, select, update
+from sqlalchemy import Update, and_, bindparam, insert, inspect, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, contains_eager
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
@@ -39,14 +39,20 @@ log = logging.getLogger(__name__)
 
 # Statements of every completion, built once.
 # The task, the other ready tasks of its instance (saving needs them), the instance with its establishment and
-# its campaign (handlers often ask for it); the engine state is read only if this process has no workflow of
-# that version at hand.
+# its campaign (handlers often ask for it).
 READY_SIBLINGS = (
     select(TaskRow, Campaign).join(TaskRow.instance)
     .outerjoin(Campaign, Campaign.school_year == ProcessInstance.campaign)
     .options(contains_eager(TaskRow.instance).joinedload(ProcessInstance.establishment))
     .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == bindparam("task_id"))
            .scalar_subquery(), TaskRow.state == "ready")
+)
+# The same with the engine state, for a process that has no workflow of the instance at hand: on the task's own
+# row only, so that several ready tasks do not bring several copies of it.
+READY_SIBLINGS_WITH_STATE = (
+    READY_SIBLINGS.add_columns(InstanceState.state, InstanceState.delta)
+    .outerjoin(InstanceState, and_(InstanceState.instance_id == TaskRow.instance_id,
+                                   TaskRow.id == bindparam("task_id")))
 )
 _INSTANCES = ProcessInstance.__table__
 CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
@@ -152,6 +158,8 @@ class InstanceStore:
         self._open: dict[int, OpenState] = {}
         # The campaign of each instance whose ready rows were read (None: none on record), read with them.
         self._campaigns: dict[int, Campaign | None] = {}
+        # The stored state (full, delta log) of each instance read with its ready rows, for `load`.
+        self._states: dict[int, tuple[str, str]] = {}
         # The transaction that holds each claimed instance's row (see `claim`): a later one holds nothing.
         self._claimed: dict[int, SessionTransaction] = {}
 
@@ -162,11 +170,20 @@ class InstanceStore:
         self.session.flush()
 
     def ready_siblings(self, task_id: str) -> list[TaskRow]:
-        """The ready task rows of the instance of a task (with the task itself while it is still ready)."""
+        """The ready task rows of the instance of a task (with the task itself while it is still ready).
+
+        The instance's stored state comes in the same statement when this process holds no workflow that had
+        the task ready (`load` then needs it).
+        """
+        with_state = not WORKFLOWS.holds_task(task_id)
         rows = []
-        for row, campaign in self.session.execute(READY_SIBLINGS, {"task_id": task_id}):
+        for found in self.session.execute(READY_SIBLINGS_WITH_STATE if with_state else READY_SIBLINGS,
+                                          {"task_id": task_id}):
+            row = found[0]
             rows.append(row)
-            self._campaigns[row.instance_id] = campaign
+            self._campaigns[row.instance_id] = found[1]
+            if with_state and found.state is not None:
+                self._states[row.instance_id] = (found.state, found.delta or "")
         return rows
 
     def campaign_read(self, instance_id: int) -> tuple[bool, Campaign | None]:
@@ -186,14 +203,18 @@ class InstanceStore:
         workflow = WORKFLOWS.take(instance.id, identity_of(instance)) if for_change else None
         timers = _SAVED_TIMERS.get(workflow) if workflow is not None else None
         if workflow is None:
-            stored = instance.engine_state
-            full, delta = (stored.state, stored.delta or "") if stored is not None else ("", "")
+            full, delta = self._states.pop(instance.id, None) or self._stored_state(instance)
             workflow = bundle.serializers[instance.process_id].loads(full, delta)
             STORED[workflow] = StoredState(signatures(workflow), len(full), len(delta))
         self._timers[instance.id] = dict(timers) if timers is not None else waiting_timers(workflow)
         if ready_rows is not None:
             self._ready_rows[instance.id] = ready_rows
         return LoadedWorkflow(workflow, bundle)
+
+    @staticmethod
+    def _stored_state(instance: ProcessInstance) -> tuple[str, str]:
+        stored = instance.engine_state
+        return (stored.state, stored.delta or "") if stored is not None else ("", "")
 
     def waiting_timers(self, instance_id: int) -> WaitingTimers:
         """The timers a loaded instance waited on when it was loaded."""
@@ -309,7 +330,7 @@ class InstanceStore:
             _SAVED_TIMERS[workflow] = timers
             if ready_rows is not None:
                 self._open[instance_id] = OpenState(open_rows, timers)
-            WORKFLOWS.keep(instance_id, identity_of(instance), workflow)
+            WORKFLOWS.keep(instance_id, identity_of(instance), workflow, ready)
         except StaleDataError as error:
             self._conflict(instance_id, error)
         except OperationalError as error:

@@ -8,13 +8,17 @@ by anyone raises the version, and optimistic locking refuses a save made from
 an older one). An entry is taken out while a request uses it and put back only
 after a successful commit, so a failed or abandoned request never leaves a
 half-changed workflow behind.
+
+The cache also knows the ready user tasks of each workflow it keeps: a request
+completing a task it does not know reads the instance's state in the same
+statement as the task, instead of one more afterwards.
 """
 from __future__ import annotations
 
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
@@ -31,6 +35,9 @@ class WorkflowCache:
     def __init__(self, size: int = DEFAULT_SIZE):
         self.size = size
         self._entries: OrderedDict[int, tuple[Hashable, BpmnWorkflow]] = OrderedDict()
+        # Ready user task id → instance id, for the workflows kept.
+        self._ready: dict[str, int] = {}
+        self._ready_of: dict[int, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -39,26 +46,44 @@ class WorkflowCache:
         """Remove and return the instance's workflow if it was kept under exactly this identity."""
         with self._lock:
             entry = self._entries.pop(instance_id, None)
+            self._forget_ready(instance_id)
             if entry is not None and entry[0] == identity:
                 self.hits += 1
                 return entry[1]
             self.misses += 1
             return None
 
-    def keep(self, instance_id: int, identity: Hashable, workflow: BpmnWorkflow) -> None:
-        """Keep a workflow just committed, evicting the least recently kept beyond the size."""
+    def keep(self, instance_id: int, identity: Hashable, workflow: BpmnWorkflow, ready: Iterable[str] = ()) -> None:
+        """Keep a workflow just committed with its `ready` user task ids, evicting the least recently kept beyond
+        the size."""
         if self.size <= 0:
             return
         with self._lock:
             self._entries[instance_id] = (identity, workflow)
             self._entries.move_to_end(instance_id)
+            self._forget_ready(instance_id)
+            self._ready_of[instance_id] = tuple(ready)
+            self._ready.update(dict.fromkeys(self._ready_of[instance_id], instance_id))
             while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+                evicted, _entry = self._entries.popitem(last=False)
+                self._forget_ready(evicted)
+
+    def holds_task(self, task_id: str) -> bool:
+        """Whether a workflow kept here had `task_id` among its ready user tasks (it may have changed since)."""
+        with self._lock:
+            return self._ready.get(task_id) in self._entries
+
+    def _forget_ready(self, instance_id: int) -> None:
+        for task_id in self._ready_of.pop(instance_id, ()):
+            if self._ready.get(task_id) == instance_id:
+                del self._ready[task_id]
 
     def clear(self) -> None:
         """Forget every kept workflow."""
         with self._lock:
             self._entries.clear()
+            self._ready.clear()
+            self._ready_of.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
