@@ -203,7 +203,8 @@ class InstanceStore:
         workflow = WORKFLOWS.take(instance.id, identity_of(instance)) if for_change else None
         timers = _SAVED_TIMERS.get(workflow) if workflow is not None else None
         if workflow is None:
-            full, delta = self._states.pop(instance.id, None) or self._stored_state(instance)
+            stored = self._states.pop(instance.id, None)
+            full, delta = stored if stored is not None else self._stored_state(instance)
             workflow = bundle.serializers[instance.process_id].loads(full, delta)
             STORED[workflow] = StoredState(signatures(workflow), len(full), len(delta))
         self._timers[instance.id] = dict(timers) if timers is not None else waiting_timers(workflow)
