@@ -56,13 +56,15 @@ SCALE = (
 
 HTTP = (
     "`gunicorn 'webapp:create_app()'` avec {workers} workers synchrones sur la boucle locale, "
-    "bench/gunicorn_conf.py ajoutant à chaque réponse le nombre de requêtes SQL envoyées. Le générateur "
+    "bench/gunicorn_conf.py ajoutant à chaque réponse le nombre de requêtes SQL envoyées et le temps passé dans "
+    "le worker, de l'appel de l'application au début de sa réponse. Le générateur "
     "de charge (fils d'exécution et client HTTP de la bibliothèque standard, une connexion par requête) "
     "tourne sur la même machine de deux cœurs. Chaque client complète, avec des jetons d'API, les "
     "tâches de ses propres projets d'accueil jusqu'au contrat (projet, instruction, publication, "
     "sélection, avis du tuteur, dossier du volontaire : tâches de service, DMN et scripts compris ; la "
     "tâche du contrat et son PDF exclues) : aucune réponse autre que 200 n'est admise. Un client seul mesure la "
-    "latence vue du client ; {clients} clients pendant {seconds:g} s mesurent le débit soutenu. Pendant la "
+    "latence vue du client, et la part de cette latence passée dans le worker (le reste : connexion TCP, HTTP, "
+    "client) ; {clients} clients pendant {seconds:g} s mesurent le débit soutenu. Pendant la "
     "charge, le temps processeur (utilisateur + système, lu dans /proc) des workers, des processus serveurs "
     "de PostgreSQL qui servent la base de mesure et du générateur de charge est relevé : divisé par les "
     "complétions, il donne le coût processeur d'une complétion, donc ce que chaque cœur ajouté apporte "

@@ -1,12 +1,16 @@
-"""Gunicorn settings of the benchmark server: each response says how many SQL statements it sent.
+"""Gunicorn settings of the benchmark server: each response says how many SQL statements it sent, and how long
+the worker spent on it.
 
 Its workers freeze their start-up objects, as the platform's gunicorn.conf.py does.
 
 Only the benchmark loads this file. The header `X-Bench-Sql` carries the count
 of statements the worker's database engine executed for the request, so that
-the load generator can report statements per completion over HTTP.
+the load generator can report statements per completion over HTTP. The header
+`X-Bench-Ms` carries the time from the app's call to its response's start, in
+the worker: the rest of a request's latency is the connection, HTTP and the client.
 """
 import gc
+import time
 
 from sqlalchemy import event
 
@@ -15,7 +19,7 @@ timeout = 120
 
 
 def post_worker_init(worker):
-    """Wrap the worker's app to count the SQL statements of each request."""
+    """Wrap the worker's app to count the SQL statements of each request and time it."""
     app = worker.wsgi
     counted = {"statements": 0}
 
@@ -27,9 +31,11 @@ def post_worker_init(worker):
 
     def counting(environ, start_response):
         counted["statements"] = 0
+        began = time.perf_counter()
 
         def start(status, headers, exc_info=None):
-            return start_response(status, [*headers, ("X-Bench-Sql", str(counted["statements"]))], exc_info)
+            return start_response(status, [*headers, ("X-Bench-Sql", str(counted["statements"])),
+                                           ("X-Bench-Ms", f"{(time.perf_counter() - began) * 1000:.3f}")], exc_info)
 
         return inner(environ, start)
 

@@ -139,16 +139,25 @@ def _wait_ready(server: Server, log, timeout: float = 60) -> None:
             log.seek(0)
             raise RuntimeError("gunicorn s'est arrêté : " + log.read().decode(errors="replace")[-2000:])
         with contextlib.suppress(OSError):
-            status, _, _ = request(server.port, "GET", "/api/v1/openapi.json")
+            status = request(server.port, "GET", "/api/v1/openapi.json").status
             if status == 200 and len(server.workers()) > 0:
                 return
         time.sleep(0.2)
     raise RuntimeError("gunicorn ne répond pas.")
 
 
-def request(port: int, method: str, path: str, token: str | None = None,
-            body: dict | None = None) -> tuple[int, dict, int]:
-    """One HTTP request on a fresh connection; return the status, the JSON answer and the SQL count."""
+@dataclass(frozen=True)
+class Reply:
+    """What a request got: its status, its JSON answer, the SQL statements and the time the worker spent on it."""
+
+    status: int
+    answer: dict
+    statements: int
+    server_ms: float
+
+
+def request(port: int, method: str, path: str, token: str | None = None, body: dict | None = None) -> Reply:
+    """One HTTP request on a fresh connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if token:
@@ -157,10 +166,10 @@ def request(port: int, method: str, path: str, token: str | None = None,
         connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
         response = connection.getresponse()
         payload = response.read()
-        statements = int(response.getheader("X-Bench-Sql") or -1)
         answer = json.loads(payload) if payload and response.getheader("Content-Type", "").startswith(
             "application/json") else {}
-        return response.status, answer, statements
+        return Reply(response.status, answer, int(response.getheader("X-Bench-Sql") or -1),
+                     float(response.getheader("X-Bench-Ms") or "nan"))
     finally:
         connection.close()
 
@@ -185,6 +194,8 @@ class LoadResult:
     completions: int = 0
     errors: list[str] = field(default_factory=list)
     latencies: Latencies = field(default_factory=Latencies)
+    # The part of each latency spent in the worker, from the app's call to its response (X-Bench-Ms).
+    in_worker: Latencies = field(default_factory=Latencies)
     statements: list[int] = field(default_factory=list)
     elapsed: float = 0.0
     # CPU seconds (user + system) used during the run by the gunicorn workers, the database's server processes
@@ -227,15 +238,17 @@ def prepare_walks(sessions, storage_dir: Path, count: int, first_number: int) ->
 def complete_next(port: int, walk: Walk, result: LoadResult) -> bool:
     """Complete the walk's current task; return whether the walk has more to do before the contract."""
     started = time.perf_counter()
-    status, answer, statements = request(port, "POST", f"/api/v1/tasks/{walk.task_id}/complete",
-                                         walk.tokens.get(walk.lane), step_data(walk.samples, walk.spec_id))
+    reply = request(port, "POST", f"/api/v1/tasks/{walk.task_id}/complete", walk.tokens.get(walk.lane),
+                    step_data(walk.samples, walk.spec_id))
     elapsed = time.perf_counter() - started
-    if status != 200:
-        result.errors.append(f"{walk.spec_id} : HTTP {status} {str(answer)[:200]}")
+    answer = reply.answer
+    if reply.status != 200:
+        result.errors.append(f"{walk.spec_id} : HTTP {reply.status} {str(answer)[:200]}")
         return False
     result.completions += 1
     result.latencies.add(elapsed)
-    result.statements.append(statements)
+    result.in_worker.add(reply.server_ms / 1000)
+    result.statements.append(reply.statements)
     walk.steps += 1
     following = next((task for task in answer["instance"]["tasks"] if task["role"] in walk.tokens), None)
     if following is None or following["name"] == CONTRACT_TASK or walk.steps >= MAX_STEPS:
@@ -272,6 +285,7 @@ def run_load(port: int, walks: list[Walk], clients: int, duration: float, server
             result.completions += local.completions
             result.errors += local.errors
             result.latencies.values += local.latencies.values
+            result.in_worker.values += local.in_worker.values
             result.statements += local.statements
 
     threads = [threading.Thread(target=client, args=(share,)) for share in shares]
