@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.db import rows_matched
 from engine.models import Person, WebSession
@@ -75,8 +75,9 @@ def open_web_session(session: Session, person: Person, now: datetime, limits: Se
 
 
 # Every page of a logged-in person starts here, so the statement is built once.
+# The session and its person with their roles (and each role's structure), in one statement: every page asks.
 SESSION_HOLDER = (select(WebSession, Person).join(Person, Person.id == WebSession.person_id)
-                  .where(WebSession.id == bindparam("digest")))
+                  .options(joinedload(Person.roles)).where(WebSession.id == bindparam("digest")))
 
 
 def end_reason(record: WebSession, person: Person, now: datetime, limits: SessionLimits) -> str | None:
@@ -101,7 +102,7 @@ def resume_web_session(session: Session, session_id: str, now: datetime,
     Commits when it marks the session seen (at most once a minute) or records why it ended; call it before
     the request changes anything.
     """
-    found = session.execute(SESSION_HOLDER, {"digest": session_digest(session_id)}).first()
+    found = session.execute(SESSION_HOLDER, {"digest": session_digest(session_id)}).unique().first()
     if found is None:
         return None
     record, person = found
