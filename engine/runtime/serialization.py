@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from copy import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 from weakref import WeakKeyDictionary
@@ -37,7 +39,6 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.models.runtime import merge_state
@@ -87,9 +88,9 @@ class ParsedDataTaskConverter(TaskConverter):
     def from_dict(self, dct, workflow):
         """Rebuild a task of `workflow`: its data is its parent's with the stored differences, or stored whole."""
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
-        task = self.target_class(workflow, task_spec, state=dct["state"], id=UUID(dct["id"]))
-        task._parent = UUID(dct["parent"]) if dct["parent"] is not None else None
-        task._children = [UUID(child) for child in dct["children"]]
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=_uuid(dct["id"]))
+        task._parent = _uuid(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [_uuid(child) for child in dct["children"]]
         task.last_state_change = dct["last_state_change"]
         task.triggered = dct["triggered"]
         task.internal_data = dct["internal_data"]
@@ -97,7 +98,7 @@ class ParsedDataTaskConverter(TaskConverter):
             workflow.top_workflow.event_manager.add_task(task)
         delta = dct.get("delta")
         if delta and task.parent is not None:
-            data = DeepMerge.merge({}, task.parent.data)
+            data = _copy_of(task.parent.data)
             data.update(delta.get("updates", {}))
             for key in delta.get("deletions", ()):
                 data.pop(key, None)
@@ -105,6 +106,21 @@ class ParsedDataTaskConverter(TaskConverter):
             data = dct["data"]
         task.data = data
         return task
+
+
+# Containers a task's data copy does not share with its parent's, as SpiffWorkflow's `DeepMerge.merge({}, data)`.
+_COPIED = (dict, list, set)
+
+
+def _copy_of(data: dict) -> dict:
+    """A task's own copy of its parent's data: the mapping, and one level of its containers (as SpiffWorkflow's)."""
+    return {key: copy(value) if isinstance(value, _COPIED) else value for key, value in data.items()}
+
+
+@lru_cache(maxsize=8192)
+def _uuid(text: str) -> UUID:
+    """The UUID of a task id: each appears several times in a state (id, parent, children) and in every load."""
+    return UUID(text)
 
 
 def _typed_values_hook(registry) -> Callable[[dict], Any]:
