@@ -74,8 +74,8 @@ def open_web_session(session: Session, person: Person, now: datetime, limits: Se
     return session_id, record
 
 
-# Every page of a logged-in person starts here, so the statement is built once.
-# The session and its person with their roles (and each role's structure), in one statement: every page asks.
+# Every page of a logged-in person starts here: the statement is built once, and brings the session, its person
+# and their roles (with each role's structure) in one round trip.
 SESSION_HOLDER = (select(WebSession, Person).join(Person, Person.id == WebSession.person_id)
                   .options(joinedload(Person.roles)).where(WebSession.id == bindparam("digest")))
 

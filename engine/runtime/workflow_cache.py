@@ -34,10 +34,10 @@ class WorkflowCache:
 
     def __init__(self, size: int = DEFAULT_SIZE):
         self.size = size
-        self._entries: OrderedDict[int, tuple[Hashable, BpmnWorkflow]] = OrderedDict()
-        # Ready user task id → instance id, for the workflows kept.
-        self._ready: dict[str, int] = {}
-        self._ready_of: dict[int, tuple[str, ...]] = {}
+        # Instance id → (identity, workflow, its ready user task ids).
+        self._entries: OrderedDict[int, tuple[Hashable, BpmnWorkflow, tuple[str, ...]]] = OrderedDict()
+        # The ready user task ids of the workflows kept.
+        self._ready: set[str] = set()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -46,10 +46,11 @@ class WorkflowCache:
         """Remove and return the instance's workflow if it was kept under exactly this identity."""
         with self._lock:
             entry = self._entries.pop(instance_id, None)
-            self._forget_ready(instance_id)
-            if entry is not None and entry[0] == identity:
-                self.hits += 1
-                return entry[1]
+            if entry is not None:
+                self._ready.difference_update(entry[2])
+                if entry[0] == identity:
+                    self.hits += 1
+                    return entry[1]
             self.misses += 1
             return None
 
@@ -59,31 +60,25 @@ class WorkflowCache:
         if self.size <= 0:
             return
         with self._lock:
-            self._entries[instance_id] = (identity, workflow)
-            self._entries.move_to_end(instance_id)
-            self._forget_ready(instance_id)
-            self._ready_of[instance_id] = tuple(ready)
-            self._ready.update(dict.fromkeys(self._ready_of[instance_id], instance_id))
+            if (replaced := self._entries.pop(instance_id, None)) is not None:
+                self._ready.difference_update(replaced[2])
+            ready_ids = tuple(ready)
+            self._entries[instance_id] = (identity, workflow, ready_ids)
+            self._ready.update(ready_ids)
             while len(self._entries) > self.size:
-                evicted, _entry = self._entries.popitem(last=False)
-                self._forget_ready(evicted)
+                _evicted, entry = self._entries.popitem(last=False)
+                self._ready.difference_update(entry[2])
 
     def holds_task(self, task_id: str) -> bool:
         """Whether a workflow kept here had `task_id` among its ready user tasks (it may have changed since)."""
         with self._lock:
-            return self._ready.get(task_id) in self._entries
-
-    def _forget_ready(self, instance_id: int) -> None:
-        for task_id in self._ready_of.pop(instance_id, ()):
-            if self._ready.get(task_id) == instance_id:
-                del self._ready[task_id]
+            return task_id in self._ready
 
     def clear(self) -> None:
         """Forget every kept workflow."""
         with self._lock:
             self._entries.clear()
             self._ready.clear()
-            self._ready_of.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
