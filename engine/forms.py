@@ -1,7 +1,6 @@
 """User-task forms: JSON Schema files read and turned into typed data; `engine.form_checks` validates them."""
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -198,26 +197,32 @@ class Form:
     def with_choices(self, resolved: dict[str, list[dict]]) -> Form:
         """A copy of the form whose computed fields offer the given choices (`value`, `label` items).
 
-        With no choice at all, the field accepts nothing, so that the rule beside it explains why.
+        With no choice at all, the field accepts nothing, so that the rule beside it explains why. Only the
+        levels that change are copied (this is on every completion): the rest is shared, as no form is ever
+        changed in place.
         """
-        schema = copy.deepcopy(self.schema)
+        properties = dict(self.schema["properties"])
         for name, items in resolved.items():
-            prop = schema["properties"][name]
-            prop.pop("oneOf", None)
-            prop.pop("enum", None)
+            prop = {key: value for key, value in properties[name].items() if key not in ("oneOf", "enum")}
             if items:
                 prop["oneOf"] = [{"const": item["value"], "title": item["label"]} for item in items]
             else:
                 prop["enum"] = []
-        return Form(schema=schema, ui=self.ui)
+            properties[name] = prop
+        return Form(schema={**self.schema, "properties": properties}, ui=self.ui)
 
     def with_bounds(self, bounds: dict[str, dict]) -> Form:
-        """A copy of the form whose properties carry the given keywords (`minimum`, `x-earliest`...)."""
-        schema = copy.deepcopy(self.schema)
+        """A copy of the form whose properties carry the given keywords (`minimum`, `x-earliest`...).
+
+        As in `with_choices`, only the levels that change are copied.
+        """
+        if "properties" not in self.schema:
+            return self
+        properties = dict(self.schema["properties"])
         for name, keywords in bounds.items():
-            if name in schema.get("properties", {}):
-                schema["properties"][name].update(keywords)
-        return Form(schema=schema, ui=self.ui)
+            if name in properties:
+                properties[name] = {**properties[name], **keywords}
+        return Form(schema={**self.schema, "properties": properties}, ui=self.ui)
 
     def validation_schema(self) -> dict:
         """The schema that submitted data are checked against: file fields hold document references."""

@@ -271,3 +271,22 @@ def test_tutor_choices_come_from_the_directory_rules_and_an_empty_list_stays_a_l
     (field,) = nobody.fields()
     assert (field.kind, field.options) == ("select", [])
     assert validate(nobody, {"tutor": "tuteur.rennes"}) == {"tutor": ["Choisissez une des valeurs proposées."]}
+
+
+def test_a_form_with_choices_or_bounds_leaves_the_deployed_form_as_it_was():
+    import copy
+
+    from engine.forms import Form
+
+    schema = {"type": "object", "properties": {
+        "tutor": {"title": "Tuteur", "type": "string", "x-options-from": "school_tutors", "enum": ["ancien"]},
+        "hours": {"title": "Heures", "type": "integer"}, "note": {"type": "string"}}}
+    deployed = Form(schema)
+    before = copy.deepcopy(schema)
+    chosen = deployed.with_choices({"tutor": [{"value": "tuteur.rennes", "label": "Thomas Riou"}]})
+    bounded = chosen.with_bounds({"hours": {"minimum": 24, "maximum": 35}, "absent": {"minimum": 1}})
+    assert deployed.schema == before
+    assert chosen.properties["tutor"]["oneOf"] == [{"const": "tuteur.rennes", "title": "Thomas Riou"}]
+    assert "enum" not in chosen.properties["tutor"] and "minimum" not in chosen.properties["hours"]
+    assert bounded.properties["hours"] == {"title": "Heures", "type": "integer", "minimum": 24, "maximum": 35}
+    assert bounded.properties["tutor"] == chosen.properties["tutor"] and "absent" not in bounded.properties

@@ -155,3 +155,35 @@ def test_a_cycle_is_armed_with_its_count_and_next_occurrence_which_moves_alone()
     spiff_internals.move_timer(month, moved)
     value = spiff_internals.armed_timer_value(month)
     assert (value["cycles"], datetime.fromisoformat(value["next"])) == (3, moved), "the count stays"
+
+
+def test_open_tasks_are_those_spiffworkflows_iterator_lists_in_its_order(runtime, session, monkeypatch):
+    """Every look-up of ready or waiting tasks along a whole campaign (two places, subprocesses, timers)."""
+    from test_processes import accepted_project, run_volunteer_path
+
+    walk, compared = spiff_internals.open_tasks, []
+
+    def checked(workflow, state, manual=None):
+        found = walk(workflow, state, manual)
+        assert [task.id for task in found] == [task.id for task in workflow.get_tasks(state=state, manual=manual)]
+        compared.append((state, len(found), bool(workflow.subprocesses)))
+        return found
+
+    monkeypatch.setattr(spiff_internals, "open_tasks", checked)
+    instance = accepted_project(runtime, session, "brest", places=2)
+    run_volunteer_path(runtime, session, instance.id, "brest", "Léa")
+
+    assert {state for state, _, _ in compared} == {TaskState.READY, TaskState.WAITING}
+    # Several ready tasks at once (the two places), waiting timers, and workflows with subprocesses were seen.
+    assert max(count for state, count, _ in compared if state == TaskState.READY) >= 2
+    assert any(count for state, count, _ in compared if state == TaskState.WAITING)
+    assert any(nested for _, _, nested in compared)
+
+
+def test_open_tasks_mix_states_and_refuse_finished_ones(workflow):
+    mixed = spiff_internals.open_tasks(workflow, TaskState.READY | TaskState.WAITING | TaskState.FUTURE)
+    assert mixed
+    assert [task.id for task in mixed] == [
+        task.id for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.FUTURE)]
+    with pytest.raises(ValueError):
+        spiff_internals.open_tasks(workflow, TaskState.COMPLETED)

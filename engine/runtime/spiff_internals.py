@@ -40,6 +40,35 @@ def child_ids(task: Task) -> list[UUID]:
     return list(task._children)
 
 
+def open_tasks(workflow: Any, state: int, manual: bool | None = None) -> list[Task]:
+    """The tasks of a workflow and its subprocesses in `state`, as `get_tasks(state=…, manual=…)` lists them.
+
+    `state` is one of the states of a task reached and not finished (FUTURE, WAITING, READY, STARTED) or a mask
+    of them.
+    Every save looks for the ready and the waiting tasks: SpiffWorkflow's iterator does it through a filter
+    object and a per-task subprocess look-up, several times the cost of this walk of the same tree in the same
+    depth-first order (each subprocess's tree before the children of the task that runs it). Only tasks already
+    reached (FUTURE and beyond) lead to a task that can be ready or waiting: the others are not descended into,
+    as the iterator does for such a state. tests/test_spiff_internals.py compares both on real workflows.
+    """
+    if not state or state & ~TaskState.DEFINITE_MASK:
+        raise ValueError(f"état de tâche non pris en charge : {state}")
+    subprocesses = workflow.subprocesses
+    found = []
+    pending = [workflow.task_tree]
+    while pending:
+        task = pending.pop()
+        if task._state & state and (manual is None or task.task_spec.manual == manual):
+            found.append(task)
+        subprocess = subprocesses.get(task.id)
+        if task._children and (task._state >= TaskState.FUTURE or subprocess is not None):
+            tasks = task.workflow.tasks
+            pending.extend(tasks[child] for child in reversed(task._children) if child in tasks)
+        if subprocess is not None:
+            pending.append(subprocess.task_tree)
+    return found
+
+
 def set_parent(task: Task, parent: UUID | None) -> None:
     """Hang a task under another parent (the parent's children are the caller's to update)."""
     task._parent = parent

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.forms import Form
 from engine.models import ProcessInstance, TaskRow
+from engine.runtime import spiff_internals
 from engine.runtime.deployment import ProcessBundle
 from engine.runtime.drafts import discard_drafts
 from engine.runtime.due_dates import due_date
@@ -63,7 +64,7 @@ ADD_TASK = insert(_TASKS)
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> dict[str, SpiffTask]:
     """The engine's ready user (and manual) tasks, by task id: the tasks people have to do."""
-    return {str(task.id): task for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    return {str(task.id): task for task in spiff_internals.open_tasks(workflow, TaskState.READY, manual=True)}
 
 
 def task_title(task: SpiffTask) -> str:

@@ -102,7 +102,7 @@ WaitingTimers = dict[str, tuple[str, str, datetime]]
 def waiting_timers(workflow: BpmnWorkflow) -> WaitingTimers:
     """Timers an instance waits on: engine task id → (element id, kind, due time)."""
     found: WaitingTimers = {}
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in spiff_internals.open_tasks(workflow, TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TimerEventDefinition):
             continue
@@ -195,7 +195,7 @@ def align_calendar_cycles(workflow: BpmnWorkflow) -> None:
     Only a cycle that fired since it was last aligned moves: an occurrence an operator rescheduled keeps its
     new time until it fires, and the one after it falls on the calendar again.
     """
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in spiff_internals.open_tasks(workflow, TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, CycleTimerEventDefinition):
             continue
