@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from engine.db import scratch_postgres_database
 
@@ -131,6 +132,27 @@ def fresh_database(kind: str, postgres_url: str = DEFAULT_POSTGRES_URL) -> Itera
         return
     with scratch_postgres_database(postgres_url, "sc_bench") as url:
         yield url
+
+
+def quiet_machine(database_url: str, below: float = 1.0, patience: float = 90.0) -> float:
+    """Let the machine settle before a measurement of latency or throughput; return the load average then.
+
+    PostgreSQL first writes out what earlier figures left in its buffers (a CHECKPOINT, which the benchmark's
+    superuser may ask for), instead of doing it during the measurement. Then the machine's load average
+    (1 min) is given up to `patience` seconds to fall below `below`: a figure run right after a heavy one
+    (figure 4 inserts half a million rows) otherwise shares the two cores with its aftermath.
+    """
+    if database_url.startswith("postgresql"):
+        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection, contextlib.suppress(DBAPIError):
+                connection.execute(text("CHECKPOINT"))
+        finally:
+            engine.dispose()
+    deadline = time.monotonic() + patience
+    while os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        time.sleep(2)
+    return os.getloadavg()[0]
 
 
 def postgres_available(postgres_url: str = DEFAULT_POSTGRES_URL) -> bool:

@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import baseline, completion_parts, engine_cost, figures_text, http_load, scale
-from bench.measure import DEFAULT_POSTGRES_URL, ROOT, Figure, check, fresh_database, machine, postgres_available
+from bench.measure import (
+    DEFAULT_POSTGRES_URL,
+    ROOT,
+    Figure,
+    check,
+    fresh_database,
+    machine,
+    postgres_available,
+    quiet_machine,
+)
 from bench.report import Section, render, write
 from bench.workload import prepare
 
@@ -56,15 +65,17 @@ class Scale:
     directory_runs: int
     # Whether figure 4 also serves its data through gunicorn, for the workers' memory (figure 6).
     scale_through_http: bool = True
+    # How long figure 5 waits at most for the machine to settle before its measurements (`quiet_machine`).
+    quiet_seconds: float = 90.0
 
 
 SCALES = {
     "full": Scale("complet", 40, 3, 20, 1000, 15, 1, 200, 50_000, 500_000, 5, 30, 4, 8, 20, 3, 400, 120, 5,
                   (7500, 40000), 2),
     "quick": Scale("rapide", 10, 3, 5, 100, 7, 1, 60, 5_000, 50_000, 3, 10, 4, 4, 5, 2, 150, 30, 1,
-                   (500, 3000), 1),
+                   (500, 3000), 1, quiet_seconds=30.0),
     "smoke": Scale("minimal", 2, 1, 1, 12, 2, 1, 0, 100, 1_000, 1, 2, 1, 1, 1, 1, 2, 3, 0, (20, 100), 1,
-                   scale_through_http=False),
+                   scale_through_http=False, quiet_seconds=0.0),
 }
 
 
@@ -209,7 +220,7 @@ def figure_5(context: Context) -> Section:
     """Completions over HTTP: single client on each database, sustained load on PostgreSQL."""
     s = context.scale
     section = Section(5, "À travers HTTP (gunicorn, API JSON)", figures_text.HTTP.format(
-        workers=s.http_workers, clients=s.http_clients, seconds=s.http_seconds))
+        workers=s.http_workers, clients=s.http_clients, seconds=s.http_seconds, quiet=s.quiet_seconds))
     for kind in context.kinds:
         latency = Figure(f"{DATABASES[kind]} — un client : latence médiane d'une complétion", "ms")
         in_worker = Figure(f"{DATABASES[kind]} — un client : dont temps dans le worker (médiane)", "ms")
@@ -230,6 +241,7 @@ def figure_5(context: Context) -> Section:
             walks = http_load.prepare_walks(sessions, context.storage, wanted, 1000)
             sessions.kw["bind"].dispose()
             with http_load.serve(url, context.storage, s.http_workers) as server:
+                settled = [quiet_machine(url, patience=s.quiet_seconds)]
                 for run in range(s.repeats):
                     result = http_load.run_load(server.port, walks[run * per_run:(run + 1) * per_run], 1, 3600)
                     errors += len(result.errors)
@@ -238,6 +250,7 @@ def figure_5(context: Context) -> Section:
                     in_worker.runs.append(result.in_worker.median_ms)
                     statements.runs.append(statistics.median(result.statements))
                     maxima.append(max(result.statements))
+                settled.append(quiet_machine(url, patience=s.quiet_seconds))
                 rest = walks[s.repeats * per_run:]
                 share = len(rest) // s.http_runs
                 for run in range(s.http_runs):
@@ -262,7 +275,8 @@ def figure_5(context: Context) -> Section:
         per_core.note = (f"200 complétions/s demanderaient {200 / per_core.median:.1f} cœurs pour les workers"
                          + (" et PostgreSQL" if kind == "postgresql" else "") + " ; le générateur de charge a pris "
                          f"{statistics.median(client_ms):.1f} ms de CPU par complétion en plus ; charge moyenne "
-                         f"(1 min) pendant la charge {statistics.median(loads):.1f}")
+                         f"(1 min) pendant la charge {statistics.median(loads):.1f}, avant les mesures "
+                         f"{' et '.join(f'{value:.1f}' for value in settled)}")
         section.figures += [server_cpu, *([database_cpu] if kind == "postgresql" else []), per_core]
         if errors:
             section.notes.append(f"{DATABASES[kind]} : {errors} réponse(s) en erreur pendant la mesure, dont : "
