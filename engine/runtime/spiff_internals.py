@@ -60,10 +60,13 @@ def open_tasks(workflow: Any, state: int, manual: bool | None = None) -> list[Ta
         task = pending.pop()
         if task._state & state and (manual is None or task.task_spec.manual == manual):
             found.append(task)
-        subprocess = subprocesses.get(task.id)
+        subprocess = subprocesses.get(task.id) if subprocesses else None
         if task._children and (task._state >= TaskState.FUTURE or subprocess is not None):
             tasks = task.workflow.tasks
-            pending.extend(tasks[child] for child in reversed(task._children) if child in tasks)
+            for child in reversed(task._children):
+                found_child = tasks.get(child)
+                if found_child is not None:
+                    pending.append(found_child)
         if subprocess is not None:
             pending.append(subprocess.task_tree)
     return found
