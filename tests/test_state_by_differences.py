@@ -18,6 +18,7 @@ from engine.models.runtime import merge_state
 from engine.runtime import store
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import Conflict
+from engine.runtime.serialization import signatures
 from engine.runtime.workflow_cache import WORKFLOWS
 
 from conftest import principal_of
@@ -183,3 +184,30 @@ def test_a_completion_over_the_api_answers_what_it_saved_in_few_statements(sessi
     assert counts["confirm_contract"] <= 10
     assert counts["volunteer_file"] <= 10
     assert counts["draw_up_contract"] <= 12
+
+
+def test_a_change_deep_inside_a_ready_tasks_data_is_written_even_with_a_value_that_cannot_be_pickled(runtime,
+                                                                                                        session):
+    def written(line: str) -> set[str]:
+        return {task_id for part in json.loads(line)["p"].values() for task_id in part["tasks"]}
+
+    instance = accepted_project(runtime, session, "rennes")
+    bundle = bundle_for(instance.deployment)
+    serializer = bundle.serializers[instance.process_id]
+    stored = session.get(InstanceState, instance.id)
+    workflow = serializer.loads(stored.state, stored.delta)
+    task = next(task for task in workflow.get_tasks(state=TaskState.READY))
+    task.data["suivi"] = {"entretiens": [{"date": "2027-10-01"}]}
+    before = signatures(workflow)
+    assert written(serializer.changes(workflow, before)[0]) == set()
+
+    task.data["suivi"]["entretiens"][0]["date"] = "2027-10-08"
+    line, after = serializer.changes(workflow, before)
+    assert str(task.id) in written(line)
+    assert written(serializer.changes(workflow, after)[0]) == set()
+
+    # A script may leave a callable behind (the serializer drops it): the data's content is still compared.
+    task.data["outil"] = lambda: None
+    marked = signatures(workflow)
+    task.data["suivi"]["entretiens"].append({"date": "2027-11-05"})
+    assert str(task.id) in written(serializer.changes(workflow, marked)[0])

@@ -24,6 +24,7 @@ and the task converter takes the parsed data as it is.
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass
@@ -208,13 +209,28 @@ def signatures(workflow: BpmnWorkflow) -> Signatures:
 
 def _signature(task) -> tuple:
     if task.has_state(LIVE):
-        # A live task's data may change in place (a form, a script): its content is part of the signature.
+        # A live task's data may change in place (a form, a script, an operator's correction): its content is
+        # part of the signature.
         return (task.state, task.last_state_change, spiff_internals.parent_id(task),
-                tuple(spiff_internals.child_ids(task)), task.triggered, repr(task.internal_data), repr(task.data))
+                tuple(spiff_internals.child_ids(task)), task.triggered, _content(task.internal_data),
+                _content(task.data))
     # A settled task's data is replaced, not changed in place: the object's identity and size tell. Its internal
     # data is most often empty (a timer's deadline, a gateway's marks otherwise).
     return (task.state, task.last_state_change, spiff_internals.parent_id(task), tuple(spiff_internals.child_ids(task)),
             task.triggered, repr(task.internal_data) if task.internal_data else None, id(task.data), len(task.data))
+
+
+def _content(value: dict) -> bytes | str:
+    """What a task's data holds, to tell whether it changed in place.
+
+    Pickled: a change of any value, however deep, changes the bytes, and the C pickler is about twice as fast as
+    `repr` on a dossier's data (each live task holds a full copy). A value the pickler refuses (a callable a
+    script left behind, which the serializer drops anyway) falls back to `repr`.
+    """
+    try:
+        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return repr(value)
 
 
 def _processes(workflow: BpmnWorkflow) -> list[tuple[str, Any]]:
