@@ -13,20 +13,30 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from engine.models import Document
 
 CONTENT_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 _DOCUMENTS = Document.__table__
+
+
+def next_version(instance_id: Any, series: Any) -> ScalarSelect:
+    """The next version of a series of an instance's documents, as a subquery of the statement that writes it.
+
+    Computed by the writing statement itself (a document's INSERT, a contract's upsert): one statement, not two.
+    """
+    return (select(func.coalesce(func.max(_DOCUMENTS.c.version), 0) + 1)
+            .where(_DOCUMENTS.c.instance_id == instance_id, _DOCUMENTS.c.series == series).scalar_subquery())
+
+
 ADD_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id, _DOCUMENTS.c.version)
-# The next version of a series, as a subquery of the document's INSERT: one statement instead of two.
-ADD_NEXT_VERSION = (insert(_DOCUMENTS).values(version=(
-    select(func.coalesce(func.max(_DOCUMENTS.c.version), 0) + 1)
-    .where(_DOCUMENTS.c.instance_id == bindparam("of_instance"), _DOCUMENTS.c.series == bindparam("of_series"))
-    .scalar_subquery())).returning(_DOCUMENTS.c.id, _DOCUMENTS.c.version))
+ADD_NEXT_VERSION = (insert(_DOCUMENTS).values(version=next_version(bindparam("of_instance"), bindparam("of_series")))
+                    .returning(_DOCUMENTS.c.id, _DOCUMENTS.c.version))
 
 
 class DocumentStore:
@@ -58,7 +68,7 @@ class DocumentStore:
                   "sha256": hashlib.sha256(content).hexdigest(), "created_at": datetime.now(), "series": series,
                   "place": place}
         if series is not None and version is None:
-            # Unknown yet, the version is computed by the INSERT itself, which returns it: one statement.
+            # Unknown yet, the version is computed by the INSERT itself, which returns it.
             added = session.execute(ADD_NEXT_VERSION, {**values, "of_instance": instance_id, "of_series": series})
         else:
             added = session.execute(ADD_DOCUMENT, {**values, "version": version})

@@ -9,8 +9,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
+from engine.documents import next_version
 from engine.models import (
-    Document,
     Establishment,
     Person,
     ProcessInstance,
@@ -254,9 +254,8 @@ class SqlContracts:
         """Record the contract of a place of the current instance, replacing the one drawn up before, in one
         statement; return its version, the one its document takes next in `series`."""
         self._engagements.clear()
-        version = (select(func.coalesce(func.max(Document.version), 0) + 1)
-                   .where(Document.instance_id == self.instance_id, Document.series == series).scalar_subquery())
-        values = {**contract, "instance_id": self.instance_id, "created_at": datetime.now(), "version": version}
+        values = {**contract, "instance_id": self.instance_id, "created_at": datetime.now(),
+                  "version": next_version(self.instance_id, series)}
         index = CONTRACT_OF_PLACE if contract.get("place") is not None else CONTRACT_WITHOUT_PLACE
         dialect = self.session.get_bind().dialect.name
         upsert = UPSERTS[dialect](VolunteerContract).values(values)

@@ -45,6 +45,7 @@ def open_tasks(workflow: Any, state: int, manual: bool | None = None) -> list[Ta
 
     `state` is one of the states of a task reached and not finished (FUTURE, WAITING, READY, STARTED) or a mask
     of them.
+
     Every save looks for the ready and the waiting tasks: SpiffWorkflow's iterator does it through a filter
     object and a per-task subprocess look-up, several times the cost of this walk of the same tree in the same
     depth-first order (each subprocess's tree before the children of the task that runs it). Only tasks already
