@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from datetime import datetime
+from http.client import HTTPException
 
 import pytest
 from sqlalchemy import func, select
@@ -73,7 +74,8 @@ def fire(url: str, jobs, tokens, outcomes: dict) -> list[threading.Thread]:
                 status, _body = http("POST", f"{url}/api/v1/tasks/{task_id}/complete", data,
                                      {"Authorization": f"Bearer {tokens[login]}"})
                 outcomes[task_id] = status
-            except OSError:
+            except (OSError, HTTPException):
+                # Refused, reset, or cut off between the answer's headers and its body: the server was killed.
                 outcomes[task_id] = "lost"
 
     threads = [threading.Thread(target=client) for _ in range(CLIENT_THREADS)]
