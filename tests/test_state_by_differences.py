@@ -13,8 +13,8 @@ from test_workflow_cache import fresh_runtime
 from bench.workload import campaign_samples, step_data
 from engine.campaign.campaigns import current_campaign
 from engine.directory.tokens import issue_token
-from engine.models import InstanceState, Person, ProcessInstance
-from engine.models.runtime import merge_state
+from engine.models import InstanceState, Person, ProcessInstance, StateChange
+from engine.models.runtime import merge_state, ordered_log
 from engine.runtime import store
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import Conflict
@@ -104,8 +104,7 @@ def test_a_state_written_whole_loads_and_takes_differences_after_it(runtime, ses
     # What a row written before saving by differences holds: the full state, no delta.
     full = session.get(ProcessInstance, instance.id).state
     with sessions() as other:
-        other.execute(update(InstanceState).where(InstanceState.instance_id == instance.id)
-                      .values(state=full, delta=""))
+        other.execute(update(InstanceState).where(InstanceState.instance_id == instance.id).values(state=full))
         other.commit()
     WORKFLOWS.clear()
     runtime_two, session_two = fresh_runtime(sessions, tmp_path)
@@ -123,6 +122,42 @@ def test_the_migration_folds_a_delta_log_as_the_model_does(runtime, session, ses
     assert delta, "the accepted project's saves appended deltas"
     migration = importlib.import_module("engine.migrations.versions.0024_state_deltas")
     assert migration._merged(json.loads(full), delta) == merge_state(json.loads(full), delta)
+
+
+def change_versions(sessions, instance_id: int) -> list[int]:
+    """Versions of an instance's change rows, as committed."""
+    with sessions() as other:
+        return list(other.scalars(select(StateChange.version).where(StateChange.instance_id == instance_id)
+                                  .order_by(StateChange.version)))
+
+
+def test_each_save_by_differences_is_one_row_at_the_version_it_gave(runtime, session, sessions):
+    instance = accepted_project(runtime, session)
+    versions = change_versions(sessions, instance.id)
+    assert versions, "the accepted project's saves appended change rows"
+    with sessions() as other:
+        current = other.get(ProcessInstance, instance.id).version
+    assert versions[-1] == current and versions == sorted(set(versions))
+
+
+def test_writing_the_full_state_deletes_the_change_rows_whoever_writes_it(runtime, session, sessions):
+    instance = accepted_project(runtime, session)
+    assert change_versions(sessions, instance.id)
+    full = session.get(ProcessInstance, instance.id).state
+    with sessions() as other:
+        # A plain UPDATE, outside the store: the database's trigger folds the log all the same.
+        other.execute(update(InstanceState).where(InstanceState.instance_id == instance.id).values(state=full))
+        other.commit()
+    assert change_versions(sessions, instance.id) == []
+    assert stored_row(sessions, instance.id) == (full, "")
+
+
+def test_the_log_read_in_one_value_comes_back_in_version_order():
+    lines = [json.dumps({"n": n, "text": "a\tb"}) for n in range(12)]
+    tagged = "".join(f"{version}\t{line}\n" for version, line in sorted(zip(range(3, 15), lines),
+                                                                      key=lambda pair: str(pair[0])))
+    assert ordered_log(tagged) == "".join(f"{line}\n" for line in lines)
+    assert ordered_log(None) == ordered_log("") == ""
 
 
 def test_a_stale_save_by_differences_is_refused_and_leaves_the_winner_state(runtime, session, sessions, tmp_path):

@@ -103,8 +103,9 @@ class ProcessInstance(Base):
 class InstanceState(Base):
     """The serialised SpiffWorkflow state of an instance (without its process spec), saved by differences.
 
-    `state` is the full state as last written whole; `delta` holds one JSON line per save since (0024), each
-    with the tasks that changed and those that went: `merge_state` folds them in.
+    `state` is the full state as last written whole; each save since added one row to `changes` (0028), with
+    the tasks that changed and those that went: `merge_state` folds them in. Writing `state` deletes the
+    instance's change rows in the database itself (trigger `instance_state_folded`), whoever writes it.
     """
 
     __tablename__ = "instance_state"
@@ -112,7 +113,42 @@ class InstanceState(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"),
                                              primary_key=True)
     state: Mapped[str] = mapped_column(Text)
-    delta: Mapped[str] = mapped_column(Text, default="")
+    # Written by plain INSERTs (`engine.runtime.store`), never through this collection.
+    changes: Mapped[list[StateChange]] = relationship(lazy="select", viewonly=True,
+                                                      order_by="StateChange.version")
+
+    @property
+    def delta(self) -> str:
+        """The delta log: one JSON line per save since the full state, oldest first."""
+        return "".join(change.line for change in self.changes)
+
+
+class StateChange(Base):
+    """One save's changes to an instance's engine state, a JSON line, until the full state is written again.
+
+    Appended as a row of its own rather than to a column of the state's row: an append then writes this line
+    only, where growing a column rewrites the whole log (and, in SQLite, the full state sharing its row).
+    """
+
+    __tablename__ = "instance_state_change"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance_state.instance_id", ondelete="CASCADE"),
+                                             primary_key=True)
+    # The instance's version the save gave: the order of the lines.
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+
+
+def ordered_log(tagged: str | None) -> str:
+    """The delta log from its lines as the database aggregates them, each tagged « <version>\\t », in any order.
+
+    Aggregating strings in a given order is not portable (SQLite has no ORDER BY in its aggregates before 3.44):
+    each line carries its version, and the lines are put in order here. JSON text holds no raw tab or newline.
+    """
+    if not tagged:
+        return ""
+    lines = [line.split("\t", 1) for line in tagged.splitlines() if line]
+    return "".join(f"{text}\n" for _version, text in sorted(lines, key=lambda parts: int(parts[0])))
 
 
 def merge_state(state: dict, delta: str, parse: Callable[[str], Any] = json.loads) -> dict:

@@ -13,7 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from engine.models import AuditEvent, ProcessInstance, TaskRow
+from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
 from engine.runtime.deployment import bundle_for
 from engine.runtime.tasks import instance_status
 
@@ -66,7 +66,8 @@ def check_consistency(session: Session, batch: int = 100) -> ConsistencyReport:
         elif state not in TASK_STATES:
             report.problems.append(Problem(instance_id, task_id, f"état de tâche inconnu « {state} »"))
     instances = session.scalars(
-        select(ProcessInstance).options(selectinload(ProcessInstance.engine_state)).order_by(ProcessInstance.id)
+        select(ProcessInstance).options(selectinload(ProcessInstance.engine_state).selectinload(InstanceState.changes))
+        .order_by(ProcessInstance.id)
         .execution_options(yield_per=batch)
     )
     for instance in instances:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import Update, and_, bindparam, insert, inspect, select, update
+from sqlalchemy import String, Update, and_, bindparam, cast, func, insert, inspect, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, contains_eager
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
@@ -26,8 +26,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.access import Principal
 from engine.db import rows_matched
 from engine.errors import CONCURRENT_CHANGE, Conflict
-from engine.models import AuditEvent, Campaign, InstanceState, ProcessInstance, TaskRow
-from engine.models.runtime import FINISHED_STATUSES
+from engine.models import AuditEvent, Campaign, InstanceState, ProcessInstance, StateChange, TaskRow
+from engine.models.runtime import FINISHED_STATUSES, ordered_log
 from engine.runtime.compaction import compact_workflow
 from engine.runtime.deployment import ProcessBundle, bundle_for
 from engine.runtime.serialization import STORED, StateSerializer, StoredState, signatures
@@ -47,10 +47,14 @@ READY_SIBLINGS = (
     .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == bindparam("task_id"))
            .scalar_subquery(), TaskRow.state == "ready")
 )
+_CHANGES = StateChange.__table__
+# An instance's delta log in one value, each line tagged with its version (see `ordered_log`).
+_TAGGED_LOG = (select(func.aggregate_strings(cast(_CHANGES.c.version, String) + literal("\t") + _CHANGES.c.line, ""))
+               .where(_CHANGES.c.instance_id == TaskRow.instance_id).scalar_subquery())
 # The same with the engine state, for a process that has no workflow of the instance at hand: on the task's own
 # row only, so that several ready tasks do not bring several copies of it.
 READY_SIBLINGS_WITH_STATE = (
-    READY_SIBLINGS.add_columns(InstanceState.state, InstanceState.delta)
+    READY_SIBLINGS.add_columns(InstanceState.state, _TAGGED_LOG.label("log"))
     .outerjoin(InstanceState, and_(InstanceState.instance_id == TaskRow.instance_id,
                                    TaskRow.id == bindparam("task_id")))
 )
@@ -64,8 +68,9 @@ DELTA_LOG_RATIO = 2
 _STATES = InstanceState.__table__
 _EVENTS = AuditEvent.__table__
 ADD_EVENT = insert(_EVENTS)
+# Writing the full state deletes the instance's change rows (the database's trigger `instance_state_folded`).
 WRITE_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
-               .values(state=bindparam("full"), delta=""))
+               .values(state=bindparam("full")))
 # The instance row's columns a save may write, by attribute (all but its id and version).
 _INSTANCE_COLUMNS = {column.key: column for column in _INSTANCES.columns if column.key not in ("id", "version")}
 
@@ -79,8 +84,7 @@ def _instance_update(keys: frozenset[str]) -> Update:
                     | {_INSTANCES.c.version: bindparam("read_version") + 1}))
 
 
-APPEND_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
-                .values(delta=_STATES.c.delta + bindparam("line")))
+APPEND_STATE = insert(_CHANGES)
 # The timers each kept workflow waited on when it was saved: a request taking it from the cache finds them here
 # instead of walking its task tree again. (Weak keys: an entry goes with its workflow.)
 _SAVED_TIMERS: weakref.WeakKeyDictionary[BpmnWorkflow, WaitingTimers] = weakref.WeakKeyDictionary()
@@ -117,21 +121,23 @@ def _write_full_state(session: Session, instance: ProcessInstance, text: str) ->
         # Written without reading the old state first: a request that ran a cached workflow never needed it.
         session.execute(WRITE_STATE, {"state_of": instance.id, "full": text})
     elif instance.engine_state is None:
-        instance.engine_state = InstanceState(state=text, delta="")
+        instance.engine_state = InstanceState(state=text)
     else:
-        instance.engine_state.state = text
-        instance.engine_state.delta = ""
+        stored = instance.engine_state
+        stored.state = text
+        # Written even when the text is the same: the UPDATE is what deletes the change rows (the trigger).
+        flag_modified(stored, "state")
+        set_committed_value(stored, "changes", [])
 
 
 def _append_state(session: Session, instance: ProcessInstance, line: str) -> None:
-    """Append the changes of a save to an instance's delta log."""
+    """Append the changes of a save to an instance's delta log, as the row of the version the save gives it."""
     row = inspect(instance)
-    if row.persistent and "engine_state" in row.unloaded:
-        session.execute(APPEND_STATE, {"state_of": instance.id, "line": line})
-    elif instance.engine_state is None:
+    if not row.persistent or ("engine_state" not in row.unloaded and instance.engine_state is None):
         raise ValueError("Un dossier sans état enregistré ne s'écrit pas par différences.")
-    else:
-        instance.engine_state.delta = (instance.engine_state.delta or "") + line
+    session.execute(APPEND_STATE, {"instance_id": instance.id, "version": instance.version, "line": line})
+    if "engine_state" not in row.unloaded and "changes" not in inspect(instance.engine_state).unloaded:
+        session.expire(instance.engine_state, ["changes"])
 
 
 def _new_version(instance: ProcessInstance) -> None:
@@ -183,7 +189,7 @@ class InstanceStore:
             rows.append(row)
             self._campaigns[row.instance_id] = found[1]
             if with_state and found.state is not None:
-                self._states[row.instance_id] = (found.state, found.delta or "")
+                self._states[row.instance_id] = (found.state, ordered_log(found.log))
         return rows
 
     def campaign_read(self, instance_id: int) -> tuple[bool, Campaign | None]:
@@ -215,7 +221,7 @@ class InstanceStore:
     @staticmethod
     def _stored_state(instance: ProcessInstance) -> tuple[str, str]:
         stored = instance.engine_state
-        return (stored.state, stored.delta or "") if stored is not None else ("", "")
+        return (stored.state, stored.delta) if stored is not None else ("", "")
 
     def waiting_timers(self, instance_id: int) -> WaitingTimers:
         """The timers a loaded instance waited on when it was loaded."""
