@@ -154,7 +154,7 @@ def test_writing_the_full_state_deletes_the_change_rows_whoever_writes_it(runtim
 
 def test_the_log_read_in_one_value_comes_back_in_version_order():
     lines = [json.dumps({"n": n, "text": "a\tb"}) for n in range(12)]
-    tagged = "".join(f"{version}\t{line}\n" for version, line in sorted(zip(range(3, 15), lines),
+    tagged = "".join(f"{version}\t{line}\n" for version, line in sorted(zip(range(3, 15), lines, strict=True),
                                                                       key=lambda pair: str(pair[0])))
     assert ordered_log(tagged) == "".join(f"{line}\n" for line in lines)
     assert ordered_log(None) == ordered_log("") == ""
