@@ -160,6 +160,32 @@ def test_the_log_read_in_one_value_comes_back_in_version_order():
     assert ordered_log(None) == ordered_log("") == ""
 
 
+def test_changes_too_heavy_for_the_log_are_not_converted_and_the_full_state_is_written(runtime, session, sessions,
+                                                                                      monkeypatch):
+    instance = accepted_project(runtime, session)
+    loaded = runtime.load(session.get(ProcessInstance, instance.id))
+    serializer = loaded.bundle.serializers[instance.process_id]
+    empty = {key: {} for key in signatures(loaded.workflow)}  # every task counts as changed
+    whole = len(serializer.dumps(loaded.workflow))
+    line, now = serializer.changes(loaded.workflow, empty, room=whole // 2, whole=whole)
+    assert line is None and now == signatures(loaded.workflow)
+    line, _now = serializer.changes(loaded.workflow, empty, room=2 * whole, whole=whole)
+    assert line is not None and len(line) > whole // 2
+    # In a save, such changes go straight to a full state: no line is built for nothing.
+    lines = []
+
+    def changes(*args, _changes=serializer.changes, **kwargs):
+        found = _changes(*args, **kwargs)
+        lines.append(found[0])
+        return found
+
+    monkeypatch.setattr(serializer, "changes", changes)
+    monkeypatch.setattr(store, "DELTA_LOG_RATIO", 0)
+    [row] = ready(session, instance.id)
+    runtime.complete(row.id, principal_of(session, "referent.rennes"), sample(row.spec_id))
+    assert lines == [None] and change_versions(sessions, instance.id) == []
+
+
 def test_a_stale_save_by_differences_is_refused_and_leaves_the_winner_state(runtime, session, sessions, tmp_path):
     instance = start_project(runtime, session)
     do(runtime, session, instance.id, "referent.rennes", "design_project", sample("design_project"))

@@ -24,6 +24,7 @@ and the task converter takes the parsed data as it is.
 from __future__ import annotations
 
 import json
+import math
 import pickle
 from collections.abc import Callable
 from copy import copy
@@ -162,25 +163,36 @@ class StateSerializer:
         """Restore a workflow from its full state and delta log; the caller must set its script engine again."""
         return self._serializer.from_dict(merge_state(self._parse(text), delta, self._parse))
 
-    def changes(self, workflow: BpmnWorkflow, stored: Signatures) -> tuple[str, Signatures]:
+    def changes(self, workflow: BpmnWorkflow, stored: Signatures, room: float = math.inf,
+                whole: int = 0) -> tuple[str | None, Signatures]:
         """One line of the delta log taking the state whose signatures are `stored` to the workflow's.
 
         Returns the line (JSON, ending with a newline) and the workflow's signatures, which the stored state
-        has once the line is committed.
+        has once the line is committed. The line is None when the tasks to write, at the stored full state's
+        average size per task (`whole` characters in all), would take more than `room` characters: the caller
+        writes the full state then, and converting them would have been lost work.
         """
         registry = self._serializer.registry
         now = signatures(workflow)
+        processes = _processes(workflow)
+        to_write, gone = {}, {}
+        for key, process in processes:
+            before, current = stored.get(key, {}), now[key]
+            changed = {task_id for task_id, mark in current.items() if before.get(task_id) != mark}
+            to_write[key] = [task for task_id, task in process.tasks.items()
+                             if task_id in changed or spiff_internals.parent_id(task) in changed]
+            gone[key] = [str(task_id) for task_id in before if task_id not in current]
+        tasks = sum(len(current) for current in now.values())
+        if whole * sum(len(written) for written in to_write.values()) > room * tasks:
+            return None, now
         parts = {}
         # The encoder mode leaves values the JSON encoder converts (dates, UUIDs) as they are, as a full save does.
         registry._encoder_mode = True
         try:
-            for key, process in _processes(workflow):
-                before, current = stored.get(key, {}), now[key]
-                changed = {task_id for task_id, mark in current.items() if before.get(task_id) != mark}
-                written = {str(task.id): registry.convert(task) for task_id, task in process.tasks.items()
-                           if task_id in changed or spiff_internals.parent_id(task) in changed}
-                parts[key] = {"meta": _process_fields(registry, process, top=key == ""), "tasks": written,
-                              "gone": [str(task_id) for task_id in before if task_id not in current]}
+            for key, process in processes:
+                parts[key] = {"meta": _process_fields(registry, process, top=key == ""),
+                              "tasks": {str(task.id): registry.convert(task) for task in to_write[key]},
+                              "gone": gone[key]}
             line = json.dumps({"procs": [key for key in now if key], "p": parts}, cls=self._serializer._encoder_cls)
         finally:
             registry._encoder_mode = False

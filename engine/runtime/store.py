@@ -293,14 +293,16 @@ class InstanceStore:
         most that many times its size again.
         """
         before = STORED.get(workflow)
+        now = None
         if before is not None:
-            line, now = serializer.changes(workflow, before.signatures)
-            if before.delta_chars + len(line) <= DELTA_LOG_RATIO * before.full_chars:
+            room = DELTA_LOG_RATIO * before.full_chars - before.delta_chars
+            line, now = serializer.changes(workflow, before.signatures, room, before.full_chars)
+            if line is not None and len(line) <= room:
                 _append_state(self.session, instance, line)
                 return StoredState(now, before.full_chars, before.delta_chars + len(line))
         text = serializer.dumps(workflow)
         _write_full_state(self.session, instance, text)
-        return StoredState(signatures(workflow), len(text), 0)
+        return StoredState(now if now is not None else signatures(workflow), len(text), 0)
 
     def open_state(self, instance_id: int) -> OpenState | None:
         """What an instance this store saved (its ready rows known) waits on since, without a statement."""
