@@ -13,8 +13,9 @@ carries their id), rate limits count in
 RATELIMIT_STORAGE_URI (Redis with several workers), instances and tasks are in the database, and
 the parsed process definitions are cached by content hash, so every worker holds the same ones.
 """
-import gc
 import os
+
+from engine.runtime.collector import settle_collector
 
 wsgi_app = "webapp:create_app()"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -45,12 +46,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    """Freeze what the worker holds once the app is loaded: the collector stops walking it.
+    """Set the collector for the worker's life once the app is loaded (`engine.runtime.collector`).
 
-    After start-up a worker tracks more than 250,000 objects (SpiffWorkflow, WeasyPrint, SQLAlchemy, the
-    app), all kept for its life. A full collection walks every one of them: 150 to 600 ms on a busy
-    two-core machine, falling inside a request now and then (figure 4 of BENCHMARKS.md). Frozen, they are
-    left out of every collection; what requests create is collected as before.
+    What the worker holds after start-up is frozen, left out of every collection; what requests create is
+    collected every 20,000 allocations instead of 700 (figures 2 and 5 of BENCHMARKS.md).
     """
-    gc.collect()
-    gc.freeze()
+    settle_collector()

@@ -19,7 +19,7 @@ COMPLETION = (
     "rendu PDF du contrat (WeasyPrint) est remplacé par un PDF fixe, comme la référence remplace tous les "
     "gestionnaires ; il est mesuré à part. Le rapport compare les médianes, la référence étant mesurée "
     "juste avant chaque exécution ; il est donné aussi en temps processeur (celui du processus de mesure, que "
-    "l'attente de la base et les autres processus de la machine n'allongent pas). Requêtes SQL comptées au niveau du curseur. L'état est enregistré par "
+    "l'attente de la base et les autres processus de la machine n'allongent pas). Le ramasse-miettes de Python est réglé pour les figures 1 à 3 comme dans les workers web (engine/runtime/collector.py : objets du démarrage gelés, jeune génération collectée toutes les 20 000 allocations). Requêtes SQL comptées au niveau du curseur. L'état est enregistré par "
     "différences (engine/runtime/serialization.py : seules les tâches changées depuis l'état lu, en une ligne "
     "ajoutée au journal de l'instance, l'état entier réécrit quand le journal pèse plus de deux fois l'état). "
     "Le détail d'une complétion (une exécution de plus, chronométrée par partie) donne le temps passé par "

@@ -1,7 +1,7 @@
 """Gunicorn settings of the benchmark server: each response says how many SQL statements it sent, and how long
 the worker spent on it.
 
-Its workers freeze their start-up objects, as the platform's gunicorn.conf.py does.
+Its workers set the garbage collector as the platform's gunicorn.conf.py does.
 
 Only the benchmark loads this file. The header `X-Bench-Sql` carries the count
 of statements the worker's database engine executed for the request, so that
@@ -9,10 +9,11 @@ the load generator can report statements per completion over HTTP. The header
 `X-Bench-Ms` carries the time from the app's call to its response's start, in
 the worker: the rest of a request's latency is the connection, HTTP and the client.
 """
-import gc
 import time
 
 from sqlalchemy import event
+
+from engine.runtime.collector import settle_collector
 
 worker_class = "sync"
 timeout = 120
@@ -40,6 +41,5 @@ def post_worker_init(worker):
         return inner(environ, start)
 
     app.wsgi_app = counting
-    # As the platform's gunicorn.conf.py does: what exists after start-up is left out of every collection.
-    gc.collect()
-    gc.freeze()
+    # As the platform's gunicorn.conf.py does.
+    settle_collector()

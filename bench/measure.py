@@ -8,6 +8,7 @@ read too.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import platform
 import re
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from engine.db import scratch_postgres_database
+from engine.runtime.collector import settle_collector
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -208,3 +210,16 @@ def peak_rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a process, in MB."""
     found = re.search(r"^VmHWM:\s*(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
     return int(found.group(1)) / 1024 if found else 0.0
+
+
+@contextlib.contextmanager
+def collector_as_in_workers() -> Iterator[None]:
+    """Python's garbage collector set as the platform's web workers set it (`engine.runtime.collector`), for the
+    block: the figures that run the engine in this process measure it as a request in a worker runs it."""
+    threshold = gc.get_threshold()
+    settle_collector()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

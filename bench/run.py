@@ -27,6 +27,7 @@ from bench.measure import (
     ROOT,
     Figure,
     check,
+    collector_as_in_workers,
     fresh_database,
     machine,
     postgres_available,
@@ -315,6 +316,9 @@ def figure_7(context: Context) -> Section:
 
 
 FIGURES = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5, 6: figure_6, 7: figure_7}
+# Figures running the engine in this process, as a request in a web worker would (figure 4 measures the
+# collector's pauses itself, before and after freezing).
+ENGINE_IN_PROCESS = frozenset({1, 2, 3})
 
 
 def _skipped_postgres(section: Section, context: Context) -> Section:
@@ -337,7 +341,8 @@ def run(mode: str, numbers: list[int], output: Path | None, postgres_url: str = 
         context = Context(SCALES[mode], Path(storage), kinds, postgres_url, {}, note)
         for number in numbers:
             print(f"Figure {number}…", file=sys.stderr, flush=True)
-            sections.append(FIGURES[number](context))
+            with collector_as_in_workers() if number in ENGINE_IN_PROCESS else contextlib.nullcontext():
+                sections.append(FIGURES[number](context))
     if output is not None:
         command = "make bench" if mode == "full" else f"make bench-{mode}"
         facts = {**machine(), "load": f"{load_before:.1f} au début, {os.getloadavg()[0]:.1f} à la fin"}

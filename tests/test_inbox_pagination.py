@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from engine.models import Deployment, Establishment, ProcessInstance, TaskRow
+from engine.runtime.collector import YOUNG_COLLECTION_THRESHOLD
 from engine.views.inbox import Cursor, InboxFilter, InvalidCursor, inbox_page, task_groups
 from engine.views.queries import actionable_tasks
 
@@ -279,12 +280,15 @@ def test_paginated_home_page_in_chromium(session, app, chromium, tmp_path):
         page.context.close()
 
 
-def test_gunicorn_workers_freeze_their_start_up_objects():
+def test_gunicorn_workers_freeze_their_start_up_objects_and_collect_young_objects_less_often():
     settings = runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
     gc.unfreeze()
+    threshold = gc.get_threshold()
     try:
         settings["post_worker_init"](None)
         # What the process held is out of every generation: a full collection no longer walks it.
         assert gc.get_freeze_count() > 10 * len(gc.get_objects())
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *threshold[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
