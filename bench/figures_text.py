@@ -216,7 +216,11 @@ LIMITS = [
     "faite vers 15 h 20 atteignait toutes les cibles de la figure 5 (5,1 ms, 8,4 ms, 203 complétions par "
     "seconde) ; celle-ci, plus tardive, non. La figure 5 attend une machine calmée avant ses mesures "
     "(CHECKPOINT de PostgreSQL, charge sous 1) : sans cela, juste après la figure 4, le débit perdait "
-    "encore 8 % (199 contre 216 complétions par seconde mesurées seules).",
+    "encore 8 % (199 contre 216 complétions par seconde mesurées seules). Le soir du 6 décembre, la machine "
+    "était plus lente (étape de référence de la figure 1 : 0,40 à 0,64 ms selon l'heure, contre 0,33 l'après-"
+    "midi) : dans l'exécution complète ci-dessus, la figure 5 sur PostgreSQL donnait 15,9 ms pour un client et "
+    "118 complétions par seconde, quand la même figure lancée seule quelques minutes après, même code, donnait "
+    "9,8 ms et 157 complétions par seconde (SQLite : 5,7 ms et 212 par seconde, contre 7,5 ms et 215).",
     "- **Complétion seule à travers HTTP.** Autour du moteur, la couche web coûte moins d'une milliseconde de "
     "processeur : le jeton donne sa personne et ses rôles en une requête de colonnes, sans objets ORM ; le "
     "limiteur de débit ne regarde que les connexions ; PostgreSQL ne vérifie une connexion du pool que si elle "
