@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from engine.access import Forbidden
 from engine.models import AuditEvent, Document, Establishment, Notification, ProcessInstance, Structure, TaskRow
+from engine.runtime import deployment
 from engine.runtime.runtime import Conflict, FormInvalid
+from engine.runtime.workflow_cache import WORKFLOWS
 
 from conftest import SAMPLES, principal_of
 from follow_up_support import fire_due_timers, to_follow_up
@@ -272,3 +274,14 @@ def test_handler_failure_leaves_an_incident_and_keeps_the_input(runtime, session
     monkeypatch.undo()
     runtime.retry(instance, principal_of(session, "pilote"))
     assert (instance.status, instance.outcome) == ("refused", "project_refused")
+
+
+def test_a_volunteer_path_ends_the_project_in_a_process_that_did_not_open_it(runtime, session, monkeypatch):
+    # Another worker, or this one restarted: the specs are parsed anew and no workflow is kept in memory. The
+    # multi-instance must still learn that its last path ended (SpiffWorkflow links them when it creates them).
+    instance = accepted_project(runtime, session)
+    monkeypatch.setattr(deployment._BUNDLES, "_kept", {})
+    WORKFLOWS.clear()
+    run_volunteer_path(runtime, session, instance.id)
+    session.refresh(instance)
+    assert (instance.status, instance.outcome) == ("completed", "campaign_closed")

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Deployment
+from engine.runtime import spiff_internals
 from engine.runtime.catalogue import Catalogue, read_catalogue
 from engine.runtime.serialization import StateSerializer
 
@@ -117,6 +118,8 @@ def parse_bundle(files: dict[str, str], deployment_id: int = 0) -> ProcessBundle
     except ValidationException as error:
         raise DeploymentError(str(error)) from error
     for process_id, spec in bundle.specs.items():
+        for parsed in (spec, *bundle.subprocess_specs[process_id].values()):
+            spiff_internals.link_loop_children(parsed)
         bundle.serializers[process_id] = StateSerializer(spec, bundle.subprocess_specs[process_id])
     return bundle
 

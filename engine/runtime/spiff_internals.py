@@ -14,6 +14,7 @@ from importlib.metadata import version
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -117,3 +118,19 @@ def move_timer(task: Task, when: datetime) -> None:
         set_armed_timer_value(task, {**value, "next": when.isoformat()})
     else:
         set_armed_timer_value(task, when.isoformat())
+
+
+def link_loop_children(spec) -> None:
+    """Let every loop and multi-instance task of a parsed process spec hear that one of its instances ended.
+
+    SpiffWorkflow links an instance's spec to its loop task (`completed_event` → `merge_child`) when it creates
+    the instance, in the process that runs it, and when it restores a serialised spec; not when the spec is
+    parsed. The platform keeps the parsed specs out of the stored state: without this link, an instance that
+    ends in another process (another worker, the same one restarted) is never merged, and its process waits
+    for ever.
+    """
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
