@@ -272,3 +272,21 @@ def test_a_change_deep_inside_a_ready_tasks_data_is_written_even_with_a_value_th
     marked = signatures(workflow)
     task.data["suivi"]["entretiens"].append({"date": "2027-11-05"})
     assert str(task.id) in written(serializer.changes(workflow, marked)[0])
+
+
+def test_a_state_read_outside_a_task_comes_with_its_log_in_one_statement(runtime, session, sessions):
+    instance = accepted_project(runtime, session)
+    expected = stored_row(sessions, instance.id)
+    assert expected[1], "the accepted project's saves appended change rows"
+    seen = []
+
+    def executed(*args):
+        seen.append(args[2])
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", executed)
+    try:
+        found = runtime.instances._stored_state(instance)
+    finally:
+        event.remove(bind, "before_cursor_execute", executed)
+    assert found == expected and len(seen) == 1

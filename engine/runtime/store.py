@@ -48,13 +48,18 @@ READY_SIBLINGS = (
            .scalar_subquery(), TaskRow.state == "ready")
 )
 _CHANGES = StateChange.__table__
-# An instance's delta log in one value, each line tagged with its version (see `ordered_log`).
-_TAGGED_LOG = (select(func.aggregate_strings(cast(_CHANGES.c.version, String) + literal("\t") + _CHANGES.c.line, ""))
-               .where(_CHANGES.c.instance_id == TaskRow.instance_id).scalar_subquery())
+
+
+def _tagged_log(instance_id: Any) -> Any:
+    """An instance's delta log in one value, each line tagged with its version (see `ordered_log`)."""
+    return (select(func.aggregate_strings(cast(_CHANGES.c.version, String) + literal("\t") + _CHANGES.c.line, ""))
+            .where(_CHANGES.c.instance_id == instance_id).scalar_subquery())
+
+
 # The same with the engine state, for a process that has no workflow of the instance at hand: on the task's own
 # row only, so that several ready tasks do not bring several copies of it.
 READY_SIBLINGS_WITH_STATE = (
-    READY_SIBLINGS.add_columns(InstanceState.state, _TAGGED_LOG.label("log"))
+    READY_SIBLINGS.add_columns(InstanceState.state, _tagged_log(TaskRow.instance_id).label("log"))
     .outerjoin(InstanceState, and_(InstanceState.instance_id == TaskRow.instance_id,
                                    TaskRow.id == bindparam("task_id")))
 )
@@ -62,6 +67,9 @@ _INSTANCES = ProcessInstance.__table__
 CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
                                   _INSTANCES.c.version == bindparam("read_version"))
          .values(version=_INSTANCES.c.version))
+# An instance's stored state and delta log, in one statement.
+STORED_STATE = (select(InstanceState.state, _tagged_log(InstanceState.instance_id).label("log"))
+                .where(InstanceState.instance_id == bindparam("instance_id")))
 # How much heavier than the full state the delta log may grow before the full state is written again: a save
 # appends about a third of the full state; a load (in a process without the workflow at hand) parses both.
 DELTA_LOG_RATIO = 2
@@ -218,10 +226,9 @@ class InstanceStore:
             self._ready_rows[instance.id] = ready_rows
         return LoadedWorkflow(workflow, bundle)
 
-    @staticmethod
-    def _stored_state(instance: ProcessInstance) -> tuple[str, str]:
-        stored = instance.engine_state
-        return (stored.state, stored.delta) if stored is not None else ("", "")
+    def _stored_state(self, instance: ProcessInstance) -> tuple[str, str]:
+        found = self.session.execute(STORED_STATE, {"instance_id": instance.id}).first()
+        return (found.state, ordered_log(found.log)) if found is not None else ("", "")
 
     def waiting_timers(self, instance_id: int) -> WaitingTimers:
         """The timers a loaded instance waited on when it was loaded."""
