@@ -1,4 +1,4 @@
-"""Operations commands: `flask --app webapp db check` after a crash, a restore or a migration."""
+"""Operations commands: `flask --app webapp db check` after a crash, a restore or a migration; `db repair`."""
 from __future__ import annotations
 
 import click
@@ -6,7 +6,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from engine.ops.consistency import check_consistency
+from engine.ops.repair import rejoin_ended_paths
 from handlers.formats import plural
+from webapp.config import runtime_settings_of
 
 db = AppGroup("db", help="Look after the database.")
 
@@ -23,3 +25,21 @@ def check_command() -> None:
                                    f"sur {plural(report.instances, 'dossier')}.")
     click.echo(f"Base cohérente : vérification faite sur {plural(report.instances, 'dossier')} "
                f"et {plural(report.tasks, 'tâche')}.")
+
+
+@db.command("repair")
+def repair_command() -> None:
+    """Merge the ended volunteer paths that dossiers wait on for nothing (see `db check`); exit with 1 on a refusal."""
+    def told(instance_id: int, outcome: int | str) -> None:
+        if isinstance(outcome, str):
+            click.echo(f"dossier {instance_id} : laissé tel quel ({outcome})", err=True)
+        else:
+            click.echo(f"dossier {instance_id} : {plural(outcome, 'parcours terminé rattaché', 'parcours terminés rattachés')}")
+
+    report = rejoin_ended_paths(current_app.extensions["db_sessions"], runtime_settings_of(current_app), told)
+    repaired = sum(1 for merged in report.rejoined.values() if merged)
+    summary = (f"{plural(repaired, 'dossier réparé', 'dossiers réparés')} "
+               f"sur {plural(report.examined, 'dossier en cours examiné', 'dossiers en cours examinés')}.")
+    if report.refused:
+        raise click.ClickException(f"{summary} {plural(len(report.refused), 'dossier laissé tel quel', 'dossiers laissés tels quels')} : voir ci-dessus.")
+    click.echo(summary)

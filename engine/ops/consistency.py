@@ -2,7 +2,8 @@
 
 Run after a crash, a restore or a migration (`flask --app webapp db check`),
 and by the crash tests. Nothing is changed: problems are reported, in French,
-for someone to look at.
+for someone to look at. The one kind a command repairs (`flask --app webapp db
+repair`) is a loop or multi-instance task waiting on instances that ended.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
 from engine.runtime.deployment import bundle_for
+from engine.runtime.spiff_internals import loop_name, unmerged_instances
 from engine.runtime.tasks import instance_status
+from handlers.formats import plural
 
 TASK_STATES = {"ready", "completed", "cancelled"}
 
@@ -52,7 +55,8 @@ def check_consistency(session: Session, batch: int = 100) -> ConsistencyReport:
 
     - every instance's engine state deserialises, and its status is the one the state implies;
     - the ready rows of the task table are exactly the engine's ready user tasks;
-    - every completed task has exactly one completion audit event, and every completion event a completed task.
+    - every completed task has exactly one completion audit event, and every completion event a completed task;
+    - no loop or multi-instance task waits on an instance that already ended (`flask --app webapp db repair`).
     """
     report = ConsistencyReport()
     ready_rows: dict[int, set[str]] = defaultdict(set)
@@ -90,6 +94,13 @@ def _check_instance(instance: ProcessInstance, ready_rows: set[str]) -> list[Pro
         problems.append(Problem(instance.id, task_id, "tâche prête dans le moteur mais absente de la table des tâches"))
     for task_id in sorted(ready_rows - engine_ready):
         problems.append(Problem(instance.id, task_id, "tâche prête dans la table mais pas dans le moteur"))
+    ended: defaultdict[str, int] = defaultdict(int)
+    for child in unmerged_instances(workflow):
+        ended[loop_name(child)] += 1
+    for loop, count in sorted(ended.items()):
+        problems.append(Problem(instance.id, None, f"{plural(count, 'parcours terminé', 'parcours terminés')} "
+                                                   f"jamais rattaché{'s' if count > 1 else ''} à « {loop} » : "
+                                                   f"le dossier attend sans raison (flask --app webapp db repair)"))
     status, outcome = instance_status(workflow, instance.incident)
     # A suspension is a decision of a process owner, not something the engine state shows: a suspended
     # instance is consistent when its state is that of a live (running or incident) instance.

@@ -48,6 +48,7 @@ from engine.runtime.store import InstanceStore, LoadedWorkflow, OpenState
 from engine.runtime.tasks import has_form, spiff_form
 from engine.runtime.timers import align_calendar_cycles, engine_clock, find_task
 from engine.uploads import Attachments, Upload, max_upload_bytes
+from handlers.formats import plural
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +282,33 @@ class ProcessRuntime:
         self.instances.record(instance, None, "retried", "Relance après incident", principal, None)
         self.instances.save(loaded, instance, principal)
         return instance
+
+    @rolls_back
+    def rejoin_ended_paths(self, instance: ProcessInstance, principal: Principal | None) -> int:
+        """Let loop and multi-instance tasks merge the instances that ended unheard, run the process on, and commit.
+
+        Repairs a dossier whose last volunteer path ended in a process that had parsed the specs without linking
+        instances to their multi-instance task (see `spiff_internals.link_loop_children`): it waited for ever.
+        Return how many ended instances were merged; with none, nothing is written.
+        """
+        if instance.status == "suspended":
+            raise Conflict(SUSPENDED)
+        loaded = self.load(instance)
+        ended = spiff_internals.unmerged_instances(loaded.workflow)
+        if not ended:
+            return 0
+        loops = sorted({spiff_internals.loop_name(child) for child in ended})
+        try:
+            for child in ended:
+                spiff_internals.merge_instance(child)
+        except SpiffWorkflowException as error:
+            raise Conflict(f"Les parcours terminés ne se rattachent pas à « {', '.join(loops)} » : {error}") from error
+        self._advance(loaded.workflow, instance)
+        self.instances.record(instance, None, "rejoined",
+                              f"{plural(len(ended), 'parcours terminé rattaché', 'parcours terminés rattachés')} "
+                              f"à « {', '.join(loops)} »", principal, None)
+        self.instances.save(loaded, instance, principal)
+        return len(ended)
 
     def fire_timers(self, instance: ProcessInstance, task_id: str) -> ProcessInstance:
         """Let the instance's timers due by the runtime's clock fire, run the process on, and commit.

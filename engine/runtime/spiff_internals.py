@@ -134,3 +134,28 @@ def link_loop_children(spec) -> None:
             child = spec.task_specs.get(task_spec.task_spec)
             if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
                 child.completed_event.connect(task_spec.merge_child)
+
+
+def unmerged_instances(workflow: Any) -> list[Task]:
+    """The ended instances of loop and multi-instance tasks that their loop task never heard of, in order.
+
+    A loop task merges each instance when it ends (`link_loop_children`). An instance that ended in a process
+    where the link was missing (before it was made at parse time) stays unmerged: its loop task waits for ever.
+    """
+    found: list[Task] = []
+    for task in open_tasks(workflow, TaskState.STARTED):
+        if isinstance(task.task_spec, LoopTask):
+            merged = set(task.task_spec._merged_children(task))
+            found.extend(child for child in task.task_spec._instances(task)
+                         if child.state == TaskState.COMPLETED and str(child.id) not in merged)
+    return found
+
+
+def loop_name(child: Task) -> str:
+    """What the diagram calls the loop or multi-instance task of an instance (the instance's spec holds the name)."""
+    return child.task_spec.bpmn_name or child.parent.task_spec.bpmn_name or child.parent.task_spec.bpmn_id
+
+
+def merge_instance(child: Task) -> None:
+    """Let the loop task of an ended instance merge it now, as it would have when the instance ended."""
+    child.parent.task_spec.merge_child(child.workflow, child)

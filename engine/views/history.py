@@ -21,6 +21,7 @@ EVENT_LABELS = {
     "completed": "Tâche accomplie",
     "incident": "Incident",
     "retried": "Relance",
+    "rejoined": "Parcours terminés rattachés",
     "suspended": "Suspension",
     "resumed": "Reprise",
     "terminated": "Interruption",
@@ -34,8 +35,9 @@ EVENT_LABELS = {
     "event": "Événement",
 }
 # Events that only those who run the platform act on: a timer firing on its date (the task it opens is what
-# matters), a version migration, an incident and its retry. The status of the dossier says when it is in incident.
-TECHNICAL_EVENTS = frozenset({"timer", "migrated", "incident", "retried"})
+# matters), a version migration, an incident and its retry, ended paths rejoined by a repair. The status of the
+# dossier says when it is in incident.
+TECHNICAL_EVENTS = frozenset({"timer", "migrated", "incident", "retried", "rejoined"})
 
 
 @dataclass
