@@ -21,7 +21,7 @@ EVENT_LABELS = {
     "completed": "Tâche accomplie",
     "incident": "Incident",
     "retried": "Relance",
-    "rejoined": "Parcours terminés rattachés",
+    "rejoined": "Réparation",
     "suspended": "Suspension",
     "resumed": "Reprise",
     "terminated": "Interruption",
