@@ -1,6 +1,8 @@
 """Dossiers whose volunteer path ended unheard by its multi-instance task: reported, then repaired."""
 from __future__ import annotations
 
+import html
+
 import pytest
 from sqlalchemy import select, update
 
@@ -100,3 +102,48 @@ def test_db_repair_command_fails_on_a_dossier_it_must_leave(app, session, stuck)
     assert result.exit_code == 1
     assert f"dossier {stuck.id} : laissé tel quel (Ce dossier est suspendu" in result.output
     assert "1 dossier laissé tel quel : voir ci-dessus." in result.output
+
+
+def test_the_dossier_page_shows_a_process_owner_what_it_waits_on_and_repairs_it(browser, session, stuck):
+    browser.login("pilote")
+    page = browser.client.get(f"/dossiers/{stuck.id}").get_data(as_text=True)
+    assert f"Dossier bloqué :</strong> {html.escape(STUCK, quote=False)}." in page
+    assert "Rattacher les parcours terminés" in page
+    answer = browser.post_form(f"/dossiers/{stuck.id}/parcours-termines", {}, page=f"/dossiers/{stuck.id}")
+    assert answer.status_code == 302
+    page = browser.client.get(f"/dossiers/{stuck.id}").get_data(as_text=True)
+    assert "1 parcours terminé rattaché : le dossier est terminé." in page
+    assert "Dossier bloqué" not in page
+    assert "1 parcours terminé rattaché à « Parcours des volontaires (un par place) »</strong> — réparation" in page
+    session.refresh(stuck)
+    assert stuck.status == "completed"
+
+
+def test_a_gestionnaire_sees_the_dossier_blocked_but_may_not_repair_it(browser, session, stuck):
+    browser.login("gestionnaire.udogec35")
+    page = browser.client.get(f"/dossiers/{stuck.id}").get_data(as_text=True)
+    assert "Dossier bloqué" in page and "Un responsable de processus peut le débloquer" in page
+    assert "Rattacher les parcours terminés" not in page
+    answer = browser.post_form(f"/dossiers/{stuck.id}/parcours-termines", {}, page=f"/dossiers/{stuck.id}")
+    assert answer.status_code == 403
+    session.refresh(stuck)
+    assert stuck.status == "running"
+
+
+def test_repairing_a_dossier_that_waits_on_nothing_says_so(browser, runtime, session):
+    instance = accepted_project(runtime, session)
+    browser.login("pilote")
+    answer = browser.post_form(f"/dossiers/{instance.id}/parcours-termines", {}, page=f"/dossiers/{instance.id}")
+    assert answer.status_code == 302
+    page = browser.client.get(f"/dossiers/{instance.id}").get_data(as_text=True)
+    assert "Ce dossier n&#39;attend aucun parcours terminé : il n&#39;y a rien à rattacher." in page
+
+
+def test_the_api_rejoins_the_ended_paths_then_refuses_with_nothing_left(api, session, stuck):
+    answer = api.post(f"/api/v1/instances/{stuck.id}/rejoin", "pilote")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.json["instance"]["status"] == "completed"
+    again = api.post(f"/api/v1/instances/{stuck.id}/rejoin", "pilote")
+    assert again.status_code == 409
+    assert again.json["message"] == "Ce dossier n'attend aucun parcours terminé : il n'y a rien à rattacher."
+    assert api.post(f"/api/v1/instances/{stuck.id}/rejoin", "gestionnaire.udogec35").status_code == 403

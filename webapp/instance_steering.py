@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import Principal, can_operate
 from engine.models import Deployment, Document, TaskRow
+from engine.ops.repair import waiting_for_nothing
 from engine.ops.version_migration import refusal_reasons
 from engine.runtime.deployment import bundle_for
 from engine.views.diagrams import TaskDates, instance_views
@@ -40,7 +41,7 @@ def _task_dates(session: Session, instance_id: int) -> TaskDates:
 def steering_context(session: Session, principal: Principal, instance, ready_rows: list[TaskRow] | None = None,
                      documents: list[Document] | None = None) -> dict:
     """Template values of the instance page: diagrams, people involved, current tasks, timers waited on, allowed
-    operations.
+    operations, ended paths it waits on for nothing.
 
     `ready_rows` and `documents` are the instance's ready task rows and documents when the page has them.
     """
@@ -68,4 +69,5 @@ def steering_context(session: Session, principal: Principal, instance, ready_row
             "people": people_involved(session, instance, ready_rows),
             "current": current_tasks(session, ready_rows),
             "documents_by_task": documents_by_task(documents), "allowed": allowed,
-            "migration_targets": targets, "now_moment": datetime.now(), "waiting": waiting_events(session, instance)}
+            "migration_targets": targets, "now_moment": datetime.now(), "waiting": waiting_events(session, instance),
+            "waiting_for_nothing": waiting_for_nothing(workflow) if workflow is not None else []}

@@ -1,4 +1,4 @@
-"""Operations on an instance from its page: suspend, resume, terminate, reassign a task (audited)."""
+"""Operations on an instance from its page: suspend, resume, terminate, reassign a task, rejoin ended paths (audited)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
@@ -8,7 +8,9 @@ from engine.access import require_operate
 from engine.errors import Conflict
 from engine.forms import Confirmation
 from engine.models import TaskRow
+from engine.models.runtime import INSTANCE_STATUSES
 from engine.ops.operations import InstanceOperations, OperationRefused, checked_reason
+from handlers.formats import plural
 from webapp.auth import principal
 from webapp.config import runtime_settings_of
 from webapp.confirmation import confirmation_page, confirmed
@@ -30,6 +32,19 @@ def _back(instance_id: int):
 def _refusals_back_to(instance_id: int) -> None:
     # A refused input keeps nothing half-done: the message says what to change, the page is shown again.
     redirect_refusals(url_for("instances.show", instance_id=instance_id), OperationRefused, Conflict)
+
+
+@bp.route("/dossiers/<int:instance_id>/parcours-termines", methods=("POST",))
+@login_required
+def rejoin(instance_id: int):
+    """Merge the ended volunteer paths a dossier waits on for nothing, and run it on (process owners)."""
+    runtime = operations_runtime()
+    instance = runtime.instance(instance_id)
+    _refusals_back_to(instance_id)
+    merged = runtime.repair_ended_paths(instance, principal())
+    flash(f"{plural(merged, 'parcours terminé rattaché', 'parcours terminés rattachés')} : le dossier est "
+          f"{INSTANCE_STATUSES[instance.status].lower()}.", "success")
+    return _back(instance_id)
 
 
 @bp.route("/dossiers/<int:instance_id>/suspension", methods=("POST",))

@@ -15,10 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
+from engine.ops.repair import waiting_for_nothing
 from engine.runtime.deployment import bundle_for
-from engine.runtime.spiff_internals import loop_name, unmerged_instances
 from engine.runtime.tasks import instance_status
-from handlers.formats import plural
 
 TASK_STATES = {"ready", "completed", "cancelled"}
 
@@ -94,13 +93,8 @@ def _check_instance(instance: ProcessInstance, ready_rows: set[str]) -> list[Pro
         problems.append(Problem(instance.id, task_id, "tâche prête dans le moteur mais absente de la table des tâches"))
     for task_id in sorted(ready_rows - engine_ready):
         problems.append(Problem(instance.id, task_id, "tâche prête dans la table mais pas dans le moteur"))
-    ended: defaultdict[str, int] = defaultdict(int)
-    for child in unmerged_instances(workflow):
-        ended[loop_name(child)] += 1
-    for loop, count in sorted(ended.items()):
-        problems.append(Problem(instance.id, None, f"{plural(count, 'parcours terminé', 'parcours terminés')} "
-                                                   f"jamais rattaché{'s' if count > 1 else ''} à « {loop} » : "
-                                                   f"le dossier attend sans raison (flask --app webapp db repair)"))
+    for waiting in waiting_for_nothing(workflow):
+        problems.append(Problem(instance.id, None, f"{waiting} (flask --app webapp db repair)"))
     status, outcome = instance_status(workflow, instance.incident)
     # A suspension is a decision of a process owner, not something the engine state shows: a suspended
     # instance is consistent when its state is that of a live (running or incident) instance.

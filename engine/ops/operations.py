@@ -117,6 +117,14 @@ class InstanceOperations(ProcessRuntime):
             raise Conflict("Ce dossier n'est pas en incident : il n'y a rien à relancer.")
         return self.retry(instance, principal)
 
+    def repair_ended_paths(self, instance: ProcessInstance, principal: Principal) -> int:
+        """Merge the ended paths a dossier waits on for nothing and run it on (process owners); return how many."""
+        require_operate(principal, instance, "retry")
+        merged = self.rejoin_ended_paths(instance, principal)
+        if not merged:
+            raise Conflict("Ce dossier n'attend aucun parcours terminé : il n'y a rien à rattacher.")
+        return merged
+
     @rolls_back
     def suspend(self, instance: ProcessInstance, principal: Principal, reason: str | None) -> ProcessInstance:
         """Stop an instance: its tasks leave the inboxes and its timers wait, until it is resumed."""

@@ -8,8 +8,10 @@ db repair` merges their ended paths and runs them on, each in its own transactio
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -19,7 +21,8 @@ from engine.models import InstanceState, ProcessInstance
 from engine.models.runtime import FINISHED_STATUSES
 from engine.runtime.deployment import bundle_for
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
-from engine.runtime.spiff_internals import unmerged_instances
+from engine.runtime.spiff_internals import loop_name, unmerged_instances
+from handlers.formats import plural
 
 
 @dataclass
@@ -32,6 +35,15 @@ class RepairReport:
     rejoined: dict[int, int] = field(default_factory=dict)
     # Dossier id → why it was left as it is (suspended, changed meanwhile…), in French.
     refused: dict[int, str] = field(default_factory=dict)
+
+
+def waiting_for_nothing(workflow: Any) -> list[str]:
+    """What a workflow waits on for nothing, in French: per loop task, the ended instances it never merged."""
+    ended: defaultdict[str, int] = defaultdict(int)
+    for child in unmerged_instances(workflow):
+        ended[loop_name(child)] += 1
+    return [f"{plural(count, 'parcours terminé', 'parcours terminés')} jamais rattaché{'s' if count > 1 else ''} "
+            f"à « {loop} » : le dossier attend sans raison" for loop, count in sorted(ended.items())]
 
 
 def waiting_on_ended_paths(session: Session, batch: int = 100) -> tuple[list[int], int]:

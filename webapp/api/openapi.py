@@ -218,6 +218,10 @@ PATHS.update({
     "/api/v1/instances/{instance_id}/retry": _operation(
         "Relancer un dossier en incident après correction (responsables de processus).", "retryInstance",
         INSTANCE_ID, None, (401, 403, 404, 409), "Dossier relancé ; `incident` dit si l'erreur persiste."),
+    "/api/v1/instances/{instance_id}/rejoin": _operation(
+        "Rattacher les parcours terminés qu'un dossier attend sans raison, et le faire avancer (responsables de "
+        "processus) ; 409 quand il n'en attend aucun.", "rejoinInstance", INSTANCE_ID, None, (401, 403, 404, 409),
+        "Parcours rattachés ; le dossier a avancé."),
     "/api/v1/instances/{instance_id}/suspend": _operation(
         "Suspendre un dossier, avec un motif.", "suspendInstance", INSTANCE_ID, ref("ReasonRequest"),
         (400, 401, 403, 404, 409, 415, 422), "Dossier suspendu."),

@@ -1,4 +1,4 @@
-"""Steering instances through the API: retry, suspend, resume, terminate, migrate, reassign a task.
+"""Steering instances through the API: retry, rejoin ended paths, suspend, resume, terminate, migrate, reassign a task.
 
 Role and scope come first (403), then the body (422), then the instance's state (409), as on the pages.
 """
@@ -39,6 +39,14 @@ def retry_instance(instance_id: int):
     """Run again the failed step of an instance in incident (process owners)."""
     instance = _instance(instance_id, "retry")
     _operations().retry_incident(instance, principal())
+    return jsonify({"instance": instance_state(instance)})
+
+
+@bp.post("/instances/<int:instance_id>/rejoin")
+def rejoin_instance(instance_id: int):
+    """Merge the ended volunteer paths an instance waits on for nothing, and run it on (process owners)."""
+    instance = _instance(instance_id, "retry")
+    _operations().repair_ended_paths(instance, principal())
     return jsonify({"instance": instance_state(instance)})
 
 
