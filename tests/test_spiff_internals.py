@@ -187,3 +187,45 @@ def test_open_tasks_mix_states_and_refuse_finished_ones(workflow):
         task.id for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.FUTURE)]
     with pytest.raises(ValueError):
         spiff_internals.open_tasks(workflow, TaskState.COMPLETED)
+
+
+LOOPS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="loops" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="g1" sourceRef="start" targetRef="visits" />
+    <bpmn:userTask id="visits" name="Visites">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="false">
+        <bpmn:loopCardinality>2</bpmn:loopCardinality>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="g2" sourceRef="visits" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_instances_ended_unheard_by_their_multi_instance_task_are_found_and_merged():
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(LOOPS)
+    spec = parser.get_spec("loops")
+    spiff_internals.link_loop_children(spec)
+    workflow = BpmnWorkflow(spec)
+    workflow.do_engine_steps()
+    instances = workflow.get_tasks(state=TaskState.READY, manual=True)
+    assert len(instances) == 2 and spiff_internals.unmerged_instances(workflow) == []
+    # What a process that parsed the spec without the link saw: the instances end, the loop task hears nothing.
+    loop_spec = spec.task_specs["visits"]
+    spec.task_specs[loop_spec.task_spec].completed_event.disconnect(loop_spec.merge_child)
+    for instance in instances:
+        instance.run()
+    workflow.do_engine_steps()
+    assert not workflow.completed
+    assert spiff_internals.unmerged_instances(workflow) == instances
+    assert spiff_internals.loop_name(instances[0]) == "Visites"
+    for instance in instances:
+        spiff_internals.merge_instance(instance)
+    assert spiff_internals.unmerged_instances(workflow) == []
+    workflow.do_engine_steps()
+    assert workflow.completed
