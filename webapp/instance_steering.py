@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import Principal, can_operate
 from engine.models import Deployment, Document, TaskRow
-from engine.ops.repair import waiting_for_nothing
+from engine.ops.consistency import waiting_for_nothing
 from engine.ops.version_migration import refusal_reasons
 from engine.runtime.deployment import bundle_for
 from engine.views.diagrams import TaskDates, instance_views

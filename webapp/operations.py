@@ -10,7 +10,7 @@ from engine.forms import Confirmation
 from engine.models import TaskRow
 from engine.models.runtime import INSTANCE_STATUSES
 from engine.ops.operations import InstanceOperations, OperationRefused, checked_reason
-from handlers.formats import plural
+from engine.runtime.runtime import paths_rejoined
 from webapp.auth import principal
 from webapp.config import runtime_settings_of
 from webapp.confirmation import confirmation_page, confirmed
@@ -42,8 +42,7 @@ def rejoin(instance_id: int):
     instance = runtime.instance(instance_id)
     _refusals_back_to(instance_id)
     merged = runtime.repair_ended_paths(instance, principal())
-    flash(f"{plural(merged, 'parcours terminé rattaché', 'parcours terminés rattachés')} : le dossier est "
-          f"{INSTANCE_STATUSES[instance.status].lower()}.", "success")
+    flash(f"{paths_rejoined(merged)} : le dossier est {INSTANCE_STATUSES[instance.status].lower()}.", "success")
     return _back(instance_id)
 
 

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from engine.ops.consistency import check_consistency
 from engine.ops.repair import rejoin_ended_paths
+from engine.runtime.runtime import paths_rejoined
 from handlers.formats import plural
 from webapp.config import runtime_settings_of
 
@@ -34,7 +35,7 @@ def repair_command() -> None:
         if isinstance(outcome, str):
             click.echo(f"dossier {instance_id} : laissé tel quel ({outcome})", err=True)
         else:
-            click.echo(f"dossier {instance_id} : {plural(outcome, 'parcours terminé rattaché', 'parcours terminés rattachés')}")
+            click.echo(f"dossier {instance_id} : {paths_rejoined(outcome)}")
 
     report = rejoin_ended_paths(current_app.extensions["db_sessions"], runtime_settings_of(current_app), told)
     repaired = sum(1 for merged in report.rejoined.values() if merged)

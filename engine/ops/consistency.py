@@ -8,16 +8,20 @@ repair`) is a loop or multi-instance task waiting on instances that ended.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
-from engine.ops.repair import waiting_for_nothing
 from engine.runtime.deployment import bundle_for
+from engine.runtime.spiff_internals import loop_name, unmerged_instances
 from engine.runtime.tasks import instance_status
+from handlers.formats import plural
 
 TASK_STATES = {"ready", "completed", "cancelled"}
 
@@ -68,25 +72,46 @@ def check_consistency(session: Session, batch: int = 100) -> ConsistencyReport:
             completed_rows[task_id] = instance_id
         elif state not in TASK_STATES:
             report.problems.append(Problem(instance_id, task_id, f"état de tâche inconnu « {state} »"))
-    instances = session.scalars(
-        select(ProcessInstance).options(selectinload(ProcessInstance.engine_state).selectinload(InstanceState.changes))
-        .order_by(ProcessInstance.id)
-        .execution_options(yield_per=batch)
-    )
-    for instance in instances:
+    for instance, workflow in stored_workflows(session, batch=batch):
         report.instances += 1
-        report.problems.extend(_check_instance(instance, ready_rows.pop(instance.id, set())))
-        session.expunge(instance)
+        report.problems.extend(_check_instance(instance, workflow, ready_rows.pop(instance.id, set())))
     report.problems.extend(_check_audit(session, completed_rows))
     return report
 
 
-def _check_instance(instance: ProcessInstance, ready_rows: set[str]) -> list[Problem]:
-    try:
-        bundle = bundle_for(instance.deployment)
-        workflow = bundle.serializers[instance.process_id].loads(instance.state)
-    except Exception as error:  # any failure to read the state is what this check exists to report
-        return [Problem(instance.id, None, f"état du moteur illisible ({type(error).__name__} : {error})")]
+def stored_workflows(session: Session, *criteria: Any, batch: int = 100) -> Iterator[tuple[ProcessInstance,
+                                                                                         BpmnWorkflow | Exception]]:
+    """Each instance (matching `criteria`), in id order, with its workflow restored from the stored state, or the
+    error that prevented it; read `batch` instances at a time, each let go of once the caller is done with it."""
+    instances = session.scalars(
+        select(ProcessInstance).where(*criteria)
+        .options(selectinload(ProcessInstance.engine_state).selectinload(InstanceState.changes))
+        .order_by(ProcessInstance.id)
+        .execution_options(yield_per=batch)
+    )
+    for instance in instances:
+        try:
+            workflow: BpmnWorkflow | Exception = (bundle_for(instance.deployment).serializers[instance.process_id]
+                                                  .loads(instance.state))
+        except Exception as error:  # any failure to read the state is for the caller to report
+            workflow = error
+        yield instance, workflow
+        session.expunge(instance)
+
+
+def waiting_for_nothing(workflow: BpmnWorkflow) -> list[str]:
+    """What a workflow waits on for nothing, in French: per loop task, the ended instances it never merged."""
+    ended: defaultdict[str, int] = defaultdict(int)
+    for child in unmerged_instances(workflow):
+        ended[loop_name(child)] += 1
+    return [f"{plural(count, 'parcours terminé', 'parcours terminés')} jamais rattaché{'s' if count > 1 else ''} "
+            f"à « {loop} » : le dossier attend sans raison" for loop, count in sorted(ended.items())]
+
+
+def _check_instance(instance: ProcessInstance, workflow: BpmnWorkflow | Exception,
+                    ready_rows: set[str]) -> list[Problem]:
+    if isinstance(workflow, Exception):
+        return [Problem(instance.id, None, f"état du moteur illisible ({type(workflow).__name__} : {workflow})")]
     problems = []
     engine_ready = {str(task.id) for task in workflow.get_tasks(state=TaskState.READY, manual=True)}
     for task_id in sorted(engine_ready - ready_rows):

@@ -8,21 +8,17 @@ db repair` merges their ended paths and runs them on, each in its own transactio
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import Refusal
-from engine.models import InstanceState, ProcessInstance
+from engine.models import ProcessInstance
 from engine.models.runtime import FINISHED_STATUSES
-from engine.runtime.deployment import bundle_for
+from engine.ops.consistency import stored_workflows
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
-from engine.runtime.spiff_internals import loop_name, unmerged_instances
-from handlers.formats import plural
+from engine.runtime.spiff_internals import unmerged_instances
 
 
 @dataclass
@@ -37,15 +33,6 @@ class RepairReport:
     refused: dict[int, str] = field(default_factory=dict)
 
 
-def waiting_for_nothing(workflow: Any) -> list[str]:
-    """What a workflow waits on for nothing, in French: per loop task, the ended instances it never merged."""
-    ended: defaultdict[str, int] = defaultdict(int)
-    for child in unmerged_instances(workflow):
-        ended[loop_name(child)] += 1
-    return [f"{plural(count, 'parcours terminé', 'parcours terminés')} jamais rattaché{'s' if count > 1 else ''} "
-            f"à « {loop} » : le dossier attend sans raison" for loop, count in sorted(ended.items())]
-
-
 def waiting_on_ended_paths(session: Session, batch: int = 100) -> tuple[list[int], int]:
     """Ids of the unfinished dossiers with ended paths no loop task merged, and how many dossiers were read.
 
@@ -53,20 +40,10 @@ def waiting_on_ended_paths(session: Session, batch: int = 100) -> tuple[list[int
     """
     found: list[int] = []
     examined = 0
-    instances = session.scalars(
-        select(ProcessInstance).where(ProcessInstance.status.not_in(FINISHED_STATUSES))
-        .options(selectinload(ProcessInstance.engine_state).selectinload(InstanceState.changes))
-        .order_by(ProcessInstance.id).execution_options(yield_per=batch)
-    )
-    for instance in instances:
+    for instance, workflow in stored_workflows(session, ProcessInstance.status.not_in(FINISHED_STATUSES), batch=batch):
         examined += 1
-        try:
-            workflow = bundle_for(instance.deployment).serializers[instance.process_id].loads(instance.state)
-        except Exception:  # noqa: BLE001 — an unreadable state is the consistency check's to report
-            workflow = None
-        if workflow is not None and unmerged_instances(workflow):
+        if not isinstance(workflow, Exception) and unmerged_instances(workflow):
             found.append(instance.id)
-        session.expunge(instance)
     return found, examined
 
 

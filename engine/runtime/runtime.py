@@ -304,9 +304,8 @@ class ProcessRuntime:
         except SpiffWorkflowException as error:
             raise Conflict(f"Les parcours terminés ne se rattachent pas à « {', '.join(loops)} » : {error}") from error
         self._advance(loaded.workflow, instance)
-        self.instances.record(instance, None, "rejoined",
-                              f"{plural(len(ended), 'parcours terminé rattaché', 'parcours terminés rattachés')} "
-                              f"à « {', '.join(loops)} »", principal, None)
+        self.instances.record(instance, None, "rejoined", f"{paths_rejoined(len(ended))} à « {', '.join(loops)} »",
+                              principal, None)
         self.instances.save(loaded, instance, principal)
         return len(ended)
 
@@ -364,6 +363,11 @@ class ProcessRuntime:
                                       if failed is not None else None)
         # A monthly cycle that fired (or was armed) takes its next occurrence on the calendar, not 31 days on.
         align_calendar_cycles(workflow)
+
+
+def paths_rejoined(count: int) -> str:
+    """« 1 parcours terminé rattaché », « 2 parcours terminés rattachés »: what a repair says it did."""
+    return plural(count, "parcours terminé rattaché", "parcours terminés rattachés")
 
 
 def _without_nul(value: Any) -> Any:
