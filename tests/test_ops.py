@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from engine.models import AuditEvent, Establishment, InstanceState, ProcessInstance, TaskRow
+from engine.ops import consistency
 from engine.ops.consistency import check_consistency
 from engine.ops.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
 from engine.ops.operations import InstanceOperations
@@ -226,11 +227,22 @@ def test_consistency_check_names_every_disagreement(runtime, session):
     }
 
 
+def test_the_walk_through_stored_states_tells_its_progress(runtime, session, monkeypatch):
+    monkeypatch.setattr(consistency, "PROGRESS_STEP", 2)
+    for _ in range(5):
+        start_rennes(runtime, session)
+    heard = []
+    report = check_consistency(session, progress=lambda done, total: heard.append((done, total)))
+    assert report.ok and report.instances == 5
+    assert heard == [(2, 5), (4, 5), (5, 5)]
+
+
 def test_db_check_command_reports_and_fails_on_problems(app, runtime, session):
     instance = start_rennes(runtime, session)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 0 and "Base cohérente : vérification faite sur 1 dossier et 1 tâche." in result.output
+    assert "Dossiers lus : 1 / 1 (100 %)" in result.output
     session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id).values(status="completed"))
     session.commit()
     result = runner.invoke(args=["db", "check"])

@@ -90,6 +90,7 @@ def test_db_repair_command_repairs_then_finds_nothing(app, session, stuck):
     assert result.exit_code == 0, result.output
     assert f"dossier {stuck.id} : 1 parcours terminé rattaché" in result.output
     assert "1 dossier réparé sur 1 dossier en cours examiné." in result.output
+    assert "Dossiers lus : 1 / 1 (100 %)" in result.output
     result = runner.invoke(args=["db", "repair"])
     assert result.exit_code == 0 and "0 dossier réparé sur 0 dossier en cours examiné." in result.output
     assert runner.invoke(args=["db", "check"]).exit_code == 0

@@ -8,17 +8,23 @@ from flask.cli import AppGroup
 from engine.ops.consistency import check_consistency
 from engine.ops.repair import rejoin_ended_paths
 from engine.runtime.runtime import paths_rejoined
-from handlers.formats import plural
+from handlers.formats import number_fr, plural
 from webapp.config import runtime_settings_of
 
 db = AppGroup("db", help="Look after the database.")
+
+
+def _reading(done: int, total: int) -> None:
+    """Progress of a walk through the dossiers' stored states, on stderr: a minute or so at national scale."""
+    percent = done * 100 // total if total else 100
+    click.echo(f"Dossiers lus : {number_fr(done)} / {number_fr(total)} ({percent} %)", err=True)
 
 
 @db.command("check")
 def check_command() -> None:
     """Check that engine states, the task table and the audit trail agree; exit with 1 if not."""
     with current_app.extensions["db_sessions"]() as session:
-        report = check_consistency(session)
+        report = check_consistency(session, progress=_reading)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if not report.ok:
@@ -37,7 +43,8 @@ def repair_command() -> None:
         else:
             click.echo(f"dossier {instance_id} : {paths_rejoined(outcome)}")
 
-    report = rejoin_ended_paths(current_app.extensions["db_sessions"], runtime_settings_of(current_app), told)
+    report = rejoin_ended_paths(current_app.extensions["db_sessions"], runtime_settings_of(current_app), told,
+                                _reading)
     repaired = sum(1 for merged in report.rejoined.values() if merged)
     summary = (f"{plural(repaired, 'dossier réparé', 'dossiers réparés')} "
                f"sur {plural(report.examined, 'dossier en cours examiné', 'dossiers en cours examinés')}.")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.errors import Refusal
 from engine.models import ProcessInstance
 from engine.models.runtime import FINISHED_STATUSES
-from engine.ops.consistency import stored_workflows
+from engine.ops.consistency import Progress, stored_workflows
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 from engine.runtime.spiff_internals import unmerged_instances
 
@@ -33,14 +33,17 @@ class RepairReport:
     refused: dict[int, str] = field(default_factory=dict)
 
 
-def waiting_on_ended_paths(session: Session, batch: int = 100) -> tuple[list[int], int]:
+def waiting_on_ended_paths(session: Session, batch: int = 100,
+                           progress: Progress | None = None) -> tuple[list[int], int]:
     """Ids of the unfinished dossiers with ended paths no loop task merged, and how many dossiers were read.
 
-    A state that cannot be read is left out: `flask --app webapp db check` reports it.
+    A state that cannot be read is left out: `flask --app webapp db check` reports it. `progress` hears how many
+    dossiers are read (see `stored_workflows`).
     """
     found: list[int] = []
     examined = 0
-    for instance, workflow in stored_workflows(session, ProcessInstance.status.not_in(FINISHED_STATUSES), batch=batch):
+    for instance, workflow in stored_workflows(session, ProcessInstance.status.not_in(FINISHED_STATUSES), batch=batch,
+                                               progress=progress):
         examined += 1
         if not isinstance(workflow, Exception) and unmerged_instances(workflow):
             found.append(instance.id)
@@ -48,14 +51,16 @@ def waiting_on_ended_paths(session: Session, batch: int = 100) -> tuple[list[int
 
 
 def rejoin_ended_paths(sessions: sessionmaker, settings: RuntimeSettings,
-                       progress: Callable[[int, int | str], None] | None = None) -> RepairReport:
+                       told: Callable[[int, int | str], None] | None = None,
+                       reading: Progress | None = None) -> RepairReport:
     """Merge the ended paths of every dossier waiting on them, one transaction per dossier.
 
-    `progress` hears of each dossier once done: its id, and the paths merged or the French reason it was left.
+    `told` hears of each dossier once done: its id, and the paths merged or the French reason it was left;
+    `reading`, how many unfinished dossiers were read while looking for them.
     """
     report = RepairReport()
     with sessions() as session:
-        candidates, report.examined = waiting_on_ended_paths(session)
+        candidates, report.examined = waiting_on_ended_paths(session, progress=reading)
     for instance_id in candidates:
         with sessions() as session:
             instance = session.get(ProcessInstance, instance_id)
@@ -67,6 +72,6 @@ def rejoin_ended_paths(sessions: sessionmaker, settings: RuntimeSettings,
                     instance, None)
             except Refusal as refused:
                 outcome = report.refused[instance_id] = str(refused)
-        if progress is not None:
-            progress(instance_id, outcome)
+        if told is not None:
+            told(instance_id, outcome)
     return report
