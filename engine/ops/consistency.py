@@ -91,7 +91,7 @@ def stored_workflows(session: Session, *criteria: Any, batch: int = 100, progres
     Restoring takes about a millisecond a dossier: at national scale the walk lasts a minute, and `progress`
     hears of it about fifty times, and once the last one is read.
     """
-    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*criteria)) if progress else 0
+    total = (session.scalar(select(func.count()).select_from(ProcessInstance).where(*criteria)) or 0) if progress else 0
     step = max(total // 50, PROGRESS_STEP)
     done = 0
     instances = session.scalars(
