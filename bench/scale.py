@@ -8,7 +8,10 @@ inbox, its first page and a following one (keyset pages, engine/views/inbox.py),
 the dossier list, its first page and one past a thousand dossiers (engine.views.queries.instance_page);
 the instance page is one of their instances; the counts are those of
 the monitoring dashboard when `engine.views.monitoring` exists, else those of the
-instance list, for the national gestionnaire (every instance).
+instance list, for the national gestionnaire (every instance). The task page (form,
+context sections, draft) and the saving of a draft are those of the hosting project the
+engine ran to its contract, whose state every seeded instance carries, for its Udogec's
+gestionnaire: its task row is the one that matches a real ready task of the engine.
 
 The garbage collector is timed too (`gc.callbacks`): a full collection walks
 every object the process tracks, a few hundred thousand once the app is loaded,
@@ -22,35 +25,50 @@ import gc
 import importlib.util
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from bench.engine_cost import Driver, campaign_run
 from bench.measure import Figure, Latencies, StatementCounter, check
 from bench.seed import seed
-from bench.workload import CONTRACT_TASK, prepare, reviewer_id
+from bench.workload import CONTRACT_TASK, SAMPLES, prepare, reviewer_id
 from engine.access import Principal
 from engine.directory.accounts import hash_password
 from engine.directory.tokens import token_digest
-from engine.models import ApiToken, Person, ProcessInstance
+from engine.models import ApiToken, Person, ProcessInstance, TaskRow
 from engine.views.inbox import DEFAULT_LIMIT, inbox_page
 from engine.views.queries import InstanceSearch, actionable_tasks, instance_page
 
 PASSWORD = "banc-d-essai-mesure"
 
 
-def real_state(sessions, storage_dir: Path) -> str:
-    """The stored state of a hosting project run up to its contract, as every seeded row carries."""
+@dataclass(frozen=True)
+class RealDossier:
+    """A hosting project the engine ran up to its contract: its stored state, which every seeded row carries, its
+    ready contract task and the gestionnaire who draws the contract up."""
+
+    state: str
+    task_id: str
+    gestionnaire_id: int
+
+
+def real_dossier(sessions, storage_dir: Path) -> RealDossier:
+    """Run a hosting project up to its contract, through the engine, and say what the seeding and the task page
+    need of it."""
     driver = Driver(sessions, storage_dir)
     with sessions() as session:
         reviewer = reviewer_id(session)
     result = campaign_run(driver, sessions, 1, 1999, reviewer, until=CONTRACT_TASK)
     driver.counter.close()
+    instance_id = result.instance_ids[0]
     with sessions() as session:
+        task_id = session.scalar(select(TaskRow.id).where(TaskRow.instance_id == instance_id,
+                                                          TaskRow.spec_id == CONTRACT_TASK, TaskRow.state == "ready"))
         # The whole state, its delta log folded in: each seeded row holds it with an empty log.
-        return session.get(ProcessInstance, result.instance_ids[0]).state
+        return RealDossier(session.get(ProcessInstance, instance_id).state, task_id, reviewer)
 
 
 def dashboard_counts():
@@ -66,16 +84,17 @@ def dashboard_counts():
 class Views:
     """The requests of figure 4, each a callable giving one measurement."""
 
-    def __init__(self, url: str, sessions, storage_dir: Path, seeded):
+    def __init__(self, url: str, sessions, storage_dir: Path, seeded, dossier: RealDossier):
         from webapp import create_app
 
         self.sessions = sessions
         self.seeded = seeded
+        self.dossier = dossier
         self.app = create_app({"DATABASE_URL": url, "STORAGE_DIR": storage_dir, "SECRET_KEY": secrets.token_hex(8),
                                "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False})
         self.tokens = {}
         with sessions() as session:
-            for person_id in (seeded.big_gestionnaire_id, seeded.national_gestionnaire_id):
+            for person_id in (seeded.big_gestionnaire_id, seeded.national_gestionnaire_id, dossier.gestionnaire_id):
                 token = secrets.token_urlsafe(24)
                 session.execute(insert(ApiToken).values(person_id=person_id, token_hash=token_digest(token),
                                                         created_at=datetime.now(),
@@ -134,6 +153,21 @@ class Views:
         principal = self.principal(self.seeded.big_gestionnaire_id)
         with self.sessions() as session:
             return _cursor_after(session, principal, 1000)
+
+    def keep_draft(self):
+        """Saving the contract task's draft through the API (what « Enregistrer le brouillon » sends), as its
+        gestionnaire; the first call leaves the draft that the task page then shows."""
+        client, dossier = self.app.test_client(), self.dossier
+        headers = {"Authorization": f"Bearer {self.tokens[dossier.gestionnaire_id]}"}
+        path, draft = f"/api/v1/tasks/{dossier.task_id}/draft", dict(SAMPLES[CONTRACT_TASK])
+
+        def call():
+            response = client.put(path, json=draft, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} : HTTP {response.status_code} {response.get_data(as_text=True)[:200]}")
+            return len(response.data)
+        call()
+        return call
 
     def get(self, path: str, person_id: int, api: bool):
         """A GET request through the app, by API token or logged-in browser; fail on a non-200 answer."""
@@ -229,13 +263,15 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
     holds (`collector_evidence`) and every figure is measured so, as in a gunicorn worker of the platform.
     """
     sessions = prepare(url)
-    state = real_state(sessions, storage_dir)
+    dossier = real_dossier(sessions, storage_dir)
+    state = dossier.state
     started = time.perf_counter()
     with sessions() as session:
         seeded = seed(session, instances, completed, state)
     seeding = time.perf_counter() - started
-    views = Views(url, sessions, storage_dir, seeded)
-    big, national = seeded.big_gestionnaire_id, seeded.national_gestionnaire_id
+    views = Views(url, sessions, storage_dir, seeded, dossier)
+    big, national, contract = seeded.big_gestionnaire_id, seeded.national_gestionnaire_id, dossier.gestionnaire_id
+    draft = views.keep_draft()
     cursor = views.inbox_cursor()
     list_cursor = views.list_cursor()
     counts_label = "engine.views.monitoring.status_counts" if dashboard_counts() else "comptes de la liste des dossiers"
@@ -250,6 +286,11 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
         ("Page d'un dossier — GET /api/v1/instances/<id>",
          views.get(f"/api/v1/instances/{views.instance_id}", big, True), True),
         ("Page d'un dossier — HTML /dossiers/<id>", views.get(f"/dossiers/{views.instance_id}", big, False), True),
+        ("Page d'une tâche (formulaire, contexte, brouillon) — GET /api/v1/tasks/<id>",
+         views.get(f"/api/v1/tasks/{dossier.task_id}", contract, True), False),
+        ("Page d'une tâche (formulaire, contexte, brouillon) — HTML /taches/<id>",
+         views.get(f"/taches/{dossier.task_id}", contract, False), False),
+        ("Brouillon d'une tâche — PUT /api/v1/tasks/<id>/draft", draft, False),
         ("Liste des dossiers — requête du moteur (instance_page et comptes par statut, première page)",
          views.engine_list(), True),
         ("Liste des dossiers — requête du moteur, page suivante (après 1 000 dossiers)",
@@ -287,8 +328,8 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
                 latencies = time_calls(call, per_round)
                 median.runs.append(latencies.median_ms)
                 p95.runs.append(latencies.p95_ms)
-            p95.note = f"{statements[label]} requêtes SQL par appel" if " — HTML" in label or " — GET" in label \
-                else ""
+            p95.note = f"{statements[label]} requêtes SQL par appel" \
+                if any(kind in label for kind in (" — HTML", " — GET", " — PUT")) else ""
             figures += [median, check(p95, at_most=50) if targeted else p95]
     collector["frozen_longest_ms"] = pauses.longest_full_ms
     collector["frozen_full"] = len(pauses.durations[2])
