@@ -93,6 +93,12 @@ def test_each_role_home_page_says_what_to_do_next(browser, session, seeded, tmp_
     assert 'href="/aide/guides/pilote"' in page
 
 
+def test_a_process_owner_reads_a_quiet_platform_in_words(browser):
+    browser.login("pilote")
+    words = " ".join(browser.client.get("/").get_data(as_text=True).split())
+    assert "Aucun dossier en incident ; aucun suspendu ; aucune tâche en retard ; aucun dossier en cours." in words
+
+
 def test_school_staff_see_the_trainings_their_volunteers_still_need(browser, runtime, session, tmp_path):
     to_follow_up(runtime, session)
     organiser = principal_of(session, "gestionnaire.udogec35")
