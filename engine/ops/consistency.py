@@ -24,8 +24,8 @@ from engine.runtime.tasks import instance_status
 from handlers.formats import plural
 
 TASK_STATES = {"ready", "completed", "cancelled"}
-# `progress(done, total)`: dossiers read so far, out of how many; heard about fifty times over a long walk, every
-# `PROGRESS_STEP` dossiers at least, and at its end.
+# `progress(done, total)`: dossiers read so far, out of how many; heard every 2 % of a long walk (no more often than
+# every `PROGRESS_STEP` dossiers), and at its end.
 Progress = Callable[[int, int], None]
 PROGRESS_STEP = 500
 
