@@ -85,7 +85,7 @@ def test_each_role_home_page_says_what_to_do_next(browser, session, seeded, tmp_
 
     # The Urogec's territory holds Brest's project, reviewed by the Udogec: waiting, but not for it.
     page, words = home_of("gestionnaire.urogec")
-    assert "0 à instruire par votre structure" in words and "Instruire le projet d'accueil" not in words
+    assert "Aucun à instruire par votre structure" in words and "Instruire le projet d'accueil" not in words
 
     page, words = home_of("pilote")
     assert 'href="/suivi/?statut=incident"' in page and "Ouvrir le tableau de suivi" in words
