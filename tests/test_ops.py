@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from engine import progress
 from engine.models import AuditEvent, Establishment, InstanceState, ProcessInstance, TaskRow
-from engine.ops import consistency
 from engine.ops.consistency import check_consistency
 from engine.ops.heartbeat import WorkerHeartbeat, heartbeat_ages, record_heartbeat
 from engine.ops.operations import InstanceOperations
@@ -228,7 +228,7 @@ def test_consistency_check_names_every_disagreement(runtime, session):
 
 
 def test_the_walk_through_stored_states_tells_its_progress(runtime, session, monkeypatch):
-    monkeypatch.setattr(consistency, "PROGRESS_STEP", 2)
+    monkeypatch.setattr(progress, "MINIMUM_STEP", 2)
     for _ in range(5):
         start_rennes(runtime, session)
     heard = []

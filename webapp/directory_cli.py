@@ -10,14 +10,14 @@ from flask.cli import AppGroup
 from engine.directory.import_report import KIND_LABELS, KIND_NAMES, OUTCOME_COUNTED, outcome_count, outcome_label
 from engine.directory.importing import import_directory, record_file_error
 from engine.directory.records import ImportFileError, read_document
+from engine.progress import percent
 from handlers.formats import number_fr, plural
 
 directory = AppGroup("directory", help="Annuaire Isidoor : import des structures, établissements, personnes et rôles.")
 
 
 def _progress(done: int, total: int) -> None:
-    percent = done * 100 // total if total else 100
-    click.echo(f"Annuaire : {number_fr(done)} / {number_fr(total)} enregistrements ({percent} %)", err=True)
+    click.echo(f"Annuaire : {number_fr(done)} / {number_fr(total)} enregistrements ({percent(done, total)} %)", err=True)
 
 
 @directory.command("import", help="Importer FICHIER (JSON, format décrit dans docs/directory-import.md) : crée, met "

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from engine.ops.consistency import check_consistency
 from engine.ops.repair import rejoin_ended_paths
+from engine.progress import percent
 from engine.runtime.runtime import paths_rejoined
 from handlers.formats import number_fr, plural
 from webapp.config import runtime_settings_of
@@ -16,8 +17,7 @@ db = AppGroup("db", help="Look after the database.")
 
 def _reading(done: int, total: int) -> None:
     """Progress of a walk through the dossiers' stored states, on stderr: a minute or so at national scale."""
-    percent = done * 100 // total if total else 100
-    click.echo(f"Dossiers lus : {number_fr(done)} / {number_fr(total)} ({percent} %)", err=True)
+    click.echo(f"Dossiers lus : {number_fr(done)} / {number_fr(total)} ({percent(done, total)} %)", err=True)
 
 
 @db.command("check")

@@ -35,9 +35,9 @@ from engine.directory.records import (
 )
 from engine.directory.web_sessions import end_inactive_people_sessions
 from engine.models import DirectoryImport, Establishment, Ogec, Person, PupilCount, RoleAssignment, Structure
+from engine.progress import Progress, ProgressCounter
 
 BATCH = 1000
-Progress = Callable[[int, int], None]
 
 
 def _already_read(record: object) -> Record:
@@ -50,16 +50,11 @@ class _Importer:
         self.session = session
         self.now = now
         self.report = ImportReport()
-        self.progress = progress
-        self.total = total
-        self.done = 0
-        self.step = max(total // 50, 500)
+        self.counter = ProgressCounter(progress, total)
 
     def advance(self, count: int = 1) -> None:
         """Count records settled: rejected or unchanged when read, created or updated once committed."""
-        before, self.done = self.done, self.done + count
-        if self.progress is not None and (before // self.step != self.done // self.step or self.done == self.total):
-            self.progress(self.done, self.total)
+        self.counter.advance(count)
 
     def upsert(self, kind: str, table, key_column: str, raws: list, reader: Callable[[object], Record],
                new_row: Callable[[str], dict | str] | None = None, positions: list[int | None] | None = None,

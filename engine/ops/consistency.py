@@ -8,7 +8,7 @@ repair`) is a loop or multi-instance task waiting on instances that ended.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,16 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.models import AuditEvent, InstanceState, ProcessInstance, TaskRow
+from engine.progress import Progress, ProgressCounter
 from engine.runtime.deployment import bundle_for
 from engine.runtime.spiff_internals import loop_name, unmerged_instances
 from engine.runtime.tasks import instance_status
 from handlers.formats import plural
 
 TASK_STATES = {"ready", "completed", "cancelled"}
-# `progress(done, total)`: dossiers read so far, out of how many; heard every 2 % of a long walk (no more often than
-# every `PROGRESS_STEP` dossiers), and at its end.
-Progress = Callable[[int, int], None]
-PROGRESS_STEP = 500
 
 
 @dataclass(frozen=True)
@@ -88,12 +85,11 @@ def stored_workflows(session: Session, *criteria: Any, batch: int = 100, progres
     """Each instance (matching `criteria`), in id order, with its workflow restored from the stored state, or the
     error that prevented it; read `batch` instances at a time, each let go of once the caller is done with it.
 
-    Restoring takes about a millisecond a dossier: at national scale the walk lasts a minute, and `progress`
-    hears of it about fifty times, and once the last one is read.
+    Restoring takes about a millisecond a dossier: at national scale the walk lasts a minute, which `progress`
+    hears of as `engine.progress.ProgressCounter` tells it.
     """
     total = (session.scalar(select(func.count()).select_from(ProcessInstance).where(*criteria)) or 0) if progress else 0
-    step = max(total // 50, PROGRESS_STEP)
-    done = 0
+    counter = ProgressCounter(progress, total)
     instances = session.scalars(
         select(ProcessInstance).where(*criteria)
         .options(selectinload(ProcessInstance.engine_state).selectinload(InstanceState.changes))
@@ -108,9 +104,7 @@ def stored_workflows(session: Session, *criteria: Any, batch: int = 100, progres
             workflow = error
         yield instance, workflow
         session.expunge(instance)
-        done += 1
-        if progress is not None and (done % step == 0 or done == total):
-            progress(done, total)
+        counter.advance()
 
 
 def waiting_for_nothing(workflow: BpmnWorkflow) -> list[str]:

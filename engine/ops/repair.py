@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.errors import Refusal
 from engine.models import ProcessInstance
 from engine.models.runtime import FINISHED_STATUSES
-from engine.ops.consistency import Progress, stored_workflows
+from engine.ops.consistency import stored_workflows
+from engine.progress import Progress
 from engine.runtime.runtime import ProcessRuntime, RuntimeSettings
 from engine.runtime.spiff_internals import unmerged_instances
 
