@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.models import Establishment, ProcessInstance, TrainingRegistration, TrainingSession, VolunteerMission
 from handlers.rules import TRAININGS
+
+# The mission of a place of an instance (each handler of the follow-up asks for it), built once.
+MISSION_OF_PLACE = select(VolunteerMission).where(VolunteerMission.instance_id == bindparam("instance_id"),
+                                                  VolunteerMission.place == bindparam("place"))
 
 
 class SqlMissions:
@@ -25,8 +29,7 @@ class SqlMissions:
         self.clock = clock
 
     def _mission(self, place: int) -> VolunteerMission | None:
-        return self.session.scalar(select(VolunteerMission).where(VolunteerMission.instance_id == self.instance_id,
-                                                                   VolunteerMission.place == place))
+        return self.session.scalar(MISSION_OF_PLACE, {"instance_id": self.instance_id, "place": place})
 
     def open(self, place: int, volunteer: dict, start_date: str, end_date: str, structure_code: str | None) -> None:
         """Record that the mission of a place is under follow-up (again, if the path was replayed)."""

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import cast
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
@@ -32,6 +33,34 @@ UPSERTS: dict[str, Callable[[type[VolunteerContract]], postgresql.Insert | sqlit
     "postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 TUTOR_ROLES = ("tuteur", "cotuteur")
+# The look-ups a completion's handlers make, built once (bound by name): building a statement costs more than
+# running it again from the compiled cache.
+PUPIL_COUNTS = (select(PupilCount.school_year, PupilCount.pupil_count)
+                .where(PupilCount.establishment_id == bindparam("establishment_id")))
+PEOPLE_WITH_ROLES = (
+    select(Person, RoleAssignment.role).join(RoleAssignment)
+    .where(RoleAssignment.establishment_id == bindparam("establishment_id"),
+           RoleAssignment.role.in_(bindparam("roles", expanding=True)), Person.active.is_(True))
+    .order_by(RoleAssignment.role, Person.last_name).options(*PERSON_ONLY)
+)
+TUTORS = (
+    select(Person, RoleAssignment).join(RoleAssignment, RoleAssignment.person_id == Person.id)
+    .where(RoleAssignment.establishment_id == bindparam("establishment_id"), RoleAssignment.role.in_(TUTOR_ROLES),
+           Person.active.is_(True))
+    .order_by(RoleAssignment.role.desc(), Person.last_name, Person.first_name).options(*PERSON_AND_ROLE_ONLY)
+)
+# Contracts of a person, any campaign (columns, not objects: `SqlContracts.record` writes by a statement the
+# session's objects would not see).
+ENGAGEMENTS = (
+    select(VolunteerContract.instance_id, VolunteerContract.place, VolunteerContract.start_date,
+           VolunteerContract.end_date, Establishment.name, ProcessInstance.campaign)
+    .join(Establishment, Establishment.id == VolunteerContract.establishment_id)
+    .join(ProcessInstance, ProcessInstance.id == VolunteerContract.instance_id)
+    .where(func.lower(VolunteerContract.first_name) == bindparam("first_name"),
+           func.lower(VolunteerContract.last_name) == bindparam("last_name"),
+           VolunteerContract.birth_date == bindparam("birth_date"))
+    .order_by(VolunteerContract.start_date.desc())
+)
 # Shown wherever tuteurs are chosen, so that nobody wonders why a newly named person is missing.
 TUTOR_CHOICE_RULE = (
     "Une personne nommée tuteur ou cotuteur dans Isidoor n'apparaît dans les choix qu'une fois son adresse "
@@ -67,8 +96,7 @@ def establishment_file(establishment: Establishment) -> dict:
 
 def pupil_counts(session: Session, establishment: Establishment) -> dict[str, int]:
     """An establishment's pupil counts by school year, as the directory gave them over the years."""
-    counts = dict(session.execute(select(PupilCount.school_year, PupilCount.pupil_count)
-                                  .where(PupilCount.establishment_id == establishment.id)).all())
+    counts = dict(session.execute(PUPIL_COUNTS, {"establishment_id": establishment.id}).all())
     if establishment.pupil_count is not None and establishment.pupil_count_year:
         counts[establishment.pupil_count_year] = establishment.pupil_count
     return counts
@@ -144,13 +172,7 @@ class SqlDirectory:
         return [dict(card) for card in self._people[establishment_id, roles]]
 
     def _read_people(self, establishment_id: int, roles: tuple[str, ...]) -> list[dict]:
-        rows = self.session.execute(
-            select(Person, RoleAssignment.role)
-            .join(RoleAssignment)
-            .where(RoleAssignment.establishment_id == establishment_id, RoleAssignment.role.in_(roles),
-                   Person.active.is_(True))
-            .order_by(RoleAssignment.role, Person.last_name).options(*PERSON_ONLY)
-        )
+        rows = self.session.execute(PEOPLE_WITH_ROLES, {"establishment_id": establishment_id, "roles": list(roles)})
         return [person_card(person, role) for person, role in rows]
 
     def people_in_territory(self, structure_code: str, roles: tuple[str, ...]) -> list[dict]:
@@ -235,16 +257,8 @@ class SqlContracts:
 
     def _read_engagements(self, first_name: str, last_name: str,
                           birth_date: str) -> list[tuple[int, int | None, dict]]:
-        same_person = and_(func.lower(VolunteerContract.first_name) == first_name,
-                           func.lower(VolunteerContract.last_name) == last_name,
-                           VolunteerContract.birth_date == birth_date)
-        # Columns, not objects: `record` writes by a statement the session's objects would not see.
-        rows = self.session.execute(
-            select(VolunteerContract.instance_id, VolunteerContract.place, VolunteerContract.start_date,
-                   VolunteerContract.end_date, Establishment.name, ProcessInstance.campaign)
-            .join(Establishment, Establishment.id == VolunteerContract.establishment_id)
-            .join(ProcessInstance, ProcessInstance.id == VolunteerContract.instance_id)
-            .where(same_person).order_by(VolunteerContract.start_date.desc()))
+        rows = self.session.execute(ENGAGEMENTS, {"first_name": first_name, "last_name": last_name,
+                                                  "birth_date": birth_date})
         return [(instance_id, place,
                  {"instance_id": instance_id, "start_date": start_date, "end_date": end_date, "school": school,
                   "campaign": campaign, "ended": end_date < self.today.isoformat()})
@@ -254,17 +268,12 @@ class SqlContracts:
         """Record the contract of a place of the current instance, replacing the one drawn up before, in one
         statement; return its version, the one its document takes next in `series`."""
         self._engagements.clear()
-        values = {**contract, "instance_id": self.instance_id, "created_at": datetime.now(),
-                  "version": next_version(self.instance_id, series)}
-        index = CONTRACT_OF_PLACE if contract.get("place") is not None else CONTRACT_WITHOUT_PLACE
-        dialect = self.session.get_bind().dialect.name
-        upsert = UPSERTS[dialect](VolunteerContract).values(values)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=list(index.expressions), index_where=index.dialect_options[dialect]["where"],
-            set_={name: upsert.excluded[name] for name in values if name != "instance_id"})
+        values = {**contract, "instance_id": self.instance_id, "created_at": datetime.now()}
+        upsert = _contract_upsert(self.session.get_bind().dialect.name, frozenset(values),
+                                  contract.get("place") is not None)
         # Never NULL here: the row just took the series' latest version plus one. (Only rows older than the column
         # whose contract had no versioned document left are NULL.)
-        return cast(int, self.session.execute(upsert.returning(VolunteerContract.version)).scalar_one())
+        return cast(int, self.session.execute(upsert, {**values, "of_series": series}).scalar_one())
 
     def volunteers_in_territory(self, structure_code: str) -> list[dict]:
         """Volunteers under contract in the establishments a structure covers."""
@@ -276,6 +285,24 @@ class SqlContracts:
             )
         )
         return [{"name": f"{first_name} {last_name}", "email": email} for first_name, last_name, email in rows]
+
+
+@lru_cache(maxsize=16)
+def _contract_upsert(dialect: str, columns: frozenset[str], numbered: bool) -> Any:
+    """The INSERT … ON CONFLICT DO UPDATE of a contract's `columns` (bound by name), returning its version.
+
+    The version is the next of the instance's documents in the series bound as `of_series`. Built once per
+    database and set of columns: the conflict is on the place's contract (`numbered`), or on the instance's
+    only one.
+    """
+    index = CONTRACT_OF_PLACE if numbered else CONTRACT_WITHOUT_PLACE
+    values = {name: bindparam(name) for name in columns} | {
+        "version": next_version(bindparam("instance_id"), bindparam("of_series"))}
+    upsert = UPSERTS[dialect](VolunteerContract).values(values)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=list(index.expressions), index_where=index.dialect_options[dialect]["where"],
+        set_={name: upsert.excluded[name] for name in values if name != "instance_id"})
+    return upsert.returning(VolunteerContract.version)
 
 
 def profile_problems(person: Person) -> list[str]:
@@ -297,12 +324,7 @@ def tutor_ineligibility(person: Person, assignment: RoleAssignment) -> str | Non
 
 def tutor_statuses(session: Session, establishment_id: int) -> list[dict]:
     """Every active tuteur and cotuteur of an establishment, each with whether they can be chosen and why not."""
-    rows = session.execute(
-        select(Person, RoleAssignment).join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .where(RoleAssignment.establishment_id == establishment_id, RoleAssignment.role.in_(TUTOR_ROLES),
-               Person.active.is_(True))
-        .order_by(RoleAssignment.role.desc(), Person.last_name, Person.first_name).options(*PERSON_AND_ROLE_ONLY)
-    )
+    rows = session.execute(TUTORS, {"establishment_id": establishment_id})
     statuses = []
     for person, assignment in rows:
         reason = tutor_ineligibility(person, assignment)
