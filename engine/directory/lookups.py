@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
@@ -48,6 +48,13 @@ TUTORS = (
     .where(RoleAssignment.establishment_id == bindparam("establishment_id"), RoleAssignment.role.in_(TUTOR_ROLES),
            Person.active.is_(True))
     .order_by(RoleAssignment.role.desc(), Person.last_name, Person.first_name).options(*PERSON_AND_ROLE_ONLY)
+)
+# The structures a project may be routed to (dedicated to Service Civique, or the Fnogec), by code: as columns,
+# since a national directory holds a hundred Udogec and Urogec.
+REVIEWING_STRUCTURES = (
+    select(Structure.code, Structure.kind, Structure.departments)
+    .where(or_(Structure.handles_service_civique.is_(True), Structure.kind == "fnogec"))
+    .order_by(Structure.code)
 )
 # Contracts of a person, any campaign (columns, not objects: `SqlContracts.record` writes by a statement the
 # session's objects would not see).
@@ -132,7 +139,7 @@ class SqlDirectory:
         self.session = session
         self._establishments: dict[int, Establishment | None] = {}
         self._pupil_counts: dict[int, dict[str, int]] = {}
-        self._structures: list[Structure] | None = None
+        self._structures: list[tuple[str, str, list[str]]] | None = None
         self._tutors: dict[int, list[dict]] = {}
         self._people: dict[tuple[int, tuple[str, ...]], list[dict]] = {}
 
@@ -158,11 +165,12 @@ class SqlDirectory:
         """Codes of the Udogec, Urogec and Fnogec dedicated to Service Civique covering a department (None where
         absent): a union that is not dedicated is passed over, so that its projects go to the next level."""
         if self._structures is None:
-            self._structures = list(self.session.scalars(select(Structure)))
+            self._structures = [(code, kind, departments) for code, kind, departments
+                                in self.session.execute(REVIEWING_STRUCTURES)]
         found: dict[str, str | None] = {"udogec": None, "urogec": None, "fnogec": None}
-        for structure in sorted(self._structures, key=lambda s: s.code):
-            if structure.covers(department) and (structure.handles_service_civique or structure.kind == "fnogec"):
-                found[structure.kind] = found[structure.kind] or structure.code
+        for code, kind, departments in self._structures:
+            if kind == "fnogec" or department in (departments or ()):
+                found[kind] = found[kind] or code
         return found
 
     def people(self, establishment_id: int, roles: tuple[str, ...]) -> list[dict]:
@@ -296,7 +304,7 @@ def _contract_upsert(dialect: str, columns: frozenset[str], numbered: bool) -> A
     only one.
     """
     index = CONTRACT_OF_PLACE if numbered else CONTRACT_WITHOUT_PLACE
-    values = {name: bindparam(name) for name in columns} | {
+    values: dict[str, Any] = {name: bindparam(name) for name in columns} | {
         "version": next_version(bindparam("instance_id"), bindparam("of_series"))}
     upsert = UPSERTS[dialect](VolunteerContract).values(values)
     upsert = upsert.on_conflict_do_update(
