@@ -25,9 +25,6 @@ class Directory(Protocol):
     def people(self, establishment_id: int, roles: tuple[str, ...]) -> list[dict]:
         """People holding one of `roles` in an establishment."""
 
-    def people_in_territory(self, structure_code: str, roles: tuple[str, ...]) -> list[dict]:
-        """People holding one of `roles` in the establishments a structure covers."""
-
     def gestionnaires(self, structure_code: str) -> list[dict]:
         """The gestionnaires of a structure (Udogec, Urogec, Fnogec)."""
 
@@ -48,9 +45,6 @@ class Contracts(Protocol):
     def record(self, contract: dict, series: str) -> int:
         """Record the contract of a place of the current instance (`place` in `contract`), replacing an earlier one;
         return its version: the one its document takes next in `series` (1 for the first)."""
-
-    def volunteers_in_territory(self, structure_code: str) -> list[dict]:
-        """Volunteers under contract in the establishments a structure covers."""
 
 
 class Documents(Protocol):

@@ -183,22 +183,6 @@ class SqlDirectory:
         rows = self.session.execute(PEOPLE_WITH_ROLES, {"establishment_id": establishment_id, "roles": list(roles)})
         return [person_card(person, role) for person, role in rows]
 
-    def people_in_territory(self, structure_code: str, roles: tuple[str, ...]) -> list[dict]:
-        """People holding one of `roles` in the establishments a structure covers."""
-        ids = establishment_ids_of(self.session, structure_code)
-        rows = self.session.execute(
-            select(Person, RoleAssignment.role)
-            .join(RoleAssignment)
-            .where(RoleAssignment.establishment_id.in_(ids), RoleAssignment.role.in_(roles))
-            .order_by(Person.last_name).options(*PERSON_ONLY)
-        )
-        seen, people = set(), []
-        for person, role in rows:
-            if person.id not in seen:
-                seen.add(person.id)
-                people.append(person_card(person, role))
-        return people
-
     def gestionnaires(self, structure_code: str) -> list[dict]:
         """The active gestionnaires of a structure."""
         rows = self.session.scalars(
@@ -226,17 +210,6 @@ class SqlDirectory:
 def structure_names(session: Session) -> dict[str, str]:
     """Display names of all structures by code (« UDOGEC-35 » → « Udogec d'Ille-et-Vilaine »), in one query."""
     return {code: name for code, name in session.execute(select(Structure.code, Structure.name))}
-
-
-def establishment_ids_of(session: Session, structure_code: str) -> list[int]:
-    """Ids of the establishments in a structure's territory."""
-    structure = session.scalar(select(Structure).where(Structure.code == structure_code))
-    if structure is None:
-        return []
-    query = select(Establishment.id)
-    if structure.kind != "fnogec":
-        query = query.where(Establishment.department.in_(structure.departments))
-    return list(session.scalars(query))
 
 
 class SqlContracts:
@@ -282,18 +255,6 @@ class SqlContracts:
         # Never NULL here: the row just took the series' latest version plus one. (Only rows older than the column
         # whose contract had no versioned document left are NULL.)
         return cast(int, self.session.execute(upsert, {**values, "of_series": series}).scalar_one())
-
-    def volunteers_in_territory(self, structure_code: str) -> list[dict]:
-        """Volunteers under contract in the establishments a structure covers."""
-        ids = establishment_ids_of(self.session, structure_code)
-        rows = self.session.execute(
-            select(VolunteerContract.first_name, VolunteerContract.last_name, VolunteerContract.email).where(
-                VolunteerContract.establishment_id.in_(ids),
-                VolunteerContract.end_date >= self.today.isoformat(),
-            )
-        )
-        return [{"name": f"{first_name} {last_name}", "email": email} for first_name, last_name, email in rows]
-
 
 @lru_cache(maxsize=16)
 def _contract_upsert(dialect: str, columns: frozenset[str], numbered: bool) -> Any:
