@@ -313,7 +313,8 @@ class VolunteerContract(Base):
     establishment_id: Mapped[int] = mapped_column(ForeignKey("establishment.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    birth_date: Mapped[str] = mapped_column(String(10))
+    # Indexed: a person's other contracts are looked up by name and birth date (one Service Civique, ever).
+    birth_date: Mapped[str] = mapped_column(String(10), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     start_date: Mapped[str] = mapped_column(String(10))
     end_date: Mapped[str] = mapped_column(String(10))
