@@ -179,3 +179,20 @@ def test_project_decisions_are_sent_to_the_referents(runtime, session, sessions,
                          ("referent.brest@example.org", "Projet d'accueil à modifier")}
     changes = next(m for m in inbox.messages if subject(m) == "Projet d'accueil à modifier")
     assert "Précisez les horaires." in changes.get_payload(decode=True).decode("utf-8")
+
+
+def test_a_message_finds_its_recipients_account_and_a_sign_in_its_person_through_indexes(session):
+    from query_plans import plans_of_statements_run_by
+
+    from engine.directory.accounts import find_account
+
+    def queue_a_message() -> None:
+        Mailer(session).send("Anne.LeGoff@Example.org", "Objet", "Texte")
+        session.flush()
+
+    (insert,) = plans_of_statements_run_by(session, queue_a_message)
+    assert "ix_person_email_lower" in insert and "SCAN person" not in insert
+    # Signing in with an address: the login is looked for first, then the address, whatever their case.
+    by_login, by_email = plans_of_statements_run_by(session, lambda: find_account(session, "Nobody@Example.org"))
+    assert "ix_person_login_lower" in by_login and "SCAN person" not in by_login
+    assert "ix_person_email_lower" in by_email and "SCAN person" not in by_email

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -115,6 +115,10 @@ class Person(Base):
     """Someone who logs in: school staff, union staff or a process owner."""
 
     __tablename__ = "person"
+    # Logins and addresses are matched whatever their case (sign-in, a notification finding its recipient's
+    # account): indexed as they are compared, lower-cased.
+    __table_args__ = (Index("ix_person_login_lower", func.lower(text("login"))),
+                      Index("ix_person_email_lower", func.lower(text("email"))))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(200), unique=True)
