@@ -134,8 +134,10 @@ LIMITS = [
     "- **La charge de la machine.** Les mesures partagent deux cœurs avec tout ce qui s'exécute en même "
     "temps (voir la charge moyenne en tête) : avec une charge de 10 à 15, chaque durée est plusieurs fois "
     "plus longue que sur une machine au repos. La machine virtuelle elle-même change d'un jour à l'autre : "
-    "l'étape de référence de la figure 1 a pris de 0,34 à 0,68 ms selon les jours, et toutes les durées "
-    "avec elle. Les nombres de requêtes et les rapports (figure 2 à la référence du même jour, figure 3 par "
+    "l'étape de référence de la figure 1 a pris de 0,34 à 1,23 ms selon les jours, et toutes les durées "
+    "avec elle (le 7 décembre vers 3 h 40, 1,23 ms contre 0,37 ms la veille à minuit : les durées absolues "
+    "de l'exécution complète étaient environ trois fois plus longues, les rapports les mêmes, 8,8 × contre "
+    "8,9 × à la figure 2). Les nombres de requêtes et les rapports (figure 2 à la référence du même jour, figure 3 par "
     "paires) se comparent d'une exécution à l'autre ; les durées absolues, seulement sur la même machine. La "
     "figure 5 attend que la machine se calme après la figure 4 (voir son texte).",
     "- **Rapport à SpiffWorkflow seul (cible 5×).** Une complétion ne désérialise pas l'instance quand le "
@@ -164,7 +166,10 @@ LIMITS = [
     "alternées) ; un enregistrement dont les tâches changées pèseraient plus que la place restant au journal "
     "écrit l'état entier sans construire d'abord une ligne perdue (60 enregistrements sur 300 dans une "
     "campagne : différences 0,40 → 0,34 ms par complétion) ; le ramasse-miettes réglé comme dans les "
-    "workers passe de 0,36 à 0,14 ms par complétion.",
+    "workers passe de 0,36 à 0,14 ms par complétion. Le 7 décembre, compté en instructions exécutées "
+    "(callgrind, que la charge de la machine ne change pas ; cinq campagnes de la figure 2) : les recherches "
+    "des gestionnaires de tâches construites une fois au lieu d'à chaque appel retirent environ 2 % d'une "
+    "complétion (44 millions d'instructions).",
     "- **Requêtes SQL par complétion (cible 10).** Une tâche sans tâche de service derrière elle en fait 6 "
     "dans le moteur (tâche, tâches prêtes, instance, établissement et campagne en une ; audit ; instance, "
     "dont la mise à jour conditionnée par la version lue tient lieu de réservation ; état ; tâche accomplie ; "
