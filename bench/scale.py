@@ -113,6 +113,22 @@ class Views:
             self.browsers[person_id] = client
         self.counter = StatementCounter(self.app.extensions["db_engine"])
         self.instance_id = seeded.sample_instance_ids[0]
+        # Sessions the engine's calls query through, each measurement after measurement: closed by `close`.
+        self._sessions: list = []
+
+    def _session(self):
+        """A session kept open for the calls of one measurement (a closed one would take a connection again at
+        each call and never give it back)."""
+        session = self.sessions()
+        self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        """Give back the connections of the engine's calls and of the application."""
+        for session in self._sessions:
+            session.close()
+        self.counter.close()
+        self.app.extensions["db_engine"].dispose()
 
     def principal(self, person_id: int) -> Principal:
         """Scopes of a seeded gestionnaire."""
@@ -122,8 +138,8 @@ class Views:
     def engine_inbox(self, cursor: str | None = None):
         """The inbox query alone, one page (after `cursor`), for the big territory's gestionnaire."""
         principal = self.principal(self.seeded.big_gestionnaire_id)
-        with self.sessions() as session:
-            return lambda: len(inbox_page(session, principal, DEFAULT_LIMIT, cursor).rows)
+        session = self._session()
+        return lambda: len(inbox_page(session, principal, DEFAULT_LIMIT, cursor).rows)
 
     def inbox_cursor(self) -> str | None:
         """A cursor into the big territory's inbox, past its first hundred tasks (or past half of a smaller one)."""
@@ -136,7 +152,7 @@ class Views:
         """The dashboard counts (or, without a dashboard, the instance list's) for the national gestionnaire."""
         principal = self.principal(self.seeded.national_gestionnaire_id)
         counts = dashboard_counts()
-        session = self.sessions()
+        session = self._session()
         if counts is not None:
             return lambda: counts(session, principal)
         return lambda: instance_page(session, principal, InstanceSearch(), 20).total
@@ -145,8 +161,8 @@ class Views:
         """The dossier list's query alone (rows and counts by status), one page (after `cursor`), for the big
         territory's gestionnaire."""
         principal = self.principal(self.seeded.big_gestionnaire_id)
-        with self.sessions() as session:
-            return lambda: len(instance_page(session, principal, InstanceSearch(), 50, cursor).items)
+        session = self._session()
+        return lambda: len(instance_page(session, principal, InstanceSearch(), 50, cursor).items)
 
     def list_cursor(self) -> str | None:
         """A cursor into the big territory's dossier list, past its first thousand dossiers."""
@@ -336,8 +352,7 @@ def measure_scale(url: str, storage_dir: Path, instances: int, completed: int, r
     gc.unfreeze()
     with sessions() as session:
         inbox_size = len(actionable_tasks(session, Principal.of(session.get(Person, big))))
-    views.counter.close()
-    views.app.extensions["db_engine"].dispose()
+    views.close()
     sessions.kw["bind"].dispose()
     return {"figures": figures, "seeding_s": seeding, "inbox_size": inbox_size, "seeded": seeded,
             "state_bytes": len(state), "statements": statements, "collector": collector,
