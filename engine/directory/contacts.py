@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import Principal
 from engine.models import Establishment, Person, RoleAssignment, Structure
-from engine.models.directory import STRUCTURE_KINDS
+from engine.models.directory import DEDICATED_TO_SERVICE_CIVIQUE, STRUCTURE_KINDS
 
 ISIDOOR_SUPPORT = "support@isidoor.org"
 # The nearest structure first: a department's Udogec, else its region's Urogec, else Fnogec.
@@ -16,14 +16,10 @@ KIND_ORDER = ("udogec", "urogec", "fnogec")
 def nearest_structure(session: Session, department: str | None) -> Structure | None:
     """The structure managing Service Civique for a department: its dedicated Udogec, else its dedicated Urogec,
     else Fnogec. A union not dedicated to Service Civique is never the one to ask."""
-    covering = [s for s in session.scalars(select(Structure)) if s.covers(department) and _dedicated(s)]
+    covering = [s for s in session.scalars(select(Structure).where(DEDICATED_TO_SERVICE_CIVIQUE))
+                if s.covers(department)]
     covering.sort(key=lambda s: (KIND_ORDER.index(s.kind) if s.kind in KIND_ORDER else 9, s.code))
     return covering[0] if covering else None
-
-
-def _dedicated(structure: Structure) -> bool:
-    # Fnogec manages wherever no union does, whatever its flag says.
-    return structure.handles_service_civique or structure.kind == "fnogec"
 
 
 def structure_contact(session: Session, structure: Structure) -> dict:
@@ -48,8 +44,9 @@ def _parent(session: Session, structure: Structure) -> Structure | None:
     # A Udogec's gestionnaires ask their region's Urogec, an Urogec's ask Fnogec.
     if structure.kind == "fnogec":
         return None
-    candidates = [s for s in session.scalars(select(Structure).where(Structure.id != structure.id))
-                  if KIND_ORDER.index(s.kind) > KIND_ORDER.index(structure.kind) and _dedicated(s)
+    candidates = [s for s in session.scalars(select(Structure)
+                                             .where(Structure.id != structure.id, DEDICATED_TO_SERVICE_CIVIQUE))
+                  if KIND_ORDER.index(s.kind) > KIND_ORDER.index(structure.kind)
                   and (s.kind == "fnogec" or set(structure.departments) & set(s.departments))]
     candidates.sort(key=lambda s: KIND_ORDER.index(s.kind))
     return candidates[0] if candidates else None

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
@@ -20,7 +20,7 @@ from engine.models import (
     Structure,
     VolunteerContract,
 )
-from engine.models.directory import ROLE_LABELS
+from engine.models.directory import DEDICATED_TO_SERVICE_CIVIQUE, ROLE_LABELS, territory_covers
 from engine.models.runtime import CONTRACT_OF_PLACE, CONTRACT_WITHOUT_PLACE
 from handlers.identifiers import email_problem, phone_problem
 
@@ -49,13 +49,10 @@ TUTORS = (
            Person.active.is_(True))
     .order_by(RoleAssignment.role.desc(), Person.last_name, Person.first_name).options(*PERSON_AND_ROLE_ONLY)
 )
-# The structures a project may be routed to (dedicated to Service Civique, or the Fnogec), by code: as columns,
-# since a national directory holds a hundred Udogec and Urogec.
-REVIEWING_STRUCTURES = (
-    select(Structure.code, Structure.kind, Structure.departments)
-    .where(or_(Structure.handles_service_civique.is_(True), Structure.kind == "fnogec"))
-    .order_by(Structure.code)
-)
+# The structures a project may be routed to, by code: as columns, since a national directory holds a hundred
+# Udogec and Urogec.
+REVIEWING_STRUCTURES = (select(Structure.code, Structure.kind, Structure.departments)
+                        .where(DEDICATED_TO_SERVICE_CIVIQUE).order_by(Structure.code))
 # Contracts of a person, any campaign (columns, not objects: `SqlContracts.record` writes by a statement the
 # session's objects would not see).
 ENGAGEMENTS = (
@@ -169,7 +166,7 @@ class SqlDirectory:
                                 in self.session.execute(REVIEWING_STRUCTURES)]
         found: dict[str, str | None] = {"udogec": None, "urogec": None, "fnogec": None}
         for code, kind, departments in self._structures:
-            if kind == "fnogec" or department in (departments or ()):
+            if territory_covers(kind, departments, department):
                 found[kind] = found[kind] or code
         return found
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, false, func, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, false, func, or_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -38,7 +38,18 @@ class Structure(Base):
 
     def covers(self, department: str | None) -> bool:
         """Tell whether this structure's territory includes `department`."""
-        return self.kind == "fnogec" or (department is not None and department in self.departments)
+        return territory_covers(self.kind, self.departments, department)
+
+
+def territory_covers(kind: str, departments: list[str] | None, department: str | None) -> bool:
+    """Whether the territory of a structure of `kind` and `departments` includes `department`: the Fnogec's is the
+    whole country."""
+    return kind == "fnogec" or (department is not None and department in (departments or ()))
+
+
+# The structures that manage Service Civique: the unions dedicated to it, and the Fnogec wherever none is,
+# whatever its flag says.
+DEDICATED_TO_SERVICE_CIVIQUE = or_(Structure.handles_service_civique.is_(True), Structure.kind == "fnogec")
 
 
 class Ogec(Base):
