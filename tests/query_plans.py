@@ -9,10 +9,8 @@ from sqlalchemy.orm import Session
 
 def plan_of(session: Session, statement, params: dict) -> str:
     """The plan of `statement` with `params`, in one line; the session's transaction is rolled back."""
-    compiled = statement.compile(dialect=session.get_bind().dialect)
-    values = compiled.construct_params(params)
-    bound = tuple(values[name] for name in compiled.positiontup or ()) if compiled.positional else values
-    return plans(session, [(str(compiled), bound)])[0]
+    (plan,) = plans_of_statements_run_by(session, lambda: session.execute(statement, params))
+    return plan
 
 
 def plans_of_statements_run_by(session: Session, action: Callable[[], object]) -> list[str]:

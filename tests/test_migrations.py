@@ -85,9 +85,9 @@ def linearity_problems(script: ScriptDirectory) -> list[str]:
     return problems
 
 
-def is_expression_index(item, _name, kind, _reflected, _compare_to) -> bool:
+def on_expressions(index) -> bool:
     """Whether an index is on an expression (`lower(login)`): SQLite's reflection does not read them."""
-    return kind == "index" and any(not isinstance(expression, Column) for expression in item.expressions)
+    return any(not isinstance(expression, Column) for expression in index.expressions)
 
 
 def schema_differences(url: str) -> list:
@@ -102,7 +102,7 @@ def schema_differences(url: str) -> list:
             warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
             context = MigrationContext.configure(connection, opts={
                 "compare_type": True, "compare_server_default": True,
-                "include_object": lambda *found: not is_expression_index(*found)})
+                "include_object": lambda item, _name, kind, *_rest: not (kind == "index" and on_expressions(item))})
             return compare_metadata(context, Base.metadata)
     finally:
         bind.dispose()
@@ -111,7 +111,7 @@ def schema_differences(url: str) -> list:
 def expression_indexes(url: str) -> set[str]:
     """Names of the indexes of the database at `url` that the models declare on expressions."""
     declared = {index.name for table in Base.metadata.tables.values() for index in table.indexes
-                if any(not isinstance(expression, Column) for expression in index.expressions)}
+                if on_expressions(index)}
     catalogue = ("SELECT name FROM sqlite_master WHERE type = 'index'" if url.startswith("sqlite")
                  else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
     bind = create_engine(url)
