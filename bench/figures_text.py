@@ -28,6 +28,17 @@ COMPLETION = (
     "exécution, l'état est sérialisé des deux façons, entier et par différences, l'une juste après l'autre."
 )
 
+FLOOR = (
+    "Plancher (SQLite, bench/floor.py) : les tâches de la campagne de la figure 1, complétées en mémoire comme "
+    "là, puis rendues durables de la façon la plus économe que les tables de la plateforme permettent, avec le "
+    "module sqlite3 seul : lecture de la tâche avec son instance, différences de l'état au format de la "
+    "plateforme, puis une transaction (ligne de l'instance sur sa version, ligne du journal de l'état, tâche qui "
+    "part et tâches qui arrivent, événement d'audit) sur le schéma migré avec tous ses index. Ni ORM, ni "
+    "SQLAlchemy, ni validation de formulaire, ni gestionnaire de tâches : ce qui resterait d'une complétion si "
+    "tout ce que la plateforme ajoute à SpiffWorkflow ne coûtait que ses écritures. {completions} complétions "
+    "par exécution ; l'étape en mémoire est chronométrée dans la même boucle, et le rapport compare les deux."
+)
+
 HISTORY = (
     "Une instance de longue durée boucle sur une tâche utilisateur (bench/loop/bench_loop.bpmn : un "
     "entretien de suivi répété jusqu'à la fin de mission). On compare la {late}e complétion à la 10e, par "

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline, completion_parts, engine_cost, figures_text, http_load, scale
+from bench import baseline, completion_parts, engine_cost, figures_text, floor, http_load, scale
 from bench.measure import (
     DEFAULT_POSTGRES_URL,
     ROOT,
@@ -142,6 +142,14 @@ def figure_2(context: Context) -> Section:
             section.figures.append(figure)
         section.notes.append(f"Détail mesuré sur {parts['completions']} complétions ({DATABASES[kind]}), de "
                              f"latence médiane {parts['median_ms']:.1f} ms chronométrage compris.")
+    if "sqlite" in context.kinds:
+        with fresh_database("sqlite", context.postgres_url) as url:
+            floor_result = floor.measure_floor(url, context.reference(), context.scale.campaign_instances,
+                                               context.scale.repeats)
+        for figure in floor_result["figures"]:
+            figure.name = f"{DATABASES['sqlite']} — {figure.name}"
+            section.figures.append(figure)
+        section.notes.append(figures_text.FLOOR.format(completions=floor_result["completions"]))
     section.notes.append(figures_text.PEERS)
     section.notes.append(f"Charge moyenne de la machine (1 min) à la fin de la figure : {os.getloadavg()[0]:.1f}.")
     if context.scale.pdf_renderings:

@@ -21,6 +21,10 @@ def test_every_figure_runs_at_its_smallest_scale_and_reports(tmp_path):
     for section in sections:
         assert section.figures, f"figure {section.number} sans mesure"
         assert all(figure.runs and all(value >= 0 for value in figure.runs) for figure in section.figures)
+    completion = next(section for section in sections if section.number == 2)
+    # Each floor completion contains its in-memory step: no run's median can be below the step's.
+    floor_ratio = next(figure for figure in completion.figures if "Rapport du plancher" in figure.name)
+    assert all(value >= 1 for value in floor_ratio.runs)
     http = next(section for section in sections if section.number == 5)
     assert not any("erreur" in note for note in http.notes), http.notes
     assert any("complétions par seconde" in figure.name for figure in http.figures)
