@@ -147,13 +147,30 @@ def instance_filter(principal: Principal):
     """SQL condition selecting the instances a principal may see."""
     if principal.process_owner or principal.national:
         return ProcessInstance.id.is_not(None)
+    return _in_scope(principal, ProcessInstance.establishment_id, ProcessInstance.department,
+                     ProcessInstance.structure_code.in_(principal.structures))
+
+
+def task_instance_filter(principal: Principal):
+    """SQL condition selecting the tasks of the instances a principal may see (those of `instance_filter`).
+
+    A task row carries its instance's establishment and department, which never change once the instance is
+    started: counting a territory's tasks then reads no instance row, but those of the principal's structures.
+    """
+    if principal.process_owner or principal.national:
+        return TaskRow.id.is_not(None)
+    return _in_scope(principal, TaskRow.establishment_id, TaskRow.department, TaskRow.instance_id.in_(
+        select(ProcessInstance.id).where(ProcessInstance.structure_code.in_(principal.structures))))
+
+
+def _in_scope(principal: Principal, establishment_id, department, of_structures):
     clauses = []
     if principal.all_establishments:
-        clauses.append(ProcessInstance.establishment_id.in_(principal.all_establishments))
+        clauses.append(establishment_id.in_(principal.all_establishments))
     if principal.departments:
-        clauses.append(ProcessInstance.department.in_(principal.departments))
+        clauses.append(department.in_(principal.departments))
     if principal.structures:
-        clauses.append(ProcessInstance.structure_code.in_(principal.structures))
+        clauses.append(of_structures)
     return or_(*clauses) if clauses else false()
 
 

@@ -7,15 +7,19 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from engine.access import can_view
+from engine.models import TaskRow
 from engine.runtime.due_dates import due_after, duration_fr
 from engine.views import monitoring
 from engine.views.monitoring import Filters
 from engine.views.monitoring_heat import node_heat
 from engine.views.monitoring_list import instance_page
+from engine.views.next_steps import review_queue
 
 from conftest import principal_of
-from monitoring_support import NOW, seed
+from monitoring_support import NOW, sample, seed
 
 
 @pytest.fixture
@@ -71,6 +75,28 @@ def test_a_gestionnaire_sees_only_the_figures_of_their_territory(session, seeded
     assert listed.total == 3 and {r.department for r in listed.items} == {"29"}
     # Asking for another territory gives nothing more.
     assert monitoring.status_counts(session, me, Filters("hosting_project", territory="35"))["running"] == 0
+
+
+def test_each_gestionnaire_counts_the_reviews_waiting_in_the_dossiers_they_may_see(session, seeded):
+    # Reviews in Rennes (Udogec 35) and Paris (Fnogec) besides Brest's (Udogec 29); Paris's dossier then suspended.
+    seeded.do("rennes", "referent.rennes", "design_project", sample("design_project"), NOW)
+    seeded.do("paris", "referent.paris", "design_project", sample("design_project"), NOW)
+    seeded.runtime.suspend(seeded.instances["paris"], principal_of(session, "pilote"), "Changement de direction.")
+    reviews = session.scalars(select(TaskRow).where(TaskRow.state == "ready", TaskRow.spec_id == "review_project"))
+    waiting = {review.instance_id: review.instance for review in reviews}
+    assert {instance.department for instance in waiting.values()} == {"29", "35", "75"}
+
+    territories = {}
+    for login in ("gestionnaire.udogec35", "gestionnaire.udogec29", "gestionnaire.urogec", "gestionnaire.fnogec"):
+        me = principal_of(session, login)
+        # What the dossier pages let them see, less the suspended dossier.
+        expected = sum(1 for instance in waiting.values()
+                       if instance.status != "suspended" and can_view(session, me, instance))
+        territories[login] = review_queue(session, me, NOW).territory
+        assert territories[login] == expected, login
+    assert territories == {"gestionnaire.udogec35": 1, "gestionnaire.udogec29": 1, "gestionnaire.urogec": 2,
+                           "gestionnaire.fnogec": 2}
+    assert review_queue(session, principal_of(session, "referent.rennes"), NOW) is None
 
 
 def test_filters_narrow_every_figure(session, seeded):

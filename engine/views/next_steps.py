@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.access import Principal, instance_filter
+from engine.access import Principal, task_instance_filter
 from engine.campaign.missions import mandatory_status
 from engine.campaign.trainings import may_register_self, registerable_missions, visible_sessions
 from engine.models import ProcessInstance, TaskRow, TrainingSession, VolunteerMission
@@ -103,8 +103,12 @@ def review_queue(session: Session, principal: Principal, now: datetime) -> Revie
     mine = waiting.where(TaskRow.lane == "gestionnaire", TaskRow.structure_code.in_(principal.structures)).subquery()
     counts = session.execute(select(func.count(), func.count(mine.c.due_at).filter(mine.c.due_at < now),
                                     func.min(mine.c.created_at)).select_from(mine)).one()
-    territory = session.execute(select(func.count()).select_from(
-        waiting.where(instance_filter(principal)).subquery())).scalar_one()
+    # Filtered on the tasks' own scope columns, each remaining task's instance then read by its key: joining the
+    # instances would have the database read every instance of the country to find the suspended ones.
+    instance_status = select(ProcessInstance.status).where(ProcessInstance.id == TaskRow.instance_id).scalar_subquery()
+    territory = session.execute(select(func.count()).select_from(TaskRow).where(
+        TaskRow.state == "ready", TaskRow.spec_id == REVIEW_STEP, task_instance_filter(principal),
+        instance_status != "suspended")).scalar_one()
     return ReviewQueue(mine=counts[0], mine_overdue=counts[1], territory=territory, oldest=counts[2])
 
 
