@@ -29,10 +29,13 @@ from bench.measure import Figure
 from bench.workload import MAX_STEPS, prepare, step_data
 from engine.runtime.due_dates import due_date
 from engine.runtime.serialization import signatures
-from engine.runtime.tasks import ready_user_tasks, task_lane, task_title
+from engine.runtime.tasks import ready_user_tasks, task_lane, task_structure, task_title
 
 PROCESS = "hosting_project"
-READ_TASK = ("SELECT t.*, i.* FROM task t JOIN process_instance i ON i.id = t.instance_id "
+# The task with the other ready tasks of its instance, the instance, its establishment and its campaign, as the
+# platform reads them (engine/runtime/store.py, READY_SIBLINGS).
+READ_TASK = ("SELECT t.*, i.*, e.*, c.* FROM task t JOIN process_instance i ON i.id = t.instance_id "
+             "LEFT JOIN establishment e ON e.id = i.establishment_id LEFT JOIN campaign c ON c.school_year = i.campaign "
              "WHERE t.instance_id = (SELECT instance_id FROM task WHERE id = ?) AND t.state = 'ready'")
 ADD_INSTANCE = ("INSERT INTO process_instance (deployment_id, process_id, title, department, status, created_at, "
                 "updated_at, version) VALUES (?, ?, ?, '35', 'running', ?, ?, 1) RETURNING id")
@@ -84,8 +87,7 @@ class _Instance:
         for task_id, task in tasks.items():
             due = due_date(task.task_spec, datetime.fromisoformat(now), task.data)
             self.database.execute(ADD_TASK, (task_id, self.id, PROCESS, task.task_spec.bpmn_id, task_title(task),
-                                             task_lane(self.reference.bundle, task),
-                                             task.data.get("review_structure"), now,
+                                             task_lane(self.reference.bundle, task), task_structure(task), now,
                                              due.isoformat(" ") if due is not None else None))
 
     def complete_all(self, run: FloorRun | None) -> None:
