@@ -150,8 +150,8 @@ LIMITS = [
     "de l'exécution complète étaient environ trois fois plus longues, les rapports les mêmes, 8,8 × contre "
     "8,9 × à la figure 2). Les nombres de requêtes et les rapports (figure 2 à la référence du même jour, figure 3 par "
     "paires) se comparent d'une exécution à l'autre, à une dizaine de pour cent près pour les rapports (le 7 "
-    "décembre au matin, deux exécutions complètes à 33 minutes d'intervalle, sans changement du code d'une "
-    "complétion : 3,70 puis 4,15 ms par complétion, 9,2 puis 10,2 × à la figure 2) ; les durées absolues, "
+    "décembre au matin, trois exécutions complètes en 70 minutes, sans changement du code d'une complétion : "
+    "3,70, 4,15 puis 3,41 ms par complétion, 9,2, 10,2 puis 8,6 × à la figure 2) ; les durées absolues, "
     "seulement sur la même machine. La "
     "figure 5 attend que la machine se calme après la figure 4 (voir son texte).",
     "- **Rapport à SpiffWorkflow seul (cible 5×).** Une complétion ne désérialise pas l'instance quand le "
