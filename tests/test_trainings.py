@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine.access import Forbidden, can_see_registration
+from engine.access import Forbidden
 from engine.campaign.missions import mandatory_status
 from engine.campaign.training_tracking import training_tracking
 from engine.campaign.trainings import (
@@ -21,6 +21,7 @@ from engine.campaign.trainings import (
 from engine.db import make_session_factory
 from engine.models import Notification, Person, Structure, TrainingRegistration, TrainingSession, VolunteerMission
 from engine.runtime.runtime import FormInvalid
+from engine.training_access import can_see_registration
 
 from conftest import principal_of
 from follow_up_support import to_follow_up

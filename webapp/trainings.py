@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 from sqlalchemy import select
 
-from engine.access import UNSEEN_TRAINING, can_manage_training
+from engine.access import UNSEEN_TRAINING
 from engine.campaign.campaigns import campaigns_in_view
 from engine.campaign.starts import start_choices
 from engine.campaign.training_tracking import training_tracking
@@ -26,6 +26,7 @@ from engine.campaign.trainings import (
 )
 from engine.errors import NotFound
 from engine.models import Person, Structure, TaskRow, TrainingRegistration, TrainingSession, VolunteerMission
+from engine.training_access import can_manage_training
 from engine.views.queries import campaigns_of
 from handlers.formats import plural
 from handlers.rules import CIVIC_TRAINING, TRAININGS

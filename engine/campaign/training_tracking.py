@@ -11,9 +11,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import Forbidden, Principal, can_track_trainings
+from engine.access import Forbidden, Principal
 from engine.campaign.trainings import missions_in, tutors_in
 from engine.models import Establishment, RoleAssignment, TrainingRegistration, TrainingSession
+from engine.training_access import can_track_trainings
 from handlers.rules import CIVIC_TRAINING, TRAININGS
 from handlers.training import civic_training_problems
 

@@ -16,17 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.access import (
-    UNSEEN_TRAINING,
-    Forbidden,
-    Principal,
-    can_manage_training,
-    can_register_self,
-    can_register_volunteer,
-    can_see_registration,
-    can_see_training,
-    registration_filter,
-)
+from engine.access import UNSEEN_TRAINING, Forbidden, Principal
 from engine.db import rows_matched
 from engine.directory.lookups import TUTOR_ROLES
 from engine.errors import NotFound, Refusal, rolls_back
@@ -38,6 +28,14 @@ from engine.models import (
     TrainingRegistration,
     TrainingSession,
     VolunteerMission,
+)
+from engine.training_access import (
+    can_manage_training,
+    can_register_self,
+    can_register_volunteer,
+    can_see_registration,
+    can_see_training,
+    registration_filter,
 )
 from handlers.formats import date_fr, plural
 
@@ -159,7 +157,7 @@ def require_see(session: Session, principal: Principal, training: TrainingSessio
 
 def visible_registrations(session: Session, principal: Principal,
                           training: TrainingSession) -> list[TrainingRegistration]:
-    """The registrations to a session the principal sees (`engine.access.registration_filter`), by name."""
+    """The registrations to a session the principal sees (`engine.training_access.registration_filter`), by name."""
     return list(session.scalars(select(TrainingRegistration).where(
         TrainingRegistration.session_id == training.id, registration_filter(principal, training.structure_code))
         .order_by(TrainingRegistration.name, TrainingRegistration.id)))
