@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -78,27 +80,40 @@ def record_service_results(storage_dir: Path) -> tuple[dict[str, dict], dict, se
     return recorded, start, set(run.tasks)
 
 
+def start_workflow(bundle, results: dict, start: dict) -> BpmnWorkflow:
+    """A hosting project started in memory with the platform's start data, run to its first user task."""
+    workflow = BpmnWorkflow(bundle.specs["hosting_project"], bundle.subprocess_specs["hosting_project"],
+                            script_engine=PythonScriptEngine(environment=CannedServices(results)))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(start)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def ready_user_steps(workflow: BpmnWorkflow, samples: dict, covered: set[str] | None) -> Iterator[tuple[Any, dict]]:
+    """Each user task ready in turn, with the data the campaign submits for it; the caller completes it.
+
+    Ends with the instance, at a task outside `covered`, or after `MAX_STEPS` tasks.
+    """
+    follow_ups = 0
+    for _ in range(MAX_STEPS):
+        task = None if workflow.completed else workflow.get_next_task(state=TaskState.READY, manual=True)
+        if task is None or (covered is not None and task.task_spec.bpmn_id not in covered):
+            return
+        spec_id = task.task_spec.bpmn_id
+        yield task, step_data(samples, spec_id, follow_ups)
+        follow_ups += spec_id == "record_follow_up"
+
+
 def run_instance(bundle, results: dict, start: dict, samples: dict, completions: Latencies,
                  covered: set[str] | None = None, cpu: Latencies | None = None) -> int:
     """Run one hosting project in memory to its end (or to a task outside `covered`); return its user tasks.
 
     `cpu` receives the processor time of each user task (the process's, unaffected by the others waiting).
     """
-    workflow = BpmnWorkflow(bundle.specs["hosting_project"], bundle.subprocess_specs["hosting_project"],
-                            script_engine=PythonScriptEngine(environment=CannedServices(results)))
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(start)
-    workflow.do_engine_steps()
-    follow_ups = done = 0
-    while not workflow.completed and done < MAX_STEPS:
-        task = workflow.get_next_task(state=TaskState.READY, manual=True)
-        if task is None:
-            break
-        spec_id = task.task_spec.bpmn_id
-        if covered is not None and spec_id not in covered:
-            break
-        data = step_data(samples, spec_id, follow_ups)
-        follow_ups += spec_id == "record_follow_up"
+    workflow = start_workflow(bundle, results, start)
+    done = 0
+    for task, data in ready_user_steps(workflow, samples, covered):
         started, started_cpu = time.perf_counter(), time.process_time()
         try:
             task.task_spec.add_data_from_form(task, data)

@@ -20,13 +20,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.util.task import TaskState
-
-from bench.baseline import CannedServices, Reference
+from bench.baseline import Reference, ready_user_steps, start_workflow
 from bench.measure import Figure
-from bench.workload import MAX_STEPS, prepare, step_data
+from bench.workload import prepare
 from engine.runtime.due_dates import due_date
 from engine.runtime.serialization import signatures
 from engine.runtime.tasks import ready_user_tasks, task_lane, task_structure, task_title
@@ -67,11 +63,7 @@ class _Instance:
     def __init__(self, reference: Reference, database: sqlite3.Connection, deployment_id: int, number: int):
         self.reference, self.database = reference, database
         self.serializer = reference.bundle.serializers[PROCESS]
-        self.workflow = BpmnWorkflow(reference.bundle.specs[PROCESS], reference.bundle.subprocess_specs[PROCESS],
-                                     script_engine=PythonScriptEngine(environment=CannedServices(reference.results)))
-        for task in self.workflow.get_tasks(state=TaskState.READY):
-            task.data.update(reference.start)
-        self.workflow.do_engine_steps()
+        self.workflow = start_workflow(reference.bundle, reference.results, reference.start)
         now = _now()
         database.execute("BEGIN")
         self.id = database.execute(ADD_INSTANCE, (deployment_id, PROCESS, f"Projet d'accueil {number}", now,
@@ -92,14 +84,7 @@ class _Instance:
 
     def complete_all(self, run: FloorRun | None) -> None:
         """Complete each ready user task with the campaign's data, durably, to the end of what was recorded."""
-        follow_ups = done = 0
-        while not self.workflow.completed and done < MAX_STEPS:
-            task = self.workflow.get_next_task(state=TaskState.READY, manual=True)
-            if task is None or task.task_spec.bpmn_id not in self.reference.covered:
-                return
-            spec_id = task.task_spec.bpmn_id
-            data = step_data(self.reference.samples, spec_id, follow_ups)
-            follow_ups += spec_id == "record_follow_up"
+        for task, data in ready_user_steps(self.workflow, self.reference.samples, self.reference.covered):
             started = time.perf_counter()
             self.database.execute(READ_TASK, (str(task.id),)).fetchall()
             read = time.perf_counter()
@@ -109,16 +94,15 @@ class _Instance:
             stepped = time.perf_counter()
             line, self.signatures = self.serializer.changes(self.workflow, self.signatures)
             serialised = time.perf_counter()
-            self._write(task, spec_id, data, line)
+            self._write(task, data, line)
             ended = time.perf_counter()
             if run is not None:
                 run.steps.append(stepped - read)
                 run.changes.append(serialised - stepped)
                 run.statements.append(read - started + ended - serialised)
                 run.completions.append(ended - started)
-            done += 1
 
-    def _write(self, task, spec_id: str, data: dict, line: str) -> None:
+    def _write(self, task, data: dict, line: str) -> None:
         now = _now()
         ready = ready_user_tasks(self.workflow)
         database = self.database
@@ -131,7 +115,7 @@ class _Instance:
         database.execute(FINISH_TASK, (now, str(task.id)))
         self._add_tasks({task_id: waiting for task_id, waiting in ready.items() if task_id not in self.ready}, now)
         self.ready = ready
-        database.execute(ADD_EVENT, (self.id, str(task.id), spec_id, task_title(task), json.dumps(data), now))
+        database.execute(ADD_EVENT, (self.id, str(task.id), task.task_spec.bpmn_id, task_title(task), json.dumps(data), now))
         database.execute("COMMIT")
 
 
