@@ -158,7 +158,8 @@ def test_a_cycle_is_armed_with_its_count_and_next_occurrence_which_moves_alone()
 
 
 def test_open_tasks_are_those_spiffworkflows_iterator_lists_in_its_order(runtime, session, monkeypatch):
-    """Every look-up of ready or waiting tasks along a whole campaign (two places, subprocesses, timers)."""
+    """Every look-up of ready or waiting tasks along a whole campaign (two places, subprocesses, timers), the
+    engine steps' look-ups in each subprocess included."""
     from test_processes import accepted_project, run_volunteer_path
 
     walk, compared = spiff_internals.open_tasks, []
@@ -166,18 +167,20 @@ def test_open_tasks_are_those_spiffworkflows_iterator_lists_in_its_order(runtime
     def checked(workflow, state, manual=None):
         found = walk(workflow, state, manual)
         assert [task.id for task in found] == [task.id for task in workflow.get_tasks(state=state, manual=manual)]
-        compared.append((state, len(found), bool(workflow.subprocesses)))
+        compared.append((state, len(found), bool(workflow.top_workflow.subprocesses), workflow.top_workflow is not workflow))
         return found
 
     monkeypatch.setattr(spiff_internals, "open_tasks", checked)
     instance = accepted_project(runtime, session, "brest", places=2)
     run_volunteer_path(runtime, session, instance.id, "brest", "Léa")
 
-    assert {state for state, _, _ in compared} == {TaskState.READY, TaskState.WAITING}
+    assert {state for state, *_ in compared} == {TaskState.READY, TaskState.WAITING}
     # Several ready tasks at once (the two places), waiting timers, and workflows with subprocesses were seen.
-    assert max(count for state, count, _ in compared if state == TaskState.READY) >= 2
-    assert any(count for state, count, _ in compared if state == TaskState.WAITING)
-    assert any(nested for _, _, nested in compared)
+    assert max(count for state, count, *_ in compared if state == TaskState.READY) >= 2
+    assert any(count for state, count, *_ in compared if state == TaskState.WAITING)
+    assert any(nested for _, _, nested, _ in compared)
+    # The engine steps looked for ready tasks in a subprocess alone, and found some there.
+    assert any(count for state, count, _, within in compared if within and state == TaskState.READY)
 
 
 def test_open_tasks_mix_states_and_refuse_finished_ones(workflow):

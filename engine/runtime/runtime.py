@@ -353,7 +353,7 @@ class ProcessRuntime:
         # The instance is claimed by its first service task (handlers write rows of their own), or else by the save.
         try:
             with engine_clock(self.clock):
-                workflow.do_engine_steps()
+                spiff_internals.run_engine_steps(workflow)
         except SpiffWorkflowException as error:
             failed = getattr(error, "task", None)
             where = failed.task_spec.bpmn_name or failed.task_spec.bpmn_id if failed is not None else "?"
