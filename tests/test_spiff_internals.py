@@ -232,3 +232,73 @@ def test_instances_ended_unheard_by_their_multi_instance_task_are_found_and_merg
     assert spiff_internals.unmerged_instances(workflow) == []
     workflow.do_engine_steps()
     assert workflow.completed
+
+
+STEPS_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="s" targetNamespace="t">
+  <bpmn:process id="steps" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split" />
+    <bpmn:parallelGateway id="split" />
+    <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="count" />
+    <bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="inner" />
+    <bpmn:scriptTask id="count"><bpmn:script>counted = 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f4" sourceRef="count" targetRef="join" />
+    <bpmn:subProcess id="inner">
+      <bpmn:startEvent id="inner_start" />
+      <bpmn:sequenceFlow id="i1" sourceRef="inner_start" targetRef="weigh" />
+      <bpmn:scriptTask id="weigh"><bpmn:script>weight = 2</bpmn:script></bpmn:scriptTask>
+      <bpmn:sequenceFlow id="i2" sourceRef="weigh" targetRef="heavy" />
+      <bpmn:exclusiveGateway id="heavy" default="i4" />
+      <bpmn:sequenceFlow id="i3" sourceRef="heavy" targetRef="note">
+        <bpmn:conditionExpression>weight &gt; 1</bpmn:conditionExpression>
+      </bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="i4" sourceRef="heavy" targetRef="inner_end" />
+      <bpmn:scriptTask id="note"><bpmn:script>noted = weight * 10</bpmn:script></bpmn:scriptTask>
+      <bpmn:sequenceFlow id="i5" sourceRef="note" targetRef="inner_end" />
+      <bpmn:endEvent id="inner_end" />
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="f5" sourceRef="inner" targetRef="join" />
+    <bpmn:parallelGateway id="join" />
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="review" />
+    <bpmn:userTask id="review" />
+    <bpmn:sequenceFlow id="f7" sourceRef="review" targetRef="each" />
+    <bpmn:scriptTask id="each">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="true">
+        <bpmn:loopCardinality>3</bpmn:loopCardinality>
+      </bpmn:multiInstanceLoopCharacteristics>
+      <bpmn:script>seen = True</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f8" sourceRef="each" targetRef="final" />
+    <bpmn:userTask id="final" />
+    <bpmn:sequenceFlow id="f9" sourceRef="final" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_the_engine_steps_leave_the_workflow_spiffworkflows_own_steps_leave():
+    """Parallel branches, a subprocess with a gateway, a sequential multi-instance task: same tasks, same order."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(STEPS_BPMN)
+    spec, subprocess_specs = parser.get_spec("steps"), parser.get_subprocess_specs("steps")
+    theirs, ours = BpmnWorkflow(spec, subprocess_specs), BpmnWorkflow(spec, subprocess_specs)
+
+    def shape(workflow):
+        return ([(task.task_spec.name, task.state) for task in workflow.get_tasks()], workflow.data,
+                [task.data for task in workflow.get_tasks(state=TaskState.READY)], workflow.completed)
+
+    stepped = []
+    while True:
+        theirs.do_engine_steps()
+        spiff_internals.run_engine_steps(ours)
+        assert shape(ours) == shape(theirs)
+        ready = [workflow.get_next_task(state=TaskState.READY) for workflow in (theirs, ours)]
+        if ready[0] is None:
+            break
+        stepped.append(ready[0].task_spec.name)
+        for task in ready:
+            task.run()
+    assert stepped == ["review", "final"] and ours.completed
+    assert ours.data["noted"] == 20 and ours.data["seen"] is True
