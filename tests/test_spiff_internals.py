@@ -33,12 +33,17 @@ BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+def parsed(bpmn: bytes, process_id: str):
+    """The spec of a process of `bpmn`, freshly parsed, and the specs of its subprocesses."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(bpmn)
+    return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+
+
 @pytest.fixture
 def workflow():
     """The workflow started with a failing script: its check task is in ERROR."""
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_str(BPMN)
-    workflow = BpmnWorkflow(parser.get_spec("internals"))
+    workflow = BpmnWorkflow(parsed(BPMN, "internals")[0])
     workflow.data["fail"] = True
     start = workflow.get_next_task(state=TaskState.READY)
     start.data["fail"] = True
@@ -142,9 +147,7 @@ CYCLE = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_a_cycle_is_armed_with_its_count_and_next_occurrence_which_moves_alone():
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_str(CYCLE)
-    workflow = BpmnWorkflow(parser.get_spec("cycle"))
+    workflow = BpmnWorkflow(parsed(CYCLE, "cycle")[0])
     workflow.do_engine_steps()
     month = task_named(workflow, "month")
     value = spiff_internals.armed_timer_value(month)
@@ -210,9 +213,7 @@ LOOPS = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_instances_ended_unheard_by_their_multi_instance_task_are_found_and_merged():
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_str(LOOPS)
-    spec = parser.get_spec("loops")
+    spec, _subprocess_specs = parsed(LOOPS, "loops")
     spiff_internals.link_loop_children(spec)
     workflow = BpmnWorkflow(spec)
     workflow.do_engine_steps()
@@ -280,9 +281,7 @@ STEPS_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_the_engine_steps_leave_the_workflow_spiffworkflows_own_steps_leave():
     """Parallel branches, a subprocess with a gateway, a sequential multi-instance task: same tasks, same order."""
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_str(STEPS_BPMN)
-    spec, subprocess_specs = parser.get_spec("steps"), parser.get_subprocess_specs("steps")
+    spec, subprocess_specs = parsed(STEPS_BPMN, "steps")
     theirs, ours = BpmnWorkflow(spec, subprocess_specs), BpmnWorkflow(spec, subprocess_specs)
 
     def shape(workflow):
