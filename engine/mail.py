@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.models import Notification, Person, TrainingSession
+from engine.prepared import PreparedWrite
 from engine.runtime.claims import claim_next
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ def task_link(task_id: str) -> str:
 
 
 # The recipient's account (the oldest with that address) is looked up by the notification's own INSERT.
-ADD_NOTIFICATION = insert(Notification.__table__).values(
+ADD_NOTIFICATION = PreparedWrite(insert(Notification.__table__).values(
     person_id=select(Person.id).where(func.lower(Person.email) == bindparam("email"))
-    .order_by(Person.id).limit(1).scalar_subquery())
+    .order_by(Person.id).limit(1).scalar_subquery()))
 
 
 class Mailer:
@@ -70,7 +71,7 @@ class Mailer:
         then costs one plain statement instead of a unit-of-work flush.
         """
         now = self.clock()
-        self.session.execute(ADD_NOTIFICATION, {
+        ADD_NOTIFICATION.execute(self.session, {
             "instance_id": self.instance_id, "recipient": recipient, "subject": subject, "body": body,
             "created_at": now, "next_attempt_at": now, "email": recipient.strip().lower(),
             "link": link or self._instance_link(),

@@ -17,17 +17,17 @@ from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import String, Update, and_, bindparam, cast, func, insert, inspect, literal, select, update
+from sqlalchemy import String, and_, bindparam, cast, func, insert, inspect, literal, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, contains_eager
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import Principal
-from engine.db import rows_matched
 from engine.errors import CONCURRENT_CHANGE, Conflict
 from engine.models import AuditEvent, Campaign, InstanceState, ProcessInstance, StateChange, TaskRow
 from engine.models.runtime import FINISHED_STATUSES, ordered_log
+from engine.prepared import PreparedWrite
 from engine.runtime.compaction import compact_workflow
 from engine.runtime.deployment import ProcessBundle, bundle_for
 from engine.runtime.serialization import STORED, StateSerializer, StoredState, signatures
@@ -64,9 +64,9 @@ READY_SIBLINGS_WITH_STATE = (
                                    TaskRow.id == bindparam("task_id")))
 )
 _INSTANCES = ProcessInstance.__table__
-CLAIM = (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
-                                  _INSTANCES.c.version == bindparam("read_version"))
-         .values(version=_INSTANCES.c.version))
+CLAIM = PreparedWrite(update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
+                                                _INSTANCES.c.version == bindparam("read_version"))
+                       .values(version=_INSTANCES.c.version))
 # An instance's stored state and delta log, in one statement.
 STORED_STATE = (select(InstanceState.state, _tagged_log(InstanceState.instance_id).label("log"))
                 .where(InstanceState.instance_id == bindparam("instance_id")))
@@ -75,24 +75,24 @@ STORED_STATE = (select(InstanceState.state, _tagged_log(InstanceState.instance_i
 DELTA_LOG_RATIO = 2
 _STATES = InstanceState.__table__
 _EVENTS = AuditEvent.__table__
-ADD_EVENT = insert(_EVENTS)
+ADD_EVENT = PreparedWrite(insert(_EVENTS))
 # Writing the full state deletes the instance's change rows (the database's trigger `instance_state_folded`).
-WRITE_STATE = (update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
-               .values(state=bindparam("full")))
+WRITE_STATE = PreparedWrite(update(_STATES).where(_STATES.c.instance_id == bindparam("state_of"))
+                            .values(state=bindparam("full")))
 # The instance row's columns a save may write, by attribute (all but its id and version).
 _INSTANCE_COLUMNS = {column.key: column for column in _INSTANCES.columns if column.key not in ("id", "version")}
 
 
 @lru_cache(maxsize=64)
-def _instance_update(keys: frozenset[str]) -> Update:
+def _instance_update(keys: frozenset[str]) -> PreparedWrite:
     """The versioned UPDATE of an instance row's columns `keys` (bound by name), built once per set of columns."""
-    return (update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
-                                     _INSTANCES.c.version == bindparam("read_version"))
-            .values({_INSTANCE_COLUMNS[key]: bindparam(key) for key in keys}
-                    | {_INSTANCES.c.version: bindparam("read_version") + 1}))
+    return PreparedWrite(update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"),
+                                                  _INSTANCES.c.version == bindparam("read_version"))
+                         .values({_INSTANCE_COLUMNS[key]: bindparam(key) for key in keys}
+                                 | {_INSTANCES.c.version: bindparam("read_version") + 1}))
 
 
-APPEND_STATE = insert(_CHANGES)
+APPEND_STATE = PreparedWrite(insert(_CHANGES))
 # The timers each kept workflow waited on when it was saved: a request taking it from the cache finds them here
 # instead of walking its task tree again. (Weak keys: an entry goes with its workflow.)
 _SAVED_TIMERS: weakref.WeakKeyDictionary[BpmnWorkflow, WaitingTimers] = weakref.WeakKeyDictionary()
@@ -127,7 +127,7 @@ def _write_full_state(session: Session, instance: ProcessInstance, text: str) ->
     row = inspect(instance)
     if row.persistent and "engine_state" in row.unloaded:
         # Written without reading the old state first: a request that ran a cached workflow never needed it.
-        session.execute(WRITE_STATE, {"state_of": instance.id, "full": text})
+        WRITE_STATE.execute(session, {"state_of": instance.id, "full": text})
     elif instance.engine_state is None:
         instance.engine_state = InstanceState(state=text)
     else:
@@ -143,7 +143,7 @@ def _append_state(session: Session, instance: ProcessInstance, line: str) -> Non
     row = inspect(instance)
     if not row.persistent or ("engine_state" not in row.unloaded and instance.engine_state is None):
         raise ValueError("Un dossier sans état enregistré ne s'écrit pas par différences.")
-    session.execute(APPEND_STATE, {"instance_id": instance.id, "version": instance.version, "line": line})
+    APPEND_STATE.execute(session, {"instance_id": instance.id, "version": instance.version, "line": line})
     if "engine_state" not in row.unloaded and "changes" not in inspect(instance.engine_state).unloaded:
         session.expire(instance.engine_state, ["changes"])
 
@@ -260,11 +260,9 @@ class InstanceStore:
         if held_by is not None and held_by is self.session.get_transaction():
             return
         try:
-            # Without autoflush: changes the caller already made to the instance must not be written (and its
-            # version raised) before the claim compares versions.
-            with self.session.no_autoflush:
-                claimed = rows_matched(self.session.execute(CLAIM, {"instance_id": instance.id,
-                                                                    "read_version": instance.version}))
+            # Never autoflushed (a prepared write): changes the caller already made to the instance must not be
+            # written (and its version raised) before the claim compares versions.
+            claimed = CLAIM.execute(self.session, {"instance_id": instance.id, "read_version": instance.version})
         except OperationalError as error:
             if "locked" not in str(error).lower():
                 raise
@@ -290,7 +288,7 @@ class InstanceStore:
         if instance.incident:
             events.append({"instance_id": instance.id, "task_id": None, "spec_id": None, "kind": "incident",
                            "summary": instance.incident[:500], "actor_id": None, "data": None, "at": self.clock()})
-        self.session.execute(ADD_EVENT, events if len(events) > 1 else events[0])
+        ADD_EVENT.execute(self.session, events if len(events) > 1 else events[0])
 
     def _write(self, instance: ProcessInstance, workflow: BpmnWorkflow, serializer: StateSerializer) -> StoredState:
         """Write the workflow's changes since its stored state, or its whole state; return what is then stored.
@@ -367,8 +365,8 @@ class InstanceStore:
         pending = {key: state.dict[key] for key in state.committed_state if key in _INSTANCE_COLUMNS}
         values = {**pending, **values}
         read_version = instance.version
-        matched = rows_matched(self.session.execute(
-            _instance_update(frozenset(values)), {**values, "instance_id": instance.id, "read_version": read_version}))
+        matched = _instance_update(frozenset(values)).execute(
+            self.session, {**values, "instance_id": instance.id, "read_version": read_version})
         if matched != 1:
             raise StaleDataError("Le dossier a changé depuis sa lecture.")
         for key, value in values.items():

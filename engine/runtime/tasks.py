@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.forms import Form
 from engine.models import ProcessInstance, TaskRow
+from engine.prepared import PreparedWrite
 from engine.runtime import spiff_internals
 from engine.runtime.deployment import ProcessBundle
 from engine.runtime.drafts import discard_drafts
@@ -56,10 +57,10 @@ def task_structure(task) -> str | None:
 
 _TASKS = TaskRow.__table__
 # A task leaving the inbox: done by its person, or cancelled by the process; its drafts go with it.
-FINISH_TASK = (update(_TASKS).where(_TASKS.c.id == bindparam("row_id"))
-               .values(state=bindparam("new_state"), completed_at=bindparam("done_at"),
-                       completed_by_id=bindparam("done_by"), draft_saved_at=None))
-ADD_TASK = insert(_TASKS)
+FINISH_TASK = PreparedWrite(update(_TASKS).where(_TASKS.c.id == bindparam("row_id"))
+                            .values(state=bindparam("new_state"), completed_at=bindparam("done_at"),
+                                    completed_by_id=bindparam("done_by"), draft_saved_at=None))
+ADD_TASK = PreparedWrite(insert(_TASKS))
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> dict[str, SpiffTask]:
@@ -92,7 +93,7 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
         discard_drafts(session, left)
         finished = [{"row_id": row.id, "new_state": "completed" if row.id in completed else "cancelled",
                      "done_at": now, "done_by": actor_id if row.id in completed else None} for row in left]
-        session.execute(FINISH_TASK, finished if len(finished) > 1 else finished[0])
+        FINISH_TASK.execute(session, finished if len(finished) > 1 else finished[0])
         for row, change in zip(left, finished, strict=True):
             for key, value in (("state", change["new_state"]), ("completed_at", now),
                                ("completed_by_id", change["done_by"]), ("draft_saved_at", None)):
@@ -113,7 +114,7 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
         ))
     if added:
         values = [{column.key: getattr(row, column.key) for column in _TASKS.columns} for row in added]
-        session.execute(ADD_TASK, values if len(values) > 1 else values[0])
+        ADD_TASK.execute(session, values if len(values) > 1 else values[0])
         for row in added:
             make_transient_to_detached(row)
             session.add(row)
