@@ -95,19 +95,20 @@ class PreparedWrite:
 def _run(connection: Connection, sql: str, parameters: Any, many: bool) -> int:
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None, "la connexion de la session est fermée"
-    cursor = dbapi_connection.cursor()
-    listened = connection._has_events or connection.engine._has_events
-    if listened:
-        connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
     dialect = connection.dialect
+    listened = connection._has_events or connection.engine._has_events
+    cursor = dbapi_connection.cursor()
     try:
-        if many:
-            cursor.executemany(sql, parameters)
-        else:
-            cursor.execute(sql, parameters)
-    except dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
-    try:
+        if listened:
+            connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
+        try:
+            if many:
+                cursor.executemany(sql, parameters)
+            else:
+                cursor.execute(sql, parameters)
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from error
         if listened:
             connection.dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
         return cursor.rowcount
