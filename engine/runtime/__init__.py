@@ -6,5 +6,6 @@ task and timer rows, audit events, the workflow cache), what handlers receive (`
 restricted script engine, state (de)serialisation and compaction, claims on work rows and the background
 worker, and the only module that touches SpiffWorkflow internals (`spiff_internals`).
 May import: `engine.models`, `engine.db`, the top-level engine modules (errors, access, forms, documents,
-uploads, mail, prepared, french), `engine.directory.lookups` and `engine.campaign` for the handler context, and `handlers`.
+uploads, mail, prepared, french), `engine.directory.lookups` and `engine.campaign` for the handler context,
+and `handlers`.
 """
