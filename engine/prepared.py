@@ -21,26 +21,27 @@ from typing import Any, cast
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 
 @dataclass(frozen=True)
 class _Compiled:
-    """A statement's SQL text for one database, and how to turn given values into the cursor's parameters."""
+    """A statement compiled for one database, and how to turn given values into the cursor's parameters."""
 
-    sql: str
+    compiled: SQLCompiler
     # The bound names in the order of the SQL's placeholders (positional style), or None (named style).
     positions: tuple[str, ...] | None
     processors: Mapping[str, Callable[[Any], Any]]
     # Names as the SQL spells them, by bound name (named style only; usually the same).
     escaped: Mapping[str, str]
-    construct: Callable[[dict], dict]
     # The columns' Python-side scalar defaults (`default=0`) that the SQL binds when no value is given.
     defaults: Mapping[str, Any]
 
     def parameters(self, values: dict) -> Sequence[Any] | dict[str, Any]:
-        bound = self.construct({**self.defaults, **values} if self.defaults else values)
+        bound = self.compiled.construct_params({**self.defaults, **values} if self.defaults else values,
+                                               escape_names=False, _check=False)
         processors = self.processors
         if self.positions is not None:
             return tuple(processors[name](bound[name]) if name in processors else bound[name] for name in self.positions)
@@ -56,13 +57,18 @@ class PreparedWrite:
         self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
 
     def execute(self, session: Session, values: dict | list[dict]) -> int:
-        """Run the statement with `values` (a list: once per item) in the session's transaction; rows matched."""
+        """Run the statement with `values` (a list: once per item) in the session's transaction; rows matched.
+
+        A list of one item runs as a single execution, not as a batch of one.
+        """
         connection = session.connection()
+        if isinstance(values, list) and len(values) == 1:
+            values = values[0]
         if isinstance(values, list):
-            compiled = self._for(connection, values[0])
-            return _run(connection, compiled.sql, [compiled.parameters(item) for item in values], True)
-        compiled = self._for(connection, values)
-        return _run(connection, compiled.sql, compiled.parameters(values), False)
+            prepared = self._for(connection, values[0])
+            return _run(connection, prepared.compiled.string, [prepared.parameters(item) for item in values], True)
+        prepared = self._for(connection, values)
+        return _run(connection, prepared.compiled.string, prepared.parameters(values), False)
 
     def _for(self, connection: Connection, values: dict) -> _Compiled:
         dialect = connection.dialect
@@ -72,9 +78,6 @@ class PreparedWrite:
             compiled = self.statement.compile(dialect=dialect, column_keys=sorted(values))
             positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
             escaped = dict(compiled.escaped_bind_names) if compiled.escaped_bind_names else {}
-
-            def construct(given: dict, _compiled=compiled) -> dict:
-                return _compiled.construct_params(given, escape_names=False, _check=False)
 
             generators = [(column.key, column.default) for column in compiled.insert_prefetch]
             generators += [(column.key, column.onupdate) for column in compiled.update_prefetch]
@@ -87,7 +90,7 @@ class PreparedWrite:
                 defaults[name] = generator.arg
             # A processor per value (no tuple-valued parameters here): callables, by bound name.
             processors = cast(Mapping[str, Callable[[Any], Any]], compiled._bind_processors)
-            found = _Compiled(compiled.string, positions, dict(processors), escaped, construct, defaults)
+            found = _Compiled(compiled, positions, dict(processors), escaped, defaults)
             self._compiled[key] = found
         return found
 

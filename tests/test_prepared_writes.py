@@ -71,11 +71,13 @@ def test_the_engines_listeners_see_each_statement_with_its_parameters(session, i
     try:
         ADD_EVENT.execute(session, event_of(instance.id, "compté"))
         ADD_EVENT.execute(session, [event_of(instance.id, "un"), event_of(instance.id, "deux")])
+        ADD_EVENT.execute(session, [event_of(instance.id, "seul")])
     finally:
         event.remove(bind, "before_cursor_execute", before)
         event.remove(bind, "after_cursor_execute", after)
     assert seen == [("avant", "INSERT", False), ("après", "INSERT", False),
-                    ("avant", "INSERT", True), ("après", "INSERT", True)]
+                    ("avant", "INSERT", True), ("après", "INSERT", True),
+                    ("avant", "INSERT", False), ("après", "INSERT", False)]
 
 
 def test_a_refused_write_raises_sqlalchemys_error_and_the_session_rolls_back_and_goes_on(session, instance):

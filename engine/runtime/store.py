@@ -288,7 +288,7 @@ class InstanceStore:
         if instance.incident:
             events.append({"instance_id": instance.id, "task_id": None, "spec_id": None, "kind": "incident",
                            "summary": instance.incident[:500], "actor_id": None, "data": None, "at": self.clock()})
-        ADD_EVENT.execute(self.session, events if len(events) > 1 else events[0])
+        ADD_EVENT.execute(self.session, events)
 
     def _write(self, instance: ProcessInstance, workflow: BpmnWorkflow, serializer: StateSerializer) -> StoredState:
         """Write the workflow's changes since its stored state, or its whole state; return what is then stored.

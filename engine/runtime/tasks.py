@@ -93,7 +93,7 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
         discard_drafts(session, left)
         finished = [{"row_id": row.id, "new_state": "completed" if row.id in completed else "cancelled",
                      "done_at": now, "done_by": actor_id if row.id in completed else None} for row in left]
-        FINISH_TASK.execute(session, finished if len(finished) > 1 else finished[0])
+        FINISH_TASK.execute(session, finished)
         for row, change in zip(left, finished, strict=True):
             for key, value in (("state", change["new_state"]), ("completed_at", now),
                                ("completed_by_id", change["done_by"]), ("draft_saved_at", None)):
@@ -114,7 +114,7 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
         ))
     if added:
         values = [{column.key: getattr(row, column.key) for column in _TASKS.columns} for row in added]
-        ADD_TASK.execute(session, values if len(values) > 1 else values[0])
+        ADD_TASK.execute(session, values)
         for row in added:
             make_transient_to_detached(row)
             session.add(row)
