@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import statistics
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -120,18 +120,22 @@ class CampaignRun:
     cpu: Latencies = field(default_factory=Latencies)
     statements: list[int] = field(default_factory=list)
     tasks: Counter = field(default_factory=Counter)
+    # Latencies by task type (spec id).
+    by_task: dict[str, Latencies] = field(default_factory=lambda: defaultdict(Latencies))
     stopped: Counter = field(default_factory=Counter)
     instance_ids: list[int] = field(default_factory=list)
     incidents: Counter = field(default_factory=Counter)
 
 
 def campaign_run(driver: Driver, sessions: sessionmaker, instances: int, first_number: int,
-                 reviewer: int, until: str | None = None) -> CampaignRun:
+                 reviewer: int, until: str | None = None,
+                 completed: Callable[[str], None] | None = None) -> CampaignRun:
     """Run `instances` hosting projects through the campaign, one task of each instance in turn.
 
     Whatever user task is ready is completed by the person of its lane with the
     sample data; an instance stops when nothing is ready (its end, or a timer),
-    at the task `until`, or when a task refuses the sample data (counted).
+    at the task `until`, or when a task refuses the sample data (counted). `completed` is called with the
+    task's spec id after each completion.
     """
     with sessions() as session:
         schools = add_schools(session, instances, first_number)
@@ -161,6 +165,9 @@ def campaign_run(driver: Driver, sessions: sessionmaker, instances: int, first_n
             result.cpu.add(driver.last_cpu)
             result.statements.append(count)
             result.tasks[spec_id] += 1
+            result.by_task[spec_id].add(elapsed)
+            if completed is not None:
+                completed(spec_id)
     with sessions() as session:
         for incident in session.scalars(select(ProcessInstance.incident).where(ProcessInstance.id.in_(ids),
                                                                                ProcessInstance.incident.is_not(None))):

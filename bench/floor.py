@@ -47,6 +47,14 @@ ADD_EVENT = ("INSERT INTO audit_event (instance_id, task_id, spec_id, kind, summ
              "VALUES (?, ?, ?, 'completed', ?, ?, ?)")
 
 
+@dataclass(frozen=True)
+class TaskFloor:
+    """One task type's median durable floor and the median of its in-memory step inside it, in ms."""
+
+    floor_ms: float
+    step_ms: float
+
+
 @dataclass
 class FloorRun:
     """Durations of each completion's parts, in seconds."""
@@ -55,6 +63,8 @@ class FloorRun:
     completions: list[float] = field(default_factory=list)
     changes: list[float] = field(default_factory=list)
     statements: list[float] = field(default_factory=list)
+    # Each completion's duration and its in-memory step's, by task type (spec id).
+    by_task: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 class _Instance:
@@ -101,6 +111,7 @@ class _Instance:
                 run.changes.append(serialised - stepped)
                 run.statements.append(read - started + ended - serialised)
                 run.completions.append(ended - started)
+                run.by_task.setdefault(task.task_spec.bpmn_id, []).append((ended - started, stepped - read))
 
     def _write(self, task, data: dict, line: str) -> None:
         now = _now()
@@ -139,6 +150,7 @@ def measure_floor(url: str, reference: Reference, instances: int, repeats: int) 
         statements = Figure("Plancher : dont la lecture, les écritures et la validation de la transaction, médiane",
                             "ms")
         ratio = Figure("Rapport du plancher à l'étape en mémoire (médianes)", "×")
+        by_task: dict[str, list[tuple[float, float]]] = {}
         for repeat in range(repeats):
             run = FloorRun()
             for number in range(instances):
@@ -147,6 +159,11 @@ def measure_floor(url: str, reference: Reference, instances: int, repeats: int) 
                                    (statements, run.statements)):
                 figure.runs.append(statistics.median(values) * 1000)
             ratio.runs.append(statistics.median(run.completions) / statistics.median(run.steps))
-        return {"figures": [floor, step, changes, statements, ratio], "completions": len(run.completions)}
+            for spec_id, durations in run.by_task.items():
+                by_task.setdefault(spec_id, []).extend(durations)
+        return {"figures": [floor, step, changes, statements, ratio], "completions": len(run.completions),
+                "by_task": {spec_id: TaskFloor(statistics.median(total for total, _step in durations) * 1000,
+                                               statistics.median(step for _total, step in durations) * 1000)
+                            for spec_id, durations in by_task.items()}}
     finally:
         database.close()

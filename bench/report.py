@@ -17,6 +17,8 @@ class Section:
     method: str
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Markdown tables shown after the figures, as they are.
+    tables: list[list[str]] = field(default_factory=list)
 
 
 def _number(value: float) -> str:
@@ -75,6 +77,8 @@ def render(sections: list[Section], machine: dict[str, str], mode: str, command:
                 lines.append(f"| {figure.name}{note} | {_number(figure.median)}{unit} | {_number(low)} – "
                              f"{_number(high)} | {len(figure.runs)} | {figure.target} | {_status(figure)} |")
             lines.append("")
+        for table in section.tables:
+            lines += [*table, ""]
         lines += [f"- {note}" for note in section.notes]
         if section.notes:
             lines.append("")

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import baseline, completion_parts, engine_cost, figures_text, floor, http_load, scale
+from bench import baseline, by_task, completion_parts, engine_cost, figures_text, floor, http_load, scale
 from bench.measure import (
     DEFAULT_POSTGRES_URL,
     ROOT,
@@ -150,6 +150,14 @@ def figure_2(context: Context) -> Section:
             figure.name = f"{DATABASES['sqlite']} — {figure.name}"
             section.figures.append(figure)
         section.notes.append(figures_text.FLOOR.format(completions=floor_result["completions"]))
+        with fresh_database("sqlite", context.postgres_url) as url:
+            costs = by_task.measure_by_task(url, context.storage, context.scale.campaign_instances,
+                                            floor_result["by_task"])
+        for figure in by_task.figures(costs):
+            figure.name = f"{DATABASES['sqlite']} — {figure.name}"
+            section.figures.append(figure)
+        section.tables.append(by_task.table(costs))
+        section.notes.append(figures_text.BY_TASK)
     section.notes.append(figures_text.PEERS)
     section.notes.append(f"Charge moyenne de la machine (1 min) à la fin de la figure : {os.getloadavg()[0]:.1f}.")
     if context.scale.pdf_renderings:

@@ -25,6 +25,11 @@ def test_every_figure_runs_at_its_smallest_scale_and_reports(tmp_path):
     # Each floor completion contains its in-memory step: no run's median can be below the step's.
     floor_ratio = next(figure for figure in completion.figures if "Rapport du plancher" in figure.name)
     assert all(value >= 1 for value in floor_ratio.runs)
+    # The same completions by task type: one line per type the floor reached, each with its least cost.
+    [by_type] = completion.tables
+    types = [line.split(" | ")[0].removeprefix("| ") for line in by_type[2:]]
+    assert "review_project" in types and "publish_offer" in types
+    assert any("Rapport de ce minimum" in figure.name for figure in completion.figures)
     http = next(section for section in sections if section.number == 5)
     assert not any("erreur" in note for note in http.notes), http.notes
     assert any("complétions par seconde" in figure.name for figure in http.figures)
@@ -32,3 +37,15 @@ def test_every_figure_runs_at_its_smallest_scale_and_reports(tmp_path):
     for heading in ("## Machine", "## 1. ", "## 4. ", "## 7. ", "## Cibles non atteintes"):
         assert heading in text
     assert "PostgreSQL non mesuré : non demandé" in text
+
+
+def test_the_least_cost_of_a_type_adds_its_work_to_its_floor_and_types_weigh_by_their_completions():
+    from bench.by_task import TaskCost, figures, weighted_median
+
+    cheap = TaskCost("publish_offer", 3, 2.0, 0.5, 1.0, {"validation": 0.1, "gestionnaires": 0.0, "fichiers": 0.0})
+    dear = TaskCost("review_project", 1, 4.0, 1.0, 2.0, {"validation": 0.2, "gestionnaires": 0.5, "fichiers": 0.3})
+
+    assert dear.least_ms == 3.0
+    assert weighted_median([(cheap.least_ms, 3), (dear.least_ms, 1)]) == 1.1
+    least, ratio = figures([cheap, dear])
+    assert least.runs == [1.1] and ratio.runs == [1.1 / 0.5]

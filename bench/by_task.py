@@ -1,0 +1,137 @@
+"""Figure 2, by task type: each type's completion against its in-memory step, its durable floor, and the work
+the platform does there that neither of them does.
+
+The reference (figure 1) and the floor (`bench.floor`) replay the handlers' recorded results and check no form:
+a type's completion on the platform also validates its form and the handlers' rules, runs the real service
+handlers with their reads, and stores the files received. Adding the medians of those three parts to the
+type's durable floor gives the least its completion could cost with the same work, whatever the code around
+it: what is left of the completion beyond that sum is the platform's own cost (reading the task through the
+ORM, the session, the task rows as objects, the changes' signatures…), the only part that a rewrite of the
+runtime could take away.
+"""
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from unittest import mock
+
+from bench.engine_cost import _campaign_driver, campaign_run, without_pdf_rendering
+from bench.floor import TaskFloor
+from bench.measure import Figure
+from engine.runtime import runtime, scripting
+from engine.uploads import Attachments
+
+# The platform's own work on a completion that the floor leaves out: (label, object, attribute).
+WORK = (
+    ("validation", runtime.ProcessRuntime, "validate"),
+    ("gestionnaires", scripting.CampaignScriptEngine, "call_service"),
+    ("fichiers", Attachments, "receive"),
+)
+
+
+@dataclass(frozen=True)
+class TaskCost:
+    """Medians of one task type, in ms."""
+
+    spec_id: str
+    completions: int
+    platform_ms: float
+    step_ms: float
+    floor_ms: float
+    work_ms: dict[str, float]
+
+    @property
+    def least_ms(self) -> float:
+        """The durable floor with the type's validation, handlers and files: the least its completion can cost."""
+        return self.floor_ms + sum(self.work_ms.values())
+
+
+@contextlib.contextmanager
+def work_per_completion(record: Callable[[dict[str, float]], None]) -> Iterator[None]:
+    """Time `WORK` inside each `ProcessRuntime.complete` and give `record` each completion's seconds by label."""
+    current: list[dict[str, float]] = []
+    complete = runtime.ProcessRuntime.complete
+
+    def timed_completion(*args, **kwargs):
+        current.append(defaultdict(float))
+        try:
+            completed = complete(*args, **kwargs)
+        except BaseException:
+            current.pop()
+            raise
+        record(current.pop())
+        return completed
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(runtime.ProcessRuntime, "complete", timed_completion))
+        for label, owner, name in WORK:
+            original = getattr(owner, name)
+
+            def timed(*args, _original=original, _label=label, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    if current:
+                        current[-1][_label] += time.perf_counter() - started
+
+            stack.enter_context(mock.patch.object(owner, name, timed))
+        yield
+
+
+def measure_by_task(url: str, storage_dir, instances: int, floors: dict[str, TaskFloor]) -> list[TaskCost]:
+    """One campaign run of `instances` hosting projects on the platform, each part timed, against `floors`."""
+    sessions, driver, reviewer = _campaign_driver(url, storage_dir)
+    work: dict[str, list[dict[str, float]]] = defaultdict(list)
+    last: list[dict[str, float]] = []
+    with without_pdf_rendering():
+        campaign_run(driver, sessions, 2, 6000, reviewer)  # warm the bundle cache and imports
+        with work_per_completion(last.append):
+            run = campaign_run(driver, sessions, instances, 6100, reviewer,
+                               completed=lambda spec_id: work[spec_id].append(last.pop()))
+    driver.counter.close()
+    sessions.kw["bind"].dispose()
+    costs = []
+    for spec_id, latencies in run.by_task.items():
+        floor = floors.get(spec_id)
+        if floor is None:
+            continue  # a task the in-memory runs never reach (the recorded run stopped before it)
+        costs.append(TaskCost(spec_id, len(latencies.values), latencies.median_ms, floor.step_ms, floor.floor_ms,
+                              {label: statistics.median(parts.get(label, 0.0) for parts in work[spec_id]) * 1000
+                               for label, _owner, _name in WORK}))
+    return costs
+
+
+def weighted_median(values: list[tuple[float, int]]) -> float:
+    """The median of values each counted as many times as given."""
+    expanded = sorted(value for value, count in values for _ in range(count))
+    return statistics.median(expanded)
+
+
+def figures(costs: list[TaskCost]) -> list[Figure]:
+    """The least a campaign's median completion could cost with its work, and its ratio to the in-memory step."""
+    least = Figure("Au mieux à travail égal : plancher durable + validation + gestionnaires + fichiers, médiane "
+                   "des types pondérée par leurs complétions", "ms")
+    least.runs.append(weighted_median([(cost.least_ms, cost.completions) for cost in costs]))
+    ratio = Figure("Rapport de ce minimum à l'étape en mémoire (médianes pondérées des types)", "×")
+    ratio.runs.append(least.runs[0] / weighted_median([(cost.step_ms, cost.completions) for cost in costs]))
+    return [least, ratio]
+
+
+def table(costs: list[TaskCost]) -> list[str]:
+    """The costs as a Markdown table, one line per task type, in ms."""
+    def ms(value: float) -> str:
+        return f"{value:.2f}".replace(".", ",")
+
+    lines = ["| tâche | complétions | plateforme | étape en mémoire | plancher durable | validation | "
+             "gestionnaires | fichiers | minimum à travail égal | reste propre à la plateforme |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for cost in sorted(costs, key=lambda cost: cost.platform_ms):
+        lines.append(f"| {cost.spec_id} | {cost.completions} | {ms(cost.platform_ms)} | {ms(cost.step_ms)} | "
+                     f"{ms(cost.floor_ms)} | {' | '.join(ms(cost.work_ms[label]) for label, _o, _n in WORK)} | "
+                     f"{ms(cost.least_ms)} | {ms(cost.platform_ms - cost.least_ms)} |")
+    return lines
