@@ -122,16 +122,33 @@ def figures(costs: list[TaskCost]) -> list[Figure]:
     return [least, ratio]
 
 
+def _ms(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def summary(costs: list[TaskCost], at_most: float = 5) -> str:
+    """What the run says of the ratio target: the least median with the same work, and what the target leaves."""
+    least = weighted_median([(cost.least_ms, cost.completions) for cost in costs])
+    step = weighted_median([(cost.step_ms, cost.completions) for cost in costs])
+    own = sorted(cost.platform_ms - cost.least_ms for cost in costs)
+    left = at_most * step - least
+    ratio = f"{least / step:.1f}".replace(".", ",")
+    said = (f"À cette exécution, à travail égal, la complétion médiane coûterait au moins {_ms(least)} ms, "
+            f"{ratio} fois l'étape en mémoire ({_ms(step)} ms) ; la cible de {at_most:g} fois cette étape "
+            f"({_ms(at_most * step)} ms) laisserait ")
+    if left <= 0:
+        return said + "moins que rien au coût propre de la plateforme : le travail lui-même la dépasse."
+    return said + (f"{_ms(left)} ms par complétion au coût propre de la plateforme, qui est de "
+                   f"{_ms(statistics.median(own))} ms en médiane des types (de {_ms(own[0])} à {_ms(own[-1])} ms).")
+
+
 def table(costs: list[TaskCost]) -> list[str]:
     """The costs as a Markdown table, one line per task type, in ms."""
-    def ms(value: float) -> str:
-        return f"{value:.2f}".replace(".", ",")
-
     lines = ["| tâche | complétions | plateforme | étape en mémoire | plancher durable | validation | "
              "gestionnaires | fichiers | minimum à travail égal | reste propre à la plateforme |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for cost in sorted(costs, key=lambda cost: cost.platform_ms):
-        lines.append(f"| {cost.spec_id} | {cost.completions} | {ms(cost.platform_ms)} | {ms(cost.step_ms)} | "
-                     f"{ms(cost.floor_ms)} | {' | '.join(ms(cost.work_ms[label]) for label, _o, _n in WORK)} | "
-                     f"{ms(cost.least_ms)} | {ms(cost.platform_ms - cost.least_ms)} |")
+        lines.append(f"| {cost.spec_id} | {cost.completions} | {_ms(cost.platform_ms)} | {_ms(cost.step_ms)} | "
+                     f"{_ms(cost.floor_ms)} | {' | '.join(_ms(cost.work_ms[label]) for label, _o, _n in WORK)} | "
+                     f"{_ms(cost.least_ms)} | {_ms(cost.platform_ms - cost.least_ms)} |")
     return lines

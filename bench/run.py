@@ -158,6 +158,7 @@ def figure_2(context: Context) -> Section:
             section.figures.append(figure)
         section.tables.append(by_task.table(costs))
         section.notes.append(figures_text.BY_TASK)
+        section.notes.append(by_task.summary(costs))
     section.notes.append(figures_text.PEERS)
     section.notes.append(f"Charge moyenne de la machine (1 min) à la fin de la figure : {os.getloadavg()[0]:.1f}.")
     if context.scale.pdf_renderings:

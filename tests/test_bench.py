@@ -49,3 +49,14 @@ def test_the_least_cost_of_a_type_adds_its_work_to_its_floor_and_types_weigh_by_
     assert weighted_median([(cheap.least_ms, 3), (dear.least_ms, 1)]) == 1.1
     least, ratio = figures([cheap, dear])
     assert least.runs == [1.1] and ratio.runs == [1.1 / 0.5]
+
+
+def test_the_summary_says_what_the_ratio_target_leaves_to_the_platform_own_cost():
+    from bench.by_task import TaskCost, summary
+
+    cost = TaskCost("publish_offer", 1, 2.5, 0.5, 1.0, {"validation": 0.5, "gestionnaires": 0.0, "fichiers": 0.0})
+
+    said = summary([cost])
+    assert "au moins 1,50 ms, 3,0 fois l'étape en mémoire (0,50 ms)" in said
+    assert "laisserait 1,00 ms par complétion au coût propre de la plateforme, qui est de 1,00 ms" in said
+    assert "le travail lui-même la dépasse" in summary([cost], at_most=2)
