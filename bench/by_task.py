@@ -83,24 +83,34 @@ def work_per_completion(record: Callable[[dict[str, float]], None]) -> Iterator[
         yield
 
 
-def measure_by_task(url: str, storage_dir, instances: int, floors: dict[str, TaskFloor]) -> list[TaskCost]:
-    """One campaign run of `instances` hosting projects on the platform, each part timed, against `floors`."""
+def measure_by_task(url: str, storage_dir, instances: int, repeats: int,
+                    floors: dict[str, TaskFloor]) -> list[TaskCost]:
+    """`repeats` campaign runs of `instances` hosting projects on the platform, each part timed, against `floors`.
+
+    A run completes one task type for every instance in turn, in a few tens of milliseconds: a burst of other
+    work on the machine would slow a whole type down. Each type's medians are taken over all runs.
+    """
     sessions, driver, reviewer = _campaign_driver(url, storage_dir)
+    latencies: dict[str, list[float]] = defaultdict(list)
     work: dict[str, list[dict[str, float]]] = defaultdict(list)
     last: list[dict[str, float]] = []
     with without_pdf_rendering():
         campaign_run(driver, sessions, 2, 6000, reviewer)  # warm the bundle cache and imports
         with work_per_completion(last.append):
-            run = campaign_run(driver, sessions, instances, 6100, reviewer,
-                               completed=lambda spec_id: work[spec_id].append(last.pop()))
+            for repeat in range(repeats):
+                run = campaign_run(driver, sessions, instances, 6100 + 100 * repeat, reviewer,
+                                   completed=lambda spec_id: work[spec_id].append(last.pop()))
+                for spec_id, durations in run.by_task.items():
+                    latencies[spec_id] += durations.values
     driver.counter.close()
     sessions.kw["bind"].dispose()
     costs = []
-    for spec_id, latencies in run.by_task.items():
+    for spec_id, durations in latencies.items():
         floor = floors.get(spec_id)
         if floor is None:
             continue  # a task the in-memory runs never reach (the recorded run stopped before it)
-        costs.append(TaskCost(spec_id, len(latencies.values), latencies.median_ms, floor.step_ms, floor.floor_ms,
+        costs.append(TaskCost(spec_id, len(durations), statistics.median(durations) * 1000, floor.step_ms,
+                              floor.floor_ms,
                               {label: statistics.median(parts.get(label, 0.0) for parts in work[spec_id]) * 1000
                                for label, _owner, _name in WORK}))
     return costs
@@ -144,7 +154,9 @@ def summary(costs: list[TaskCost], at_most: float = 5) -> str:
 
 def table(costs: list[TaskCost]) -> list[str]:
     """The costs as a Markdown table, one line per task type, in ms."""
-    lines = ["| tâche | complétions | plateforme | étape en mémoire | plancher durable | validation | "
+    lines = ["Par type de tâche (SQLite, médianes en ms ; les notes ci-dessous disent ce que mesure chaque colonne) :",
+             "",
+             "| tâche | complétions | plateforme | étape en mémoire | plancher durable | validation | "
              "gestionnaires | fichiers | minimum à travail égal | reste propre à la plateforme |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for cost in sorted(costs, key=lambda cost: cost.platform_ms):

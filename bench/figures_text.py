@@ -40,8 +40,10 @@ FLOOR = (
 )
 
 BY_TASK = (
-    "Le tableau reprend la figure 2 type de tâche par type de tâche (SQLite, une exécution de plus, médianes en "
-    "ms, types rangés du moins cher au plus cher sur la plateforme ; bench/by_task.py). L'étape en mémoire et le "
+    "Le tableau reprend la figure 2 type de tâche par type de tâche (SQLite, autant d'exécutions de plus que "
+    "pour la figure, médianes en ms de toutes leurs complétions : une exécution complète un même type pour "
+    "chaque dossier à la suite, en quelques dizaines de millisecondes, qu'un à-coup de la machine ralentirait "
+    "en entier ; types rangés du moins cher au plus cher sur la plateforme ; bench/by_task.py). L'étape en mémoire et le "
     "plancher durable sont ceux du plancher ci-dessus, pour le même type. La validation (schéma JSON du "
     "formulaire, règles des gestionnaires de tâches, listes de choix), les gestionnaires de tâches de service "
     "(les vrais, avec leurs lectures) et les fichiers reçus (écrits sur le disque et enregistrés) sont "

@@ -152,7 +152,7 @@ def figure_2(context: Context) -> Section:
         section.notes.append(figures_text.FLOOR.format(completions=floor_result["completions"]))
         with fresh_database("sqlite", context.postgres_url) as url:
             costs = by_task.measure_by_task(url, context.storage, context.scale.campaign_instances,
-                                            floor_result["by_task"])
+                                            context.scale.repeats, floor_result["by_task"])
         for figure in by_task.figures(costs):
             figure.name = f"{DATABASES['sqlite']} — {figure.name}"
             section.figures.append(figure)

@@ -27,7 +27,7 @@ def test_every_figure_runs_at_its_smallest_scale_and_reports(tmp_path):
     assert all(value >= 1 for value in floor_ratio.runs)
     # The same completions by task type: one line per type the floor reached, each with its least cost.
     [by_type] = completion.tables
-    types = [line.split(" | ")[0].removeprefix("| ") for line in by_type[2:]]
+    types = [line.split(" | ")[0].removeprefix("| ") for line in by_type[4:]]
     assert "review_project" in types and "publish_offer" in types
     assert any("Rapport de ce minimum" in figure.name for figure in completion.figures)
     http = next(section for section in sections if section.number == 5)
