@@ -122,13 +122,20 @@ def weighted_median(values: list[tuple[float, int]]) -> float:
     return statistics.median(expanded)
 
 
+def _medians(costs: list[TaskCost]) -> tuple[float, float]:
+    """The least cost and the in-memory step of the campaign's median completion (types weighed by completions)."""
+    return (weighted_median([(cost.least_ms, cost.completions) for cost in costs]),
+            weighted_median([(cost.step_ms, cost.completions) for cost in costs]))
+
+
 def figures(costs: list[TaskCost]) -> list[Figure]:
     """The least a campaign's median completion could cost with its work, and its ratio to the in-memory step."""
+    least_ms, step_ms = _medians(costs)
     least = Figure("Au mieux à travail égal : plancher durable + validation + gestionnaires + fichiers, médiane "
                    "des types pondérée par leurs complétions", "ms")
-    least.runs.append(weighted_median([(cost.least_ms, cost.completions) for cost in costs]))
+    least.runs.append(least_ms)
     ratio = Figure("Rapport de ce minimum à l'étape en mémoire (médianes pondérées des types)", "×")
-    ratio.runs.append(least.runs[0] / weighted_median([(cost.step_ms, cost.completions) for cost in costs]))
+    ratio.runs.append(least_ms / step_ms)
     return [least, ratio]
 
 
@@ -138,8 +145,7 @@ def _ms(value: float) -> str:
 
 def summary(costs: list[TaskCost], at_most: float = 5) -> str:
     """What the run says of the ratio target: the least median with the same work, and what the target leaves."""
-    least = weighted_median([(cost.least_ms, cost.completions) for cost in costs])
-    step = weighted_median([(cost.step_ms, cost.completions) for cost in costs])
+    least, step = _medians(costs)
     own = sorted(cost.platform_ms - cost.least_ms for cost in costs)
     left = at_most * step - least
     ratio = f"{least / step:.1f}".replace(".", ",")
