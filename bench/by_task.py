@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from unittest import mock
 
+from bench.completion_parts import timing
 from bench.engine_cost import _campaign_driver, campaign_run, without_pdf_rendering
 from bench.floor import TaskFloor
 from bench.measure import Figure
@@ -52,34 +52,20 @@ class TaskCost:
 
 @contextlib.contextmanager
 def work_per_completion(record: Callable[[dict[str, float]], None]) -> Iterator[None]:
-    """Time `WORK` inside each `ProcessRuntime.complete` and give `record` each completion's seconds by label."""
-    current: list[dict[str, float]] = []
+    """Time `WORK` inside each `ProcessRuntime.complete` and give `record` each completion's seconds by label.
+
+    The totals start again at each completion: what a start or a refused completion spent is not counted.
+    """
+    spent: dict[str, float] = defaultdict(float)
     complete = runtime.ProcessRuntime.complete
 
     def timed_completion(*args, **kwargs):
-        current.append(defaultdict(float))
-        try:
-            completed = complete(*args, **kwargs)
-        except BaseException:
-            current.pop()
-            raise
-        record(current.pop())
+        spent.clear()
+        completed = complete(*args, **kwargs)
+        record(dict(spent))
         return completed
 
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(runtime.ProcessRuntime, "complete", timed_completion))
-        for label, owner, name in WORK:
-            original = getattr(owner, name)
-
-            def timed(*args, _original=original, _label=label, **kwargs):
-                started = time.perf_counter()
-                try:
-                    return _original(*args, **kwargs)
-                finally:
-                    if current:
-                        current[-1][_label] += time.perf_counter() - started
-
-            stack.enter_context(mock.patch.object(owner, name, timed))
+    with mock.patch.object(runtime.ProcessRuntime, "complete", timed_completion), timing(spent, WORK):
         yield
 
 

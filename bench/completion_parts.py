@@ -32,10 +32,11 @@ PARTS = (
 
 
 @contextlib.contextmanager
-def timing(spent: dict[str, float]):
-    """Add the time spent in each of `PARTS` to `spent`, by label, for the duration of the block."""
+def timing(spent: dict[str, float], parts: tuple[tuple[str, object, str], ...] = PARTS):
+    """Add the time spent in each of `parts` (`PARTS` by default) to `spent`, by label, for the duration of the
+    block."""
     with contextlib.ExitStack() as stack:
-        for label, owner, name in PARTS:
+        for label, owner, name in parts:
             original = getattr(owner, name)
 
             def timed(*args, _original=original, _label=label, **kwargs):
