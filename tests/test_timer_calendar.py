@@ -3,6 +3,7 @@ calendar months: the engine's timer handling corrects SpiffWorkflow's fixed-seco
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -12,11 +13,14 @@ from sqlalchemy import select
 
 from engine.models import Timer
 from engine.runtime import spiff_internals
+from engine.runtime.deployment import deploy, read_definition_files
 from engine.runtime.due_dates import add_months, due_date, shifted
 from engine.runtime.timers import align_calendar_cycles, engine_clock, waiting_timers
 
 from follow_up_support import run_worker, to_follow_up
 from test_processes import ready
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CYCLE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -165,3 +169,24 @@ def test_due_dates_count_from_readiness_or_from_a_date_of_the_task_data():
     assert due_date(_Spec(dueFrom="volunteer.start_date"), ready_at, {}) is None, "no date, no due date"
     assert due_date(_Spec(dueFrom="volunteer.start_date", dueIn="bientôt"), ready_at, contract) is None
     assert due_date(_Spec(), ready_at) is None
+
+
+def test_a_task_without_a_due_date_of_its_own_is_due_when_its_reminder_fires(runtime, session, sessions, tmp_path):
+    """The monthly follow-up, its own `dueIn` taken out: its row is due when « Suivi en retard » fires."""
+    files = read_definition_files(ROOT / "processes", ROOT / "forms")
+    own_due = '<spiffworkflow:property name="dueIn" value="P10D" />'
+    text = files["processes/follow_up.bpmn"]
+    head, task = text.split('<bpmn:userTask id="record_follow_up"', 1)
+    assert own_due in task.split("</bpmn:userTask>", 1)[0]
+    files["processes/follow_up.bpmn"] = head + '<bpmn:userTask id="record_follow_up"' + task.replace(own_due, "", 1)
+    deploy(session, files, actor="tests")
+    session.commit()
+    followed = to_follow_up(runtime, session)
+    first = session.scalar(select(Timer.due_at).where(Timer.instance_id == followed.id,
+                                                      Timer.spec_id == "monthly_follow_up"))
+    run_worker(sessions, tmp_path, first.replace(minute=1), session)
+    [row] = ready(session, followed.id, "record_follow_up")
+    reminder = session.scalar(select(Timer.due_at).where(Timer.instance_id == followed.id,
+                                                         Timer.spec_id == "follow_up_overdue"))
+    assert reminder is not None and reminder > first
+    assert row.due_at == reminder

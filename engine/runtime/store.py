@@ -242,7 +242,7 @@ class InstanceStore:
     def restore_timers(self, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
         """Write again every timer row of an instance whose rows were removed (a suspended instance resuming)."""
         self._timers.pop(instance.id, None)
-        sync_timers(self.session, instance, {}, workflow)
+        sync_timers(self.session, instance, {}, waiting_timers(workflow))
 
     def claim(self, instance: ProcessInstance) -> None:
         """Hold the instance's row for this transaction, unless someone changed it since it was read.
@@ -336,9 +336,10 @@ class InstanceStore:
                 self._write_instance(instance, row_values)
                 stored = self._write(instance, workflow, bundle.serializers[instance.process_id])
                 ready_rows = self._ready_rows.pop(instance.id, None)
+                timers = waiting_timers(workflow)
                 open_rows = sync_task_rows(self.session, ready, instance, now, completed,
-                                           principal.person_id if principal else None, ready_rows=ready_rows)
-                timers = sync_timers(self.session, instance, self._timers.pop(instance.id, {}), workflow)
+                                           principal.person_id if principal else None, timers, ready_rows=ready_rows)
+                sync_timers(self.session, instance, self._timers.pop(instance.id, {}), timers)
             self.session.commit()
             STORED[workflow] = stored
             _SAVED_TIMERS[workflow] = timers

@@ -20,6 +20,7 @@ from engine.runtime import spiff_internals
 from engine.runtime.deployment import ProcessBundle
 from engine.runtime.drafts import discard_drafts
 from engine.runtime.due_dates import due_date
+from engine.runtime.timers import WaitingTimers, boundary_deadline
 
 EMPTY_FORM = {"type": "object", "properties": {}, "additionalProperties": False}
 
@@ -74,9 +75,12 @@ def task_title(task: SpiffTask) -> str:
 
 
 def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: ProcessInstance, now: datetime,
-                   completed: Set[str], actor_id: int | None, ready_rows: list[TaskRow] | None = None) -> list[TaskRow]:
+                   completed: Set[str], actor_id: int | None, waiting: WaitingTimers,
+                   ready_rows: list[TaskRow] | None = None) -> list[TaskRow]:
     """Make the instance's ready task rows match the engine's `ready` user tasks; return them, oldest first.
 
+    A new row is due when its task's own due date says (`due_date`), or else when the first timer attached to
+    it fires, among the timers the workflow is `waiting` on (a reminder: see `boundary_deadline`).
     `ready_rows` are the instance's ready rows when the caller already read them in this transaction. The rows
     are written with plain statements (one for the rows leaving, one for those added), not through the unit of
     work: the row objects are updated as committed, and the added ones join the session as if read, so that the
@@ -109,7 +113,7 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
             title=task_title(task), lane=task_lane(bundle, task), establishment_id=instance.establishment_id,
             department=instance.department, structure_code=task_structure(task),
             place=place.get("number") if isinstance(place, dict) else None, state="ready", created_at=now,
-            due_at=due_date(task.task_spec, now, task.data), completed_at=None, completed_by_id=None,
+            due_at=due_date(task.task_spec, now, task.data) or boundary_deadline(task, waiting), completed_at=None, completed_by_id=None,
             assignee_id=None, notified_at=None, draft_saved_at=None,
         ))
     if added:

@@ -40,7 +40,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from engine.models import ProcessInstance, TaskRow, Timer
+from engine.models import ProcessInstance, Timer
 from engine.runtime import spiff_internals
 from engine.runtime.deployment import ProcessBundle
 from engine.runtime.due_dates import parse_duration, shifted
@@ -112,16 +112,15 @@ def waiting_timers(workflow: BpmnWorkflow) -> WaitingTimers:
     return found
 
 
-def sync_timers(session: Session, instance: ProcessInstance, before: WaitingTimers,
-                workflow: BpmnWorkflow) -> WaitingTimers:
-    """Make the instance's timer rows match what its workflow now waits on, and return that; the caller commits.
+def sync_timers(session: Session, instance: ProcessInstance, before: WaitingTimers, after: WaitingTimers) -> None:
+    """Make the instance's timer rows match what its workflow now waits on (`after`, its `waiting_timers`); the
+    caller commits.
 
     `before` is what the workflow waited on when it was loaded, which is what
     its rows hold: an instance whose timers did not change costs no statement.
     """
-    after = waiting_timers(workflow)
     if after == before:
-        return after
+        return
     # A timer gone, or a cycle moved to its next occurrence: its row goes (and with it any claim on it).
     stale = [task_id for task_id, timer in before.items() if after.get(task_id) != timer]
     if stale:
@@ -133,8 +132,16 @@ def sync_timers(session: Session, instance: ProcessInstance, before: WaitingTime
         session.execute(insert(Timer.__table__), [
             {"instance_id": instance.id, "task_id": task_id, "spec_id": spec_id, "kind": kind, "due_at": due_at}
             for task_id, (spec_id, kind, due_at) in changed.items()])
-    _set_due_dates(session, instance, workflow, changed)
-    return after
+
+
+def boundary_deadline(task, waiting: WaitingTimers) -> datetime | None:
+    """When the first timer attached to a task (a reminder, a deadline) fires, or None: the due date its row
+    shows in the inbox when the task has no due date of its own."""
+    split = task.parent
+    if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
+        return None
+    dues = [waiting[str(sibling.id)][2] for sibling in split.children if str(sibling.id) in waiting]
+    return min(dues, default=None)
 
 
 def forget_timer(session: Session, instance_id: int, task_id: str) -> None:
@@ -149,23 +156,6 @@ def find_task(workflow: BpmnWorkflow, task_id: str):
         return workflow.get_task_from_id(UUID(task_id))
     except TaskNotFoundException:
         return None
-
-
-def _set_due_dates(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                   changed: WaitingTimers) -> None:
-    """Give a new task row the due time of a timer attached to its task (a reminder), for the inbox."""
-    new_rows = {row.id: row for row in session.new if isinstance(row, TaskRow) and row.instance_id == instance.id}
-    if not new_rows:
-        return
-    for task_id, (_spec_id, _kind, due_at) in changed.items():
-        timer_task = find_task(workflow, task_id)
-        split = timer_task.parent if timer_task is not None else None
-        if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
-            continue
-        for sibling in split.children:
-            row = new_rows.get(str(sibling.id))
-            if row is not None and row.due_at is None:
-                row.due_at = due_at
 
 
 # Where a cycle's armed value keeps its calendar: first occurrence, period, repetitions, and the count of cycles
