@@ -36,6 +36,10 @@ def do_task(api, login: str, name: str, data: dict) -> dict:
     # The steps it now waits at are its ready tasks, named as the pages name them.
     assert [(step["id"], step["label"]) for step in instance["current_steps"]] == [
         (task["name"], task["title"]) for task in instance["tasks"]]
+    # The answer comes from what the save just wrote, without reading the dossier again: a fresh read shows the same.
+    fresh = api.get(f"/api/v1/instances/{instance['id']}", login).json
+    assert set(fresh) - set(instance) == {"process_name", "history"}
+    assert instance == {key: value for key, value in fresh.items() if key in instance}
     return instance
 
 
