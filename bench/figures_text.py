@@ -223,9 +223,7 @@ LIMITS = [
     "locale ; une connexion restée inactive plus d'une seconde est d'abord vérifiée par un aller-retour de plus, "
     "une connexion qui vient de servir ne l'est pas) et la validation de "
     "la transaction attend l'écriture du journal sur disque (`synchronous_commit`) : pour une dizaine de "
-    "requêtes, c'est déjà plusieurs millisecondes avant tout calcul. Les requêtes restent préparées sur le "
-    "serveur d'une transaction à l'autre : une transaction qui n'a fait que lire se termine par un COMMIT, "
-    "psycopg oubliant toutes les requêtes préparées de la connexion à chaque ROLLBACK (engine/db.py).",
+    "requêtes, c'est déjà plusieurs millisecondes avant tout calcul.",
     "- **Boîte de réception d'un grand territoire.** Elle est lue par pages de 50 tâches (clé : échéance, "
     "création, identifiant ; index de la migration 0023_inbox_keyset) : une page suivante coûte comme la "
     "première, quelle que soit la taille de la boîte, et les comptes par type de tâche sont une seule requête "

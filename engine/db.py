@@ -41,8 +41,6 @@ def make_engine(url: str) -> Engine:
         # A bounded connect: a health check or a request must fail, not hang, when the server is gone.
         engine = create_engine(url, connect_args={"connect_timeout": 10})
         _ping_when_idle(engine)
-        if engine.dialect.driver == "psycopg":
-            _end_reads_by_commit(engine)
     _ENGINES.add(engine)
     return engine
 
@@ -74,46 +72,6 @@ def _ping_when_idle(engine: Engine) -> None:
 
     event.listen(engine, "checkin", returned)
     event.listen(engine, "checkout", checked_out)
-
-
-def _end_reads_by_commit(engine: Engine) -> None:
-    """End a transaction that only read by a COMMIT instead of a ROLLBACK, which it is the same as.
-
-    psycopg forgets every statement it prepared on a connection at each ROLLBACK (a rolled-back transaction may
-    have dropped what they refer to), and asks the server to drop them: one more round trip, and each statement
-    of the next transactions planned again until it has run five times. Every session that only read ends by a
-    rollback when it closes (most requests: pages, the answer read after a completion's commit), so the statements
-    of a completion were seldom prepared. A transaction that ran anything but SELECT statements, or failed, still
-    rolls back.
-    """
-    import psycopg
-
-    @event.listens_for(engine, "begin")
-    def began(connection) -> None:
-        connection.info["wrote"] = False
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def executing(connection, _cursor, statement: str, _parameters, _context, _executemany) -> None:
-        if not connection.info.get("wrote", True) and not _reads_only(statement):
-            connection.info["wrote"] = True
-
-    @event.listens_for(engine, "rollback")
-    def rolling_back(connection) -> None:
-        if connection.info.get("wrote", True):
-            return
-        dbapi_connection = connection.connection.dbapi_connection
-        if dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
-            return  # failed, or nothing begun: the rollback proceeds
-        try:
-            # The rollback that follows then finds no transaction and sends nothing.
-            dbapi_connection.commit()
-        except psycopg.Error:
-            pass  # the rollback that follows meets the same broken connection and reports it
-
-
-def _reads_only(statement: str) -> bool:
-    """Whether an SQL statement is a plain SELECT (as SQLAlchemy and the engine write them: no leading comment)."""
-    return statement.lstrip()[:6].upper() == "SELECT"
 
 
 # Pools a forked child inherited: kept referenced, because collecting their connections would warn
