@@ -38,14 +38,18 @@ class Clock:
         return self.moment
 
 
-def with_due_dates(files: dict[str, str], durations: dict[str, str], filename: str = "processes/hosting_project.bpmn"
-                   ) -> dict[str, str]:
-    """The files with `dueIn` properties set on some user tasks of a BPMN file, as an analyst would."""
+def with_due_dates(files: dict[str, str], durations: dict[str, str | None],
+                   filename: str = "processes/hosting_project.bpmn") -> dict[str, str]:
+    """The files with the `dueIn` property of some user tasks of a BPMN file set, or taken out (None), as an analyst
+    would."""
     root = etree.fromstring(files[filename].encode("utf-8"))
     for task_id, duration in durations.items():
         task = root.find(f".//{{{BPMN}}}userTask[@id='{task_id}']")
         properties = task.find(f"{{{BPMN}}}extensionElements/{{{SPIFF}}}properties")
-        etree.SubElement(properties, f"{{{SPIFF}}}property", name="dueIn", value=duration)
+        for existing in properties.findall(f"{{{SPIFF}}}property[@name='dueIn']"):
+            properties.remove(existing)
+        if duration is not None:
+            etree.SubElement(properties, f"{{{SPIFF}}}property", name="dueIn", value=duration)
     changed = dict(files)
     changed[filename] = etree.tostring(root, encoding="unicode")
     return changed

@@ -3,7 +3,6 @@ calendar months: the engine's timer handling corrects SpiffWorkflow's fixed-seco
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -17,10 +16,10 @@ from engine.runtime.deployment import deploy, read_definition_files
 from engine.runtime.due_dates import add_months, due_date, shifted
 from engine.runtime.timers import align_calendar_cycles, engine_clock, waiting_timers
 
+from conftest import ROOT
 from follow_up_support import run_worker, to_follow_up
+from monitoring_support import with_due_dates
 from test_processes import ready
-
-ROOT = Path(__file__).resolve().parent.parent
 
 CYCLE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -173,12 +172,9 @@ def test_due_dates_count_from_readiness_or_from_a_date_of_the_task_data():
 
 def test_a_task_without_a_due_date_of_its_own_is_due_when_its_reminder_fires(runtime, session, sessions, tmp_path):
     """The monthly follow-up, its own `dueIn` taken out: its row is due when « Suivi en retard » fires."""
-    files = read_definition_files(ROOT / "processes", ROOT / "forms")
-    own_due = '<spiffworkflow:property name="dueIn" value="P10D" />'
-    text = files["processes/follow_up.bpmn"]
-    head, task = text.split('<bpmn:userTask id="record_follow_up"', 1)
-    assert own_due in task.split("</bpmn:userTask>", 1)[0]
-    files["processes/follow_up.bpmn"] = head + '<bpmn:userTask id="record_follow_up"' + task.replace(own_due, "", 1)
+    files = with_due_dates(read_definition_files(ROOT / "processes", ROOT / "forms"), {"record_follow_up": None},
+                           "processes/follow_up.bpmn")
+    assert 'name="dueIn"' not in files["processes/follow_up.bpmn"]
     deploy(session, files, actor="tests")
     session.commit()
     followed = to_follow_up(runtime, session)

@@ -113,8 +113,8 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
             title=task_title(task), lane=task_lane(bundle, task), establishment_id=instance.establishment_id,
             department=instance.department, structure_code=task_structure(task),
             place=place.get("number") if isinstance(place, dict) else None, state="ready", created_at=now,
-            due_at=due_date(task.task_spec, now, task.data) or boundary_deadline(task, waiting), completed_at=None, completed_by_id=None,
-            assignee_id=None, notified_at=None, draft_saved_at=None,
+            due_at=due_date(task.task_spec, now, task.data) or boundary_deadline(task, waiting),
+            completed_at=None, completed_by_id=None, assignee_id=None, notified_at=None, draft_saved_at=None,
         ))
     if added:
         values = [{column.key: getattr(row, column.key) for column in _TASKS.columns} for row in added]
