@@ -41,6 +41,9 @@ def make_engine(url: str) -> Engine:
         # A bounded connect: a health check or a request must fail, not hang, when the server is gone.
         engine = create_engine(url, connect_args={"connect_timeout": 10})
         _ping_when_idle(engine)
+        if engine.dialect.driver == "psycopg":
+            _prepare_when_asked(engine)
+            _end_reads_by_commit(engine)
     _ENGINES.add(engine)
     return engine
 
@@ -72,6 +75,69 @@ def _ping_when_idle(engine: Engine) -> None:
 
     event.listen(engine, "checkin", returned)
     event.listen(engine, "checkout", checked_out)
+
+
+# Execution option of the statements every completion or page runs, looked up by key (a task, an instance's state,
+# an API token, a web session): on PostgreSQL they are prepared on the server, planned once per connection instead
+# of at each execution (about 1 ms for the ready tasks read with their instance, campaign and state).
+# `engine.prepared.PreparedWrite` prepares its writes the same way.
+SERVER_PREPARED = {"server_prepared": True}
+
+
+def _prepare_when_asked(engine: Engine) -> None:
+    """Run the statements carrying `SERVER_PREPARED` as prepared statements of the server, and no other.
+
+    Any other statement with parameters keeps a plan made for its own values: psycopg would prepare it at its
+    fifth execution on a connection, after which PostgreSQL may take a plan made once for any value, which made
+    the dossier lists 40 to 50 % slower.
+    """
+    import psycopg
+
+    @event.listens_for(engine, "do_execute")
+    def execute(cursor, statement: str, parameters, context) -> bool:
+        if isinstance(cursor, psycopg.ServerCursor):
+            return False  # results streamed by a cursor of the server, never prepared: the dialect's own execution
+        cursor.execute(statement, parameters, prepare=bool(context.execution_options.get("server_prepared")))
+        return True
+
+
+def _end_reads_by_commit(engine: Engine) -> None:
+    """End a transaction that only read by a COMMIT instead of a ROLLBACK, which it is the same as.
+
+    psycopg forgets every statement it prepared on a connection at each ROLLBACK (a rolled-back transaction may
+    have dropped what they refer to), and has the server drop them: one more round trip, and the statements of
+    the next transactions planned again. Every session that only read ends by a rollback when it closes (most
+    requests: pages, the token read before a completion), so the prepared statements would not last from one
+    request to the next. A transaction that ran anything but SELECT statements, or failed, still rolls back.
+    """
+    import psycopg
+
+    @event.listens_for(engine, "begin")
+    def began(connection) -> None:
+        connection.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def executing(connection, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+        if not connection.info.get("wrote", True) and not _reads_only(statement):
+            connection.info["wrote"] = True
+
+    @event.listens_for(engine, "rollback")
+    def rolling_back(connection) -> None:
+        if connection.info.get("wrote", True):
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
+            return  # failed, or nothing begun: the rollback proceeds
+        try:
+            # The rollback that follows then finds no transaction and sends nothing.
+            dbapi_connection.commit()
+        except psycopg.Error:
+            pass  # the rollback that follows meets the same broken connection and reports it
+
+
+def _reads_only(statement: str) -> bool:
+    """Whether an SQL statement is a plain SELECT (as SQLAlchemy and the engine write them: no leading comment)."""
+    return statement.lstrip()[:6].upper() == "SELECT"
 
 
 # Pools a forked child inherited: kept referenced, because collecting their connections would warn

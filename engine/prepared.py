@@ -107,6 +107,9 @@ def _run(connection: Connection, sql: str, parameters: Any, many: bool) -> int:
         try:
             if many:
                 cursor.executemany(sql, parameters)
+            elif dialect.driver == "psycopg":
+                # Prepared on the server, planned once per connection (see `engine.db.SERVER_PREPARED`).
+                cast(Any, cursor).execute(sql, parameters, prepare=True)  # psycopg's own keyword
             else:
                 cursor.execute(sql, parameters)
         except dialect.loaded_dbapi.Error as error:

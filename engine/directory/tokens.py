@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from engine.access import Grant, Principal
-from engine.db import rows_matched
+from engine.db import SERVER_PREPARED, rows_matched
 from engine.directory.web_sessions import end_person_sessions
 from engine.models import ApiToken, Person, RoleAssignment, Structure
 
@@ -51,6 +51,7 @@ TOKEN_PRINCIPAL = (
     .outerjoin(_ROLE, _ROLE.c.person_id == _PERSON.c.id)
     .outerjoin(_STRUCTURE, _STRUCTURE.c.id == _ROLE.c.structure_id)
     .where(_TOKEN.c.token_hash == bindparam("digest"))
+    .execution_options(**SERVER_PREPARED)
 )
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from engine.db import rows_matched
+from engine.db import SERVER_PREPARED, rows_matched
 from engine.models import Person, WebSession
 
 # How often a page records that the session is in use: often enough for the idle limit, rarely enough that
@@ -77,7 +77,8 @@ def open_web_session(session: Session, person: Person, now: datetime, limits: Se
 # Every page of a logged-in person starts here: the statement is built once, and brings the session, its person
 # and their roles (with each role's structure) in one round trip.
 SESSION_HOLDER = (select(WebSession, Person).join(Person, Person.id == WebSession.person_id)
-                  .options(joinedload(Person.roles)).where(WebSession.id == bindparam("digest")))
+                  .options(joinedload(Person.roles)).where(WebSession.id == bindparam("digest"))
+                  .execution_options(**SERVER_PREPARED))
 
 
 def end_reason(record: WebSession, person: Person, now: datetime, limits: SessionLimits) -> str | None:

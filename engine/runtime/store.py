@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.access import Principal
+from engine.db import SERVER_PREPARED
 from engine.errors import CONCURRENT_CHANGE, Conflict
 from engine.models import AuditEvent, Campaign, InstanceState, ProcessInstance, StateChange, TaskRow
 from engine.models.runtime import FINISHED_STATUSES, ordered_log
@@ -46,6 +47,7 @@ READY_SIBLINGS = (
     .options(contains_eager(TaskRow.instance).joinedload(ProcessInstance.establishment))
     .where(TaskRow.instance_id == select(TaskRow.instance_id).where(TaskRow.id == bindparam("task_id"))
            .scalar_subquery(), TaskRow.state == "ready")
+    .execution_options(**SERVER_PREPARED)
 )
 _CHANGES = StateChange.__table__
 
@@ -69,7 +71,7 @@ CLAIM = PreparedWrite(update(_INSTANCES).where(_INSTANCES.c.id == bindparam("ins
                        .values(version=_INSTANCES.c.version))
 # An instance's stored state and delta log, in one statement.
 STORED_STATE = (select(InstanceState.state, _tagged_log(InstanceState.instance_id).label("log"))
-                .where(InstanceState.instance_id == bindparam("instance_id")))
+                .where(InstanceState.instance_id == bindparam("instance_id")).execution_options(**SERVER_PREPARED))
 # How much heavier than the full state the delta log may grow before the full state is written again: a save
 # appends about a third of the full state; a load (in a process without the workflow at hand) parses both.
 DELTA_LOG_RATIO = 2
