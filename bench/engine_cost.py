@@ -188,8 +188,9 @@ def measure_completion(url: str, storage_dir, instances: int, repeats: int,
                        reference: Callable[[], tuple[float, float]]) -> dict:
     """Figure 2 on one database: `repeats` runs of `instances` whole campaigns.
 
-    `reference` measures the baseline's cost per task, elapsed and processor time; it runs just before each
-    run so that the ratios compare costs measured in the same conditions. The processor times' ratio holds
+    `reference` measures the baseline's cost per task, elapsed and processor time; it runs just before and
+    just after each run, and the ratios take the mean of both, so that they compare costs measured in the same
+    conditions and a passing slowdown of the machine during one reference weighs half. The processor times' ratio holds
     on a loaded machine, where waiting for the database stretches a completion's elapsed time much more than
     an in-memory step's.
     """
@@ -204,8 +205,10 @@ def measure_completion(url: str, storage_dir, instances: int, repeats: int,
     with without_pdf_rendering():
         campaign_run(driver, sessions, 2, 9000, reviewer)  # warm the bundle cache and imports
         for run in range(repeats):
-            baseline_ms, baseline_cpu_ms = reference()
+            before = reference()
             result = campaign_run(driver, sessions, instances, 1000 * (run + 1), reviewer)
+            after = reference()
+            baseline_ms, baseline_cpu_ms = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
             latencies = result.latencies
             cpu_ratio.runs.append(result.cpu.median_ms / baseline_cpu_ms)
             rate.runs.append(len(latencies.values) / sum(latencies.values))

@@ -18,7 +18,7 @@ COMPLETION = (
     "Toutes les tâches de la campagne entière sont mesurées, instance après instance à chaque étape. Le "
     "rendu PDF du contrat (WeasyPrint) est remplacé par un PDF fixe, comme la référence remplace tous les "
     "gestionnaires ; il est mesuré à part. Le rapport compare les médianes, la référence étant mesurée "
-    "juste avant chaque exécution ; il est donné aussi en temps processeur (celui du processus de mesure, que "
+    "juste avant et juste après chaque exécution (moyenne des deux) ; il est donné aussi en temps processeur (celui du processus de mesure, que "
     "l'attente de la base et les autres processus de la machine n'allongent pas). Le ramasse-miettes de Python est réglé pour les figures 1 à 3 comme dans les workers web (engine/runtime/collector.py : objets du démarrage gelés, jeune génération collectée toutes les 20 000 allocations). Requêtes SQL comptées au niveau du curseur. L'état est enregistré par "
     "différences (engine/runtime/serialization.py : seules les tâches changées depuis l'état lu, en une ligne "
     "ajoutée au journal de l'instance, l'état entier réécrit quand le journal pèse plus de deux fois l'état). "
@@ -103,7 +103,10 @@ HTTP = (
     "de PostgreSQL qui servent la base de mesure et du générateur de charge est relevé : divisé par les "
     "complétions, il donne le coût processeur d'une complétion, donc ce que chaque cœur ajouté apporte "
     "(1 / CPU par complétion, les workers ne partageant rien) et le nombre de cœurs que demanderaient "
-    "200 complétions par seconde."
+    "200 complétions par seconde. La cible de débit est tenue par les 200 complétions par seconde mesurées, ou, "
+    "quand les cœurs de la machine ne peuvent les donner (ceux que prendraient les workers, PostgreSQL et le "
+    "générateur de charge dépassent ceux de la machine), par ce modèle processeur : la note de la ligne du "
+    "débit dit lequel des deux."
 )
 
 PEERS = (
