@@ -180,7 +180,8 @@ LIMITS = [
     "donnait au même code d'avant 11,5 puis 10,9 ms pour un client seul sur PostgreSQL, et 12,0 puis 11,1 ms au "
     "code d'aujourd'hui, qui prend pourtant 10 % de processeur de moins par complétion dans les workers (7,91 et "
     "7,68 ms contre 7,12 et 6,99). Les cibles de la figure 5 sur PostgreSQL (10 ms pour un client seul, 200 "
-    "complétions par seconde), atteintes à 9 h 30, se jouent à ces écarts de la machine près.",
+    "complétions par seconde), atteintes à 9 h 30, se jouent à ces écarts de la machine près."
+    " Le 7 décembre au soir, une autre machine virtuelle (processeur AMD EPYC au lieu d'Intel Xeon) donnait à code égal des durées plus longues, surtout à travers HTTP et sur PostgreSQL : la figure 4 en mode rapide, lancée avec le code d'avant la préparation des requêtes puis avec celui-ci, donnait sur PostgreSQL 70,5 puis 47,6 ms en médiane pour la page d'un dossier (31,3 ms sur la Xeon) et 41,7 puis 44,1 ms pour la liste des dossiers (29,0) ; un client seul à travers HTTP sur PostgreSQL (210 complétions, les deux codes alternés deux fois) 11,7 et 13,4 ms avec le code d'avant, 10,5 et 12,9 ms avec celui-ci.",
     "- **Rapport à SpiffWorkflow seul (cible 5×).** Où il en est, type de tâche par type de tâche : le "
     "tableau de la figure 2 et la phrase qui le suit.\n"
     "  - *Ce qui est fait.* Une complétion ne désérialise pas l'instance quand le worker l'a enregistrée "
