@@ -27,6 +27,7 @@ from bench.measure import (
     ROOT,
     Figure,
     check,
+    check_rate_or_cpu_model,
     collector_as_in_workers,
     fresh_database,
     machine,
@@ -290,7 +291,7 @@ def figure_5(context: Context) -> Section:
         target = 6 if kind == "sqlite" else 10
         section.figures += [check(latency, at_most=target), in_worker, check(statements, at_most=10)]
         if kind == "postgresql":
-            section.figures.append(_throughput_or_cpu_model(load, per_core, statistics.median(client_ms)))
+            section.figures.append(check_rate_or_cpu_model(load, per_core, statistics.median(client_ms), 200))
         else:
             section.figures.append(load)
         per_core.note = (f"200 complétions/s demanderaient {200 / per_core.median:.1f} cœurs pour les workers"
@@ -303,25 +304,6 @@ def figure_5(context: Context) -> Section:
             section.notes.append(f"{DATABASES[kind]} : {errors} réponse(s) en erreur pendant la mesure, dont : "
                                  f"{messages[0]}")
     return _skipped_postgres(section, context)
-
-
-def _throughput_or_cpu_model(load: Figure, per_core: Figure, client_cpu_ms: float) -> Figure:
-    """The sustained rate against its target: 200 completions/s, or, where the machine's cores cannot give them,
-    the processor model per completion that says what each added core brings (`per_core`).
-
-    The cores 200 completions/s take are those of the workers and PostgreSQL, plus the load generator's, which
-    runs on the same machine during the measure.
-    """
-    check(load, at_least=200)
-    cores = os.cpu_count() or 1
-    needed = 200 / per_core.median + 200 * client_cpu_ms / 1000
-    load.target = f"≥ 200 {load.unit}, ou modèle processeur quand les cœurs de la machine ne le peuvent pas"
-    if not load.met and needed > cores:
-        load.met = True
-        load.note += (f" ; cible tenue par le modèle processeur : 200 complétions/s prendraient {needed:.1f} "
-                      f"cœurs (workers, PostgreSQL et générateur de charge), la machine en a {cores} ; chaque "
-                      f"cœur ajouté apporte {per_core.median:.0f} complétions/s (ligne ci-dessous)")
-    return load
 
 
 def figure_6(context: Context) -> Section:

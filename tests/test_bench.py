@@ -60,3 +60,22 @@ def test_the_summary_says_what_the_ratio_target_leaves_to_the_platform_own_cost(
     assert "au moins 1,50 ms, 3,0 fois l'étape en mémoire (0,50 ms)" in said
     assert "laisserait 1,00 ms par complétion au coût propre de la plateforme, qui est de 1,00 ms" in said
     assert "le travail lui-même la dépasse" in summary([cost], at_most=2)
+
+
+@pytest.mark.parametrize("rate, per_core, client_ms, met, by_model", [
+    (210.0, 90.0, 0.5, True, False),   # the rate itself
+    (150.0, 80.0, 0.5, True, True),    # 2.5 + 0.1 cores wanted: more than two
+    (150.0, 120.0, 0.5, False, False),  # 1.7 + 0.1 cores would do: the rate decides, missed
+])
+def test_the_throughput_target_is_held_by_the_rate_or_where_the_cores_cannot_by_the_processor_model(
+        monkeypatch, rate, per_core, client_ms, met, by_model):
+    from bench.measure import Figure, check_rate_or_cpu_model
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    load = Figure("débit", "tâches/s", runs=[rate], note="0 erreur(s)")
+    cores = Figure("par cœur", "tâches/s", runs=[per_core])
+
+    checked = check_rate_or_cpu_model(load, cores, client_ms, 200)
+    assert checked.met is met
+    assert ("cible tenue par le modèle processeur" in checked.note) is by_model
+    assert checked.target.startswith("≥ 200 tâches/s")
