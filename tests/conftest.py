@@ -29,6 +29,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-g
 SAMPLES = json.loads((Path(__file__).parent / "form_samples.json").read_text(encoding="utf-8"))
 
 
+def postgresql_only(why: str):
+    """Mark tests of PostgreSQL's own behaviour: they run in the suite's PostgreSQL pass (`make test`), not on
+    SQLite, which has no such thing (`why`)."""
+    return pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                              reason=f"PostgreSQL only: {why}")
+
+
 def pytest_collection_modifyitems(items):
     """Mark every test that drives Chromium as `browser`, so that `make test-fast` can leave them out."""
     for item in items:

@@ -1,15 +1,14 @@
 """Pooled PostgreSQL connections are pinged before use only after a spell idle in the pool."""
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import text
 
 from engine import db
 
-pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-                                reason="PostgreSQL only: SQLite has no server to lose")
+from conftest import postgresql_only
+
+pytestmark = postgresql_only("SQLite has no server to lose")
 
 
 @pytest.fixture

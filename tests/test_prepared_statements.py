@@ -2,8 +2,6 @@
 session to the next; no other statement is prepared; a transaction that wrote, or failed, still rolls back."""
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.orm import Session
@@ -12,8 +10,9 @@ from engine.db import SERVER_PREPARED
 from engine.prepared import PreparedWrite
 from engine.runtime.store import READY_SIBLINGS
 
-pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-                                reason="PostgreSQL only: statements prepared on the server")
+from conftest import postgresql_only
+
+pytestmark = postgresql_only("statements prepared on the server")
 
 SCRATCH = Table("rollback_check", MetaData(), Column("n", Integer))
 ADD = PreparedWrite(insert(SCRATCH))
