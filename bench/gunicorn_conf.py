@@ -1,7 +1,7 @@
 """Gunicorn settings of the benchmark server: each response says how many SQL statements it sent, and how long
 the worker spent on it.
 
-Its workers set the garbage collector as the platform's gunicorn.conf.py does.
+Its workers warm up and set the garbage collector as the platform's gunicorn.conf.py does.
 
 Only the benchmark loads this file. The header `X-Bench-Sql` carries the count
 of statements the worker's database engine executed for the request, so that
@@ -14,6 +14,7 @@ import time
 from sqlalchemy import event
 
 from engine.runtime.collector import settle_collector
+from engine.runtime.warm_up import warm_up_worker
 
 worker_class = "sync"
 timeout = 120
@@ -42,4 +43,5 @@ def post_worker_init(worker):
 
     app.wsgi_app = counting
     # As the platform's gunicorn.conf.py does.
+    warm_up_worker(app.extensions["db_sessions"])
     settle_collector()
