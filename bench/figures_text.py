@@ -89,7 +89,10 @@ SCALE = (
 HTTP = (
     "`gunicorn 'webapp:create_app()'` avec {workers} workers synchrones sur la boucle locale, "
     "bench/gunicorn_conf.py ajoutant à chaque réponse le nombre de requêtes SQL envoyées et le temps passé dans "
-    "le worker, de l'appel de l'application au début de sa réponse. Le générateur "
+    "le worker, de l'appel de l'application au début de sa réponse ; comme ceux de la plateforme, les workers se "
+    "préparent à leur démarrage (engine/runtime/warm_up.py : processus analysés, formulaires, scripts, lectures "
+    "de chaque requête compilées), sans quoi la première complétion de chaque type de tâche dans chaque worker "
+    "coûtait de 2 à 15 ms de plus. Le générateur "
     "de charge (fils d'exécution et client HTTP de la bibliothèque standard, une connexion par requête) "
     "tourne sur la même machine de deux cœurs. Chaque client complète, avec des jetons d'API, les "
     "tâches de ses propres projets d'accueil jusqu'au contrat (projet, instruction, publication, "
