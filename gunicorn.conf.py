@@ -15,8 +15,7 @@ the parsed process definitions are cached by content hash, so every worker holds
 """
 import os
 
-from engine.runtime.collector import settle_collector
-from engine.runtime.warm_up import warm_up_worker
+from webapp.worker_start import ready_worker
 
 wsgi_app = "webapp:create_app()"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -47,11 +46,10 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    """Ready the worker (`engine.runtime.warm_up`), then set the collector for its life (`engine.runtime.collector`).
+    """Ready the worker once the app is loaded (`webapp.worker_start`): warm-up, then the collector for its life.
 
     What the worker holds after start-up is frozen, left out of every collection; what requests create is
     collected every 20,000 allocations instead of 700 (figures 2 and 5 of BENCHMARKS.md). What the warm-up parsed
     and compiled is frozen with the rest.
     """
-    warm_up_worker(worker.wsgi.extensions["db_sessions"])
-    settle_collector()
+    ready_worker(worker.wsgi)

@@ -13,8 +13,7 @@ import time
 
 from sqlalchemy import event
 
-from engine.runtime.collector import settle_collector
-from engine.runtime.warm_up import warm_up_worker
+from webapp.worker_start import ready_worker
 
 worker_class = "sync"
 timeout = 120
@@ -43,5 +42,4 @@ def post_worker_init(worker):
 
     app.wsgi_app = counting
     # As the platform's gunicorn.conf.py does.
-    warm_up_worker(app.extensions["db_sessions"])
-    settle_collector()
+    ready_worker(app)

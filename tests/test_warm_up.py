@@ -9,7 +9,8 @@ from engine.db import Base, make_engine, make_session_factory
 from engine.models import AuditEvent, ProcessInstance
 from engine.runtime.scripting import compile_expression, compile_script
 from engine.runtime.store import InstanceStore
-from engine.runtime.warm_up import REQUEST_READS, warm_up, warm_up_worker
+from engine.runtime.warm_up import REQUEST_READS, warm_up
+from webapp import create_app, worker_start
 
 
 def _cache_outcomes(engine) -> list:
@@ -88,11 +89,28 @@ def test_nothing_deployed_nothing_to_warm_up(db_engine):
     assert warm_up(make_session_factory(db_engine)) is None
 
 
-def test_a_worker_whose_warm_up_fails_still_starts(tmp_path, caplog):
-    unreachable = make_engine(f"sqlite:///{tmp_path / 'absent' / 'base.db'}")
+def test_a_worker_compiles_its_page_templates_then_settles_its_collector(app, monkeypatch, caplog):
+    settled = []
+    monkeypatch.setattr(worker_start, "settle_collector", lambda: settled.append(True))
+    app.jinja_env.cache.clear()
+    with caplog.at_level(logging.INFO, logger="webapp.worker_start"):
+        worker_start.ready_worker(app)
+    compiled = {name for _loader, name in app.jinja_env.cache.keys()}
+    assert {"base.html", "inbox/home.html", "tasks/task.html"} <= compiled
+    assert settled == [True]
+    assert "Worker prêt en" in caplog.text and "gabarits de pages" in caplog.text
+
+
+def test_a_worker_whose_warm_up_fails_still_starts(tmp_path, monkeypatch, caplog):
+    settled = []
+    monkeypatch.setattr(worker_start, "settle_collector", lambda: settled.append(True))
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'absent' / 'base.db'}",
+                      "STORAGE_DIR": tmp_path / "documents", "SECRET_KEY": "test"})
     try:
-        with caplog.at_level(logging.WARNING, logger="engine.runtime.warm_up"):
-            warm_up_worker(make_session_factory(unreachable))
+        with caplog.at_level(logging.WARNING, logger="webapp.worker_start"):
+            worker_start.ready_worker(app)
     finally:
-        unreachable.dispose()
+        app.extensions["db_engine"].dispose()
     assert "Préparation du worker impossible" in caplog.text
+    # The collector is settled all the same: the worker serves as it would have without the warm-up.
+    assert settled == [True]

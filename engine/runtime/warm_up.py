@@ -8,11 +8,11 @@ ten times as long as the next ones (docs/performances.md).
 
 `warm_up` does that work once at start, from the current deployment, and writes nothing: the statements are
 run with keys no row has, in a transaction rolled back. What is left for the first requests is the SQL of
-handlers and pages, compiled as they come.
+handlers and pages, compiled as they come. (The web worker also compiles its page templates:
+`webapp.worker_start`.)
 """
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,8 +29,6 @@ from engine.runtime.deployment import ProcessBundle, bundle_for, current_deploym
 from engine.runtime.scripting import ScriptRefused, compile_expression, compile_script
 from engine.runtime.store import READY_SIBLINGS, READY_SIBLINGS_WITH_STATE, STORED_STATE
 from engine.runtime.tasks import has_form, spiff_form
-
-log = logging.getLogger(__name__)
 
 # The reads of every request (who asks, the task and its instance, the stored state), with keys no row has.
 REQUEST_READS = (
@@ -67,20 +65,7 @@ def warm_up(sessions: sessionmaker) -> WarmedUp | None:
         scripts = sum(1 for _ in _compiled_scripts(bundle))
         statements = _run_request_reads(session)
         session.rollback()
-    warmed = WarmedUp(forms, scripts, statements, time.perf_counter() - started)
-    log.info("Worker prêt : %d formulaires, %d scripts et conditions, %d requêtes préparés en %.0f ms",
-             warmed.forms, warmed.scripts, warmed.statements, warmed.seconds * 1000)
-    return warmed
-
-
-def warm_up_worker(sessions: sessionmaker) -> None:
-    """`warm_up` for a web worker starting: a failure is logged and the worker serves as it would without it."""
-    try:
-        warm_up(sessions)
-    except Exception:
-        # Only an optimisation: a database not yet reachable, or a deployment that fails to parse, must not keep
-        # every worker from starting; the requests that need them report the problem themselves.
-        log.warning("Préparation du worker impossible ; il démarre sans", exc_info=True)
+    return WarmedUp(forms, scripts, statements, time.perf_counter() - started)
 
 
 def _task_specs(bundle: ProcessBundle) -> Iterator[Any]:
