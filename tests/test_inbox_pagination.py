@@ -11,6 +11,7 @@ import runpy
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, select, update
@@ -280,12 +281,13 @@ def test_paginated_home_page_in_chromium(session, app, chromium, tmp_path):
         page.context.close()
 
 
-def test_gunicorn_workers_freeze_their_start_up_objects_and_collect_young_objects_less_often():
+def test_gunicorn_workers_freeze_their_start_up_objects_and_collect_young_objects_less_often(app):
     settings = runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
     gc.unfreeze()
     threshold = gc.get_threshold()
     try:
-        settings["post_worker_init"](None)
+        # A worker as gunicorn hands it to the hook: the app it loaded is `worker.wsgi`.
+        settings["post_worker_init"](SimpleNamespace(wsgi=app))
         # What the process held is out of every generation: a full collection no longer walks it.
         assert gc.get_freeze_count() > 10 * len(gc.get_objects())
         assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *threshold[1:])

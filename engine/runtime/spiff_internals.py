@@ -1,8 +1,9 @@
 """The SpiffWorkflow 3.2 internals the engine relies on, and only here.
 
 SpiffWorkflow has no public way to splice a task out of a tree (compaction, version migration), to put a
-failed task back to READY (retry after an incident), or to read or move a timer's armed deadline (operators
-firing or rescheduling a timer, monthly cycles kept on calendar months). These helpers reach
+failed task back to READY (retry after an incident), to read or move a timer's armed deadline (operators
+firing or rescheduling a timer, monthly cycles kept on calendar months), or to list a gateway's conditions
+(compiled when a worker starts). These helpers reach
 the private attributes that do it. `pyproject.toml` pins SpiffWorkflow to the 3.2 line, and
 tests/test_spiff_internals.py exercises every helper on a real workflow: an upgrade that renames or changes
 one of them fails there, by name, instead of corrupting instances.
@@ -14,6 +15,7 @@ from importlib.metadata import version
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -105,6 +107,12 @@ def run_engine_steps(workflow: Any) -> None:
     while one_round():
         pass
     workflow.refresh_timers()
+
+
+def gateway_conditions(task_spec: Any) -> list[str]:
+    """The condition expressions on the outgoing flows of a gateway's spec (none for any other spec)."""
+    return [condition.args[0] for condition, _name in getattr(task_spec, "cond_task_specs", ())
+            if isinstance(condition, _BpmnCondition)]
 
 
 def set_parent(task: Task, parent: UUID | None) -> None:

@@ -3,8 +3,8 @@
 A worker starts with nothing parsed and nothing compiled: its first completion of each kind of task paid for
 parsing the deployed processes, building the task's form and validator, compiling the scripts and conditions
 it ran (RestrictedPython) and the SQL of every request (SQLAlchemy compiles a statement the first time a process
-runs it). With four workers, each paid it again: the first tasks after a restart or a deployment took three to
-ten times as long as the next ones (docs/performances.md).
+runs it). With four workers, each paid it again: a new worker's first task of each kind took 2 to 15 ms more
+than the next ones (docs/performances.md), and gunicorn replaces its workers every couple of thousand requests.
 
 `warm_up` does that work once at start, from the current deployment, and writes nothing: the statements are
 run with keys no row has, in a transaction rolled back. What is left for the first requests is the SQL of
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.directory.tokens import TOKEN_PRINCIPAL
 from engine.directory.web_sessions import SESSION_HOLDER
 from engine.form_checks import validate
+from engine.runtime import spiff_internals
 from engine.runtime.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.runtime.scripting import ScriptRefused, compile_expression, compile_script
 from engine.runtime.store import READY_SIBLINGS, READY_SIBLINGS_WITH_STATE, STORED_STATE
@@ -88,9 +88,7 @@ def _compiled_scripts(bundle: ProcessBundle) -> Iterator[str]:
     """Compile the scripts and gateway conditions of the processes (kept by `engine.runtime.scripting`)."""
     for task_spec in _task_specs(bundle):
         texts = [(compile_script, getattr(task_spec, "script", None))]
-        texts += [(compile_expression, condition.args[0])
-                  for condition, _name in getattr(task_spec, "cond_task_specs", ())
-                  if isinstance(condition, _BpmnCondition)]
+        texts += [(compile_expression, condition) for condition in spiff_internals.gateway_conditions(task_spec)]
         for compile_text, text in texts:
             if not isinstance(text, str) or not text.strip():
                 continue
