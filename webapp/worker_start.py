@@ -1,7 +1,7 @@
 """What a web worker does once started, before its first request: warm up, then settle its garbage collector.
 
 Workers are replaced every couple of thousand requests (gunicorn.conf.py's `max_requests`), so a worker's first
-requests come back every day: without this, its first completion of each task type took 2 to 15 ms more than
+requests come back every day: without this, its first completion of each task type took 3 to 23 ms more than
 the next, and its first home page 155 ms instead of 15 (templates compiled, SQL compiled at its first run).
 """
 from __future__ import annotations

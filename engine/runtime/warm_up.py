@@ -3,7 +3,7 @@
 A worker starts with nothing parsed and nothing compiled: its first completion of each kind of task paid for
 parsing the deployed processes, building the task's form and validator, compiling the scripts and conditions
 it ran (RestrictedPython) and the SQL of every request (SQLAlchemy compiles a statement the first time a process
-runs it). With four workers, each paid it again: a new worker's first task of each kind took 2 to 15 ms more
+runs it). With four workers, each paid it again: a new worker's first task of each kind took 3 to 23 ms more
 than the next ones (docs/performances.md), and gunicorn replaces its workers every couple of thousand requests.
 
 `warm_up` does that work once at start, from the current deployment, and writes nothing: the statements are
