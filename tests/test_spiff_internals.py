@@ -303,24 +303,8 @@ def test_the_engine_steps_leave_the_workflow_spiffworkflows_own_steps_leave():
     assert ours.data["noted"] == 20 and ours.data["seen"] is True
 
 
-GATEWAY = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
-  <bpmn:process id="choice" isExecutable="true">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="which" />
-    <bpmn:exclusiveGateway id="which" default="other" />
-    <bpmn:sequenceFlow id="refused" sourceRef="which" targetRef="end">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">review["decision"] == "refuse"</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="other" sourceRef="which" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
-
-
 def test_a_gateways_conditions_are_listed_and_other_specs_have_none():
-    spec = parsed(GATEWAY, "choice")[0]
-    assert spiff_internals.gateway_conditions(spec.task_specs["which"]) == ['review["decision"] == "refuse"']
-    assert spiff_internals.gateway_conditions(spec.task_specs["start"]) == []
+    # The exclusive gateway of the steps' subprocess: one conditional flow, and a default one, which has none.
+    inner = parsed(STEPS_BPMN, "steps")[1]["inner"]
+    assert spiff_internals.gateway_conditions(inner.task_specs["heavy"]) == ["weight > 1"]
+    assert spiff_internals.gateway_conditions(inner.task_specs["weigh"]) == []
