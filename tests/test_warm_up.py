@@ -5,6 +5,7 @@ import logging
 from sqlalchemy import event, func, select
 from sqlalchemy.engine.default import CACHE_HIT, CACHE_MISS
 
+from engine import form_checks
 from engine.db import Base, make_engine, make_session_factory
 from engine.models import AuditEvent, ProcessInstance
 from engine.runtime.scripting import compile_expression, compile_script
@@ -59,6 +60,15 @@ def test_warm_up_compiles_the_scripts_and_conditions_of_the_processes(sessions):
     compiled = compile_script.cache_info().currsize + compile_expression.cache_info().currsize
     assert warmed.scripts > 0 and compiled > 0
     assert warmed.forms > 5
+
+
+def test_warm_up_compiles_the_forms_checks(sessions, monkeypatch):
+    monkeypatch.setattr(form_checks, "_COMPILED", {})
+    warmed = warm_up(sessions)
+    compiled = [check for check in form_checks._COMPILED.values()
+                if check is not form_checks._SEEN_ONCE and check is not form_checks._NOT_COMPILED]
+    # Several user tasks may share a form: at least as many checks as distinct forms, all compiled.
+    assert len(compiled) > 5 and len(compiled) <= warmed.forms
 
 
 def test_warm_up_writes_nothing(sessions):

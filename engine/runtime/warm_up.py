@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.directory.tokens import TOKEN_PRINCIPAL
 from engine.directory.web_sessions import SESSION_HOLDER
-from engine.form_checks import validate
+from engine.form_checks import compile_check, validate
 from engine.runtime import spiff_internals
 from engine.runtime.deployment import ProcessBundle, bundle_for, current_deployment
 from engine.runtime.scripting import ScriptRefused, compile_expression, compile_script
@@ -79,7 +79,9 @@ def _check_empty_forms(bundle: ProcessBundle) -> int:
     today, count = date.today(), 0
     for task_spec in _task_specs(bundle):
         if has_form(task_spec):
-            validate(spiff_form(bundle, task_spec), {}, today)
+            form = spiff_form(bundle, task_spec)
+            compile_check(form, today)
+            validate(form, {}, today)
             count += 1
     return count
 
