@@ -132,3 +132,38 @@ def test_a_completion_issues_few_statements_whatever_the_data(session, runtime, 
     many = publish(later, 3100)
     assert many == few
     assert few <= 10
+
+
+def test_the_rows_a_completion_adds_are_in_the_session_as_read(session, runtime):
+    reviewer = Principal.of(session.scalar(select(Person).where(Person.login == REVIEWER)))
+    (instance_id,) = projects_in_review(session, runtime, 1, 3500)
+    row = ready_row(session, instance_id)
+    ready = runtime.ready_task(row.id, reviewer)
+    instance = runtime.complete(row.id, reviewer, step_data(campaign_samples(current_campaign(session), 3500),
+                                                            "review_project"), ready)
+    (opened,) = runtime.open_state(instance).tasks
+    assert opened.spec_id == "publish_offer"
+    # Written by one INSERT, not by the unit of work: nothing is left for it to flush.
+    assert not (session.new or session.dirty or session.deleted)
+    stored = session.execute(select(TaskRow.__table__).where(TaskRow.id == opened.id)).one()._asdict()
+    assert {key: getattr(opened, key) for key in stored} == stored
+    statements = []
+    event.listen(session.get_bind(), "before_cursor_execute", lambda *_args: statements.append(1))
+    assert opened.instance is instance and opened in session
+    assert statements == []
+
+
+def test_a_completion_sets_only_the_instance_columns_that_change(session, runtime):
+    # SQLite rewrites the entries of every index on a column an UPDATE sets: the status, in two of them, is
+    # set only when it changes.
+    reviewer = Principal.of(session.scalar(select(Person).where(Person.login == REVIEWER)))
+    (instance_id,) = projects_in_review(session, runtime, 1, 3600)
+    updates = []
+    event.listen(session.get_bind(), "before_cursor_execute",
+                 lambda _conn, _cursor, sql, *_rest: updates.append(sql) if sql.startswith("UPDATE process_instance")
+                 else None)
+    instance = runtime.complete(ready_row(session, instance_id).id, reviewer,
+                                step_data(campaign_samples(current_campaign(session), 3600), "review_project"))
+    assert instance.status == "running" and instance.current_step.startswith("Publier l'offre")
+    (sql,) = updates
+    assert "current_step" in sql and "version" in sql and "status" not in sql

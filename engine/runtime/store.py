@@ -366,7 +366,10 @@ class InstanceStore:
         """
         state = inspect(instance)
         pending = {key: state.dict[key] for key in state.committed_state if key in _INSTANCE_COLUMNS}
-        values = {**pending, **values}
+        # A column whose value stays is left out of the SET: SQLite rewrites the entries of every index on a
+        # column the UPDATE sets, changed or not (the status is in two of them).
+        values = {**pending, **{key: value for key, value in values.items()
+                                if key not in state.dict or state.dict[key] != value}}
         read_version = instance.version
         matched = _instance_update(frozenset(values)).execute(
             self.session, {**values, "instance_id": instance.id, "read_version": read_version})

@@ -11,7 +11,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, manager_of_class, set_committed_value
 
 from engine.forms import Form
 from engine.models import ProcessInstance, TaskRow
@@ -62,6 +62,7 @@ FINISH_TASK = PreparedWrite(update(_TASKS).where(_TASKS.c.id == bindparam("row_i
                             .values(state=bindparam("new_state"), completed_at=bindparam("done_at"),
                                     completed_by_id=bindparam("done_by"), draft_saved_at=None))
 ADD_TASK = PreparedWrite(insert(_TASKS))
+_TASK_ROWS = manager_of_class(TaskRow)
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> dict[str, SpiffTask]:
@@ -108,21 +109,33 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
         if task_id in rows:
             continue
         place = task.data.get("place")
-        added.append(TaskRow(
-            id=task_id, instance_id=instance.id, process_id=task.workflow.spec.name, spec_id=task.task_spec.bpmn_id,
-            title=task_title(task), lane=task_lane(bundle, task), establishment_id=instance.establishment_id,
-            department=instance.department, structure_code=task_structure(task),
-            place=place.get("number") if isinstance(place, dict) else None, state="ready", created_at=now,
-            due_at=due_date(task.task_spec, now, task.data) or boundary_deadline(task, waiting),
-            completed_at=None, completed_by_id=None, assignee_id=None, notified_at=None, draft_saved_at=None,
-        ))
+        added.append({
+            "id": task_id, "instance_id": instance.id, "process_id": task.workflow.spec.name,
+            "spec_id": task.task_spec.bpmn_id, "title": task_title(task), "lane": task_lane(bundle, task),
+            "establishment_id": instance.establishment_id, "department": instance.department,
+            "structure_code": task_structure(task), "place": place.get("number") if isinstance(place, dict) else None,
+            "state": "ready", "created_at": now,
+            "due_at": due_date(task.task_spec, now, task.data) or boundary_deadline(task, waiting),
+            "completed_at": None, "completed_by_id": None, "assignee_id": None, "notified_at": None,
+            "draft_saved_at": None,
+        })
     if added:
-        values = [{column.key: getattr(row, column.key) for column in _TASKS.columns} for row in added]
-        ADD_TASK.execute(session, values)
-        for row in added:
-            make_transient_to_detached(row)
-            session.add(row)
-    return sorted([*(row for row in ready_rows if row.state == "ready"), *added], key=lambda row: row.created_at)
+        ADD_TASK.execute(session, added)
+    kept = [row for row in ready_rows if row.state == "ready"]
+    return sorted([*kept, *(_as_read(session, values) for values in added)], key=lambda row: row.created_at)
+
+
+def _as_read(session: Session, values: dict) -> TaskRow:
+    """The row object of a task row just inserted with `values`, in the session as if read back.
+
+    Its attributes are set without the ORM's events (nothing to track: the row is written), then it is marked
+    as loaded: the unit of work has nothing to flush for it.
+    """
+    row = _TASK_ROWS.new_instance()
+    instance_dict(row).update(values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def instance_status(workflow: BpmnWorkflow, incident: str | None) -> tuple[str, str | None]:
