@@ -212,7 +212,7 @@ LIMITS = [
     "posée, même inchangée, et le statut est dans deux index (26 → 24 pages écrites au journal WAL par "
     "complétion, en médiane).\n"
     "  - *Ce qui reste.* À travail égal (le plancher durable, plus la validation, les gestionnaires de tâches "
-    "de service et les fichiers reçus tels qu'ils sont écrits), la complétion médiane coûte déjà de 4 à 4,5 fois "
+    "de service et les fichiers reçus tels qu'ils sont écrits), la complétion médiane coûte déjà de 3,9 à 4,9 fois "
     "l'étape en mémoire selon les exécutions. Autour de ce travail, la plateforme ajoute de 1 à 1,2 ms par "
     "complétion en médiane des types, presque autant pour chacun (dernière colonne) : la lecture de la tâche et de son dossier par l'ORM (0,3 ms, "
     "contre 0,03 ms au curseur), les lignes des tâches (0,19 ms), la session et "
