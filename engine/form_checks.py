@@ -4,8 +4,9 @@ Besides Draft 2020-12, the checks know the platform's keywords (`engine.forms`):
 bounds filled when the form is served, and a rule's own wording for a refused limit.
 
 Most submissions are valid: a compiled validator (jsonschema-rs) checks them first, with the same formats and
-keywords, in a tenth of the time. Only data it does not find valid go through jsonschema, which says what is wrong
-field by field; whenever the two would disagree, jsonschema's answer is the one given.
+keywords, about eight times faster on the campaign's forms. Only data it does not find valid go through
+jsonschema, which says what is wrong field by field; whenever the two would disagree, jsonschema's answer is the
+one given.
 """
 from __future__ import annotations
 
@@ -146,7 +147,9 @@ def _compiled_validator(schema: dict, today: date, at_once: bool = False) -> Any
         return _NOT_COMPILED
     validator = _COMPILED.get(key)
     if validator is None and len(_COMPILED) >= _COMPILED_LIMIT:
-        del _COMPILED[next(iter(_COMPILED))]
+        oldest = next(iter(_COMPILED), None)
+        if oldest is not None:
+            _COMPILED.pop(oldest, None)  # another thread may have taken it first
     if validator is None and not at_once:
         _COMPILED[key] = _SEEN_ONCE
         return _NOT_COMPILED

@@ -127,3 +127,15 @@ def test_a_schema_is_compiled_the_second_time_it_is_seen():
     assert not form_checks._proven_valid(schema, {"seen": 424243}, TODAY)
     assert form_checks._proven_valid(schema, {"seen": 424243}, TODAY)
     assert not form_checks._proven_valid(schema, {"seen": 1}, TODAY)
+
+
+def test_the_oldest_compiled_checks_go_first_past_the_limit(monkeypatch):
+    monkeypatch.setattr(form_checks, "_COMPILED", {})
+    monkeypatch.setattr(form_checks, "_COMPILED_LIMIT", 2)
+    schemas = [{"type": "object", "properties": {f"field{n}": {"type": "integer"}}} for n in range(3)]
+    for schema in schemas:
+        form_checks._compiled_validator(schema, TODAY, at_once=True)
+    assert len(form_checks._COMPILED) == 2
+    assert form_checks._compiled_validator(schemas[2], TODAY) is not form_checks._NOT_COMPILED
+    # The first one was let go: seen again, it is new.
+    assert form_checks._compiled_validator(schemas[0], TODAY) is form_checks._NOT_COMPILED

@@ -75,7 +75,8 @@ def _task_specs(bundle: ProcessBundle) -> Iterator[Any]:
 
 
 def _check_empty_forms(bundle: ProcessBundle) -> int:
-    """Validate an empty submission against every user task's form: its schema and validator are built then."""
+    """Compile every user task's form check and validate an empty submission against it: the compiled check,
+    jsonschema's validator and its French messages are all built then."""
     today, count = date.today(), 0
     for task_spec in _task_specs(bundle):
         if has_form(task_spec):
