@@ -1,6 +1,7 @@
 """User-task forms: JSON Schema files read and turned into typed data; `engine.form_checks` validates them."""
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -372,7 +373,10 @@ def _convert(text: str, kind: str | None) -> Any:
         if kind == "integer":
             return int(text.replace(" ", "").replace("\u202f", ""))
         if kind == "number":
-            return float(text.replace(" ", "").replace("\u202f", "").replace(",", "."))
+            number = float(text.replace(" ", "").replace("\u202f", "").replace(",", "."))
+            # « nan » and « inf » read as floats, which no bound refuses and JSON cannot hold: kept as typed,
+            # they are refused as not a number.
+            return number if math.isfinite(number) else text
     except ValueError:
         return text
     if kind == "boolean":

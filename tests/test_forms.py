@@ -125,3 +125,11 @@ def test_the_submit_button_names_the_decision_chosen():
 def test_only_a_form_that_says_so_starts_again_from_its_previous_answers():
     assert Form({"type": "object"}, {"ui:keepPreviousAnswers": True}).keeps_previous_answers
     assert not FORM.keeps_previous_answers
+
+
+@pytest.mark.parametrize("typed", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+def test_a_number_that_is_not_finite_is_refused_as_not_a_number(typed):
+    data = data_from_web_form(FORM, MultiDict([("decision", "accept"), ("hours", "30"), ("start", "2027-09-01"),
+                                               ("amount", typed)]))
+    assert data["amount"] == typed
+    assert validate(FORM, data) == {"amount": ["Valeur attendue : un nombre."]}
