@@ -238,7 +238,7 @@ def test_pages_cost_the_same_statements_whatever_their_rank(session, api, browse
     add_tasks(session, "UDOGEC-35", "35", mixed_tasks(130))
     browser.login(REVIEWER)
     api.token(REVIEWER)
-    counter = Statements(app)
+    counter = Statements.of_app(app)
     try:
         first_api = counter.of(lambda: api.get("/api/v1/tasks?limit=20", REVIEWER))
         following = api.get("/api/v1/tasks?limit=20", REVIEWER).json["next"]

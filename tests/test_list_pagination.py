@@ -176,7 +176,7 @@ def test_a_following_page_costs_the_statements_of_the_first(session, api, browse
     add_dossiers(session, "35", 40)
     browser.login(REVIEWER)
     api.token(REVIEWER)
-    counter = Statements(app)
+    counter = Statements.of_app(app)
     try:
         first_api = counter.of(lambda: api.get("/api/v1/instances?limit=10", REVIEWER))
         following = api.get("/api/v1/instances?limit=10", REVIEWER).json["next"]

@@ -23,7 +23,7 @@ PATHS = ("/suivi/?processus=hosting_project",
 @pytest.fixture
 def statements(app):
     """Statement counter of the web app."""
-    counter = Statements(app)
+    counter = Statements.of_app(app)
     yield counter
     counter.close()
 

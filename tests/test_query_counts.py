@@ -16,15 +16,25 @@ REVIEWER = "gestionnaire.udogec35"
 
 
 class Statements:
-    """Counts the statements the app's database engine executes."""
+    """Records the statements an engine executes, from its creation until it is closed (or its `with` block ends)."""
 
-    def __init__(self, app):
-        self.count = 0
-        self.engine = app.extensions["db_engine"]
+    def __init__(self, engine):
+        self.sql: list[str] = []
+        self.engine = engine
         event.listen(self.engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, *_args):
-        self.count += 1
+    @classmethod
+    def of_app(cls, app) -> Statements:
+        """The statements of the web app's database engine."""
+        return cls(app.extensions["db_engine"])
+
+    def _seen(self, _connection, _cursor, statement, *_rest):
+        self.sql.append(statement)
+
+    @property
+    def count(self) -> int:
+        """Statements executed so far."""
+        return len(self.sql)
 
     def of(self, call) -> int:
         """Statements executed by `call()`."""
@@ -33,14 +43,20 @@ class Statements:
         return self.count - before
 
     def close(self):
-        """Stop counting."""
+        """Stop recording."""
         event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def __enter__(self) -> Statements:
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
 
 
 @pytest.fixture
 def statements(app):
     """Statement counter of the web app."""
-    counter = Statements(app)
+    counter = Statements.of_app(app)
     yield counter
     counter.close()
 
@@ -147,10 +163,9 @@ def test_the_rows_a_completion_adds_are_in_the_session_as_read(session, runtime)
     assert not (session.new or session.dirty or session.deleted)
     stored = session.execute(select(TaskRow.__table__).where(TaskRow.id == opened.id)).one()._asdict()
     assert {key: getattr(opened, key) for key in stored} == stored
-    statements = []
-    event.listen(session.get_bind(), "before_cursor_execute", lambda *_args: statements.append(1))
-    assert opened.instance is instance and opened in session
-    assert statements == []
+    with Statements(session.get_bind()) as statements:
+        assert opened.instance is instance and opened in session
+    assert statements.count == 0
 
 
 def test_a_completion_sets_only_the_instance_columns_that_change(session, runtime):
@@ -158,12 +173,10 @@ def test_a_completion_sets_only_the_instance_columns_that_change(session, runtim
     # set only when it changes.
     reviewer = Principal.of(session.scalar(select(Person).where(Person.login == REVIEWER)))
     (instance_id,) = projects_in_review(session, runtime, 1, 3600)
-    updates = []
-    event.listen(session.get_bind(), "before_cursor_execute",
-                 lambda _conn, _cursor, sql, *_rest: updates.append(sql) if sql.startswith("UPDATE process_instance")
-                 else None)
-    instance = runtime.complete(ready_row(session, instance_id).id, reviewer,
-                                step_data(campaign_samples(current_campaign(session), 3600), "review_project"))
+    row_id = ready_row(session, instance_id).id
+    with Statements(session.get_bind()) as statements:
+        instance = runtime.complete(row_id, reviewer,
+                                    step_data(campaign_samples(current_campaign(session), 3600), "review_project"))
     assert instance.status == "running" and instance.current_step.startswith("Publier l'offre")
-    (sql,) = updates
+    (sql,) = [sql for sql in statements.sql if sql.startswith("UPDATE process_instance")]
     assert "current_step" in sql and "version" in sql and "status" not in sql

@@ -23,25 +23,7 @@ from engine.runtime.workflow_cache import WORKFLOWS
 
 from conftest import principal_of
 from test_processes import accepted_project, do, ready, run_volunteer_path, sample, start_project
-from test_query_counts import REVIEWER, ok, projects_in_review, ready_row
-
-
-class Statements:
-    """Counts the statements the app's database engine executes, while in a `with` block."""
-
-    def __init__(self, app):
-        self.count = 0
-        self.engine = app.extensions["db_engine"]
-
-    def _seen(self, *_args):
-        self.count += 1
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_exc):
-        event.remove(self.engine, "before_cursor_execute", self._seen)
+from test_query_counts import REVIEWER, Statements, ok, projects_in_review, ready_row
 
 
 def stored_row(sessions, instance_id: int) -> tuple[str, str]:
@@ -216,7 +198,7 @@ def test_a_completion_over_the_api_answers_what_it_saved_in_few_statements(sessi
     [instance_id] = projects_in_review(session, runtime, 1, 3000)
     logins = {"referent": "bench.referent.3000", "tuteur": "bench.tuteur.3000"}
     counts, timers_seen = {}, 0
-    with Statements(app) as statements:
+    with Statements.of_app(app) as statements:
         while (row := ready_row(session, instance_id)) is not None:
             person = session.scalar(select(Person).where(Person.login == logins.get(row.lane, REVIEWER)))
             headers = {"Authorization": f"Bearer {issue_token(session, person, datetime.now())[0]}"}
