@@ -8,12 +8,13 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_dict, manager_of_class
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -168,6 +169,23 @@ def rows_matched(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE matched."""
     # Session.execute is typed to give a Result, but for these statements it is a CursorResult.
     return cast(CursorResult[Any], result).rowcount
+
+
+Row = TypeVar("Row")
+
+
+def attach_as_read(session: Session, model: type[Row], values: dict[str, Any]) -> Row:
+    """The object of a row just written with `values` by a plain statement, in the session as if read back.
+
+    A plain INSERT costs a fraction of the unit of work's; the object is then built without the ORM's attribute
+    events (nothing to track: the row is written) and marked as loaded, so that nothing is left to flush for it.
+    Columns missing from `values` load on first access.
+    """
+    row = manager_of_class(model).new_instance()
+    instance_dict(row).update(values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

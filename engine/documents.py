@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from engine.db import attach_as_read
 from engine.models import Document
 
 CONTENT_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
@@ -74,10 +75,7 @@ class DocumentStore:
             added = session.execute(ADD_DOCUMENT, {**values, "version": version})
         document_id, values["version"] = added.one()
         # The row joins the session as if read (a plain statement costs a fraction of an ORM INSERT … RETURNING).
-        document = Document(id=document_id, **values)
-        make_transient_to_detached(document)
-        session.add(document)
-        return document
+        return attach_as_read(session, Document, {"id": document_id, **values})
 
 
 class InstanceDocuments:

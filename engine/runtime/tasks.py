@@ -10,9 +10,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_dict, manager_of_class, set_committed_value
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from engine.db import attach_as_read
 from engine.forms import Form
 from engine.models import ProcessInstance, TaskRow
 from engine.prepared import PreparedWrite
@@ -62,7 +63,6 @@ FINISH_TASK = PreparedWrite(update(_TASKS).where(_TASKS.c.id == bindparam("row_i
                             .values(state=bindparam("new_state"), completed_at=bindparam("done_at"),
                                     completed_by_id=bindparam("done_by"), draft_saved_at=None))
 ADD_TASK = PreparedWrite(insert(_TASKS))
-_TASK_ROWS = manager_of_class(TaskRow)
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> dict[str, SpiffTask]:
@@ -122,20 +122,7 @@ def sync_task_rows(session: Session, ready: dict[str, SpiffTask], instance: Proc
     if added:
         ADD_TASK.execute(session, added)
     kept = [row for row in ready_rows if row.state == "ready"]
-    return sorted([*kept, *(_as_read(session, values) for values in added)], key=lambda row: row.created_at)
-
-
-def _as_read(session: Session, values: dict) -> TaskRow:
-    """The row object of a task row just inserted with `values`, in the session as if read back.
-
-    Its attributes are set without the ORM's events (nothing to track: the row is written), then it is marked
-    as loaded: the unit of work has nothing to flush for it.
-    """
-    row = _TASK_ROWS.new_instance()
-    instance_dict(row).update(values)
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
+    return sorted([*kept, *(attach_as_read(session, TaskRow, values) for values in added)], key=lambda row: row.created_at)
 
 
 def instance_status(workflow: BpmnWorkflow, incident: str | None) -> tuple[str, str | None]:
